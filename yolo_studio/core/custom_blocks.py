@@ -1,0 +1,194 @@
+"""Custom blocks: every ``torch.nn.Module`` subclass in the Python files of a modules directory.
+
+Two views of the same files:
+
+- ``scan_blocks`` reads them with ``ast`` (no import, no torch) so validation and the palette
+  know each block's name, signature and channel rule instantly;
+- ``load_blocks`` imports them under the stable package name ``yolo_studio_blocks`` so the
+  classes pickle into checkpoints by a name a fresh process can import again
+  (after ``register_modules_dir`` with the same folder).
+
+Channel rules (see docs/CUSTOM_BLOCKS.md): declared with a class attribute
+``channel_rule = "..."`` or inferred from ``__init__``: ``c1, c2, n, ...`` -> repeat,
+``c1, c2, ...`` -> base, ``c1, ...`` -> c1, anything else -> passthrough.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import types
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
+from yolo_studio.core.errors import StudioError
+
+PACKAGE = "yolo_studio_blocks"
+
+
+class BlockFileError(StudioError):
+    """A block file that cannot be read or imported; ``line`` points at the cause."""
+
+    def __init__(self, message: str, file: str, line: int | None = None):
+        self.message, self.file, self.line = message, file, line
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+
+
+@dataclass(frozen=True)
+class ScannedBlock:
+    info: BlockInfo
+    file: str
+    line: int
+    declared_rule: str | None
+
+
+def infer_rule(param_names: list) -> str:
+    """The channel rule implied by a constructor's parameter names (self excluded)."""
+    if param_names[:3] == ["c1", "c2", "n"]:
+        return "repeat"
+    if param_names[:2] == ["c1", "c2"]:
+        return "base"
+    if param_names[:1] == ["c1"]:
+        return "c1"
+    return "passthrough"
+
+
+def _is_module_base(base: ast.expr, local_modules: set) -> bool:
+    name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+    return name == "Module" or name in local_modules
+
+
+def scan_file(path: Path) -> list:
+    """The blocks a file defines, read without running it. Raises ``BlockFileError`` on a syntax error."""
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source, str(path))
+    except SyntaxError as exc:
+        raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BlockFileError(f"cannot read: {exc}", str(path)) from None
+    modules: dict = {}
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+            continue
+        if not any(_is_module_base(b, set(modules)) for b in node.bases):
+            continue
+        init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        base_name = next((b.id for b in node.bases if isinstance(b, ast.Name) and b.id in modules), None)
+        if init is not None:
+            params, varargs = _params(init.args)
+        elif base_name:
+            params, varargs = modules[base_name]
+        else:
+            params, varargs = (), False
+        modules[node.name] = (params, varargs)
+        declared = _declared_rule(node)
+        rule = declared or infer_rule([p.name for p in params])
+        doc = (ast.get_docstring(node) or "").strip().splitlines()
+        info = BlockInfo(node.name, "custom", rule, params, varargs, doc[0] if doc else "", path.name)
+        found.append(ScannedBlock(block_with_rule(info, rule) if rule in CUSTOM_RULES else info,
+                                  str(path), node.lineno, declared))
+    return found
+
+
+def _declared_rule(node: ast.ClassDef) -> str | None:
+    for stmt in node.body:
+        if (isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "channel_rule" for t in stmt.targets)
+                and isinstance(stmt.value, ast.Constant)):
+            return stmt.value.value
+    return None
+
+
+def block_files(modules_dir: str | Path) -> list:
+    folder = Path(modules_dir)
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")) if folder.is_dir() else []
+
+
+def scan_blocks(modules_dir: str | Path | None) -> tuple:
+    """(blocks, errors) for a modules directory; a broken file does not hide the others."""
+    blocks, errors = [], []
+    if modules_dir is None:
+        return blocks, errors
+    for path in block_files(modules_dir):
+        try:
+            blocks.extend(scan_file(path))
+        except BlockFileError as exc:
+            errors.append(exc)
+    for b in blocks:
+        if b.declared_rule is not None and b.declared_rule not in CUSTOM_RULES:
+            errors.append(BlockFileError(f"{b.info.name}: unknown channel_rule '{b.declared_rule}'; use one of "
+                                         f"{', '.join(CUSTOM_RULES)}", b.file, b.line))
+    return blocks, errors
+
+
+# --------------------------------------------------------------------------- importing
+
+
+def register_modules_dir(modules_dir: str | Path) -> None:
+    """Make ``yolo_studio_blocks.<file>`` importable from ``modules_dir`` (checkpoints need this)."""
+    folder = str(Path(modules_dir).resolve())
+    package = sys.modules.get(PACKAGE)
+    if package is None:
+        package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
+        package.__path__ = []
+        sys.modules[PACKAGE] = package
+    if folder not in package.__path__:
+        package.__path__.append(folder)
+    importlib.invalidate_caches()
+
+
+def class_rule(cls) -> str:
+    """The channel rule of an imported block class (declared, else inferred)."""
+    import inspect
+
+    declared = getattr(cls, "channel_rule", None)
+    if declared is not None:
+        return declared
+    try:
+        names = [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]]
+    except (TypeError, ValueError):
+        names = []
+    return infer_rule(names)
+
+
+def load_blocks(modules_dir: str | Path) -> dict:
+    """Import every block file; return ``{name: (class, rule)}``. Errors name the file and line."""
+    import torch.nn as nn
+
+    register_modules_dir(modules_dir)
+    found = {}
+    for path in block_files(modules_dir):
+        name = f"{PACKAGE}.{path.stem}"
+        try:
+            module = importlib.import_module(name)
+        except SyntaxError as exc:
+            raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
+        except Exception as exc:
+            raise BlockFileError(f"importing failed: {type(exc).__name__}: {exc}", str(path),
+                                 _line_in(exc, path)) from None
+        for attr, obj in vars(module).items():
+            if (isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == name
+                    and not attr.startswith("_")):
+                rule = class_rule(obj)
+                if rule not in CUSTOM_RULES:
+                    raise BlockFileError(f"{attr}: unknown channel_rule '{rule}'", str(path))
+                found[attr] = (obj, rule)
+    return found
+
+
+def _line_in(exc: BaseException, path: Path) -> int | None:
+    tb, line = exc.__traceback__, None
+    target = str(path.resolve())
+    while tb is not None:
+        if str(Path(tb.tb_frame.f_code.co_filename).resolve()) == target:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def custom_infos(scanned: list) -> list:
+    """Catalog entries for scanned blocks."""
+    return [replace(b.info, extra={"file": b.file, "line": b.line}) for b in scanned]

@@ -1,0 +1,239 @@
+"""Inspection: build a model exactly as Ultralytics does and report every layer.
+
+Per layer: index, from, effective repeats, module, the arguments Ultralytics passed, output
+shape, params and GFLOPs; plus totals. A build or forward error is mapped to the layer that
+caused it and returned as a ``BuildError``, never a raw traceback. Ultralytics' process-wide
+state (class attributes its builds set, its logger, ``parse_model``) is restored afterwards,
+and nothing is downloaded: a ``TorchVision`` row asking for pretrained weights is built without
+them, with a note.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import traceback
+from dataclasses import asdict, dataclass, field
+
+from yolo_studio.core.errors import BuildError
+
+# Head module -> (model class in ultralytics.nn.tasks) for heads that need a special class.
+_SPECIAL_MODEL_CLASS = {
+    "RTDETRDecoder": "RTDETRDetectionModel",
+    "WorldDetect": "WorldModel",
+    "YOLOEDetect": "YOLOEModel",
+    "YOLOESegment": "YOLOESegModel",
+    "YOLOESegment26": "YOLOESegModel",
+}
+_TASK_MODEL_CLASS = {
+    "detect": "DetectionModel",
+    "segment": "SegmentationModel",
+    "pose": "PoseModel",
+    "obb": "OBBModel",
+    "classify": "ClassificationModel",
+    "semantic": "SemanticSegmentationModel",
+    "depth": "DepthModel",
+}
+
+
+@dataclass
+class LayerReport:
+    index: int
+    section: str
+    from_: object
+    repeats: int  # effective, after the scale's depth multiple
+    module: str  # as written in the YAML
+    args: object  # as Ultralytics passed them to the module
+    out_shape: object = None  # [C, H, W] without the batch; a list for several outputs
+    params: int = 0
+    gflops: float = 0.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["from"] = d.pop("from_")
+        return d
+
+
+@dataclass
+class InspectionReport:
+    scale: str | None
+    imgsz: int
+    task: str
+    model_class: str
+    layers: list = field(default_factory=list)
+    params: int = 0
+    gflops: float = 0.0
+    notes: list = field(default_factory=list)
+    error: BuildError | None = None  # a forward error leaves layers with params but no shapes
+
+
+def model_task(d: dict) -> tuple:
+    """(task, model class name) for a model dict, decided by its last head module as Ultralytics does."""
+    head = d["head"][-1][2] if d.get("head") else ""
+    from ultralytics.nn.tasks import guess_model_task
+
+    task = guess_model_task(d) or "detect"
+    return task, _SPECIAL_MODEL_CLASS.get(head, _TASK_MODEL_CLASS.get(task, "DetectionModel"))
+
+
+def effective_repeats(n: int, d: dict) -> int:
+    depth = d.get("depth_multiple", 1.0)
+    scales = d.get("scales")
+    if scales:
+        depth = scales[d.get("scale") or next(iter(scales))][0]
+    return max(round(n * depth), 1) if n > 1 else n
+
+
+def _drop_pretrained(d: dict, notes: list) -> None:
+    rows = d["backbone"] + d["head"]
+    for i, row in enumerate(rows):
+        args = row[3]
+        if row[2] == "TorchVision" and len(args) > 2 and args[2] not in (None, "", False, "None"):
+            notes.append(f"layer {i}: TorchVision '{args[1]}' is built without its pretrained weights "
+                         f"('{args[2]}'): the studio never downloads. Train from scratch or load weights yourself.")
+            args[2] = None
+
+
+@contextlib.contextmanager
+def _preserved_ultralytics_state():
+    """Restore class attributes Ultralytics' builds set (``Detect.legacy``, ``Conv.default_act``...)."""
+    import torch.nn as nn
+    from ultralytics.nn import modules, tasks
+
+    classes = {obj for mod in (modules, tasks) for obj in vars(mod).values()
+               if isinstance(obj, type) and issubclass(obj, nn.Module)}
+    saved = {cls: dict(vars(cls)) for cls in classes}
+    try:
+        yield
+    finally:
+        for cls, attrs in saved.items():
+            current = vars(cls)
+            for key in [k for k in current if k not in attrs]:
+                with contextlib.suppress(AttributeError, TypeError):
+                    delattr(cls, key)
+            for key, value in attrs.items():
+                if current.get(key, object()) is not value and not key.startswith("__"):
+                    with contextlib.suppress(AttributeError, TypeError):
+                        setattr(cls, key, value)
+
+
+def _layer_in_traceback(exc: BaseException) -> int | None:
+    """The model layer running when ``exc`` was raised (the innermost one)."""
+    layer = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        for name in ("m", "self"):
+            obj = frame.f_locals.get(name)
+            if obj is not None and hasattr(obj, "i") and hasattr(obj, "f") and hasattr(obj, "type"):
+                try:
+                    layer = int(obj.i)
+                except (TypeError, ValueError):
+                    pass
+                break
+    return layer
+
+
+def _explain(exc: BaseException, d: dict, layer: int | None) -> BuildError:
+    rows = d["backbone"] + d["head"]
+    module = rows[layer][2] if layer is not None and 0 <= layer < len(rows) else None
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, KeyError) and module is not None:
+        return BuildError(f"unknown module '{module}'", layer, "Check the spelling, or add the block to the modules folder.")
+    if isinstance(exc, IndexError) and module is not None:
+        return BuildError(f"'from' {rows[layer][0]} points at a layer that does not exist ({text})", layer,
+                          "A layer can only read layers above it; -1 is the previous layer.")
+    if isinstance(exc, TypeError) and module is not None and "argument" in text:
+        return BuildError(f"{module} does not accept these arguments: {text}", layer,
+                          "Compare the args with the block's signature in the catalog.")
+    if isinstance(exc, RuntimeError) and ("size" in text or "channels" in text or "shape" in text):
+        return BuildError(f"{module or 'the model'} cannot run on its input: {text}", layer,
+                          "The input's channels or size do not fit this layer; check 'from' and the channel rule.")
+    return BuildError(f"{type(exc).__name__}: {text}", layer, "")
+
+
+def _shape(out):
+    if hasattr(out, "shape") and hasattr(out, "dim"):
+        return list(out.shape[1:])
+    if isinstance(out, (list, tuple)):
+        return [_shape(o) for o in out]
+    if isinstance(out, dict):
+        return {k: _shape(v) for k, v in out.items()}
+    return None
+
+
+def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
+    """Build the Ultralytics model for dict ``d`` (consumed). Returns (model, per-layer args)."""
+    from ultralytics.nn import tasks
+
+    from yolo_studio.core import ultralytics_hook
+
+    _, class_name = model_task(d)
+    model_class = getattr(tasks, class_name)
+    with ultralytics_hook.installed(blocks or {}) as hook:
+        try:
+            model = model_class(d, ch=ch, verbose=False)
+        except Exception as exc:
+            layer = _layer_in_traceback(exc)
+            if layer is None:
+                layer = hook.built_upto
+            raise _explain(exc, d, layer) from None
+    return model, hook.layer_args(model.model)
+
+
+def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks: dict | None = None,
+                 ch: int = 3) -> InspectionReport:
+    """Inspect a model dict (as ``ModelDocument.to_dict`` gives). Raises ``BuildError``."""
+    import torch
+
+    from yolo_studio.core.offline import ultralytics_settings_offline
+
+    ultralytics_settings_offline()
+    d = copy.deepcopy(d)
+    if scale is None and isinstance(d.get("scales"), dict) and d["scales"]:
+        scale = d.get("scale") or next(iter(d["scales"]))
+    if scale is not None:
+        if scale not in (d.get("scales") or {}):
+            raise BuildError(f"scale '{scale}' is not defined in 'scales' (has: {', '.join(d.get('scales') or {})})",
+                             None, "Pick one of the model's scales.")
+        d["scale"] = scale
+    notes = []
+    _drop_pretrained(d, notes)
+    rows = copy.deepcopy(d["backbone"] + d["head"])
+    nb = len(d["backbone"])
+    task, class_name = model_task(d)
+    with _preserved_ultralytics_state(), torch.no_grad():
+        model, args = build_model(copy.deepcopy(d), blocks, ch)
+        report = InspectionReport(scale, imgsz, task, class_name, notes=notes)
+        for m in model.model:
+            f, n, module, _ = rows[m.i]
+            report.layers.append(LayerReport(m.i, "backbone" if m.i < nb else "head", f, effective_repeats(n, d),
+                                             module, args.get(m.i), None,
+                                             sum(p.numel() for p in m.parameters())))
+        report.params = sum(p.numel() for p in model.parameters())
+        _profile(model, report, imgsz, ch)
+    return report
+
+
+def _profile(model, report: InspectionReport, imgsz: int, ch: int) -> None:
+    """One forward pass at ``imgsz``: output shapes from hooks, GFLOPs per layer from thop."""
+    import thop
+    import torch
+
+    shapes = {}
+    handles = [m.register_forward_hook(lambda mod, _in, out: shapes.__setitem__(mod.i, _shape(out)))
+               for m in model.model]
+    x = torch.zeros(1, ch, imgsz, imgsz)
+    try:
+        _, _, info = thop.profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+    except Exception as exc:
+        report.error = _explain(exc, {"backbone": [], "head": [[0, 0, r.module, []] for r in report.layers]},
+                                _layer_in_traceback(exc))
+        info = {}
+    finally:
+        for h in handles:
+            h.remove()
+    per_layer = info.get("model", (0, 0, {}))[2] if info else {}
+    for layer in report.layers:
+        layer.out_shape = shapes.get(layer.index)
+        ops = per_layer.get(str(layer.index), (0.0,))[0]
+        layer.gflops = round(float(ops) * 2 / 1e9, 4)
+    report.gflops = round(sum(layer.gflops for layer in report.layers), 3)

@@ -1,0 +1,75 @@
+"""Offline settings applied before Ultralytics is imported.
+
+Ultralytics reaches the network for settings sync, font downloads, pip auto-installs and
+weight downloads. The studio never does: these variables switch all of that off, and a
+studio-owned config directory holds the one font Ultralytics asks for (``Arial.ttf``), copied
+from the DejaVu Sans that matplotlib ships, so plotting never tries to download it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+OFFLINE_VARIABLES = {
+    "YOLO_OFFLINE": "1",
+    "YOLO_AUTOINSTALL": "false",
+    "YOLO_VERBOSE": "false",
+}
+
+
+def studio_data_dir() -> Path:
+    """The per-user folder the studio writes its own state to (config, logs, caches)."""
+    override = os.environ.get("YOLO_STUDIO_HOME")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "yolo-studio"
+
+
+def _seed_font(config_dir: Path) -> None:
+    target = config_dir / "Arial.ttf"
+    if target.exists():
+        return
+    try:
+        import matplotlib  # a dependency of Ultralytics, so always present next to it
+    except ImportError:
+        return
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    if source.exists():
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+
+
+def apply_offline_environment() -> Path:
+    """Set the offline variables and the studio-owned ``YOLO_CONFIG_DIR``; return that folder.
+
+    Values the user already exported are respected, except that the config directory is always
+    seeded with the font so Ultralytics finds it there.
+    """
+    for key, value in OFFLINE_VARIABLES.items():
+        os.environ.setdefault(key, value)
+    config_dir = Path(os.environ.setdefault("YOLO_CONFIG_DIR", str(studio_data_dir() / "ultralytics")))
+    try:
+        config_dir.mkdir(parents=True, exist_ok=True)
+        _seed_font(config_dir)
+    except OSError:
+        pass  # a read-only home must not stop the studio; Ultralytics then falls back to a temp dir
+    return config_dir
+
+
+def ultralytics_settings_offline() -> None:
+    """Turn off Ultralytics' own online settings (event sync) once it is imported."""
+    from ultralytics.utils import SETTINGS
+
+    wanted = {"sync": False}
+    if any(SETTINGS.get(k) != v for k, v in wanted.items()):
+        SETTINGS.update(wanted)
