@@ -192,3 +192,11 @@ def _line_in(exc: BaseException, path: Path) -> int | None:
 def custom_infos(scanned: list) -> list:
     """Catalog entries for scanned blocks."""
     return [replace(b.info, extra={"file": b.file, "line": b.line}) for b in scanned]
+
+
+def catalog_with_blocks(modules_dir: str | Path | None):
+    """(catalog, block file errors): the built-in catalog plus the blocks of ``modules_dir``."""
+    from yolo_studio.core.catalog import builtin_catalog
+
+    scanned, errors = scan_blocks(modules_dir)
+    return builtin_catalog().with_blocks(custom_infos(scanned)), errors

@@ -28,6 +28,7 @@ class RowSource:
 
     text: str  # whole lines, including indentation, dash and trailing comment
     values: tuple
+    line: int = 0  # 1-based line number in the file it was read from
 
 
 @dataclass(frozen=True)
@@ -224,11 +225,13 @@ class _Reader:
                     last -= 1  # block-style rows end at the start of the next line
                 comment = _trailing_comment(self.lines[last], rnode.end_mark.column) if last == rnode.end_mark.line else ""
                 leading = self.text(prev_end, line)
-                source = RowSource(self.text(line, last + 1), _row_values(rvalue))
+                source = RowSource(self.text(line, last + 1), _row_values(rvalue), line + 1)
                 if n == 0:
                     indent_end = len(self.lines[line]) - len(self.lines[line].lstrip())
                     layout.row_indent = self.lines[line][:indent_end]
                 prev_end = last + 1
+            if source is None:
+                source = RowSource("", (), line + 1)  # flow-style section: only the line is kept
             rows.append(Row(rvalue[0], rvalue[1], rvalue[2], rvalue[3], comment, leading, source))
         if block_style:
             layout.section_line[key] = self.text(key_line, key_line + 1)
@@ -312,7 +315,7 @@ def write(header: dict, rows: list, head_start: int, layout: Layout) -> str:
             parts.append(layout.section_line.get(key, f"{key}:\n"))
             for row in sections[key]:
                 parts.append(row.leading)
-                if row.source is not None and row.source.values == row.values():
+                if row.source is not None and row.source.text and row.source.values == row.values():
                     parts.append(row.source.text)
                 else:
                     parts.append(row_line(row, layout.row_indent))

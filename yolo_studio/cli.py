@@ -1,0 +1,202 @@
+"""The ``yolo-studio`` command.
+
+Subcommands: ``inspect`` (build and report per layer), ``check`` (validate without torch),
+``fmt`` (load and write back). User mistakes end with a clear message and exit code 1, never a
+traceback; exit code 2 is a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from yolo_studio import __version__
+from yolo_studio.core.errors import ModelYamlError, StudioError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="yolo-studio", description="Design, train and test Ultralytics YOLO models offline.")
+    p.add_argument("--version", action="version", version=f"yolo-studio {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ins = sub.add_parser("inspect", help="build models as Ultralytics does and report every layer")
+    ins.add_argument("files", nargs="+", metavar="MODEL.yaml")
+    ins.add_argument("--scale", default=None, help="scale to build (n, s, m, l, x) or 'all'; default: the first")
+    ins.add_argument("--imgsz", type=int, default=640, help="square input size for shapes and GFLOPs (default 640)")
+    ins.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+    ins.add_argument("--json", action="store_true", help="one JSON object per line per (file, scale)")
+
+    chk = sub.add_parser("check", help="validate model YAML without building it (fast, no torch)")
+    chk.add_argument("files", nargs="+", metavar="MODEL.yaml")
+    chk.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+    chk.add_argument("--json", action="store_true", help="print the problems as JSON")
+
+    fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
+    fmt.add_argument("file", metavar="MODEL.yaml")
+    fmt.add_argument("-o", "--output", default=None, metavar="OUT", help="write here instead of in place")
+    return p
+
+
+def main(argv: list | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        print("\nThe studio window arrives with the Model Designer; until then use the commands above.")
+        return 0
+    handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt}[args.command]
+    try:
+        return handler(args)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _load_with_problems(file: str, modules: str | None):
+    """(document or None, problems as dicts) for one file."""
+    from yolo_studio.core.custom_blocks import catalog_with_blocks
+    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.validation import validate
+
+    try:
+        doc = ModelDocument.load(file)
+    except ModelYamlError as exc:
+        return None, [{"severity": "error", "section": None, "layer": None, "line": exc.line,
+                       "message": exc.message, "hint": exc.hint}]
+    catalog, block_errors = catalog_with_blocks(modules)
+    problems = [{"severity": "error", "section": "modules", "layer": None, "line": e.line,
+                 "message": str(e), "hint": "Fix the block file."} for e in block_errors]
+    problems += [p.to_dict() for p in validate(doc, catalog)]
+    return doc, problems
+
+
+def _describe(file: str, p: dict) -> str:
+    where = f"{file}:{p['line']}" if p.get("line") else file
+    layer = f" layer {p['layer']} ({p['section']}):" if p.get("layer") is not None else ""
+    text = f"{where}: {p['severity']}:{layer} {p['message']}"
+    return text + (f"\n  hint: {p['hint']}" if p.get("hint") else "")
+
+
+def cmd_check(args) -> int:
+    failed = False
+    for file in args.files:
+        doc, problems = _load_with_problems(file, args.modules)
+        errors = [p for p in problems if p["severity"] == "error"]
+        failed |= bool(errors)
+        if args.json:
+            print(json.dumps({"file": file, "ok": not errors, "problems": problems}))
+            continue
+        for p in problems:
+            print(_describe(file, p))
+        if not problems:
+            print(f"{file}: OK ({len(doc.rows)} layers)")
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- fmt
+
+
+def cmd_fmt(args) -> int:
+    from yolo_studio.core.document import ModelDocument
+
+    doc = ModelDocument.load(args.file)
+    out = doc.save(args.output or args.file)
+    print(f"wrote {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- inspect
+
+
+def _fmt_shape(shape) -> str:
+    if shape is None:
+        return "-"
+    if shape and all(isinstance(s, int) for s in shape):
+        return "x".join(map(str, shape))
+    if isinstance(shape, list) and shape:
+        return _fmt_shape(shape[0]) + (" +" if len(shape) > 1 else "")
+    return str(shape)
+
+
+def _table(file: str, report) -> str:
+    head = (f"{file}  scale {report.scale or '-'}  imgsz {report.imgsz}  task {report.task} ({report.model_class})")
+    lines = [head, f"{'#':>4}  {'from':<14}{'n':>3}  {'module':<18}{'args':<34}{'out shape':<16}{'params':>12}{'GFLOPs':>9}"]
+    for layer in report.layers:
+        args = str(layer.args)
+        args = args if len(args) <= 32 else args[:29] + "..."
+        lines.append(f"{layer.index:>4}  {str(layer.from_):<14}{layer.repeats:>3}  {layer.module:<18}{args:<34}"
+                     f"{_fmt_shape(layer.out_shape):<16}{layer.params:>12,}{layer.gflops:>9.3f}")
+    lines.append(f"      {len(report.layers)} layers, {report.params:,} parameters, {report.gflops:.1f} GFLOPs")
+    lines += [f"note: {n}" for n in report.notes]
+    if report.error is not None:
+        lines.append(f"error: {report.error.describe()}")
+    return "\n".join(lines)
+
+
+def _report_json(file: str, report) -> dict:
+    return {"file": file, "scale": report.scale, "imgsz": report.imgsz, "task": report.task,
+            "params": report.params, "gflops": report.gflops,
+            "layers": [layer.to_dict() for layer in report.layers], "notes": report.notes}
+
+
+def _error_json(file: str, scale, layer, message: str, line=None, hint: str = "") -> dict:
+    return {"file": file, "scale": scale, "error": {"layer": layer, "message": message, "line": line, "hint": hint}}
+
+
+def cmd_inspect(args) -> int:
+    from yolo_studio.core.errors import BuildError
+
+    blocks = {}
+    if args.modules:
+        from yolo_studio.core.custom_blocks import load_blocks
+
+        blocks = load_blocks(args.modules)
+    from yolo_studio.core.inspection import inspect_dict
+
+    failed = False
+
+    def emit_error(file, scale, layer, message, line=None, hint=""):
+        nonlocal failed
+        failed = True
+        if args.json:
+            print(json.dumps(_error_json(file, scale, layer, message, line, hint)), flush=True)
+        else:
+            where = f"{file}:{line}" if line else file
+            print(f"{where}: error" + (f": layer {layer}" if layer is not None else "") + f": {message}"
+                  + (f"\n  hint: {hint}" if hint else ""), file=sys.stderr)
+
+    for file in args.files:
+        doc, problems = _load_with_problems(file, args.modules)
+        errors = [p for p in problems if p["severity"] == "error"]
+        if errors:
+            first = errors[0]
+            emit_error(file, args.scale if args.scale != "all" else None, first["layer"], first["message"],
+                       first.get("line"), first.get("hint", ""))
+            continue
+        scales = doc.scales() if args.scale == "all" else [args.scale]
+        if args.scale == "all" and not scales:
+            scales = [None]
+        for scale in scales:
+            try:
+                report = inspect_dict(doc.to_dict(), scale=scale, imgsz=args.imgsz, blocks=blocks)
+            except BuildError as exc:
+                emit_error(file, scale, exc.layer, exc.message, None, exc.hint)
+                continue
+            if report.error is not None:
+                emit_error(file, report.scale, report.error.layer, report.error.message, None, report.error.hint)
+                continue
+            if args.json:
+                print(json.dumps(_report_json(file, report), default=str), flush=True)
+            else:
+                print(_table(file, report) + "\n", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
