@@ -144,6 +144,11 @@ def _explain(exc: BaseException, d: dict, layer: int | None) -> BuildError:
     if isinstance(exc, TypeError) and module is not None and "argument" in text:
         return BuildError(f"{module} does not accept these arguments: {text}", layer,
                           "Compare the args with the block's signature in the catalog.")
+    if isinstance(exc, AssertionError) and module is not None:
+        frames = traceback.extract_tb(exc.__traceback__)
+        check = frames[-1].line if frames else ""
+        return BuildError(f"{module} refused its inputs or arguments: '{check}' failed", layer,
+                          "Check the channels reaching this layer (its 'from') and its arguments.")
     if isinstance(exc, RuntimeError) and ("size" in text or "channels" in text or "shape" in text):
         return BuildError(f"{module or 'the model'} cannot run on its input: {text}", layer,
                           "The input's channels or size do not fit this layer; check 'from' and the channel rule.")

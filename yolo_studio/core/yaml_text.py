@@ -6,7 +6,6 @@ value written here must round-trip through: ``yaml.safe_load(flow(v)) == v``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -64,4 +63,20 @@ def _string(value: str) -> str:
                 return value
         except yaml.YAMLError:
             pass
-    return json.dumps(value, ensure_ascii=False)
+    return '"' + "".join(_escape(c) for c in value) + '"'
+
+
+def _printable(code: int) -> bool:
+    """Characters YAML allows unescaped (its 'printable' set, less line breaks and NEL)."""
+    return 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _escape(char: str) -> str:
+    if char in '"\\':
+        return "\\" + char
+    code = ord(char)
+    if _printable(code):
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

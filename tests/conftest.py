@@ -1,0 +1,46 @@
+"""Test-wide setup: offscreen Qt, a private studio home, and no network.
+
+The network guard is a Python audit hook: any socket connection or name lookup for a host
+other than loopback raises, so a test that would download something fails loudly instead.
+Subprocesses started by tests get the same guard through ``tests/network_guard.py``.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_HOME = Path(tempfile.mkdtemp(prefix="yolo-studio-test-home-"))
+os.environ["YOLO_STUDIO_HOME"] = str(_HOME)
+os.environ.pop("YOLO_CONFIG_DIR", None)  # the studio sets its own under the home above
+
+sys.path.insert(0, str(Path(__file__).parent))
+import network_guard  # noqa: E402
+
+network_guard.install()
+
+import pytest  # noqa: E402
+
+import yolo_studio  # noqa: E402,F401  (applies the offline environment)
+
+ULTRALYTICS_MODELS = None
+
+
+def shipped_model_yamls() -> list:
+    """Every model YAML inside the installed Ultralytics package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ultralytics")
+    root = Path(next(iter(spec.submodule_search_locations))) / "cfg" / "models"
+    return sorted(root.rglob("*.yaml"))
+
+
+@pytest.fixture
+def resources() -> Path:
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return Path(__file__).resolve().parent / "data"
