@@ -15,7 +15,7 @@ import copy
 import traceback
 from dataclasses import asdict, dataclass, field
 
-from yolo_studio.core.errors import BuildError
+from yolo_studio.core.errors import BuildError, CustomBlocksUnsupported
 
 # Head module -> (model class in ultralytics.nn.tasks) for heads that need a special class.
 _SPECIAL_MODEL_CLASS = {
@@ -173,6 +173,14 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
 
     _, class_name = model_task(d)
     model_class = getattr(tasks, class_name)
+    try:
+        ultralytics_hook.check_supported()
+    except ultralytics_hook.HookUnsupported as exc:
+        if blocks:
+            raise CustomBlocksUnsupported(
+                f"custom blocks cannot be used with the installed Ultralytics: {exc}. The studio supports "
+                "ultralytics 8.4.x; install that version or update YOLO Studio.") from None
+        return _build_plain(model_class, d, ch), {}
     with ultralytics_hook.installed(blocks or {}) as hook:
         try:
             model = model_class(d, ch=ch, verbose=False)
@@ -182,6 +190,14 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
                 layer = hook.built_upto
             raise _explain(exc, d, layer) from None
     return model, hook.layer_args(model.model)
+
+
+def _build_plain(model_class, d: dict, ch: int):
+    """Build without the studio's hook (models without custom blocks on an unknown Ultralytics)."""
+    try:
+        return model_class(d, ch=ch, verbose=False)
+    except Exception as exc:
+        raise _explain(exc, d, _layer_in_traceback(exc)) from None
 
 
 def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks: dict | None = None,

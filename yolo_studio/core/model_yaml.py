@@ -104,11 +104,22 @@ def _trailing_comment(line: str, column: int) -> str:
     return rest if rest.startswith("#") else ""
 
 
+# PyYAML's wording -> what a user can act on.
+_PLAIN_YAML_PROBLEMS = (
+    ("expected <block end>", "this line is indented differently from the lines above it"),
+    ("expected ',' or ']'", "a '[' is not closed by a matching ']'"),
+    ("expected ',' or '}'", "a '{' is not closed by a matching '}'"),
+    ("mapping values are not allowed", "a ':' where YAML does not expect one (a missing space, or a value to quote)"),
+    ("could not find expected ':'", "a key without ':' after it"),
+    ("found character '\\t'", "a tab character; YAML indents with spaces only"),
+)
+
+
 def _yaml_error(exc: yaml.YAMLError, file: str) -> ModelYamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    plain = next((text for key, text in _PLAIN_YAML_PROBLEMS if key in problem), None)
+    message = f"YAML syntax error: {plain or problem}"
     hint = "Check the indentation and brackets on this line; every row is [from, repeats, module, args]."
     return ModelYamlError(message, file=file, line=mark.line + 1 if mark else None, hint=hint)
 

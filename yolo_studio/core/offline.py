@@ -36,6 +36,7 @@ def studio_data_dir() -> Path:
 
 def _seed_font(config_dir: Path) -> None:
     target = config_dir / "Arial.ttf"
+    target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         return
     try:
@@ -52,6 +53,8 @@ def _seed_font(config_dir: Path) -> None:
 def apply_offline_environment() -> Path:
     """Set the offline variables and the studio-owned ``YOLO_CONFIG_DIR``; return that folder.
 
+    Ultralytics keeps its settings and fonts in ``YOLO_CONFIG_DIR/Ultralytics``; the font goes there.
+
     Values the user already exported are respected, except that the config directory is always
     seeded with the font so Ultralytics finds it there.
     """
@@ -59,8 +62,7 @@ def apply_offline_environment() -> Path:
         os.environ.setdefault(key, value)
     config_dir = Path(os.environ.setdefault("YOLO_CONFIG_DIR", str(studio_data_dir() / "ultralytics")))
     try:
-        config_dir.mkdir(parents=True, exist_ok=True)
-        _seed_font(config_dir)
+        _seed_font(config_dir / "Ultralytics")  # Ultralytics reads USER_CONFIG_DIR = YOLO_CONFIG_DIR/Ultralytics
     except OSError:
         pass  # a read-only home must not stop the studio; Ultralytics then falls back to a temp dir
     return config_dir

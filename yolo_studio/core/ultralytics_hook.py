@@ -128,6 +128,7 @@ class CustomParseModel:
         self.last_args = {}  # layer index -> resolved args of custom rows, for reports
         self.layer_lines = {}  # layer index -> Ultralytics' log line (built-in rows)
         self.built_upto = 0
+        self._building = None  # custom row being constructed, while it is
 
     def __call__(self, d, ch, verbose=True):
         rows = list(d["backbone"]) + list(d["head"])
@@ -138,8 +139,9 @@ class CustomParseModel:
                     result = self.__wrapped__(d, ch, verbose=True)
                 else:
                     result = self._build(d, ch, rows, custom)
-            finally:
-                self.built_upto = max(log.lines, default=-1) + 1  # the layer a build error happened in
+            finally:  # the layer a build error happened in
+                self.built_upto = self._building if self._building is not None else max(log.lines, default=-1) + 1
+                self._building = None
                 self.layer_lines = {i: line for i, line in log.lines.items() if i < len(rows) and i not in custom}
         if verbose:
             self._log_table(result[0])
@@ -183,7 +185,9 @@ class CustomParseModel:
                 call = [c1_channels[i], *rest]
             else:
                 call = rest
+            self._building = i
             module = nn.Sequential(*(cls(*call) for _ in range(n))) if n > 1 else cls(*call)
+            self._building = None
             module.np = sum(x.numel() for x in module.parameters())
             module.i, module.f, module.type = i, f, f"{cls.__module__}.{cls.__qualname__}"
             layers[i] = module

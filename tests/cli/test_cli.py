@@ -1,0 +1,101 @@
+"""The yolo-studio command, run as a user runs it (a subprocess), checking output and exit codes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd=None):
+    code = "import sys, network_guard; network_guard.install(); from yolo_studio.cli import main; sys.exit(main())"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or TESTS)
+
+
+def test_inspect_json_one_object_per_scale(resources):
+    result = run("inspect", resources / "models" / "yolo11n-demo.yaml", "--scale", "all", "--imgsz", "64", "--json")
+    assert result.returncode == 0, result.stderr
+    objs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["scale"] for o in objs] == ["n", "s"]
+    n = objs[0]
+    assert {"file", "scale", "task", "params", "gflops", "layers"} <= set(n)
+    assert n["task"] == "detect" and n["params"] == sum(layer["params"] for layer in n["layers"])
+    layer = n["layers"][12]
+    assert {"index", "from", "repeats", "module", "args", "out_shape", "params"} <= set(layer)
+    assert layer["from"] == [-1, 6] and layer["module"] == "Concat" and layer["out_shape"] == [384, 4, 4]
+    assert objs[1]["params"] > n["params"]
+
+
+def test_inspect_table_with_custom_blocks(resources):
+    result = run("inspect", resources / "models" / "yolo11n-se.yaml", "--modules", resources / "modules",
+                 "--imgsz", "64")
+    assert result.returncode == 0, result.stderr
+    assert "SEAttention" in result.stdout and "DownsampleConv" in result.stdout
+    assert "25 layers" in result.stdout
+
+
+def test_inspect_error_is_json_and_non_zero(data_dir):
+    bad = data_dir / "malformed" / "unknown_module.yaml"
+    result = run("inspect", bad, "--json")
+    assert result.returncode == 1
+    obj = json.loads(result.stdout)
+    assert obj["file"] == str(bad) and obj["error"]["layer"] == 1
+    assert "unknown module 'Convv'" in obj["error"]["message"]
+    assert "Traceback" not in result.stderr
+
+
+def test_inspect_build_error_names_the_layer(tmp_path, resources):
+    text = (resources / "models" / "yolo11n-demo.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("[-1, 2, C2PSA, [1024]]", "[-1, 2, C2PSA, [512]]"))  # C2PSA needs c1 == c2
+    result = run("inspect", bad, "--json", "--imgsz", "64")
+    assert result.returncode == 1
+    err = json.loads(result.stdout)["error"]
+    assert err["layer"] == 10 and "C2PSA" in err["message"]
+
+
+def test_check_reports_problems_with_file_and_line(data_dir):
+    bad = data_dir / "malformed" / "forward_reference.yaml"
+    result = run("check", bad)
+    assert result.returncode == 1
+    assert f"{bad}:4: error: layer 1 (backbone):" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (TESTS / "data" / "malformed").glob("*.yaml")))
+def test_no_traceback_for_any_malformed_file(data_dir, name):
+    for command in ("check", "inspect"):
+        result = run(command, data_dir / "malformed" / name)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stdout + result.stderr
+        assert "error" in result.stdout + result.stderr
+
+
+def test_check_ok_and_json(resources):
+    result = run("check", resources / "models" / "yolo11n-demo.yaml", "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {"file": str(resources / "models" / "yolo11n-demo.yaml"), "ok": True,
+                                         "problems": []}
+
+
+def test_fmt_rewrites_in_studio_format(tmp_path):
+    messy = tmp_path / "m.yaml"
+    messy.write_text("nc: 2\nbackbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead:\n  - [[-1], 1, Detect, [nc]] # out\n")
+    out = tmp_path / "out.yaml"
+    result = run("fmt", messy, "-o", out)
+    assert result.returncode == 0
+    assert out.read_text() == "nc: 2\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n  - [[-1], 1, Detect, [nc]] # out\n"
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = run("check", tmp_path / "nope.yaml")
+    assert result.returncode == 1 and "file not found" in result.stdout
+
+
+def test_python_dash_m_and_help():
+    result = subprocess.run([sys.executable, "-m", "yolo_studio", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "inspect" in result.stdout and "check" in result.stdout

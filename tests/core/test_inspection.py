@@ -1,0 +1,79 @@
+"""Inspection equals Ultralytics' own build for every shipped model YAML and scale."""
+
+import re
+
+import pytest
+
+from conftest import shipped_model_yamls
+from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.errors import BuildError
+from yolo_studio.core.inspection import inspect_dict
+
+
+def _cases():
+    for path in shipped_model_yamls():
+        doc = ModelDocument.load(path)
+        for scale in doc.scales() or [None]:
+            yield pytest.param(path, scale, id=f"{path.stem}-{scale or 'default'}")
+
+
+def _ultralytics_params(path, scale, tmp_path):
+    """Build with plain Ultralytics the way a user would: YOLO('yolo11n-seg.yaml') / RTDETR(...)."""
+    from ultralytics import RTDETR, YOLO
+
+    text = path.read_text()
+    if "TorchVision" in text:  # the reference must not download pretrained weights either
+        text = re.sub(r"(TorchVision, \[[^,]+, [^,]+, )DEFAULT", r"\1None", text)
+    doc = ModelDocument.from_text(text)
+    stem = path.stem
+    if scale is not None and len(doc.scales()) > 1:
+        stem = re.sub(r"^(.*?\d+)", rf"\g<1>{scale}", stem, count=1)  # yolo11-seg -> yolo11n-seg
+    copy = tmp_path / f"{stem}.yaml"
+    copy.write_text(text)
+    model = RTDETR(str(copy)) if "rtdetr" in stem else YOLO(str(copy), verbose=False)
+    return sum(p.numel() for p in model.model.parameters()), model.task
+
+
+@pytest.mark.parametrize("path, scale", list(_cases()))
+def test_inspection_matches_ultralytics(path, scale, tmp_path):
+    report = inspect_dict(ModelDocument.load(path).to_dict(), scale=scale, imgsz=64)
+    assert report.error is None
+    params, task = _ultralytics_params(path, scale, tmp_path)
+    assert report.params == params
+    assert report.task == task
+    assert sum(layer.params for layer in report.layers) == params
+    assert all(layer.out_shape is not None for layer in report.layers)
+    assert report.gflops > 0
+
+
+def test_yolo11n_report_details(resources):
+    report = inspect_dict(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml").to_dict(), scale="n",
+                          imgsz=640)
+    first, c3k2, concat, detect = report.layers[0], report.layers[2], report.layers[12], report.layers[-1]
+    assert (first.args, first.out_shape, first.params) == ([3, 16, 3, 2], [16, 320, 320], 464)
+    assert c3k2.repeats == 1 and c3k2.args == [32, 64, 1, False, 0.25]  # depth 0.5 x 2 repeats
+    assert concat.from_ == [-1, 6] and concat.out_shape == [384, 40, 40]
+    assert detect.args == [3, 16, None, [64, 128, 256]]
+    assert report.model_class == "DetectionModel" and report.layers[0].section == "backbone"
+    assert 6.0 < report.gflops < 7.0
+
+
+def test_pretrained_torchvision_is_built_without_weights():
+    path = next(p for p in shipped_model_yamls() if p.name == "yolo11-cls-resnet18.yaml")
+    report = inspect_dict(ModelDocument.load(path).to_dict(), imgsz=64)  # the network guard would fail a download
+    assert any("without its pretrained weights" in note for note in report.notes)
+    assert report.task == "classify"
+
+
+def test_unknown_scale_is_refused(resources):
+    with pytest.raises(BuildError) as info:
+        inspect_dict(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml").to_dict(), scale="q")
+    assert "scale 'q' is not defined" in info.value.message
+
+
+def test_bad_arguments_are_mapped_to_their_layer(resources):
+    doc = ModelDocument.load(resources / "models" / "yolo11n-demo.yaml")
+    doc.update_row(3, args=[256, 3, "two"])
+    with pytest.raises(BuildError) as info:
+        inspect_dict(doc.to_dict(), scale="n", imgsz=64)
+    assert info.value.layer == 3

@@ -1,0 +1,29 @@
+"""The package switches Ultralytics offline before it can be imported."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_environment_is_offline_after_import():
+    import yolo_studio  # noqa: F401
+
+    assert os.environ["YOLO_OFFLINE"] == "1"
+    assert os.environ["YOLO_AUTOINSTALL"] == "false"
+    config = Path(os.environ["YOLO_CONFIG_DIR"])
+    assert (config / "Ultralytics" / "Arial.ttf").stat().st_size > 100_000
+    assert str(config).startswith(os.environ["YOLO_STUDIO_HOME"])
+
+
+def test_ultralytics_sees_the_studio_config_and_sync_off(tmp_path):
+    code = ("import yolo_studio, os; from yolo_studio.core.offline import ultralytics_settings_offline;"
+            "ultralytics_settings_offline(); from ultralytics.utils import SETTINGS, USER_CONFIG_DIR;"
+            "print(USER_CONFIG_DIR); print(SETTINGS['sync'])")
+    env = {**os.environ, "YOLO_STUDIO_HOME": str(tmp_path)}
+    env.pop("YOLO_CONFIG_DIR", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    config_dir, sync = out.stdout.strip().splitlines()[-2:]
+    assert Path(config_dir) == tmp_path / "ultralytics" / "Ultralytics"
+    assert sync == "False"
+    assert (Path(config_dir) / "Arial.ttf").exists()  # check_font finds it here and never downloads
