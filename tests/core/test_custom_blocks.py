@@ -198,3 +198,17 @@ def test_checkpoint_trained_with_custom_blocks_loads_in_a_fresh_process(data_dir
     lines = result.stdout.strip().splitlines()
     assert lines[-2] == "['yolo_studio_blocks.rules']"
     assert lines[-1] == "(1, 7, 80)"  # 4 box + 3 classes, anchors of the P3 and P4 maps at 64 px
+
+
+def test_ultralytics_blocks_unknown_to_parse_model_are_built_by_the_studio(data_dir):
+    """CBAM and friends are exported by ultralytics.nn.modules but parse_model cannot resolve them."""
+    from yolo_studio.core.validation import validate
+
+    doc = ModelDocument.load(data_dir / "models" / "ultralytics_extras.yaml")
+    problems = validate(doc)
+    assert [(p.severity, p.layer) for p in problems] == [("warning", 2), ("warning", 3)]
+    assert "channel rule 'c1'" in problems[0].message
+    report = inspect_dict(doc.to_dict(), scale="n", imgsz=64)
+    cbam, transformer = report.layers[2], report.layers[3]
+    assert cbam.args == [32, 7] and cbam.out_shape == [32, 16, 16]
+    assert transformer.args == [32, 32, 4, 1] and transformer.out_shape == [32, 16, 16]

@@ -24,6 +24,8 @@ CATEGORIES = ("conv", "block", "attention", "transformer", "head", "torch.nn", "
 # Channel rules: how Ultralytics' parse_model treats a module's YAML args.
 PASSTHROUGH, C1, BASE, REPEAT, CONCAT, HEAD, SPECIAL = "passthrough", "c1", "base", "repeat", "concat", "head", "special"
 CUSTOM_RULES = (PASSTHROUGH, C1, BASE, REPEAT, CONCAT)
+# Source of Ultralytics blocks that parse_model cannot resolve by name; the studio's hook builds them.
+STUDIO_BUILT = "ultralytics, built by the studio"
 
 # Special cases of parse_model that are spelled with ``is`` (not sets), by name: how many
 # arguments it adds to the YAML's (negative: consumes), the rule, and whether it takes several inputs.
@@ -297,6 +299,16 @@ def builtin_catalog() -> Catalog:
             rule, injected, multi = _ultralytics_rule(name, src)
             blocks[name] = BlockInfo(name, _category(name, classes[name].file), rule, params, varargs,
                                      classes[name].doc, "ultralytics", injected, multi)
+        # Exported by ultralytics.nn.modules but unknown to parse_model (CBAM, TransformerBlock, ...):
+        # the studio builds them like custom blocks, with the channel rule their signature implies.
+        for name in _all_names(ul / "nn" / "modules" / "__init__.py"):
+            if name in blocks or name not in classes:
+                continue
+            params, varargs = _resolve_init(name, classes)
+            rule = infer_rule([p.name for p in params])
+            info = BlockInfo(name, _category(name, classes[name].file), rule, params, varargs, classes[name].doc,
+                             STUDIO_BUILT, common=False)
+            blocks[name] = block_with_rule(info, rule)
     torch_dir = _package_dir("torch")
     if torch_dir is not None:
         nn_dir = torch_dir / "nn" / "modules"
@@ -323,6 +335,17 @@ def builtin_catalog() -> Catalog:
                                                               (), True, "", "torchvision", 0, False, False)
     versions = {"ultralytics": _version(ul), "torch": _version(torch_dir), "torchvision": _version(tv_dir)}
     return Catalog(blocks, versions)
+
+
+def infer_rule(param_names: list) -> str:
+    """The channel rule implied by a constructor's parameter names (self excluded)."""
+    if param_names[:3] == ["c1", "c2", "n"]:
+        return REPEAT
+    if param_names[:2] == ["c1", "c2"]:
+        return BASE
+    if param_names[:1] == ["c1"]:
+        return C1
+    return PASSTHROUGH
 
 
 def block_with_rule(block: BlockInfo, rule: str) -> BlockInfo:

@@ -22,7 +22,7 @@ import types
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
+from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule, infer_rule
 from yolo_studio.core.errors import StudioError
 
 PACKAGE = "yolo_studio_blocks"
@@ -42,17 +42,6 @@ class ScannedBlock:
     file: str
     line: int
     declared_rule: str | None
-
-
-def infer_rule(param_names: list) -> str:
-    """The channel rule implied by a constructor's parameter names (self excluded)."""
-    if param_names[:3] == ["c1", "c2", "n"]:
-        return "repeat"
-    if param_names[:2] == ["c1", "c2"]:
-        return "base"
-    if param_names[:1] == ["c1"]:
-        return "c1"
-    return "passthrough"
 
 
 def _is_module_base(base: ast.expr, local_modules: set) -> bool:
@@ -152,6 +141,19 @@ def class_rule(cls) -> str:
     except (TypeError, ValueError):
         names = []
     return infer_rule(names)
+
+
+def studio_built_blocks(module_names) -> dict:
+    """``{name: (class, rule)}`` for Ultralytics blocks that parse_model cannot resolve itself."""
+    from yolo_studio.core.catalog import STUDIO_BUILT, builtin_catalog
+
+    catalog = builtin_catalog()
+    wanted = {n for n in module_names if (b := catalog.get(n)) is not None and b.source == STUDIO_BUILT}
+    if not wanted:
+        return {}
+    from ultralytics.nn import modules
+
+    return {name: (getattr(modules, name), catalog.get(name).rule) for name in wanted}
 
 
 def load_blocks(modules_dir: str | Path) -> dict:

@@ -170,7 +170,9 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
     from ultralytics.nn import tasks
 
     from yolo_studio.core import ultralytics_hook
+    from yolo_studio.core.custom_blocks import studio_built_blocks
 
+    blocks = {**studio_built_blocks(row[2] for row in d["backbone"] + d["head"]), **(blocks or {})}
     _, class_name = model_task(d)
     model_class = getattr(tasks, class_name)
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 import re
 
-from yolo_studio.core.catalog import Catalog, builtin_catalog
+from yolo_studio.core.catalog import STUDIO_BUILT, Catalog, builtin_catalog
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import Problem
 from yolo_studio.core.renumber import INPUT, target
@@ -114,6 +114,13 @@ def validate(doc: ModelDocument, catalog: Catalog | None = None) -> list:
             hint = f"Did you mean {' or '.join(close)}?" if close else "Check the spelling, or add the block to the modules folder."
             problems.append(Problem("error", section, i, f"unknown module '{row.module}'", hint, _line(row)))
         problems.extend(_ref_problems(doc, i, block))
+        if block is not None and block.source == STUDIO_BUILT:
+            problems.append(Problem(
+                "warning", section, i, f"{row.module} is an Ultralytics block that plain Ultralytics cannot place "
+                f"in a YAML; the studio builds it with channel rule '{block.rule}'",
+                "Inspecting and training through the studio work; plain `yolo train` needs the studio's hook "
+                "installed first (docs/CUSTOM_BLOCKS.md).",
+                _line(row)))
         if block is not None:
             low, high = block.yaml_arg_range()
             count = len(row.args)
