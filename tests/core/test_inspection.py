@@ -31,16 +31,16 @@ def _ultralytics_params(path, scale, tmp_path):
     copy = tmp_path / f"{stem}.yaml"
     copy.write_text(text)
     model = RTDETR(str(copy)) if "rtdetr" in stem else YOLO(str(copy), verbose=False)
-    return sum(p.numel() for p in model.model.parameters()), model.task
+    return sum(p.numel() for p in model.model.parameters()), model.task, type(model.model).__name__
 
 
 @pytest.mark.parametrize("path, scale", list(_cases()))
 def test_inspection_matches_ultralytics(path, scale, tmp_path):
     report = inspect_dict(ModelDocument.load(path).to_dict(), scale=scale, imgsz=64)
     assert report.error is None
-    params, task = _ultralytics_params(path, scale, tmp_path)
+    params, task, model_class = _ultralytics_params(path, scale, tmp_path)
     assert report.params == params
-    assert report.task == task
+    assert (report.task, report.model_class) == (task, model_class)
     assert sum(layer.params for layer in report.layers) == params
     assert all(layer.out_shape is not None for layer in report.layers)
     assert report.gflops > 0

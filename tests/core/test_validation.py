@@ -92,3 +92,9 @@ def test_custom_blocks_are_known_only_with_their_folder(resources):
     assert any("unknown module 'SEAttention'" in p.message for p in validate(doc))
     catalog, errors = catalog_with_blocks(resources / "modules")
     assert errors == [] and validate(doc, catalog) == []
+
+
+def test_torch_nn_prefix_is_refused_like_ultralytics_does():
+    text = "nc: 2\nbackbone:\n  - [-1, 1, torch.nn.Identity, []]\nhead:\n  - [[-1], 1, Detect, [nc]]\n"
+    problems = validate(ModelDocument.from_text(text))
+    assert problems[0].layer == 0 and "unknown module 'torch.nn.Identity'" in problems[0].message

@@ -241,10 +241,8 @@ class Catalog:
         self.versions = versions or {}
 
     def get(self, name: str) -> BlockInfo | None:
-        block = self.blocks.get(name)
-        if block is None and name.startswith("torch.nn."):
-            block = self.blocks.get("nn." + name[len("torch.nn."):])
-        return block
+        """The block a YAML name resolves to (Ultralytics accepts ``nn.X``, not ``torch.nn.X``)."""
+        return self.blocks.get(name)
 
     def __contains__(self, name: str) -> bool:
         return self.get(name) is not None
