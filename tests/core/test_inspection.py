@@ -77,3 +77,10 @@ def test_bad_arguments_are_mapped_to_their_layer(resources):
     with pytest.raises(BuildError) as info:
         inspect_dict(doc.to_dict(), scale="n", imgsz=64)
     assert info.value.layer == 3
+
+
+def test_channels_header_sets_the_input_channels(resources):
+    doc = ModelDocument.load(resources / "models" / "yolo11n-demo.yaml")
+    doc.set_header("channels", 1)
+    report = inspect_dict(doc.to_dict(), scale="n", imgsz=64)
+    assert report.layers[0].args[0] == 1 and report.error is None

@@ -218,6 +218,8 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
             raise BuildError(f"scale '{scale}' is not defined in 'scales' (has: {', '.join(d.get('scales') or {})})",
                              None, "Pick one of the model's scales.")
         d["scale"] = scale
+    if isinstance(d.get("channels"), int) and d["channels"] > 0:
+        ch = d["channels"]  # e.g. grayscale models: build and feed that many input channels
     notes = []
     _drop_pretrained(d, notes)
     rows = copy.deepcopy(d["backbone"] + d["head"])
