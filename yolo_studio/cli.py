@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from yolo_studio import __version__
 from yolo_studio.core.errors import ModelYamlError, StudioError

@@ -101,7 +101,7 @@ def test_custom_blocks_without_the_hook_would_be_wrong(rules_doc, blocks_dir):
     for name, (cls, _) in blocks.items():
         setattr(tasks, name, cls)
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(TypeError, match="missing 1 required positional argument: 'c2'"):
             tasks.DetectionModel(d, verbose=False)
     finally:
         for name in blocks:

@@ -124,16 +124,14 @@ def _layer_in_traceback(exc: BaseException) -> int | None:
         for name in ("m", "self"):
             obj = frame.f_locals.get(name)
             if obj is not None and hasattr(obj, "i") and hasattr(obj, "f") and hasattr(obj, "type"):
-                try:
+                with contextlib.suppress(TypeError, ValueError):
                     layer = int(obj.i)
-                except (TypeError, ValueError):
-                    pass
                 break
     return layer
 
 
-def _explain(exc: BaseException, d: dict, layer: int | None) -> BuildError:
-    rows = d["backbone"] + d["head"]
+def _explain(exc: BaseException, rows: list, layer: int | None) -> BuildError:
+    """A ``BuildError`` a user can act on, for an exception raised while building or running ``rows``."""
     module = rows[layer][2] if layer is not None and 0 <= layer < len(rows) else None
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, KeyError) and module is not None:
@@ -190,7 +188,7 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
             layer = _layer_in_traceback(exc)
             if layer is None:
                 layer = hook.built_upto
-            raise _explain(exc, d, layer) from None
+            raise _explain(exc, d["backbone"] + d["head"], layer) from None
     return model, hook.layer_args(model.model)
 
 
@@ -199,7 +197,7 @@ def _build_plain(model_class, d: dict, ch: int):
     try:
         return model_class(d, ch=ch, verbose=False)
     except Exception as exc:
-        raise _explain(exc, d, _layer_in_traceback(exc)) from None
+        raise _explain(exc, d["backbone"] + d["head"], _layer_in_traceback(exc)) from None
 
 
 def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks: dict | None = None,
@@ -234,11 +232,11 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
                                              module, args.get(m.i), None,
                                              sum(p.numel() for p in m.parameters())))
         report.params = sum(p.numel() for p in model.parameters())
-        _profile(model, report, imgsz, ch)
+        _profile(model, report, rows, imgsz, ch)
     return report
 
 
-def _profile(model, report: InspectionReport, imgsz: int, ch: int) -> None:
+def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int) -> None:
     """One forward pass at ``imgsz``: output shapes from hooks, GFLOPs per layer from thop."""
     import thop
     import torch
@@ -250,8 +248,7 @@ def _profile(model, report: InspectionReport, imgsz: int, ch: int) -> None:
     try:
         _, _, info = thop.profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
     except Exception as exc:
-        report.error = _explain(exc, {"backbone": [], "head": [[0, 0, r.module, []] for r in report.layers]},
-                                _layer_in_traceback(exc))
+        report.error = _explain(exc, rows, _layer_in_traceback(exc))
         info = {}
     finally:
         for h in handles:

@@ -12,7 +12,7 @@ impossible the reference is reported, never silently redirected:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 INPUT = -1  # target of the network input (row 0 reading ``-1``)
 
@@ -89,8 +89,6 @@ def apply_mapping(rows: list, mapping: dict, inserted: dict | None = None) -> tu
     Rows are any objects with ``from_`` and a ``replace(from_=...)``-able dataclass shape.
     Returns the new list and a list of ``RefIssue``.
     """
-    from dataclasses import replace
-
     inserted = inserted or {}
     size = sum(1 for v in mapping.values() if v is not None) + len(inserted)
     new_rows: list = [None] * size

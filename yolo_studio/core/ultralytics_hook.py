@@ -153,7 +153,7 @@ class CustomParseModel:
         nb = len(d["backbone"])
         new_rows = [list(r) for r in rows]
         c1_rows = [i for i, (_, rule) in custom.items() if rule == "c1"]
-        for i, (cls, rule) in custom.items():
+        for i, (_cls, rule) in custom.items():
             f, _, _, args = rows[i]
             placeholder_args = [args[0]] if rule in ("base", "repeat") else ([1] if rule == "concat" else [])
             new_rows[i] = [f, 1, _PLACEHOLDER[rule], placeholder_args]
