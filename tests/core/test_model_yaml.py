@@ -81,3 +81,12 @@ def test_syntax_error_names_file_and_line():
         ModelDocument.from_text(text, "m.yaml")
     assert info.value.file == "m.yaml" and info.value.line in (3, 4)
     assert "m.yaml:" in str(info.value)
+
+
+def test_a_changed_type_is_written_even_when_python_calls_it_equal():
+    text = "nc: 2\nbackbone:\n  - [-1, 1, C2f, [16, True]] # keep\nhead:\n  - [[-1], 1, Detect, [nc]]\n"
+    doc = ModelDocument.from_text(text)
+    doc.update_row(0, args=[16, 1])
+    assert "  - [-1, 1, C2f, [16, 1]] # keep\n" in doc.to_yaml()
+    doc.update_row(0, args=[16, True])
+    assert doc.to_yaml() == text

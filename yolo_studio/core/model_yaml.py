@@ -286,6 +286,17 @@ def check_row(row, section: str, n: int, file: str, line: int | None) -> None:
 # --------------------------------------------------------------------------- writing
 
 
+def same(a, b) -> bool:
+    """Equal values of equal types, all the way down (``True`` is not ``1`` in a YAML file)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
 def row_line(row: Row, indent: str) -> str:
     """A row in Ultralytics' flow style, with its trailing comment."""
     text = f"{indent}- {flow(list(row.values()))}"
@@ -293,14 +304,14 @@ def row_line(row: Row, indent: str) -> str:
 
 
 def _header_text(key: str, value, entry: HeaderEntry | None) -> str:
-    if entry is not None and entry.value == value and type(entry.value) is type(value):
+    if entry is not None and same(entry.value, value):
         return entry.text
     if isinstance(value, dict) and value:
         prelude = entry.prelude if entry is not None and entry.prelude else f"{key}:\n"
         parts = [prelude]
         for sub_key, sub_value in value.items():
             old = entry.sub_entries.get(sub_key) if entry is not None else None
-            if old is not None and old.value == sub_value:
+            if old is not None and same(old.value, sub_value):
                 parts.append(old.text)
             else:
                 parts.append(f"  {flow(sub_key)}: {flow(sub_value)}\n")
@@ -326,7 +337,7 @@ def write(header: dict, rows: list, head_start: int, layout: Layout) -> str:
             parts.append(layout.section_line.get(key, f"{key}:\n"))
             for row in sections[key]:
                 parts.append(row.leading)
-                if row.source is not None and row.source.text and row.source.values == row.values():
+                if row.source is not None and row.source.text and same(row.source.values, row.values()):
                     parts.append(row.source.text)
                 else:
                     parts.append(row_line(row, layout.row_indent))
