@@ -84,6 +84,14 @@ def _describe(file: str, p: dict) -> str:
 
 def cmd_check(args) -> int:
     failed = False
+    try:
+        blocks = load_blocks(args.modules) if args.modules else {}
+    except BlockFileError as exc:
+        for file in args.files:
+            emit_error(file, None, None, f"custom blocks: {exc}", None, "Fix the block file, then inspect again.")
+        return 1
+    from yolo_studio.core.inspection import inspect_dict
+
     for file in args.files:
         doc, problems = _load_with_problems(file, args.modules)
         errors = [p for p in problems if p["severity"] == "error"]
@@ -151,12 +159,7 @@ def _error_json(file: str, scale, layer, message: str, line=None, hint: str = ""
 def cmd_inspect(args) -> int:
     from yolo_studio.core.errors import BuildError
 
-    blocks = {}
-    if args.modules:
-        from yolo_studio.core.custom_blocks import load_blocks
-
-        blocks = load_blocks(args.modules)
-    from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.custom_blocks import BlockFileError, load_blocks
 
     failed = False
 
@@ -169,6 +172,14 @@ def cmd_inspect(args) -> int:
             where = f"{file}:{line}" if line else file
             print(f"{where}: error" + (f": layer {layer}" if layer is not None else "") + f": {message}"
                   + (f"\n  hint: {hint}" if hint else ""), file=sys.stderr)
+
+    try:
+        blocks = load_blocks(args.modules) if args.modules else {}
+    except BlockFileError as exc:
+        for file in args.files:
+            emit_error(file, None, None, f"custom blocks: {exc}", None, "Fix the block file, then inspect again.")
+        return 1
+    from yolo_studio.core.inspection import inspect_dict
 
     for file in args.files:
         doc, problems = _load_with_problems(file, args.modules)

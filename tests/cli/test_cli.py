@@ -99,3 +99,11 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_python_dash_m_and_help():
     result = subprocess.run([sys.executable, "-m", "yolo_studio", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "inspect" in result.stdout and "check" in result.stdout
+
+
+def test_broken_block_file_is_reported_in_json(tmp_path, resources):
+    (tmp_path / "bad.py").write_text("import torch.nn as nn\nraise RuntimeError('oops')\n")
+    result = run("inspect", resources / "models" / "yolo11n-demo.yaml", "--modules", tmp_path, "--json")
+    assert result.returncode == 1
+    err = json.loads(result.stdout)["error"]
+    assert "bad.py:2" in err["message"] and "oops" in err["message"]
