@@ -90,3 +90,15 @@ def test_a_changed_type_is_written_even_when_python_calls_it_equal():
     assert "  - [-1, 1, C2f, [16, 1]] # keep\n" in doc.to_yaml()
     doc.update_row(0, args=[16, True])
     assert doc.to_yaml() == text
+
+
+def test_block_style_and_multi_line_rows(data_dir):
+    path = data_dir / "models" / "block_style_rows.yaml"
+    text = path.read_text()
+    doc = ModelDocument.load(path)
+    assert doc.to_yaml() == text
+    assert [r.args for r in doc.rows] == [[16, 3, 2], [32, 3, 2], [64, 3, 2], ["nc"]]
+    assert doc.rows[1].comment == "# two-line flow row" and doc.rows[1].leading == "  # between rows\n"
+    doc.update_row(1, args=[48, 3, 2])
+    assert "  # between rows\n  - [-1, 1, Conv, [48, 3, 2]] # two-line flow row\n  - - -1\n" in doc.to_yaml()
+    assert yaml.safe_load(doc.to_yaml())["backbone"][1] == [-1, 1, "Conv", [48, 3, 2]]

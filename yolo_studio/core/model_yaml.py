@@ -200,6 +200,16 @@ class _Reader:
             end -= 1
         return end
 
+    def _last_line(self, node) -> int:
+        """The last line holding part of ``node`` (block nodes end where the next token starts)."""
+        end, start = node.end_mark, node.start_mark.line
+        last = end.line
+        if last > start and not self.lines[last][: end.column].strip():
+            last -= 1
+        while last > start and _is_blank_or_comment(self.lines[last]):
+            last -= 1
+        return last
+
     def _read_header(self, knode, vnode, value, end: int) -> HeaderEntry:
         start = knode.start_mark.line
         entry = HeaderEntry(text=self.text(start, end), value=copy.deepcopy(value))
@@ -231,9 +241,7 @@ class _Reader:
             check_row(rvalue, key, n, self.file, line + 1)
             comment, leading, source = "", "", None
             if block_style and line >= prev_end:
-                last = rnode.end_mark.line
-                if rnode.end_mark.column == 0 and last > line:
-                    last -= 1  # block-style rows end at the start of the next line
+                last = self._last_line(rnode)
                 comment = _trailing_comment(self.lines[last], rnode.end_mark.column) if last == rnode.end_mark.line else ""
                 leading = self.text(prev_end, line)
                 source = RowSource(self.text(line, last + 1), _row_values(rvalue), line + 1)
