@@ -84,14 +84,6 @@ def _describe(file: str, p: dict) -> str:
 
 def cmd_check(args) -> int:
     failed = False
-    try:
-        blocks = load_blocks(args.modules) if args.modules else {}
-    except BlockFileError as exc:
-        for file in args.files:
-            emit_error(file, None, None, f"custom blocks: {exc}", None, "Fix the block file, then inspect again.")
-        return 1
-    from yolo_studio.core.inspection import inspect_dict
-
     for file in args.files:
         doc, problems = _load_with_problems(file, args.modules)
         errors = [p for p in problems if p["severity"] == "error"]

@@ -107,3 +107,10 @@ def test_broken_block_file_is_reported_in_json(tmp_path, resources):
     assert result.returncode == 1
     err = json.loads(result.stdout)["error"]
     assert "bad.py:2" in err["message"] and "oops" in err["message"]
+
+
+def test_check_reports_a_broken_block_file_with_its_line(tmp_path, resources):
+    (tmp_path / "bad.py").write_text("import torch.nn as nn\n\nclass A(nn.Module)\n    pass\n")
+    result = run("check", resources / "models" / "yolo11n-demo.yaml", "--modules", tmp_path)
+    assert result.returncode == 1
+    assert "bad.py:3: syntax error" in result.stdout
