@@ -32,6 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
     chk.add_argument("--json", action="store_true", help="print the problems as JSON")
 
+    gui = sub.add_parser("gui", help="open the studio window (the default with no command)")
+    gui.add_argument("model", nargs="?", metavar="MODEL.yaml")
+    gui.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+
+    ren = sub.add_parser("render", help="draw a model's canvas offscreen to a PNG or SVG")
+    ren.add_argument("model", metavar="MODEL.yaml")
+    ren.add_argument("-o", "--output", required=True, metavar="OUT.png|OUT.svg")
+    ren.add_argument("--scale", default=None, help="scale whose shapes and params the nodes show")
+    ren.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+    ren.add_argument("--json", action="store_true", help='print {"nodes": N, "edges": E}')
+
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")
     fmt.add_argument("-o", "--output", default=None, metavar="OUT", help="write here instead of in place")
@@ -41,10 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
-        _parser().print_help()
-        print("\nThe studio window arrives with the Model Designer; until then use the commands above.")
-        return 0
-    handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt}[args.command]
+        args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
+    handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
+               "render": cmd_render}[args.command]
     try:
         return handler(args)
     except StudioError as exc:
@@ -107,6 +117,25 @@ def cmd_fmt(args) -> int:
     doc = ModelDocument.load(args.file)
     out = doc.save(args.output or args.file)
     print(f"wrote {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def cmd_gui(args) -> int:
+    from yolo_studio.app import run_gui
+
+    return run_gui(args.model, args.modules)
+
+
+def cmd_render(args) -> int:
+    from yolo_studio.app import render
+    from yolo_studio.core.document import ModelDocument
+
+    ModelDocument.load(args.model)  # a bad file is a clear error before any window work
+    result = render(args.model, args.output, scale=args.scale, modules_dir=args.modules)
+    print(json.dumps(result) if args.json else f"wrote {args.output}: {result['nodes']} nodes, {result['edges']} edges")
     return 0
 
 

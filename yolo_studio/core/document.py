@@ -59,8 +59,9 @@ class ModelDocument:
         parsed = model_yaml.read_file(path)
         return cls(parsed.header, parsed.rows, parsed.head_start, parsed.layout, Path(path))
 
-    def to_yaml(self) -> str:
-        return model_yaml.write(self.header, self.rows, self.head_start, self.layout)
+    def to_yaml(self, spans: dict | None = None) -> str:
+        """The YAML text; ``spans`` (if given) receives each row's (first, last) 0-based line."""
+        return model_yaml.write(self.header, self.rows, self.head_start, self.layout, spans)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the YAML atomically (temporary file, then rename) and remember the path."""

@@ -327,8 +327,11 @@ def _header_text(key: str, value, entry: HeaderEntry | None) -> str:
     return f"{key}: {flow(value)}\n"
 
 
-def write(header: dict, rows: list, head_start: int, layout: Layout) -> str:
-    """The YAML text of a model, reusing every unchanged piece of ``layout``."""
+def write(header: dict, rows: list, head_start: int, layout: Layout, spans: dict | None = None) -> str:
+    """The YAML text of a model, reusing every unchanged piece of ``layout``.
+
+    If ``spans`` is given it is filled with ``{row index: (first line, last line)}`` (0-based).
+    """
     order = [k for k in layout.order if k in header or k in SECTIONS]
     new_keys = [k for k in header if k not in order]
     first_section = min((order.index(s) for s in SECTIONS if s in order), default=len(order))
@@ -338,17 +341,27 @@ def write(header: dict, rows: list, head_start: int, layout: Layout) -> str:
             order.append(section)
     sections = {"backbone": rows[:head_start], "head": rows[head_start:]}
     parts = []
+    lines = 0
+    index = 0
     for key in order:
         leading = layout.leading.get(key, "\n" if parts else "")
         parts.append(leading)
         if key in SECTIONS:
             parts.append(layout.section_line.get(key, f"{key}:\n"))
+            lines = sum(p.count("\n") for p in parts)
+            index = 0 if key == "backbone" else head_start
             for row in sections[key]:
+                lines += row.leading.count("\n")
                 parts.append(row.leading)
                 if row.source is not None and row.source.text and same(row.source.values, row.values()):
-                    parts.append(row.source.text)
+                    text = row.source.text
                 else:
-                    parts.append(row_line(row, layout.row_indent))
+                    text = row_line(row, layout.row_indent)
+                parts.append(text)
+                if spans is not None:
+                    spans[index] = (lines, lines + text.count("\n") - 1)
+                lines += text.count("\n")
+                index += 1
             parts.append(layout.section_tail.get(key, ""))
         else:
             parts.append(_header_text(key, header[key], layout.header.get(key)))

@@ -1,0 +1,177 @@
+"""The model as a graph for drawing: nodes, edges, labels and a layered layout. No Qt.
+
+Edges come from ``from``: each reference of row ``i`` (the implicit ``-1`` included) is an edge
+from the row it points at to input port ``k`` of row ``i``. The layout puts the backbone in the
+left column and the head in the right one, rows in YAML order from top to bottom, and moves a
+row that does not read its predecessor into a side lane, so skip connections stay readable.
+It is linear in the number of rows (NodeGraphQt's own auto layout is exponential).
+
+Positions a user moves are kept in a sidecar ``MODEL.layout.json``, never in the YAML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from yolo_studio.core.renumber import INPUT, target
+
+NODE_WIDTH = 230.0
+ROW_HEIGHT = 110.0
+LANE_WIDTH = 270.0
+SECTION_GAP = 120.0
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: int  # row index; never INPUT (the image is not drawn as a node)
+    target: int
+    port: int  # input port of the target row
+
+
+def edges(rows: list) -> list:
+    """Every reference as an edge, in row then input order; unconnected and invalid ones skipped."""
+    out = []
+    for i, row in enumerate(rows):
+        for port, ref in enumerate(row.inputs()):
+            t = target(i, ref)
+            if t is not None and t != INPUT and 0 <= t < len(rows) and t != i:
+                out.append(Edge(t, i, port))
+    return out
+
+
+def input_count(row) -> int:
+    return len(row.from_) if isinstance(row.from_, list) else 1
+
+
+def layered_layout(rows: list, head_start: int) -> dict:
+    """``{row index: (x, y)}`` top-left positions; linear time."""
+    lanes: dict = {}
+    positions = {}
+    for i, row in enumerate(rows):
+        head = i >= head_start
+        first = head_start if head else 0
+        refs = row.inputs()
+        primary = target(i, refs[0]) if refs else None
+        if i == first or primary == i - 1 or primary is None or primary == INPUT or primary < first:
+            lanes[i] = lanes.get(i - 1, 0) if i > first else 0
+        else:  # a side branch: one lane right of the row it reads
+            lanes[i] = lanes.get(primary, 0) + 1
+        positions[i] = lanes[i]
+    backbone_lanes = max((positions[i] for i in range(min(head_start, len(rows)))), default=0)
+    head_x = (backbone_lanes + 1) * LANE_WIDTH + SECTION_GAP
+    out = {}
+    for i in range(len(rows)):
+        head = i >= head_start
+        level = i - head_start if head else i
+        x = (head_x if head else 0.0) + positions[i] * LANE_WIDTH
+        out[i] = (x, level * ROW_HEIGHT)
+    return out
+
+
+def _fmt_shape(shape) -> str:
+    if shape is None:
+        return ""
+    if shape and all(isinstance(s, int) for s in shape):
+        return "×".join(map(str, shape))
+    if isinstance(shape, list) and shape:
+        return _fmt_shape(shape[0]) + (" …" if len(shape) > 1 else "")
+    return ""
+
+
+def node_lines(index: int, row, layer=None) -> tuple:
+    """(title, args, info) text for a node; ``layer`` is the row's inspection report, if any."""
+    repeats = layer.repeats if layer is not None else row.repeats
+    title = f"{index}  {row.module}" + (f"  ×{repeats}" if repeats > 1 else "")
+    args = layer.args if layer is not None and layer.args is not None else row.args
+    args_text = str(args)
+    if len(args_text) > 34:
+        args_text = args_text[:31] + "..."
+    if layer is not None:
+        shape = _fmt_shape(layer.out_shape)
+        info = f"{shape}   {layer.params:,} p" if shape else f"{layer.params:,} params"
+    else:
+        info = f"from {row.from_}"
+    return title, args_text, info
+
+
+# --------------------------------------------------------------------------- sidecar
+
+
+def sidecar_path(model_path: str | Path) -> Path:
+    p = Path(model_path)
+    return p.with_name(p.stem + ".layout.json")
+
+
+def load_positions(model_path: str | Path, rows: list) -> dict:
+    """Saved positions ``{index: (x, y)}`` that still match their row's module; {} if none."""
+    path = sidecar_path(model_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for key, entry in (data.get("nodes") or {}).items():
+        try:
+            i = int(key)
+            x, y = float(entry["pos"][0]), float(entry["pos"][1])
+        except (ValueError, KeyError, TypeError, IndexError):
+            continue
+        if 0 <= i < len(rows) and entry.get("module") == rows[i].module:
+            out[i] = (x, y)
+    return out
+
+
+def save_positions(model_path: str | Path, rows: list, positions: dict) -> Path:
+    """Write the sidecar atomically; positions of all rows, keyed by index, with the module as a check."""
+    path = sidecar_path(model_path)
+    data = {"version": 1, "nodes": {str(i): {"module": rows[i].module, "pos": [round(x, 1), round(y, 1)]}
+                                    for i, (x, y) in sorted(positions.items()) if i < len(rows)}}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def from_for_sources(index: int, old_from, sources: list):
+    """The ``from`` of row ``index`` whose inputs are now ``sources`` (row indices, None = unconnected).
+
+    A port still wired to its old row keeps the user's spelling; a new wire is written as
+    Ultralytics does: ``-1`` for the previous row, else the absolute index.
+    """
+    old = old_from if isinstance(old_from, list) else [old_from]
+    out = []
+    for port, source in enumerate(sources):
+        previous = old[port] if port < len(old) else None
+        if source is None:
+            out.append(None)
+        elif previous is not None and target(index, previous) == source:
+            out.append(previous)
+        else:
+            out.append(-1 if source == index - 1 else source)
+    if not isinstance(old_from, list) and len(out) == 1:
+        return out[0]
+    return out
+
+
+def default_args(block) -> list:
+    """Arguments for a block freshly placed from the palette (the user edits them after)."""
+    presets = {"Concat": [1], "nn.Upsample": [None, 2, "nearest"], "Detect": ["nc"], "Segment": ["nc", 32, 256],
+               "Pose": ["nc", [17, 3]], "OBB": ["nc", 1], "Classify": ["nc"], "SPPF": [64, 5]}
+    if block is None:
+        return []
+    if block.name in presets:
+        return list(presets[block.name])
+    if block.rule in ("base", "repeat"):
+        low, _ = block.yaml_arg_range()
+        return [64] + [1] * max(low - 1, 0)
+    low, _ = block.yaml_arg_range()
+    return [1] * low

@@ -1,0 +1,187 @@
+"""The studio's main window: menus, toolbar, status bar and the tabs (Model first)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.errors import StudioError
+from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.ui.model.designer import ModelDesignerTab
+
+MAX_RECENT = 10
+
+
+def template_files() -> dict:
+    """Model YAMLs shipped with Ultralytics, grouped by family folder: {"11": [paths], ...}."""
+    spec = importlib.util.find_spec("ultralytics")
+    root = Path(next(iter(spec.submodule_search_locations))) / "cfg" / "models"
+    groups: dict = {}
+    for path in sorted(root.rglob("*.yaml")):
+        groups.setdefault(path.parent.name, []).append(path)
+    return groups
+
+
+def settings() -> QtCore.QSettings:
+    return QtCore.QSettings(str(studio_data_dir() / "settings.ini"), QtCore.QSettings.IniFormat)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, modules_dir: str | Path | None = None):
+        super().__init__()
+        self.setAcceptDrops(True)
+        self.resize(1400, 860)
+        self.tabs = QtWidgets.QTabWidget()
+        self.model_tab = ModelDesignerTab(modules_dir=modules_dir)
+        self.tabs.addTab(self.model_tab, "Model")
+        self.setCentralWidget(self.tabs)
+        self.totals = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.totals)
+        self.model_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.model_tab.totals_changed.connect(self.totals.setText)
+        self.model_tab.title_changed.connect(self._update_title)
+        self._build_actions()
+        self._update_title()
+
+    # ------------------------------------------------------------------ actions
+
+    def _build_actions(self) -> None:
+        tab = self.model_tab
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_menu = file_menu.addMenu("&New from template")
+        for family, paths in template_files().items():
+            sub = self.new_menu.addMenu(family)
+            for path in paths:
+                sub.addAction(path.stem, lambda p=path: self.new_from_template(p))
+        self.open_action = file_menu.addAction("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.save_action = file_menu.addAction("&Save", self.save, QtGui.QKeySequence.Save)
+        self.save_as_action = file_menu.addAction("Save &as…", self.save_as, QtGui.QKeySequence("Ctrl+Shift+S"))
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", self.close, QtGui.QKeySequence.Quit)
+        new_action = QtGui.QAction("New", self, shortcut=QtGui.QKeySequence.New)
+        new_action.triggered.connect(lambda: self.new_from_template(template_files()["11"][-1]))
+        self.addAction(new_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        undo = tab.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QtGui.QKeySequence.Undo)
+        redo = tab.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence.Redo])
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        edit_menu.addSeparator()
+        delete = edit_menu.addAction("&Delete layers", lambda: tab.delete_rows(tab.canvas.selected_rows()))
+        delete.setShortcuts([QtGui.QKeySequence.Delete, QtGui.QKeySequence("Backspace")])
+        delete.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
+        tab.canvas.widget.addAction(delete)
+        boundary = edit_menu.addAction("Start the &head at the selected layer",
+                                       lambda: tab.selected and tab.set_head_start(tab.selected[0]))
+        boundary.setToolTip("Move the backbone/head boundary")
+
+        view_menu = self.menuBar().addMenu("&View")
+        frame = view_menu.addAction("&Frame all", tab.canvas.frame_all, QtGui.QKeySequence("F"))
+        frame.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
+        tab.canvas.widget.addAction(frame)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        for action in (self.open_action, self.save_action, undo, redo, frame):
+            toolbar.addAction(action)
+
+    def _update_title(self) -> None:
+        path = self.model_tab.path
+        name = path.name if path else "untitled.yaml"
+        star = "*" if self.model_tab.is_modified() else ""
+        self.setWindowTitle(f"{name}{star} — YOLO Studio")
+
+    # ------------------------------------------------------------------ files
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a model YAML; a bad file is reported in a dialog and changes nothing."""
+        if not self._confirm_discard():
+            return False
+        try:
+            doc = ModelDocument.load(path)
+        except StudioError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open model", str(exc))
+            return False
+        self.model_tab.open_document(doc)
+        self._remember_recent(Path(path))
+        return True
+
+    def new_from_template(self, template: Path) -> None:
+        if not self._confirm_discard():
+            return
+        doc = ModelDocument.from_text(template.read_text(encoding="utf-8"), template.name)
+        self.model_tab.open_document(doc)
+
+    def open_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model YAML", "", "Model YAML (*.yaml *.yml)")
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        if self.model_tab.path is None:
+            return self.save_as()
+        return self._save_to(self.model_tab.path)
+
+    def save_as(self) -> bool:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model YAML", "model.yaml", "Model YAML (*.yaml)")
+        return self._save_to(Path(path)) if path else False
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            saved = self.model_tab.save(path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot save", f"{path}: {exc.strerror or exc}")
+            return False
+        self._remember_recent(saved)
+        self.statusBar().showMessage(f"Saved {saved}", 5000)
+        return True
+
+    def _confirm_discard(self) -> bool:
+        if not self.model_tab.is_modified():
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Unsaved changes", "The model has unsaved changes. Save them first?",
+            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel)
+        if answer == QtWidgets.QMessageBox.Save:
+            return self.save()
+        return answer == QtWidgets.QMessageBox.Discard
+
+    def _remember_recent(self, path: Path) -> None:
+        s = settings()
+        recent = [p for p in (s.value("recent_files") or []) if p != str(path.resolve())]
+        s.setValue("recent_files", [str(path.resolve())] + recent[: MAX_RECENT - 1])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in settings().value("recent_files") or []:
+            self.recent_menu.addAction(p, lambda p=p: self.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # ------------------------------------------------------------------ Qt events
+
+    def dragEnterEvent(self, event):
+        if any(u.toLocalFile().lower().endswith((".yaml", ".yml")) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith((".yaml", ".yml")):
+                self.open_path(url.toLocalFile())
+                break
+
+    def closeEvent(self, event):
+        if self._confirm_discard():
+            self.model_tab.shutdown()
+            event.accept()
+        else:
+            event.ignore()

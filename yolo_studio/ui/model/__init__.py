@@ -1,0 +1,1 @@
+"""The Model Designer tab: a node-graph canvas of a model YAML."""

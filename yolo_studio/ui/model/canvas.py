@@ -1,0 +1,179 @@
+"""The canvas: a NodeGraphQt view of the document, and user gestures turned into requests.
+
+The canvas never edits the document. It draws the rows it is given (``show_model``); when the
+user connects or disconnects ports, drops a block, or moves nodes, it reads the graph's new state
+once NodeGraphQt has finished (next event-loop turn) and emits a request with plain data. The
+Model Designer turns requests into undoable document edits, and the document redraws the canvas.
+"""
+
+from __future__ import annotations
+
+from NodeGraphQt import NodeGraph
+from NodeGraphQt.constants import LayoutDirectionEnum
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from yolo_studio.core.graph_model import edges, input_count
+from yolo_studio.ui.model.node_item import BACKBONE_COLOUR, HEAD_COLOUR, OUTPUT_COLOUR, LayerNode
+
+BLOCK_MIME = "application/x-yolo-studio-block"
+APPEND_PORT = "+"
+
+
+class ModelCanvas(QtCore.QObject):
+    rows_selected = QtCore.Signal(list)  # row indices
+    inputs_changed = QtCore.Signal(int, list)  # row, new input sources in port order (None = unconnected)
+    block_dropped = QtCore.Signal(str, int, object)  # module, insert index, edge (source, target, port) or None
+    positions_changed = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.graph = NodeGraph(undo_stack=QtGui.QUndoStack(self))  # its own stack; users undo on ours
+        self.graph.set_layout_direction(LayoutDirectionEnum.VERTICAL.value)
+        self.graph.register_node(LayerNode)
+        self.graph.set_background_color(30, 32, 36)
+        self.graph.set_grid_color(40, 43, 48)
+        self.widget = self.graph.widget
+        self.nodes: list = []
+        self._syncing = False
+        self._dirty_rows: set = set()
+        self._flush_timer = QtCore.QTimer(self, singleShot=True, interval=0, timeout=self._flush_connections)
+        self.graph.port_connected.connect(self._on_graph_port_changed)
+        self.graph.port_disconnected.connect(self._on_graph_port_changed)
+        self.graph.node_selection_changed.connect(self._on_graph_selection_changed)
+        self.graph.data_dropped.connect(self._on_graph_data_dropped)
+        self.graph.viewer().moved_nodes.connect(lambda *_: self.positions_changed.emit())
+
+    # ------------------------------------------------------------------ drawing
+
+    def show_model(self, rows: list, head_start: int, positions: dict, lines: list, problems: dict,
+                   multi_input: set, outputs: set, selected: list = ()) -> None:
+        """Redraw every row and edge. ``lines[i]`` is the node text, ``problems[i]`` its message."""
+        self._syncing = True
+        try:
+            self.graph.clear_session()
+            self.nodes = []
+            for i, row in enumerate(rows):
+                node = LayerNode()
+                count = input_count(row)
+                for k in range(count):
+                    node.add_input(f"in{k}", display_name=False)
+                if i in multi_input:
+                    node.add_input(APPEND_PORT, display_name=False, color=(90, 200, 120))
+                node.add_output("out", multi_output=True, display_name=False)
+                colour = OUTPUT_COLOUR if i in outputs else (HEAD_COLOUR if i >= head_start else BACKBONE_COLOUR)
+                node.show_row(i, lines[i], colour, problems.get(i, ""))
+                self.graph.add_node(node, pos=list(positions[i]), selected=i in selected, push_undo=False)
+                self.nodes.append(node)
+            for e in edges(rows):
+                self.nodes[e.source].output(0).connect_to(self.nodes[e.target].input(e.port), push_undo=False,
+                                                          emit_signal=False)
+            self._label_sections(positions, head_start, len(rows))
+        finally:
+            self._syncing = False
+
+    def _label_sections(self, positions: dict, head_start: int, count: int) -> None:
+        """'Backbone' and 'Head' captions above their columns."""
+        scene = self.graph.scene()
+        for text, first in (("BACKBONE", 0), ("HEAD", head_start)):
+            if first >= count:
+                continue
+            label = QtWidgets.QGraphicsSimpleTextItem(text)
+            font = label.font()
+            font.setPointSize(14)
+            font.setBold(True)
+            label.setFont(font)
+            label.setBrush(QtGui.QColor(120, 150, 190) if first == 0 else QtGui.QColor(170, 140, 200))
+            x, y = positions[first]
+            label.setPos(x, y - 46)
+            scene.addItem(label)
+
+    def positions(self) -> dict:
+        return {n.row_index: tuple(n.pos()) for n in self.nodes}
+
+    def select_rows(self, rows: list, frame: bool = True) -> None:
+        self._syncing = True
+        try:
+            self.graph.clear_selection()
+            picked = [self.nodes[i] for i in rows if 0 <= i < len(self.nodes)]
+            for node in picked:
+                node.set_selected(True)
+        finally:
+            self._syncing = False
+        if frame and picked:
+            self.graph.center_on(picked)
+
+    def selected_rows(self) -> list:
+        return sorted(n.row_index for n in self.graph.selected_nodes() if isinstance(n, LayerNode))
+
+    def frame_all(self) -> None:
+        if self.nodes:
+            self.graph.center_on(self.nodes)
+            self.graph.fit_to_selection() if self.graph.selected_nodes() else self._fit_all()
+
+    def _fit_all(self) -> None:
+        rect = QtCore.QRectF()
+        for node in self.nodes:
+            rect = rect.united(node.view.sceneBoundingRect())
+        self.graph.viewer().fitInView(rect.adjusted(-40, -40, 40, 40), QtCore.Qt.KeepAspectRatio)
+
+    def edge_count(self) -> int:
+        return sum(len(p.connected_ports()) for n in self.nodes for p in n.input_ports())
+
+    # ------------------------------------------------------------------ gestures
+
+    def _on_graph_port_changed(self, input_port, output_port):
+        if self._syncing:
+            return
+        node = input_port.node()
+        if input_port.type_() != "in":  # NodeGraphQt may report the pair either way round
+            node = output_port.node()
+        if isinstance(node, LayerNode):
+            self._dirty_rows.add(node.row_index)
+            self._flush_timer.start()
+
+    def _flush_connections(self):
+        """After NodeGraphQt applied a gesture: report each touched row's inputs as they now are."""
+        rows, self._dirty_rows = sorted(self._dirty_rows), set()
+        for i in rows:
+            node = self.nodes[i]
+            sources = []
+            for port in node.input_ports():
+                connected = port.connected_ports()
+                source = connected[0].node().row_index if connected else None
+                if port.name() == APPEND_PORT:
+                    if source is not None:
+                        sources.append(source)
+                else:
+                    sources.append(source)
+            self.inputs_changed.emit(i, sources)
+
+    def _on_graph_selection_changed(self, selected, deselected):
+        if not self._syncing:
+            self.rows_selected.emit(self.selected_rows())
+
+    def _on_graph_data_dropped(self, mimedata, pos):
+        if not mimedata.hasFormat(BLOCK_MIME):
+            return
+        module = bytes(mimedata.data(BLOCK_MIME)).decode()
+        scene = self.graph.viewer().mapToScene(pos) if isinstance(pos, QtCore.QPoint) else QtCore.QPointF(*pos)
+        edge = self._edge_at(scene)
+        if edge is not None:
+            self.block_dropped.emit(module, edge[1], edge)
+            return
+        above = [n for n in self.nodes if n.view.sceneBoundingRect().top() <= scene.y()]
+        index = max((n.row_index for n in above), default=-1) + 1
+        self.block_dropped.emit(module, index, None)
+
+    def _edge_at(self, scene_pos):
+        from NodeGraphQt.qgraphics.pipe import PipeItem
+
+        area = QtCore.QRectF(scene_pos.x() - 6, scene_pos.y() - 6, 12, 12)
+        for item in self.graph.scene().items(area):
+            if isinstance(item, PipeItem) and item.input_port and item.output_port:
+                target = item.input_port.node
+                source = item.output_port.node
+                t_node = self.graph.get_node_by_id(target.id)
+                s_node = self.graph.get_node_by_id(source.id)
+                port = [p.view for p in t_node.input_ports()].index(item.input_port)
+                return s_node.row_index, t_node.row_index, port
+        return None

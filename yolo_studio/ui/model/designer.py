@@ -1,0 +1,340 @@
+"""The Model Designer tab: canvas, palette, properties, YAML and problems around one document.
+
+Every change goes through the document's edit methods and one ``QUndoStack``; after each, the
+tab validates at once (no torch), redraws, and asks the inspection worker (debounced) for
+shapes, params and GFLOPs, which arrive later and update the nodes and the status line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from yolo_studio.core import graph_model
+from yolo_studio.core.catalog import CONCAT
+from yolo_studio.core.custom_blocks import catalog_with_blocks
+from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.renumber import target as target_of
+from yolo_studio.core.validation import validate
+from yolo_studio.ui.model.canvas import ModelCanvas
+from yolo_studio.ui.model.panels import PalettePanel, ProblemsPanel, PropertiesPanel, YamlPane
+from yolo_studio.workers.inspection import InspectionThread
+
+INSPECT_DELAY_MS = 250
+INSPECT_IMGSZ = 640
+
+
+class EditCommand(QtGui.QUndoCommand):
+    """One document edit on the undo stack; redo/undo restore the snapshots the edit recorded."""
+
+    def __init__(self, designer: "ModelDesignerTab", edit):
+        super().__init__(edit.text)
+        self.designer, self.edit = designer, edit
+
+    def redo(self):
+        self.designer.doc.restore(self.edit.after)
+        self.designer.refresh()
+
+    def undo(self):
+        self.designer.doc.restore(self.edit.before)
+        self.designer.refresh()
+
+
+class ModelDesignerTab(QtWidgets.QWidget):
+    status_message = QtCore.Signal(str)
+    totals_changed = QtCore.Signal(str)
+    title_changed = QtCore.Signal()
+    inspected = QtCore.Signal()  # a new inspection result (or error) is shown
+
+    def __init__(self, parent=None, modules_dir: str | Path | None = None):
+        super().__init__(parent)
+        self.doc = ModelDocument({"nc": 80}, [], 0)
+        self.undo_stack = QtGui.QUndoStack(self)
+        self.modules_dir = modules_dir
+        self.catalog, self.block_errors = catalog_with_blocks(modules_dir)
+        self.blocks = None  # custom block classes, imported on the first inspection that needs them
+        self.report = None
+        self.build_error = None
+        self.problems = []
+        self.selected: list = []
+        self.user_positions: dict = {}
+        self._row_count = 0
+        self._build_widgets()
+        self.inspector = InspectionThread(self)
+        self.inspector.worker.finished.connect(self._on_inspector_finished)
+        self.inspector.worker.failed.connect(self._on_inspector_failed)
+        self._inspect_timer = QtCore.QTimer(self, singleShot=True, interval=INSPECT_DELAY_MS,
+                                            timeout=self._start_inspection)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self.title_changed.emit())
+
+    def _build_widgets(self) -> None:
+        self.canvas = ModelCanvas(self)
+        self.palette = PalettePanel()
+        self.palette.set_catalog(self.catalog)
+        self.properties = PropertiesPanel()
+        self.properties.set_catalog(self.catalog)
+        self.yaml_pane = YamlPane()
+        self.problems_panel = ProblemsPanel()
+        self.scale = QtWidgets.QComboBox()
+        self.scale.setToolTip("Scale the nodes show (n, s, m, l, x)")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(QtWidgets.QLabel("scale"))
+        top.addWidget(self.scale)
+        top.addStretch(1)
+        left = QtWidgets.QTabWidget()
+        left.addTab(self.palette, "Blocks")
+        right = QtWidgets.QTabWidget()
+        right.addTab(self.properties, "Properties")
+        right.addTab(self.yaml_pane, "YAML")
+        centre = QtWidgets.QSplitter(QtCore.Qt.Vertical)
+        centre.addWidget(self.canvas.widget)
+        centre.addWidget(self.problems_panel)
+        centre.setSizes([700, 120])
+        split = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(centre)
+        split.addWidget(right)
+        split.setSizes([210, 820, 330])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(split)
+        self.right_tabs = right
+        self.canvas.rows_selected.connect(self._on_canvas_rows_selected)
+        self.canvas.inputs_changed.connect(self._on_canvas_inputs_changed)
+        self.canvas.block_dropped.connect(self._on_canvas_block_dropped)
+        self.canvas.positions_changed.connect(self._on_canvas_positions_changed)
+        self.palette.insert_requested.connect(self._on_palette_insert_requested)
+        self.properties.row_edited.connect(self._on_properties_row_edited)
+        self.properties.header_edited.connect(self._on_properties_header_edited)
+        self.problems_panel.layer_activated.connect(lambda i: self.select_rows([i]))
+        self.scale.currentTextChanged.connect(lambda _s: self._schedule_inspection())
+
+    # ------------------------------------------------------------------ documents
+
+    @property
+    def path(self) -> Path | None:
+        return self.doc.path
+
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def open_document(self, doc: ModelDocument) -> None:
+        self.doc = doc
+        self.undo_stack.clear()
+        self.selected = []
+        self.report, self.build_error = None, None
+        self.user_positions = graph_model.load_positions(doc.path, doc.rows) if doc.path else {}
+        self._row_count = len(doc.rows)
+        self.scale.blockSignals(True)
+        self.scale.clear()
+        self.scale.addItems(doc.scales() or ["-"])
+        self.scale.blockSignals(False)
+        self.refresh()
+        self.canvas.frame_all()
+        self.title_changed.emit()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        target = self.doc.save(path)
+        graph_model.save_positions(target, self.doc.rows, self.canvas.positions())
+        self.undo_stack.setClean()
+        self.title_changed.emit()
+        return target
+
+    # ------------------------------------------------------------------ edits (also the API tests drive)
+
+    def apply(self, edit) -> None:
+        """Record an edit the document already made, so it can be undone."""
+        self.undo_stack.push(EditCommand(self, edit))
+        for issue in edit.issues:
+            self.status_message.emit(f"{edit.text}: {issue.describe()}")
+
+    def insert_block(self, module: str, index: int, edge: tuple | None = None) -> None:
+        """Insert a palette block as layer ``index``; on an edge, wire it between the edge's rows."""
+        block = self.catalog.get(module)
+        index = max(0, min(index, len(self.doc.rows)))
+        source = edge[0] if edge else index - 1
+        ref = -1 if source == index - 1 else source
+        from_ = [ref] if block is not None and (block.multi_input or block.rule == CONCAT) else ref
+        row = [from_, 1, module, graph_model.default_args(block)]
+        self.undo_stack.beginMacro(f"Insert {module}")
+        self.apply(self.doc.insert_row(index, row))
+        if edge is not None:  # the edge's target (now one lower) reads the new row on that port
+            target = edge[1] + 1 if edge[1] >= index else edge[1]
+            old = self.doc.rows[target].from_
+            refs = old if isinstance(old, list) else [old]
+            sources = [target_of(target, r) for r in refs]
+            sources[edge[2]] = index
+            self.apply(self.doc.update_row(target, from_=graph_model.from_for_sources(target, old, sources)))
+        self.undo_stack.endMacro()
+        self.select_rows([index])
+
+    def set_inputs(self, index: int, sources: list) -> None:
+        """Wire row ``index``'s inputs to ``sources`` (as the canvas reports after a gesture)."""
+        if any(s is not None and s >= index for s in sources):
+            self.status_message.emit(f"Layer {index} can only read layers above it; connection refused.")
+            self.refresh()
+            return
+        row = self.doc.rows[index]
+        new_from = graph_model.from_for_sources(index, row.from_, sources)
+        if new_from != row.from_:
+            self.apply(self.doc.update_row(index, from_=new_from))
+        else:
+            self.refresh()
+
+    def delete_rows(self, rows: list) -> None:
+        if rows:
+            self.apply(self.doc.delete_rows(rows))
+
+    def move_row(self, src: int, dst: int) -> None:
+        self.apply(self.doc.move_row(src, dst))
+
+    def update_row(self, index: int, **fields) -> None:
+        self.apply(self.doc.update_row(index, **fields))
+
+    def set_head_start(self, index: int) -> None:
+        self.apply(self.doc.set_head_start(index))
+
+    def select_rows(self, rows: list) -> None:
+        self.selected = [r for r in rows if 0 <= r < len(self.doc.rows)]
+        self.canvas.select_rows(self.selected)
+        self._show_selection()
+
+    # ------------------------------------------------------------------ refresh
+
+    def refresh(self) -> None:
+        """Validate, redraw and schedule an inspection after any change."""
+        if len(self.doc.rows) != self._row_count:
+            self.user_positions = {}  # rows shifted: fall back to the automatic layout
+            self._row_count = len(self.doc.rows)
+        self.selected = [i for i in self.selected if i < len(self.doc.rows)]
+        self.problems = validate(self.doc, self.catalog)
+        self._redraw()
+        self._show_selection()
+        self.properties.show_header(self.doc.header)
+        self._show_problems()
+        self._schedule_inspection()
+        self.title_changed.emit()
+
+    def _redraw(self) -> None:
+        rows = self.doc.rows
+        positions = graph_model.layered_layout(rows, self.doc.head_start)
+        positions.update(self.user_positions)
+        layers = {layer.index: layer for layer in self.report.layers} if self.report else {}
+        lines = [graph_model.node_lines(i, row, layers.get(i)) for i, row in enumerate(rows)]
+        problems = {}
+        for p in self.problems:
+            if p.layer is not None and p.severity == "error":
+                problems.setdefault(p.layer, p.message)
+        if self.build_error is not None and self.build_error[1] is not None:
+            problems.setdefault(self.build_error[1], self.build_error[0])
+        multi, outputs = set(), set()
+        for i, row in enumerate(rows):
+            block = self.catalog.get(row.module)
+            if block is not None and (block.multi_input or block.rule == CONCAT):
+                multi.add(i)
+            if block is not None and block.category == "head" and i >= self.doc.head_start:
+                outputs.add(i)
+        self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected)
+
+    def _show_selection(self) -> None:
+        spans = {}
+        self.yaml_pane.show_text(self.doc.to_yaml(spans), spans, self.selected)
+        index = self.selected[0] if len(self.selected) == 1 else None
+        self.properties.show_row(index, self.doc.rows[index] if index is not None else None)
+
+    def _show_problems(self) -> None:
+        items = [(p.severity, p.layer, p.message, p.hint) for p in self.problems]
+        items += [("error", None, f"{e}", "Fix the block file.") for e in self.block_errors]
+        if self.build_error is not None:
+            items.append(("error", self.build_error[1], f"inspection: {self.build_error[0]}", ""))
+        self.problems_panel.show_problems(items)
+
+    # ------------------------------------------------------------------ inspection
+
+    def _schedule_inspection(self) -> None:
+        self._inspect_timer.start()
+
+    def _start_inspection(self) -> None:
+        if any(p.severity == "error" for p in self.problems) or not self.doc.rows:
+            self.totals_changed.emit(f"{len(self.doc.rows)} layers · fix the problems to see shapes and params")
+            return
+        scale = self.scale.currentText()
+        scale = None if scale in ("", "-") else scale
+        if self.blocks is None:
+            self.blocks = self._load_blocks()
+        self.inspector.request(self.doc.to_dict(), scale, INSPECT_IMGSZ, self.blocks)
+
+    def _load_blocks(self) -> dict:
+        if not self.modules_dir:
+            return {}
+        from yolo_studio.core.custom_blocks import BlockFileError, load_blocks
+
+        try:
+            return load_blocks(self.modules_dir)
+        except BlockFileError as exc:
+            self.block_errors = [exc]
+            return {}
+
+    def _on_inspector_finished(self, generation: int, report) -> None:
+        if generation != self.inspector.generation:
+            return  # a newer edit superseded this result
+        self.report, self.build_error = report, None
+        if report.error is not None:
+            self.build_error = (report.error.message, report.error.layer)
+        self._redraw()
+        self._show_problems()
+        self.totals_changed.emit(f"{len(report.layers)} layers · {report.params:,} params · "
+                                 f"{report.gflops:.1f} GFLOPs at {report.imgsz} · {report.task}")
+        self.inspected.emit()
+
+    def _on_inspector_failed(self, generation: int, message: str, layer) -> None:
+        if generation != self.inspector.generation:
+            return
+        self.report, self.build_error = None, (message, layer)
+        self._redraw()
+        self._show_problems()
+        self.totals_changed.emit(f"{len(self.doc.rows)} layers · build failed")
+        self.inspected.emit()
+
+    def shutdown(self) -> None:
+        self._inspect_timer.stop()
+        self.inspector.stop()
+
+    # ------------------------------------------------------------------ signal handlers
+
+    def _on_canvas_rows_selected(self, rows: list) -> None:
+        self.selected = rows
+        self._show_selection()
+
+    def _on_canvas_inputs_changed(self, index: int, sources: list) -> None:
+        self.set_inputs(index, sources)
+
+    def _on_canvas_block_dropped(self, module: str, index: int, edge) -> None:
+        self.insert_block(module, index, edge)
+
+    def _on_canvas_positions_changed(self) -> None:
+        self.user_positions = self.canvas.positions()
+
+    def _on_palette_insert_requested(self, module: str) -> None:
+        index = (self.selected[-1] + 1) if self.selected else len(self.doc.rows) - 1
+        self.insert_block(module, max(index, 0))
+
+    def _on_properties_row_edited(self, index: int, fields: dict) -> None:
+        row = self.doc.rows[index]
+        changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+        if changed:
+            self.update_row(index, **changed)
+
+    def _on_properties_header_edited(self, header: dict) -> None:
+        old = self.doc.header
+        if header == old:
+            return
+        self.undo_stack.beginMacro("Edit header")
+        for key in [k for k in old if k not in header]:
+            self.apply(self.doc.remove_header(key))
+        for key, value in header.items():
+            if old.get(key) != value or key not in old:
+                self.apply(self.doc.set_header(key, value))
+        self.undo_stack.endMacro()

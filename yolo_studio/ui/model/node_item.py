@@ -1,0 +1,80 @@
+"""A canvas node for one YAML row: index, module, repeats, args and output shape, painted in place."""
+
+from __future__ import annotations
+
+from NodeGraphQt import BaseNode
+from NodeGraphQt.qgraphics.node_base import NodeItem
+from PySide6 import QtCore, QtGui
+
+from yolo_studio.core.graph_model import NODE_WIDTH
+
+BACKBONE_COLOUR = (38, 62, 92)
+HEAD_COLOUR = (70, 50, 88)
+OUTPUT_COLOUR = (120, 72, 24)
+ERROR_BORDER = (230, 60, 60, 255)
+TEXT = QtGui.QColor(230, 232, 236)
+SUBTLE = QtGui.QColor(170, 178, 190)
+NODE_HEIGHT = 66.0
+
+
+class LayerNodeItem(NodeItem):
+    """NodeItem with a fixed size and three painted text lines instead of the single label."""
+
+    lines = ("", "", "")
+    problem = ""
+
+    def calc_size(self, add_w=0.0, add_h=0.0):
+        return NODE_WIDTH, NODE_HEIGHT
+
+    def align_label(self, h_offset=0.0, v_offset=0.0):
+        self._text_item.setVisible(False)  # the title is painted with the other lines
+
+    def align_icon(self, h_offset=0.0, v_offset=0.0):
+        self._icon_item.setVisible(False)
+
+    def paint(self, painter, option, widget):
+        super().paint(painter, option, widget)
+        painter.save()
+        rect = self.boundingRect().adjusted(10, 12, -8, -8)
+        title, args, info = self.lines
+        font = QtGui.QFont(painter.font())
+        font.setPointSizeF(9.0)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(TEXT)
+        painter.drawText(QtCore.QRectF(rect.x(), rect.y(), rect.width(), 16), QtCore.Qt.AlignLeft, title)
+        font.setBold(False)
+        font.setPointSizeF(8.0)
+        painter.setFont(font)
+        painter.setPen(SUBTLE)
+        painter.drawText(QtCore.QRectF(rect.x(), rect.y() + 17, rect.width(), 14), QtCore.Qt.AlignLeft, args)
+        painter.setPen(TEXT)
+        painter.drawText(QtCore.QRectF(rect.x(), rect.y() + 31, rect.width(), 14), QtCore.Qt.AlignLeft, info)
+        if self.problem:
+            pen = QtGui.QPen(QtGui.QColor(*ERROR_BORDER), 2.5)
+            painter.setPen(pen)
+            painter.setBrush(QtCore.Qt.NoBrush)
+            painter.drawRoundedRect(self.boundingRect().adjusted(1, 1, -1, -1), 4, 4)
+        painter.restore()
+
+
+class LayerNode(BaseNode):
+    """The node type of every row; the row it shows is ``row_index``."""
+
+    __identifier__ = "yolo_studio"
+    NODE_NAME = "Layer"
+
+    def __init__(self):
+        super().__init__(qgraphics_item=LayerNodeItem)
+        self.row_index = -1
+
+    def show_row(self, index: int, lines: tuple, colour: tuple, problem: str) -> None:
+        self.row_index = index
+        item = self.view
+        item.lines = lines
+        item.problem = problem
+        item.setToolTip(problem or f"{lines[0]}\n{lines[1]}\n{lines[2]}")
+        self.set_color(*colour)
+        if problem:
+            self.model.border_color = ERROR_BORDER
+            item.border_color = ERROR_BORDER

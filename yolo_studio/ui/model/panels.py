@@ -1,0 +1,234 @@
+"""Side panels of the Model Designer: block palette, properties, YAML text and problems."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from yolo_studio.core.yaml_text import flow, safe_load
+from yolo_studio.ui.model.canvas import BLOCK_MIME
+
+
+class PalettePanel(QtWidgets.QWidget):
+    """Searchable blocks by category; drag one onto the canvas, or double-click to insert it."""
+
+    insert_requested = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.search = QtWidgets.QLineEdit(placeholderText="Search blocks…", clearButtonEnabled=True)
+        self.tree = _BlockTree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.tree.itemDoubleClicked.connect(self._on_tree_item_double_clicked)
+
+    def set_catalog(self, catalog) -> None:
+        self.tree.clear()
+        for category, blocks in catalog.by_category().items():
+            shown = [b for b in blocks if b.common or b.category == "custom"]
+            if not shown:
+                continue
+            group = QtWidgets.QTreeWidgetItem(self.tree, [f"{category} ({len(shown)})"])
+            group.setFlags(QtCore.Qt.ItemIsEnabled)
+            for block in shown:
+                item = QtWidgets.QTreeWidgetItem(group, [block.name])
+                item.setData(0, QtCore.Qt.UserRole, block.name)
+                item.setToolTip(0, f"{block.signature()}\n{block.doc}\nchannel rule: {block.rule}")
+            group.setExpanded(category in ("conv", "block", "head", "custom"))
+        self._on_search_text_changed(self.search.text())
+
+    def _on_search_text_changed(self, text: str) -> None:
+        needle = text.strip().lower()
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            visible = 0
+            for c in range(group.childCount()):
+                child = group.child(c)
+                hit = not needle or needle in child.text(0).lower() or needle in child.toolTip(0).lower()
+                child.setHidden(not hit)
+                visible += hit
+            group.setHidden(visible == 0)
+            if needle:
+                group.setExpanded(True)
+
+    def _on_tree_item_double_clicked(self, item, _column) -> None:
+        name = item.data(0, QtCore.Qt.UserRole)
+        if name:
+            self.insert_requested.emit(name)
+
+
+class _BlockTree(QtWidgets.QTreeWidget):
+    def mimeData(self, items):
+        data = QtCore.QMimeData()
+        name = items[0].data(0, QtCore.Qt.UserRole) if items else None
+        if name:
+            data.setData(BLOCK_MIME, QtCore.QByteArray(name.encode()))
+            data.setText(name)
+        return data
+
+    def mimeTypes(self):
+        return [BLOCK_MIME]
+
+
+class PropertiesPanel(QtWidgets.QWidget):
+    """Edit the selected row: module, repeats, from, args (YAML flow), with argument names."""
+
+    row_edited = QtCore.Signal(int, dict)  # row index, changed fields
+    header_edited = QtCore.Signal(dict)  # whole new header
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.index = None
+        self.title = QtWidgets.QLabel("No layer selected")
+        self.title.setStyleSheet("font-weight: bold")
+        self.module = QtWidgets.QComboBox(editable=True)
+        self.module.setInsertPolicy(QtWidgets.QComboBox.NoInsert)
+        self.repeats = QtWidgets.QSpinBox(minimum=1, maximum=99)
+        self.from_ = QtWidgets.QLineEdit()
+        self.args = QtWidgets.QLineEdit()
+        self.signature = QtWidgets.QLabel(wordWrap=True)
+        self.signature.setStyleSheet("color: #8a93a0")
+        self.error = QtWidgets.QLabel(wordWrap=True)
+        self.error.setStyleSheet("color: #e05050")
+        self.apply = QtWidgets.QPushButton("Apply")
+        form = QtWidgets.QFormLayout()
+        form.addRow("module", self.module)
+        form.addRow("repeats", self.repeats)
+        form.addRow("from", self.from_)
+        form.addRow("args", self.args)
+        self.header = QtWidgets.QPlainTextEdit()
+        self.header.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
+        self.header.setMaximumHeight(140)
+        self.header_apply = QtWidgets.QPushButton("Apply header")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.signature)
+        layout.addWidget(self.error)
+        layout.addWidget(self.apply)
+        layout.addSpacing(8)
+        layout.addWidget(QtWidgets.QLabel("Header (nc, scales, activation, …)"))
+        layout.addWidget(self.header)
+        layout.addWidget(self.header_apply)
+        layout.addStretch(1)
+        self.apply.clicked.connect(self._on_apply_clicked)
+        self.header_apply.clicked.connect(self._on_header_apply_clicked)
+        self._catalog = None
+        self.show_row(None, None)
+
+    def set_catalog(self, catalog) -> None:
+        self._catalog = catalog
+        self.module.clear()
+        self.module.addItems(sorted(catalog.blocks, key=str.lower))
+
+    def show_header(self, header: dict) -> None:
+        self.header.setPlainText("".join(f"{k}: {flow(v)}\n" for k, v in header.items()))
+
+    def show_row(self, index, row) -> None:
+        self.index = index
+        enabled = row is not None
+        for w in (self.module, self.repeats, self.from_, self.args, self.apply):
+            w.setEnabled(enabled)
+        self.error.clear()
+        if not enabled:
+            self.title.setText("No layer selected")
+            self.signature.clear()
+            return
+        self.title.setText(f"Layer {index}")
+        self.module.setCurrentText(row.module)
+        self.repeats.setValue(row.repeats)
+        self.from_.setText(flow(row.from_))
+        self.args.setText(flow(row.args))
+        block = self._catalog.get(row.module) if self._catalog else None
+        self.signature.setText(f"{block.signature()} — rule {block.rule}" if block else "unknown module")
+
+    def _on_apply_clicked(self) -> None:
+        try:
+            from_ = safe_load(self.from_.text() or "null")
+            args = safe_load(self.args.text() or "[]")
+        except Exception as exc:
+            self.error.setText(f"Not valid YAML: {exc}")
+            return
+        if not isinstance(args, list):
+            self.error.setText("args must be a list, e.g. [64, 3, 2]")
+            return
+        if not (isinstance(from_, int) or (isinstance(from_, list) and all(isinstance(x, int) for x in from_))):
+            self.error.setText("from must be a layer index or a list of them, e.g. -1 or [-1, 6]")
+            return
+        self.error.clear()
+        self.row_edited.emit(self.index, {"module": self.module.currentText().strip(),
+                                          "repeats": self.repeats.value(), "from_": from_, "args": args})
+
+    def _on_header_apply_clicked(self) -> None:
+        try:
+            header = safe_load(self.header.toPlainText()) or {}
+        except Exception as exc:
+            self.error.setText(f"Header is not valid YAML: {exc}")
+            return
+        if not isinstance(header, dict) or "backbone" in header or "head" in header:
+            self.error.setText("The header is 'key: value' lines, without backbone or head")
+            return
+        self.error.clear()
+        self.header_edited.emit(header)
+
+
+class YamlPane(QtWidgets.QPlainTextEdit):
+    """The document as it will be saved, with the selected rows highlighted."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setLineWrapMode(QtWidgets.QPlainTextEdit.NoWrap)
+        self.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
+
+    def show_text(self, text: str, spans: dict, selected: list) -> None:
+        if self.toPlainText() != text:
+            self.setPlainText(text)
+        selections = []
+        for i in selected:
+            if i not in spans:
+                continue
+            start, end = spans[i]
+            block = self.document().findBlockByNumber(start)
+            cursor = QtGui.QTextCursor(block)
+            cursor.movePosition(QtGui.QTextCursor.Down, QtGui.QTextCursor.KeepAnchor, end - start)
+            cursor.movePosition(QtGui.QTextCursor.EndOfLine, QtGui.QTextCursor.KeepAnchor)
+            sel = QtWidgets.QTextEdit.ExtraSelection()
+            sel.format.setBackground(QtGui.QColor(70, 110, 160, 120))
+            sel.format.setProperty(QtGui.QTextFormat.FullWidthSelection, True)
+            sel.cursor = cursor
+            selections.append(sel)
+        self.setExtraSelections(selections)
+        if selections:
+            self.setTextCursor(QtGui.QTextCursor(selections[0].cursor.block()))
+            self.centerCursor()
+
+
+class ProblemsPanel(QtWidgets.QListWidget):
+    """Validation and inspection problems; activating one selects its layer."""
+
+    layer_activated = QtCore.Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.itemActivated.connect(self._on_item)
+        self.itemClicked.connect(self._on_item)
+
+    def show_problems(self, problems: list) -> None:
+        """``problems``: (severity, layer or None, text, hint)."""
+        self.clear()
+        for severity, layer, text, hint in problems:
+            where = f"layer {layer}: " if layer is not None else ""
+            item = QtWidgets.QListWidgetItem(f"{'⛔' if severity == 'error' else '⚠'} {where}{text}")
+            item.setToolTip(hint or text)
+            item.setData(QtCore.Qt.UserRole, layer)
+            self.addItem(item)
+
+    def _on_item(self, item) -> None:
+        layer = item.data(QtCore.Qt.UserRole)
+        if layer is not None:
+            self.layer_activated.emit(int(layer))

@@ -1,0 +1,1 @@
+"""QtCore workers that run core work off the UI thread; their signals carry plain data."""
