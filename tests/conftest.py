@@ -24,18 +24,6 @@ import pytest  # noqa: E402
 
 import yolo_studio  # noqa: E402,F401  (applies the offline environment)
 
-ULTRALYTICS_MODELS = None
-
-
-def shipped_model_yamls() -> list:
-    """Every model YAML inside the installed Ultralytics package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("ultralytics")
-    root = Path(next(iter(spec.submodule_search_locations))) / "cfg" / "models"
-    return sorted(root.rglob("*.yaml"))
-
-
 @pytest.fixture
 def resources() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"

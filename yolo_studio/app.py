@@ -58,7 +58,7 @@ def render(model: str | Path, output: str | Path, scale: str | None = None, modu
     rect = QtCore.QRectF()
     for node in tab.canvas.nodes:
         rect = rect.united(node.view.sceneBoundingRect())
-    rect = rect.adjusted(-30, -30, 30, 30)
+    rect = rect.adjusted(-30, -70, 30, 30)  # room for the BACKBONE / HEAD captions
     output = Path(output)
     if output.suffix.lower() == ".svg":
         from PySide6.QtSvg import QSvgGenerator

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import shipped_model_yamls
+from helpers import shipped_model_yamls
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import BuildError
 from yolo_studio.core.inspection import inspect_dict

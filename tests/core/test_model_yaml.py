@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 import yaml
 
-from conftest import shipped_model_yamls
+from helpers import shipped_model_yamls
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import ModelYamlError
 

@@ -54,11 +54,12 @@ def layered_layout(rows: list, head_start: int) -> dict:
     for i, row in enumerate(rows):
         head = i >= head_start
         first = head_start if head else 0
-        refs = row.inputs()
-        primary = target(i, refs[0]) if refs else None
-        if i == first or primary == i - 1 or primary is None or primary == INPUT or primary < first:
-            lanes[i] = lanes.get(i - 1, 0) if i > first else 0
-        else:  # a side branch: one lane right of the row it reads
+        sources = [target(i, r) for r in row.inputs()]
+        primary = sources[0] if sources else None
+        reads_previous = (i - 1) in sources
+        if i == first or reads_previous or primary is None or primary == INPUT or primary < first:
+            lanes[i] = lanes.get(i - 1, 0) if i > first else 0  # the chain (merges included) stays put
+        else:  # a branch starting from an older row: one lane right of that row
             lanes[i] = lanes.get(primary, 0) + 1
         positions[i] = lanes[i]
     backbone_lanes = max((positions[i] for i in range(min(head_start, len(rows)))), default=0)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 from PySide6 import QtCore
+
+LIVE_THREADS = weakref.WeakSet()  # for tests: every InspectionThread not yet garbage-collected
 
 
 class InspectionWorker(QtCore.QObject):
@@ -56,6 +59,7 @@ class InspectionThread(QtCore.QObject):
         self.request_run.connect(self.worker.run)
         self.thread.start()
         self.generation = 0
+        LIVE_THREADS.add(self)
 
     def request(self, model: dict, scale, imgsz: int, blocks) -> int:
         self.generation += 1

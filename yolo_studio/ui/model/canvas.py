@@ -34,6 +34,7 @@ class ModelCanvas(QtCore.QObject):
         self.graph.set_grid_color(40, 43, 48)
         self.widget = self.graph.widget
         self.nodes: list = []
+        self._labels: list = []
         self._syncing = False
         self._dirty_rows: set = set()
         self._flush_timer = QtCore.QTimer(self, singleShot=True, interval=0, timeout=self._flush_connections)
@@ -74,6 +75,9 @@ class ModelCanvas(QtCore.QObject):
     def _label_sections(self, positions: dict, head_start: int, count: int) -> None:
         """'Backbone' and 'Head' captions above their columns."""
         scene = self.graph.scene()
+        for label in self._labels:
+            scene.removeItem(label)
+        self._labels = []
         for text, first in (("BACKBONE", 0), ("HEAD", head_start)):
             if first >= count:
                 continue
@@ -86,6 +90,7 @@ class ModelCanvas(QtCore.QObject):
             x, y = positions[first]
             label.setPos(x, y - 46)
             scene.addItem(label)
+            self._labels.append(label)
 
     def positions(self) -> dict:
         return {n.row_index: tuple(n.pos()) for n in self.nodes}
@@ -106,15 +111,22 @@ class ModelCanvas(QtCore.QObject):
         return sorted(n.row_index for n in self.graph.selected_nodes() if isinstance(n, LayerNode))
 
     def frame_all(self) -> None:
-        if self.nodes:
-            self.graph.center_on(self.nodes)
-            self.graph.fit_to_selection() if self.graph.selected_nodes() else self._fit_all()
-
-    def _fit_all(self) -> None:
+        """Fit every node in view, but never zoom in past 100 %: big models stay readable at the top."""
+        if not self.nodes:
+            return
         rect = QtCore.QRectF()
         for node in self.nodes:
             rect = rect.united(node.view.sceneBoundingRect())
-        self.graph.viewer().fitInView(rect.adjusted(-40, -40, 40, 40), QtCore.Qt.KeepAspectRatio)
+        rect = rect.adjusted(-40, -70, 40, 40)
+        viewer = self.graph.viewer()
+        viewer.fitInView(rect, QtCore.Qt.KeepAspectRatio)
+        if viewer.transform().m11() < 0.6:  # too small to read: show the top at a readable zoom
+            viewer.resetTransform()
+            viewer.scale(0.75, 0.75)
+            viewer.centerOn(rect.center().x(), rect.top() + viewer.viewport().height() / 1.2)
+        elif viewer.transform().m11() > 1.0:
+            viewer.resetTransform()
+            viewer.centerOn(rect.center())
 
     def edge_count(self) -> int:
         return sum(len(p.connected_ports()) for n in self.nodes for p in n.input_ports())

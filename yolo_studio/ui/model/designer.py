@@ -60,13 +60,14 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.selected: list = []
         self.user_positions: dict = {}
         self._row_count = 0
+        self.live_inspection = True  # inspect in the background after every edit
         self._build_widgets()
         self.inspector = InspectionThread(self)
         self.inspector.worker.finished.connect(self._on_inspector_finished)
         self.inspector.worker.failed.connect(self._on_inspector_failed)
         self._inspect_timer = QtCore.QTimer(self, singleShot=True, interval=INSPECT_DELAY_MS,
                                             timeout=self._start_inspection)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.title_changed.emit())
+        self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
 
     def _build_widgets(self) -> None:
         self.canvas = ModelCanvas(self)
@@ -133,6 +134,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.scale.blockSignals(False)
         self.refresh()
         self.canvas.frame_all()
+        QtCore.QTimer.singleShot(0, self.canvas.frame_all)  # again once the view has its final size
         self.title_changed.emit()
 
     def save(self, path: str | Path | None = None) -> Path:
@@ -254,7 +256,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
     # ------------------------------------------------------------------ inspection
 
     def _schedule_inspection(self) -> None:
-        self._inspect_timer.start()
+        if self.live_inspection:
+            self._inspect_timer.start()
 
     def _start_inspection(self) -> None:
         if any(p.severity == "error" for p in self.problems) or not self.doc.rows:
@@ -299,8 +302,13 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.inspected.emit()
 
     def shutdown(self) -> None:
+        """Stop the worker thread; call before the tab goes away."""
         self._inspect_timer.stop()
+        self.undo_stack.cleanChanged.disconnect(self._on_undo_stack_clean_changed)
         self.inspector.stop()
+
+    def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
+        self.title_changed.emit()
 
     # ------------------------------------------------------------------ signal handlers
 

@@ -126,7 +126,14 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.module.addItems(sorted(catalog.blocks, key=str.lower))
 
     def show_header(self, header: dict) -> None:
-        self.header.setPlainText("".join(f"{k}: {flow(v)}\n" for k, v in header.items()))
+        lines = []
+        for key, value in header.items():
+            if isinstance(value, dict) and value:
+                lines.append(f"{key}:")
+                lines += [f"  {flow(k)}: {flow(v)}" for k, v in value.items()]
+            else:
+                lines.append(f"{key}: {flow(value)}")
+        self.header.setPlainText("\n".join(lines) + "\n")
 
     def show_row(self, index, row) -> None:
         self.index = index
@@ -137,6 +144,9 @@ class PropertiesPanel(QtWidgets.QWidget):
         if not enabled:
             self.title.setText("No layer selected")
             self.signature.clear()
+            for w in (self.from_, self.args):
+                w.clear()
+            self.module.setCurrentText("")
             return
         self.title.setText(f"Layer {index}")
         self.module.setCurrentText(row.module)
@@ -221,6 +231,8 @@ class ProblemsPanel(QtWidgets.QListWidget):
     def show_problems(self, problems: list) -> None:
         """``problems``: (severity, layer or None, text, hint)."""
         self.clear()
+        if not problems:
+            self.addItem("✓ No problems")
         for severity, layer, text, hint in problems:
             where = f"layer {layer}: " if layer is not None else ""
             item = QtWidgets.QListWidgetItem(f"{'⛔' if severity == 'error' else '⚠'} {where}{text}")

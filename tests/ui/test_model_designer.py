@@ -1,0 +1,168 @@
+"""The Model Designer driven through its API and its canvas, offscreen, with real inspections."""
+
+import pytest
+import yaml
+
+from helpers import shipped_model_yamls
+from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.graph_model import edges, sidecar_path
+from yolo_studio.core.renumber import INPUT, target
+
+
+def _references(doc):
+    """Every reference to an earlier row, the implicit -1 included (the image input excluded)."""
+    return sum(1 for i, row in enumerate(doc.rows) for r in row.inputs()
+               if r is not None and target(i, r) not in (None, INPUT))
+
+
+def test_every_shipped_yaml_opens_with_a_node_per_row_and_an_edge_per_reference(designer):
+    designer.live_inspection = False
+    for path in shipped_model_yamls():
+        doc = ModelDocument.load(path)
+        designer.open_document(doc)
+        assert len(designer.canvas.nodes) == len(doc.rows), path.name
+        assert designer.canvas.edge_count() == _references(doc) == len(edges(doc.rows)), path.name
+        assert designer.problems == [], path.name
+
+
+def test_edit_sequence_undo_restores_the_original_bytes(designer, resources, qtbot):
+    designer.live_inspection = False
+    path = resources / "models" / "yolo11n-demo.yaml"
+    original = path.read_text()
+    designer.open_document(ModelDocument.load(path))
+
+    designer.insert_block("nn.Identity", 3)  # from the palette, as a new layer 3
+    assert designer.doc.rows[3].module == "nn.Identity" and designer.doc.rows[24].from_ == [17, 20, 23]
+    canvas = designer.canvas  # connect layer 2's output to the Concat's "+" port, as a user drags it
+    concat = next(i for i, r in enumerate(designer.doc.rows) if r.module == "Concat")
+    with qtbot.waitSignal(canvas.inputs_changed):
+        canvas.nodes[2].output(0).connect_to(canvas.nodes[concat].input(2))
+    assert designer.doc.rows[concat].from_ == [-1, 7, 2]
+    designer.update_row(0, args=[32, 3, 2])
+    designer.move_row(5, 6)
+    designer.delete_rows([3])
+    edited = designer.doc.to_yaml()
+    assert "- [-1, 1, Conv, [32, 3, 2]] # 0-P1/2" in edited
+    assert yaml.safe_load(edited)["head"][1][0] == [-1, 6, 2]
+
+    while designer.undo_stack.canUndo():
+        designer.undo_stack.undo()
+    assert designer.doc.to_yaml() == original
+    while designer.undo_stack.canRedo():
+        designer.undo_stack.redo()
+    assert designer.doc.to_yaml() == edited
+    assert len(designer.canvas.nodes) == len(designer.doc.rows)
+
+
+def test_disconnecting_a_port_leaves_an_unconnected_input_that_is_flagged(designer, resources, qtbot):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    canvas = designer.canvas
+    with qtbot.waitSignal(canvas.inputs_changed):
+        canvas.nodes[12].input(1).disconnect_from(canvas.nodes[6].output(0))
+    assert designer.doc.rows[12].from_ == [-1, None]
+    problem = next(p for p in designer.problems if p.layer == 12)
+    assert "not connected" in problem.message
+    assert designer.canvas.nodes[12].view.problem
+
+
+def test_a_forward_connection_is_refused(designer, resources, qtbot):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    before = designer.doc.to_yaml()
+    with qtbot.waitSignal(designer.status_message) as message:
+        designer.set_inputs(3, [5])
+    assert "only read layers above" in message.args[0]
+    assert designer.doc.to_yaml() == before and not designer.undo_stack.canUndo()
+
+
+def test_block_dropped_on_an_edge_is_wired_into_it(designer, resources):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.insert_block("nn.Identity", 12, edge=(6, 12, 1))  # onto the 6 -> Concat(12) skip edge
+    rows = designer.doc.rows
+    assert rows[12].module == "nn.Identity" and rows[12].from_ == 6
+    assert rows[13].module == "Concat" and rows[13].from_ == [-2, -1]  # a new wire to the row above is -1
+    designer.undo_stack.undo()
+    assert designer.doc.rows[12].from_ == [-1, 6]
+
+
+def test_live_inspection_shows_shapes_params_and_totals(designer, resources, qtbot):
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    with qtbot.waitSignal(designer.inspected, timeout=60_000):
+        pass
+    assert designer.report is not None and designer.report.params == 2_590_425
+    assert designer.canvas.nodes[0].view.lines[2].startswith("16×320×320")
+    totals = []
+    designer.totals_changed.connect(totals.append)
+    designer.scale.setCurrentText("s")
+    with qtbot.waitSignal(designer.inspected, timeout=60_000):
+        pass
+    assert designer.report.scale == "s" and "params" in totals[-1]
+
+
+def test_build_errors_appear_on_their_node(designer, resources, qtbot):
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    with qtbot.waitSignal(designer.inspected, timeout=60_000):
+        designer.update_row(10, args=[512])  # C2PSA needs as many channels out as in
+    assert designer.build_error[1] == 10
+    assert "C2PSA" in designer.canvas.nodes[10].view.problem
+    assert any("inspection" in designer.problems_panel.item(i).text()
+               for i in range(designer.problems_panel.count()))
+
+
+def test_problem_click_selects_and_frames_the_layer(designer, data_dir):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(data_dir / "malformed" / "unknown_module.yaml"))
+    panel = designer.problems_panel
+    item = next(panel.item(i) for i in range(panel.count()) if "Convv" in panel.item(i).text())
+    panel.itemClicked.emit(item)
+    assert designer.canvas.selected_rows() == [1]
+    assert "Layer 1" in designer.properties.title.text()
+
+
+def test_properties_panel_edits_a_row(designer, resources):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.select_rows([3])
+    props = designer.properties
+    assert props.args.text() == "[256, 3, 2]" and "Conv(c1, c2" in props.signature.text()
+    props.args.setText("[128, 3, 2]")
+    props.apply.click()
+    assert designer.doc.rows[3].args == [128, 3, 2]
+    props.args.setText("[128, 3")
+    props.apply.click()
+    assert "Not valid YAML" in props.error.text() and designer.doc.rows[3].args == [128, 3, 2]
+
+
+def test_save_writes_yaml_and_layout_sidecar(designer, resources, tmp_path):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.update_row(0, args=[32, 3, 2])
+    assert designer.is_modified()
+    node = designer.canvas.nodes[5]
+    node.set_pos(900.0, 40.0)
+    designer.canvas.positions_changed.emit()
+    target = designer.save(tmp_path / "m.yaml")
+    assert not designer.is_modified()
+    assert yaml.safe_load(target.read_text())["backbone"][0][3] == [32, 3, 2]
+    assert "layout" not in target.read_text()
+    reopened = ModelDocument.load(target)
+    designer.open_document(reopened)
+    assert designer.canvas.nodes[5].pos() == [900.0, 40.0]
+    assert sidecar_path(target).exists()
+
+
+@pytest.mark.parametrize("name", ["yolo11.yaml", "yolov8-p2.yaml", "yolo11-seg.yaml", "rtdetr-l.yaml"])
+def test_render_draws_the_canvas(name, tmp_path):
+    from yolo_studio.app import render
+
+    path = next(p for p in shipped_model_yamls() if p.name == name)
+    out = tmp_path / f"{path.stem}.png"
+    result = render(path, out, scale=None)
+    doc = ModelDocument.load(path)
+    assert result == {"nodes": len(doc.rows), "edges": _references(doc)}
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert image.width() > 400 and image.height() > 400
