@@ -166,3 +166,18 @@ def test_render_draws_the_canvas(name, tmp_path):
 
     image = QImage(str(out))
     assert image.width() > 400 and image.height() > 400
+
+
+def test_yaml_pane_shows_the_document_and_highlights_the_selection(designer, resources):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.right_tabs.setCurrentWidget(designer.yaml_pane)
+    designer.select_rows([12])
+    pane = designer.yaml_pane
+    assert pane.toPlainText() == designer.doc.to_yaml()
+    selections = pane.extraSelections()  # keep the list alive: PySide frees the temporaries otherwise
+    highlighted = selections[0].cursor.selectedText()
+    assert "[[-1, 6], 1, Concat, [1]] # cat backbone P4" in highlighted
+    designer.update_row(0, args=[32, 3, 2])
+    assert "[-1, 1, Conv, [32, 3, 2]]" in pane.toPlainText()

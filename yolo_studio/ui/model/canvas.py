@@ -27,13 +27,20 @@ class ModelCanvas(QtCore.QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.graph = NodeGraph(undo_stack=QtGui.QUndoStack(self))  # its own stack; users undo on ours
+        private_stack = QtGui.QUndoStack(self)  # NodeGraphQt's own; users undo on the document's stack
+        private_stack.setUndoLimit(1)
+        self.graph = NodeGraph(undo_stack=private_stack)
         self.graph.set_layout_direction(LayoutDirectionEnum.VERTICAL.value)
+        # NodeGraphQt's cycle check is a search without a visited set: exponential on YOLO's skip
+        # connections. The document guarantees no cycles (a row only reads rows above it).
+        self.graph.set_acyclic(False)
         self.graph.register_node(LayerNode)
         self.graph.set_background_color(30, 32, 36)
         self.graph.set_grid_color(40, 43, 48)
         self.widget = self.graph.widget
         self.nodes: list = []
+        self._shown: list = []  # per node: (ports, lines, colour, problem, pos) as drawn
+        self._edges: dict = {}  # (target row, port) -> source row, as drawn
         self._labels: list = []
         self._syncing = False
         self._dirty_rows: set = set()
@@ -48,29 +55,90 @@ class ModelCanvas(QtCore.QObject):
 
     def show_model(self, rows: list, head_start: int, positions: dict, lines: list, problems: dict,
                    multi_input: set, outputs: set, selected: list = ()) -> None:
-        """Redraw every row and edge. ``lines[i]`` is the node text, ``problems[i]`` its message."""
+        """Show ``rows``: ``lines[i]`` is node i's text, ``problems[i]`` its message.
+
+        Updates in place: node i keeps showing row i; only nodes whose text, colour, position or
+        ports changed are touched, and only edges that changed are rewired, so an edit on a
+        500-row model redraws in milliseconds.
+        """
         self._syncing = True
         try:
-            self.graph.clear_session()
-            self.nodes = []
+            wanted = []
             for i, row in enumerate(rows):
-                node = LayerNode()
-                count = input_count(row)
-                for k in range(count):
-                    node.add_input(f"in{k}", display_name=False)
-                if i in multi_input:
-                    node.add_input(APPEND_PORT, display_name=False, color=(90, 200, 120))
-                node.add_output("out", multi_output=True, display_name=False)
                 colour = OUTPUT_COLOUR if i in outputs else (HEAD_COLOUR if i >= head_start else BACKBONE_COLOUR)
-                node.show_row(i, lines[i], colour, problems.get(i, ""))
-                self.graph.add_node(node, pos=list(positions[i]), selected=i in selected, push_undo=False)
-                self.nodes.append(node)
-            for e in edges(rows):
-                self.nodes[e.source].output(0).connect_to(self.nodes[e.target].input(e.port), push_undo=False,
-                                                          emit_signal=False)
+                ports = (input_count(row), i in multi_input)
+                wanted.append((ports, lines[i], colour, problems.get(i, ""), tuple(positions[i])))
+            while len(self.nodes) > len(rows):
+                self._remove_node(len(self.nodes) - 1)
+            for i, state in enumerate(wanted):
+                if i >= len(self.nodes):
+                    self._add_node(i, state)
+                elif self._shown[i] != state:
+                    self._update_node(i, state)
+            self._rewire({(e.target, e.port): e.source for e in edges(rows)})
             self._label_sections(positions, head_start, len(rows))
+            chosen = set(selected)
+            for node in self.nodes:
+                if node.selected() != (node.row_index in chosen):
+                    node.set_selected(node.row_index in chosen)
         finally:
             self._syncing = False
+
+    @staticmethod
+    def _port_names(ports: tuple) -> list:
+        count, multi = ports
+        return [f"in{k}" for k in range(count)] + ([APPEND_PORT] if multi else [])
+
+    def _add_node(self, i: int, state: tuple) -> None:
+        """Append a node for row ``i`` (== len(nodes))."""
+        ports, lines, colour, problem, pos = state
+        node = LayerNode()
+        for name in self._port_names(ports):
+            if name == APPEND_PORT:
+                node.add_input(name, display_name=False, color=(90, 200, 120))
+            else:
+                node.add_input(name, display_name=False)
+        node.add_output("out", multi_output=True, display_name=False)
+        node.set_name(f"layer-{id(node)}")  # unique already: NodeGraphQt's name search stays short
+        node.show_row(i, lines, colour, problem)
+        self.graph.add_node(node, pos=list(pos), selected=False, push_undo=False)
+        self.nodes.append(node)
+        self._shown.append(state)
+
+    def _update_node(self, i: int, state: tuple) -> None:
+        ports, lines, colour, problem, pos = state
+        node = self.nodes[i]
+        if self._shown[i][0] != ports:  # e.g. a Concat now shown where a Conv was
+            keep = node.set_input_ports(self._port_names(ports), APPEND_PORT)
+            self._edges = {k: v for k, v in self._edges.items() if k[0] != i or k[1] < keep}
+        node.show_row(i, lines, colour, problem)
+        if self._shown[i][4] != pos:
+            node.set_property("pos", [float(pos[0]), float(pos[1])], push_undo=False)
+        node.view.update()
+        self._shown[i] = state
+
+    def _remove_node(self, i: int) -> None:
+        """Remove the last node."""
+        node = self.nodes.pop()
+        self._shown.pop()
+        self._edges = {k: v for k, v in self._edges.items() if k[0] != i and v != i}
+        self.graph.remove_node(node, push_undo=False)
+
+    def _rewire(self, wanted: dict) -> None:
+        """Make the drawn edges ``{(target, port): source}`` equal ``wanted``, touching only differences."""
+        for key, source in list(self._edges.items()):
+            if wanted.get(key) != source:
+                target, port = key
+                if target < len(self.nodes) and source < len(self.nodes):
+                    self.nodes[target].input(port).disconnect_from(self.nodes[source].output(0), push_undo=False,
+                                                                   emit_signal=False)
+                del self._edges[key]
+        for key, source in wanted.items():
+            if self._edges.get(key) != source:
+                target, port = key
+                self.nodes[source].output(0).connect_to(self.nodes[target].input(port), push_undo=False,
+                                                        emit_signal=False)
+                self._edges[key] = source
 
     def _label_sections(self, positions: dict, head_start: int, count: int) -> None:
         """'Backbone' and 'Head' captions above their columns."""

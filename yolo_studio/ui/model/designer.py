@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from yolo_studio.core import graph_model
 from yolo_studio.core.catalog import CONCAT
 from yolo_studio.core.custom_blocks import catalog_with_blocks
-from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.document import Edit, ModelDocument
 from yolo_studio.core.renumber import target as target_of
 from yolo_studio.core.validation import validate
 from yolo_studio.ui.model.canvas import ModelCanvas
@@ -102,6 +102,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addWidget(split)
         self.right_tabs = right
+        right.currentChanged.connect(lambda _i: self.yaml_pane.isVisible() and self._show_yaml())
         self.canvas.rows_selected.connect(self._on_canvas_rows_selected)
         self.canvas.inputs_changed.connect(self._on_canvas_inputs_changed)
         self.canvas.block_dropped.connect(self._on_canvas_block_dropped)
@@ -153,24 +154,41 @@ class ModelDesignerTab(QtWidgets.QWidget):
             self.status_message.emit(f"{edit.text}: {issue.describe()}")
 
     def insert_block(self, module: str, index: int, edge: tuple | None = None) -> None:
-        """Insert a palette block as layer ``index``; on an edge, wire it between the edge's rows."""
+        """Insert a palette block as layer ``index``, wired into ``edge`` (source, target, port).
+
+        Without an edge the block joins the chain: the row it displaces reads it through the
+        ``-1`` it had, exactly as if the row had been typed into the YAML there.
+        """
         block = self.catalog.get(module)
         index = max(0, min(index, len(self.doc.rows)))
+        if edge is None:
+            edge = self._chain_edge(index)
         source = edge[0] if edge else index - 1
         ref = -1 if source == index - 1 else source
         from_ = [ref] if block is not None and (block.multi_input or block.rule == CONCAT) else ref
         row = [from_, 1, module, graph_model.default_args(block)]
-        self.undo_stack.beginMacro(f"Insert {module}")
-        self.apply(self.doc.insert_row(index, row))
+        before = self.doc.state()
+        issues = list(self.doc.insert_row(index, row).issues)
         if edge is not None:  # the edge's target (now one lower) reads the new row on that port
             target = edge[1] + 1 if edge[1] >= index else edge[1]
             old = self.doc.rows[target].from_
             refs = old if isinstance(old, list) else [old]
             sources = [target_of(target, r) for r in refs]
             sources[edge[2]] = index
-            self.apply(self.doc.update_row(target, from_=graph_model.from_for_sources(target, old, sources)))
-        self.undo_stack.endMacro()
+            self.doc.update_row(target, from_=graph_model.from_for_sources(target, old, sources))
+        self.selected = [index]
+        self.apply(Edit(f"Insert {module} at {index}", before, self.doc.state(), tuple(issues)))
         self.select_rows([index])
+
+    def _chain_edge(self, index: int):
+        """The '-1' link into the row now at ``index`` (so an insert there joins the chain), if any."""
+        if not 0 < index < len(self.doc.rows):
+            return None
+        row = self.doc.rows[index]
+        for port, ref in enumerate(row.inputs()):
+            if ref == -1:
+                return (index - 1, index, port)
+        return None
 
     def set_inputs(self, index: int, sources: list) -> None:
         """Wire row ``index``'s inputs to ``sources`` (as the canvas reports after a gesture)."""
@@ -241,10 +259,14 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected)
 
     def _show_selection(self) -> None:
-        spans = {}
-        self.yaml_pane.show_text(self.doc.to_yaml(spans), spans, self.selected)
+        if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened
+            self._show_yaml()
         index = self.selected[0] if len(self.selected) == 1 else None
         self.properties.show_row(index, self.doc.rows[index] if index is not None else None)
+
+    def _show_yaml(self) -> None:
+        spans = {}
+        self.yaml_pane.show_text(self.doc.to_yaml(spans), spans, self.selected)
 
     def _show_problems(self) -> None:
         items = [(p.severity, p.layer, p.message, p.hint) for p in self.problems]
@@ -336,13 +358,13 @@ class ModelDesignerTab(QtWidgets.QWidget):
             self.update_row(index, **changed)
 
     def _on_properties_header_edited(self, header: dict) -> None:
-        old = self.doc.header
+        old = dict(self.doc.header)
         if header == old:
             return
-        self.undo_stack.beginMacro("Edit header")
+        before = self.doc.state()
         for key in [k for k in old if k not in header]:
-            self.apply(self.doc.remove_header(key))
+            self.doc.remove_header(key)
         for key, value in header.items():
             if old.get(key) != value or key not in old:
-                self.apply(self.doc.set_header(key, value))
-        self.undo_stack.endMacro()
+                self.doc.set_header(key, value)
+        self.apply(Edit("Edit header", before, self.doc.state()))

@@ -74,7 +74,27 @@ class LayerNode(BaseNode):
         item.lines = lines
         item.problem = problem
         item.setToolTip(problem or f"{lines[0]}\n{lines[1]}\n{lines[2]}")
-        self.set_color(*colour)
-        if problem:
-            self.model.border_color = ERROR_BORDER
-            item.border_color = ERROR_BORDER
+        if tuple(self.model.color[:3]) != tuple(colour):  # NodeGraphQt properties are slow: set on change
+            self.set_color(*colour)
+        item.update()
+
+    def set_input_ports(self, names: list, append_port: str) -> int:
+        """Make the input ports ``names``, in order: keep the common prefix, redo only the rest.
+
+        Returns how many leading ports were kept (with their wires); the rest are new and unwired.
+        """
+        self.set_port_deletion_allowed(True)
+        ports = self.input_ports()
+        keep = 0
+        while keep < min(len(ports), len(names)) and ports[keep].name() == names[keep]:
+            keep += 1
+        for port in ports[keep:]:
+            port.clear_connections(push_undo=False, emit_signal=False)
+            self.delete_input(port)
+        for name in names[keep:]:
+            if name == append_port:
+                self.add_input(name, display_name=False, color=(90, 200, 120))
+            else:
+                self.add_input(name, display_name=False)
+        self.view.draw_node()
+        return keep
