@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yolo-studio-installed
 DEMO_MODEL := resources/models/yolo11n-demo.yaml
 DEMO_CUSTOM := resources/models/yolo11n-se.yaml
+# On a machine without a screen: make run QT_QPA_PLATFORM=offscreen (or use xvfb-run make run).
 
-.PHONY: setup run test bench clean
+.PHONY: setup run demo-cli test bench clean
 
 setup: $(STAMP)
 
@@ -18,11 +19,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e '.[dev]'
 	@touch $(STAMP)
 
-# Until the studio window exists (Model Designer), `make run` shows the model core at work
-# on the bundled demo models: validation, then a per-layer inspection.
+# Opens the studio window on the bundled demo model (with the example custom blocks).
 run: setup
+	$(VENV)/bin/yolo-studio gui $(DEMO_MODEL) --modules resources/modules
+
+# The model core from the command line, no window: validation and per-layer inspection.
+demo-cli: setup
 	$(VENV)/bin/yolo-studio check $(DEMO_MODEL)
-	$(VENV)/bin/yolo-studio inspect $(DEMO_MODEL) --scale n --imgsz 640
 	$(VENV)/bin/yolo-studio inspect $(DEMO_CUSTOM) --modules resources/modules --scale n --imgsz 640
 
 # pytest exits 5 when it collects no tests; that is not a failure of the suite itself.
@@ -32,6 +35,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_inspect.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -181,3 +181,51 @@ def test_yaml_pane_shows_the_document_and_highlights_the_selection(designer, res
     assert "[[-1, 6], 1, Concat, [1]] # cat backbone P4" in highlighted
     designer.update_row(0, args=[32, 3, 2])
     assert "[-1, 1, Conv, [32, 3, 2]]" in pane.toPlainText()
+
+
+def _drop(designer, module, scene_point):
+    """A real drop event on the canvas viewport, as the palette's drag produces."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    from yolo_studio.ui.model.canvas import BLOCK_MIME
+
+    viewer = designer.canvas.graph.viewer()
+    mime = QtCore.QMimeData()
+    mime.setData(BLOCK_MIME, QtCore.QByteArray(module.encode()))
+    mime.setText(module)
+    pos = QtCore.QPointF(viewer.mapFromScene(scene_point))
+    for kind in (QtCore.QEvent.DragEnter, QtCore.QEvent.DragMove):
+        event = QtGui.QDragMoveEvent(pos.toPoint(), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
+                                     QtCore.Qt.NoModifier, kind)
+        QtWidgets.QApplication.sendEvent(viewer.viewport(), event)
+    drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
+    QtWidgets.QApplication.sendEvent(viewer.viewport(), drop)
+
+
+def test_dragging_a_block_onto_an_edge_inserts_it_there(designer, resources, qtbot):
+    from NodeGraphQt.qgraphics.pipe import PipeItem
+
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    canvas = designer.canvas
+    concat_in = canvas.nodes[12].input(1).view  # the 6 -> Concat(12) skip edge
+    pipe = next(p for p in canvas.graph.scene().items() if isinstance(p, PipeItem) and p.input_port is concat_in)
+    canvas.graph.viewer().centerOn(pipe.path().pointAtPercent(0.5))
+    _drop(designer, "nn.Identity", pipe.path().pointAtPercent(0.5))
+    rows = designer.doc.rows
+    assert rows[12].module == "nn.Identity" and rows[12].from_ == 6
+    assert rows[13].from_ == [-2, -1]
+
+
+def test_dragging_a_block_onto_empty_canvas_inserts_it_after_the_row_above(designer, resources):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    node = designer.canvas.nodes[4].view.sceneBoundingRect()
+    point = node.bottomLeft() + __import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(-200, 20)
+    designer.canvas.graph.viewer().centerOn(point)
+    _drop(designer, "SPPF", point)
+    rows = designer.doc.rows
+    assert rows[5].module == "SPPF" and rows[5].from_ == -1 and rows[6].from_ == -1
+    assert rows[5].args == [64, 5]

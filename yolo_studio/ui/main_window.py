@@ -25,6 +25,20 @@ def template_files() -> dict:
     return groups
 
 
+def template_task(path: Path) -> str:
+    """The task of a template, from its output module's name (as Ultralytics guesses it)."""
+    try:
+        head = ModelDocument.load(path).rows[-1].module.lower()
+    except (StudioError, IndexError):
+        return "?"
+    for word, task in (("classify", "classify"), ("detr", "detect"), ("semanticsegment", "semantic"),
+                       ("segment", "segment"), ("pose", "pose"), ("obb", "obb"), ("depth", "depth"),
+                       ("detect", "detect")):
+        if word in head:
+            return task
+    return "?"
+
+
 def settings() -> QtCore.QSettings:
     return QtCore.QSettings(str(studio_data_dir() / "settings.ini"), QtCore.QSettings.IniFormat)
 
@@ -55,7 +69,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for family, paths in template_files().items():
             sub = self.new_menu.addMenu(family)
             for path in paths:
-                sub.addAction(path.stem, lambda p=path: self.new_from_template(p))
+                sub.addAction(f"{path.stem}  ({template_task(path)})", lambda p=path: self.new_from_template(p))
         self.open_action = file_menu.addAction("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -80,6 +94,11 @@ class MainWindow(QtWidgets.QMainWindow):
         delete.setShortcuts([QtGui.QKeySequence.Delete, QtGui.QKeySequence("Backspace")])
         delete.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
         tab.canvas.widget.addAction(delete)
+        up = edit_menu.addAction("Move layer &up", lambda: self._move_selected(-1), QtGui.QKeySequence("Alt+Up"))
+        down = edit_menu.addAction("Move layer d&own", lambda: self._move_selected(1),
+                                   QtGui.QKeySequence("Alt+Down"))
+        for action in (up, down):
+            tab.canvas.widget.addAction(action)
         boundary = edit_menu.addAction("Start the &head at the selected layer",
                                        lambda: tab.selected and tab.set_head_start(tab.selected[0]))
         boundary.setToolTip("Move the backbone/head boundary")
@@ -93,6 +112,17 @@ class MainWindow(QtWidgets.QMainWindow):
         toolbar.setObjectName("main-toolbar")
         for action in (self.open_action, self.save_action, undo, redo, frame):
             toolbar.addAction(action)
+
+    def _move_selected(self, step: int) -> None:
+        tab = self.model_tab
+        if len(tab.selected) != 1:
+            self.statusBar().showMessage("Select one layer to move it", 4000)
+            return
+        src = tab.selected[0]
+        dst = src + step
+        if 0 <= dst < len(tab.doc.rows):
+            tab.move_row(src, dst)
+            tab.select_rows([dst])
 
     def _update_title(self) -> None:
         path = self.model_tab.path

@@ -34,6 +34,14 @@ class ModelCanvas(QtCore.QObject):
         # NodeGraphQt's cycle check is a search without a visited set: exponential on YOLO's skip
         # connections. The document guarantees no cycles (a row only reads rows above it).
         self.graph.set_acyclic(False)
+        # The viewer binds Ctrl+Z / Ctrl+Y to NodeGraphQt's private stack: with the canvas focused
+        # they would undo view-only changes behind the document's back. Undo belongs to the document.
+        viewer = self.graph.viewer()
+        for name in ("_undo_action", "_redo_action"):
+            action = getattr(viewer, name, None)
+            if action is not None:
+                action.setShortcuts([])
+                action.setEnabled(False)
         self.graph.register_node(LayerNode)
         self.graph.set_background_color(30, 32, 36)
         self.graph.set_grid_color(40, 43, 48)
@@ -235,14 +243,21 @@ class ModelCanvas(QtCore.QObject):
         if not mimedata.hasFormat(BLOCK_MIME):
             return
         module = bytes(mimedata.data(BLOCK_MIME)).decode()
-        scene = self.graph.viewer().mapToScene(pos) if isinstance(pos, QtCore.QPoint) else QtCore.QPointF(*pos)
+        scene = QtCore.QPointF(pos)  # NodeGraphQt's viewer already maps drops to scene coordinates
         edge = self._edge_at(scene)
         if edge is not None:
             self.block_dropped.emit(module, edge[1], edge)
             return
-        above = [n for n in self.nodes if n.view.sceneBoundingRect().top() <= scene.y()]
-        index = max((n.row_index for n in above), default=-1) + 1
-        self.block_dropped.emit(module, index, None)
+        self.block_dropped.emit(module, self._row_after(scene), None)
+
+    def _row_after(self, scene_pos) -> int:
+        """Where a block dropped at ``scene_pos`` goes: after the nearest node above it in its column."""
+        above = [n for n in self.nodes if n.view.sceneBoundingRect().top() <= scene_pos.y()]
+        if not above:
+            return 0
+        nearest_dx = min(abs(n.view.sceneBoundingRect().center().x() - scene_pos.x()) for n in above)
+        column = [n for n in above if abs(n.view.sceneBoundingRect().center().x() - scene_pos.x()) <= nearest_dx + 1]
+        return max(column, key=lambda n: n.view.sceneBoundingRect().top()).row_index + 1
 
     def _edge_at(self, scene_pos):
         from NodeGraphQt.qgraphics.pipe import PipeItem
