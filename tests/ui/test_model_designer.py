@@ -130,9 +130,17 @@ def test_properties_panel_edits_a_row(designer, resources):
     props.args.setText("[128, 3, 2]")
     props.apply.click()
     assert designer.doc.rows[3].args == [128, 3, 2]
+    labels = [props.arg_form.itemAt(i, props.arg_form.ItemRole.LabelRole).widget().text()
+              for i in range(props.arg_form.rowCount())]
+    assert labels == ["c2", "k", "s", "p", "g", "d", "act"]  # named from Conv's signature, c1 left out
+    props.arg_fields[3].setText("1")  # p, typed into its named field
+    props.arg_fields[3].textEdited.emit("1")
+    assert props.args.text() == "[128, 3, 2, 1]"
+    props.apply.click()
+    assert designer.doc.rows[3].args == [128, 3, 2, 1]
     props.args.setText("[128, 3")
     props.apply.click()
-    assert "Not valid YAML" in props.error.text() and designer.doc.rows[3].args == [128, 3, 2]
+    assert "Not valid YAML" in props.error.text() and designer.doc.rows[3].args == [128, 3, 2, 1]
 
 
 def test_save_writes_yaml_and_layout_sidecar(designer, resources, tmp_path):
@@ -229,3 +237,14 @@ def test_dragging_a_block_onto_empty_canvas_inserts_it_after_the_row_above(desig
     rows = designer.doc.rows
     assert rows[5].module == "SPPF" and rows[5].from_ == -1 and rows[6].from_ == -1
     assert rows[5].args == [64, 5]
+
+
+def test_moved_nodes_keep_their_place_through_inserts_and_undo(designer, resources):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.canvas.nodes[9].set_pos(1500.0, 80.0)  # the user drags SPPF aside
+    designer.canvas.positions_changed.emit()
+    designer.insert_block("nn.Identity", 2)
+    assert designer.doc.rows[10].module == "SPPF" and designer.canvas.nodes[10].pos() == [1500.0, 80.0]
+    designer.undo_stack.undo()
+    assert designer.canvas.nodes[9].pos() == [1500.0, 80.0]

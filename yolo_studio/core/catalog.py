@@ -97,6 +97,25 @@ class BlockInfo:
             low = max(low, 1)  # c2 always comes from the YAML
         return low, high
 
+    def yaml_arg_names(self) -> list:
+        """The parameter name of each YAML argument position (what Ultralytics injects left out)."""
+        names = [p.name for p in self.params]
+        if self.rule == BASE:
+            return names[1:2] + names[2:]  # c1 injected; c2 comes first in the YAML
+        if self.rule == REPEAT:
+            return names[1:2] + names[3:]  # c1 and n injected
+        if self.rule == C1 or self.name in ("HGStem", "CBLinear"):
+            return names[1:]
+        if self.name == "HGBlock":
+            return names[1:4] + names[5:]  # c1 and n injected
+        if self.name in ("RTDETRDecoder", "ImagePoolingAttn"):
+            return names[:1] + names[2:]  # the channel list is inserted second
+        if self.injected > 0 and self.rule == HEAD:
+            return names[: len(names) - self.injected]  # appended: reg_max, end2end, channels
+        if self.injected < 0:
+            return ["c2 (output channels)"] + names
+        return names
+
     def signature(self) -> str:
         parts = [p.name if p.required else f"{p.name}={p.default}" for p in self.params]
         if self.varargs:

@@ -187,22 +187,25 @@ class ModelCanvas(QtCore.QObject):
         return sorted(n.row_index for n in self.graph.selected_nodes() if isinstance(n, LayerNode))
 
     def frame_all(self) -> None:
-        """Fit every node in view, but never zoom in past 100 %: big models stay readable at the top."""
+        """Fit every node in view, between 60 % and 100 % zoom; a tall model shows its top, readable.
+
+        NodeGraphQt's viewer keeps its zoom as a scene range it fits into the view, so that is
+        what is set here (plain QGraphicsView transforms are undone by its next resize).
+        """
         if not self.nodes:
             return
         rect = QtCore.QRectF()
         for node in self.nodes:
             rect = rect.united(node.view.sceneBoundingRect())
-        rect = rect.adjusted(-40, -70, 40, 40)
+        rect = rect.adjusted(-40, -70, 40, 40)  # room for the section captions
         viewer = self.graph.viewer()
-        viewer.fitInView(rect, QtCore.Qt.KeepAspectRatio)
-        if viewer.transform().m11() < 0.6:  # too small to read: show the top at a readable zoom
-            viewer.resetTransform()
-            viewer.scale(0.75, 0.75)
-            viewer.centerOn(rect.center().x(), rect.top() + viewer.viewport().height() / 1.2)
-        elif viewer.transform().m11() > 1.0:
-            viewer.resetTransform()
-            viewer.centerOn(rect.center())
+        vw, vh = max(viewer.viewport().width(), 1), max(viewer.viewport().height(), 1)
+        fit = min(vw / rect.width(), vh / rect.height())
+        scale = min(max(fit, 0.6), 1.0)
+        width, height = vw / scale, vh / scale
+        top = rect.top() if fit < 0.6 else rect.center().y() - height / 2
+        viewer._scene_range = QtCore.QRectF(rect.center().x() - width / 2, top, width, height)
+        viewer._update_scene()
 
     def edge_count(self) -> int:
         return sum(len(p.connected_ports()) for n in self.nodes for p in n.input_ports())

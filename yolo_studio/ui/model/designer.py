@@ -58,8 +58,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.build_error = None
         self.problems = []
         self.selected: list = []
-        self.user_positions: dict = {}
-        self._row_count = 0
+        self.user_positions: dict = {}  # row index -> (x, y) the user dragged a node to
+        self._position_rows: list = []  # the rows those indices referred to
         self.live_inspection = True  # inspect in the background after every edit
         self._build_widgets()
         self.inspector = InspectionThread(self)
@@ -128,7 +128,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.selected = []
         self.report, self.build_error = None, None
         self.user_positions = graph_model.load_positions(doc.path, doc.rows) if doc.path else {}
-        self._row_count = len(doc.rows)
+        self._position_rows = list(doc.rows)
         self.scale.blockSignals(True)
         self.scale.clear()
         self.scale.addItems(doc.scales() or ["-"])
@@ -225,9 +225,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         """Validate, redraw and schedule an inspection after any change."""
-        if len(self.doc.rows) != self._row_count:
-            self.user_positions = {}  # rows shifted: fall back to the automatic layout
-            self._row_count = len(self.doc.rows)
+        self._follow_moved_rows()
         self.selected = [i for i in self.selected if i < len(self.doc.rows)]
         self.problems = validate(self.doc, self.catalog)
         self._redraw()
@@ -236,6 +234,17 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._show_problems()
         self._schedule_inspection()
         self.title_changed.emit()
+
+    def _follow_moved_rows(self) -> None:
+        """Keep positions the user gave nodes when rows shift: rows are immutable, so an unchanged
+        row is the same object after an insert, delete or move (and after undo)."""
+        if len(self._position_rows) == len(self.doc.rows) and all(
+                a is b for a, b in zip(self._position_rows, self.doc.rows)):
+            return
+        where = {id(row): i for i, row in enumerate(self.doc.rows)}
+        self.user_positions = {where[id(self._position_rows[i])]: pos for i, pos in self.user_positions.items()
+                               if i < len(self._position_rows) and id(self._position_rows[i]) in where}
+        self._position_rows = list(self.doc.rows)
 
     def _redraw(self) -> None:
         rows = self.doc.rows
@@ -346,6 +355,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def _on_canvas_positions_changed(self) -> None:
         self.user_positions = self.canvas.positions()
+        self._position_rows = list(self.doc.rows)
 
     def _on_palette_insert_requested(self, module: str) -> None:
         index = (self.selected[-1] + 1) if self.selected else len(self.doc.rows) - 1

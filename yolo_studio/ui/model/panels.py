@@ -90,6 +90,8 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.repeats = QtWidgets.QSpinBox(minimum=1, maximum=99)
         self.from_ = QtWidgets.QLineEdit()
         self.args = QtWidgets.QLineEdit()
+        self.arg_form = QtWidgets.QFormLayout()
+        self.arg_fields: list = []
         self.signature = QtWidgets.QLabel(wordWrap=True)
         self.signature.setStyleSheet("color: #8a93a0")
         self.error = QtWidgets.QLabel(wordWrap=True)
@@ -107,6 +109,9 @@ class PropertiesPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
+        arg_box = QtWidgets.QGroupBox("arguments (as written in the YAML)")
+        arg_box.setLayout(self.arg_form)
+        layout.addWidget(arg_box)
         layout.addWidget(self.signature)
         layout.addWidget(self.error)
         layout.addWidget(self.apply)
@@ -147,6 +152,7 @@ class PropertiesPanel(QtWidgets.QWidget):
             for w in (self.from_, self.args):
                 w.clear()
             self.module.setCurrentText("")
+            self._show_arg_fields([], [])
             return
         self.title.setText(f"Layer {index}")
         self.module.setCurrentText(row.module)
@@ -155,6 +161,27 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.args.setText(flow(row.args))
         block = self._catalog.get(row.module) if self._catalog else None
         self.signature.setText(f"{block.signature()} — rule {block.rule}" if block else "unknown module")
+        self._show_arg_fields(row.args, block.yaml_arg_names() if block else [])
+
+    def _show_arg_fields(self, args: list, names: list) -> None:
+        """One named field per YAML argument, plus the optional ones still unset (placeholder)."""
+        while self.arg_form.rowCount():
+            self.arg_form.removeRow(0)
+        self.arg_fields = []
+        for i in range(max(len(args), len(names))):
+            field = QtWidgets.QLineEdit(flow(args[i]) if i < len(args) else "")
+            if i >= len(args):
+                field.setPlaceholderText("default")
+            field.textEdited.connect(self._on_arg_field_edited)
+            self.arg_form.addRow(names[i] if i < len(names) else f"arg {i}", field)
+            self.arg_fields.append(field)
+
+    def _on_arg_field_edited(self, _text: str) -> None:
+        """Named fields write the args line (trailing empty fields mean 'use the default')."""
+        values = [f.text().strip() for f in self.arg_fields]
+        while values and not values[-1]:
+            values.pop()
+        self.args.setText("[" + ", ".join(v or "null" for v in values) + "]")
 
     def _on_apply_clicked(self) -> None:
         try:
