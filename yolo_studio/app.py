@@ -35,7 +35,7 @@ def render(model: str | Path, output: str | Path, scale: str | None = None, modu
            inspect: bool = True) -> dict:
     """Draw a model's canvas offscreen into a PNG or SVG; returns ``{"nodes", "edges"}``."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = make_application()
+    make_application()
     from PySide6 import QtCore, QtGui, QtSvg  # noqa: F401  (QtSvg registers the SVG generator)
 
     from yolo_studio.core.document import ModelDocument

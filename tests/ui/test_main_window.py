@@ -3,7 +3,6 @@
 import pytest
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
-from yolo_studio.core.document import ModelDocument
 
 
 @pytest.fixture

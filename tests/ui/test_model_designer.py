@@ -248,3 +248,17 @@ def test_moved_nodes_keep_their_place_through_inserts_and_undo(designer, resourc
     assert designer.doc.rows[10].module == "SPPF" and designer.canvas.nodes[10].pos() == [1500.0, 80.0]
     designer.undo_stack.undo()
     assert designer.canvas.nodes[9].pos() == [1500.0, 80.0]
+
+
+def test_render_svg_and_cli_json(tmp_path, resources):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "m.svg"
+    code = "import sys; from yolo_studio.cli import main; sys.exit(main())"
+    result = subprocess.run([sys.executable, "-c", code, "render", str(resources / "models" / "yolo11n-demo.yaml"),
+                             "-o", str(out), "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"nodes": 24, "edges": 29}
+    assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
