@@ -262,3 +262,23 @@ def test_render_svg_and_cli_json(tmp_path, resources):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"nodes": 24, "edges": 29}
     assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
+
+
+def test_custom_blocks_are_in_the_palette_and_inspected_live(qtbot, resources):
+    from yolo_studio.ui.model.designer import ModelDesignerTab
+
+    tab = ModelDesignerTab(modules_dir=resources / "modules")
+    qtbot.addWidget(tab)
+    try:
+        tree = tab.palette.tree
+        groups = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+        custom = groups["custom (2)"]
+        assert sorted(custom.child(i).text(0) for i in range(custom.childCount())) == ["DownsampleConv", "SEAttention"]
+        tab.open_document(ModelDocument.load(resources / "models" / "yolo11n-se.yaml"))
+        assert tab.problems == []
+        with qtbot.waitSignal(tab.inspected, timeout=60_000):
+            pass
+        assert tab.report.params == 2_315_201
+        assert tab.canvas.nodes[5].view.lines[1] == "[128, 16]"  # SEAttention got c1 = 128 injected
+    finally:
+        tab.shutdown()
