@@ -142,24 +142,16 @@ def cmd_render(args) -> int:
 # --------------------------------------------------------------------------- inspect
 
 
-def _fmt_shape(shape) -> str:
-    if shape is None:
-        return "-"
-    if shape and all(isinstance(s, int) for s in shape):
-        return "x".join(map(str, shape))
-    if isinstance(shape, list) and shape:
-        return _fmt_shape(shape[0]) + (" +" if len(shape) > 1 else "")
-    return str(shape)
-
-
 def _table(file: str, report) -> str:
+    from yolo_studio.core.graph_model import format_shape
+
     head = (f"{file}  scale {report.scale or '-'}  imgsz {report.imgsz}  task {report.task} ({report.model_class})")
     lines = [head, f"{'#':>4}  {'from':<14}{'n':>3}  {'module':<18}{'args':<34}{'out shape':<16}{'params':>12}{'GFLOPs':>9}"]
     for layer in report.layers:
         args = str(layer.args)
         args = args if len(args) <= 32 else args[:29] + "..."
         lines.append(f"{layer.index:>4}  {str(layer.from_):<14}{layer.repeats:>3}  {layer.module:<18}{args:<34}"
-                     f"{_fmt_shape(layer.out_shape):<16}{layer.params:>12,}{layer.gflops:>9.3f}")
+                     f"{format_shape(layer.out_shape, 'x') or '-':<16}{layer.params:>12,}{layer.gflops:>9.3f}")
     lines.append(f"      {len(report.layers)} layers, {report.params:,} parameters, {report.gflops:.1f} GFLOPs")
     lines += [f"note: {n}" for n in report.notes]
     if report.error is not None:

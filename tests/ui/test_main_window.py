@@ -114,6 +114,7 @@ def test_dropping_a_yaml_file_on_the_window_opens_it(window, resources):
 def test_new_from_template_menu_lists_every_shipped_model_by_family(window):
     from helpers import shipped_model_yamls
 
+    window.new_menu.aboutToShow.emit()
     actions = [a for m in window.new_menu.actions() if m.menu() for a in m.menu().actions()]
     assert len(actions) == len(shipped_model_yamls())
     seg = next(a for a in actions if a.text().startswith("yolo11-seg "))

@@ -73,14 +73,15 @@ def layered_layout(rows: list, head_start: int) -> dict:
     return out
 
 
-def _fmt_shape(shape) -> str:
+def format_shape(shape, times: str = "×") -> str:
+    """``[64, 80, 80]`` as ``64×80×80``; several outputs show the first and an ellipsis."""
     if shape is None:
         return ""
     if shape and all(isinstance(s, int) for s in shape):
-        return "×".join(map(str, shape))
+        return times.join(map(str, shape))
     if isinstance(shape, list) and shape:
-        return _fmt_shape(shape[0]) + (" …" if len(shape) > 1 else "")
-    return ""
+        return format_shape(shape[0], times) + (" …" if len(shape) > 1 else "")
+    return str(shape) if shape else ""
 
 
 def node_lines(index: int, row, layer=None) -> tuple:
@@ -92,7 +93,7 @@ def node_lines(index: int, row, layer=None) -> tuple:
     if len(args_text) > 34:
         args_text = args_text[:31] + "..."
     if layer is not None:
-        shape = _fmt_shape(layer.out_shape)
+        shape = format_shape(layer.out_shape)
         info = f"{shape}   {layer.params:,} p" if shape else f"{layer.params:,} params"
     else:
         info = f"from {row.from_}"

@@ -66,10 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         tab = self.model_tab
         file_menu = self.menuBar().addMenu("&File")
         self.new_menu = file_menu.addMenu("&New from template")
-        for family, paths in template_files().items():
-            sub = self.new_menu.addMenu(family)
-            for path in paths:
-                sub.addAction(f"{path.stem}  ({template_task(path)})", lambda p=path: self.new_from_template(p))
+        self.new_menu.aboutToShow.connect(self._fill_new_menu)  # reading 66 templates waits for the menu
         self.open_action = file_menu.addAction("&Open…", self.open_dialog, QtGui.QKeySequence.Open)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -112,6 +109,14 @@ class MainWindow(QtWidgets.QMainWindow):
         toolbar.setObjectName("main-toolbar")
         for action in (self.open_action, self.save_action, undo, redo, frame):
             toolbar.addAction(action)
+
+    def _fill_new_menu(self) -> None:
+        if self.new_menu.actions():
+            return
+        for family, paths in template_files().items():
+            sub = self.new_menu.addMenu(family)
+            for path in paths:
+                sub.addAction(f"{path.stem}  ({template_task(path)})", lambda p=path: self.new_from_template(p))
 
     def _move_selected(self, step: int) -> None:
         tab = self.model_tab
