@@ -282,3 +282,18 @@ def test_custom_blocks_are_in_the_palette_and_inspected_live(qtbot, resources):
         assert tab.canvas.nodes[5].view.lines[1] == "[128, 16]"  # SEAttention got c1 = 128 injected
     finally:
         tab.shutdown()
+
+
+def test_a_refused_drag_leaves_no_wire_behind(designer, resources, qtbot):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    canvas = designer.canvas
+    before = canvas.edge_count()
+    with qtbot.waitSignal(designer.status_message):
+        canvas.nodes[8].output(0).connect_to(canvas.nodes[12].input(2))  # 8 -> 12 is fine ...
+        canvas.nodes[20].output(0).connect_to(canvas.nodes[13].input(0))  # ... 20 -> 13 reads forward
+    assert designer.doc.rows[12].from_ == [-1, 6, 8]
+    assert designer.doc.rows[13].from_ == -1
+    assert canvas.nodes[13].input(0).connected_ports()[0].node() is canvas.nodes[12]
+    assert canvas.edge_count() == before + 1 == len(__import__("yolo_studio.core.graph_model",
+                                                               fromlist=["edges"]).edges(designer.doc.rows))

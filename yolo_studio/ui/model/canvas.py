@@ -236,7 +236,18 @@ class ModelCanvas(QtCore.QObject):
                         sources.append(source)
                 else:
                     sources.append(source)
+            self._forget_inputs(i)
             self.inputs_changed.emit(i, sources)
+
+    def _forget_inputs(self, i: int) -> None:
+        """Drop what the gesture drew on row ``i``'s inputs: the document's redraw decides them."""
+        self._syncing = True
+        try:
+            for port in self.nodes[i].input_ports():
+                port.clear_connections(push_undo=False, emit_signal=False)
+        finally:
+            self._syncing = False
+        self._edges = {k: v for k, v in self._edges.items() if k[0] != i}
 
     def _on_graph_selection_changed(self, selected, deselected):
         if not self._syncing:
