@@ -20,7 +20,21 @@ def make_application():
     return app
 
 
+def no_display_reason() -> str | None:
+    """Why a window cannot open here (Linux without X11/Wayland and no Qt platform chosen), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). Run the studio in a desktop "
+            "session, or on a server with `xvfb-run yolo-studio`, or set QT_QPA_PLATFORM=offscreen.")
+
+
 def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = None) -> int:
+    reason = no_display_reason()
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 1
     app = make_application()
     from yolo_studio.ui.main_window import MainWindow
 

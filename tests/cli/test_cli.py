@@ -114,3 +114,13 @@ def test_check_reports_a_broken_block_file_with_its_line(tmp_path, resources):
     result = run("check", resources / "models" / "yolo11n-demo.yaml", "--modules", tmp_path)
     assert result.returncode == 1
     assert "bad.py:3: syntax error" in result.stdout
+
+
+def test_gui_without_a_display_says_what_to_do():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    code = "import sys; from yolo_studio.cli import main; sys.exit(main())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=TESTS)
+    assert result.returncode == 1
+    assert "no display found" in result.stderr and "xvfb-run" in result.stderr
