@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     ren.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
     ren.add_argument("--json", action="store_true", help='print {"nodes": N, "edges": E}')
 
+    mod = sub.add_parser("modules", help="custom block files")
+    mod_sub = mod.add_subparsers(dest="modules_command", metavar="ACTION", required=True)
+    mchk = mod_sub.add_parser("check", help="compile, import and smoke-test every block of a file")
+    mchk.add_argument("file", metavar="FILE.py")
+    mchk.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    mchk.add_argument("--timeout", type=float, default=30.0, help="seconds before the check is stopped (30)")
+
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")
     fmt.add_argument("-o", "--output", default=None, metavar="OUT", help="write here instead of in place")
@@ -54,7 +61,7 @@ def main(argv: list | None = None) -> int:
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
-               "render": cmd_render}[args.command]
+               "render": cmd_render, "modules": cmd_modules}[args.command]
     try:
         return handler(args)
     except StudioError as exc:
@@ -106,6 +113,35 @@ def cmd_check(args) -> int:
         if not problems:
             print(f"{file}: OK ({len(doc.rows)} layers)")
     return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def cmd_modules(args) -> int:
+    from yolo_studio.core.block_check import check_file
+
+    result = check_file(args.file, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(result))
+        return 0 if result["ok"] else 1
+    if result["error"]:
+        e = result["error"]
+        where = f"{args.file}:{e['line']}" if e.get("line") else args.file
+        print(f"{where}: error ({e['kind']}): {e['message']}")
+    for b in result["blocks"]:
+        where = f"{args.file}:{b['line']}" if b.get("line") else args.file
+        rule = f"rule {b['rule']}" + (" (declared)" if b["declared"] else " (inferred)")
+        if b["ok"]:
+            shape = "x".join(map(str, b["out_shape"]))
+            print(f"{where}: {b['name']}: ok, {rule}, out {shape}, {b['params']:,} params, {b['ms']} ms")
+        elif b["error"]:
+            e = b["error"]
+            line = f"{args.file}:{e['line']}" if e.get("line") else where
+            print(f"{line}: {b['name']}: error in {e['where']}: {e['message']}")
+        else:
+            print(f"{where}: {b['name']}: {rule}: {b['mismatch']}")
+    return 0 if result["ok"] else 1
 
 
 # --------------------------------------------------------------------------- fmt

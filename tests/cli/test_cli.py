@@ -124,3 +124,11 @@ def test_gui_without_a_display_says_what_to_do():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=TESTS)
     assert result.returncode == 1
     assert "no display found" in result.stderr and "xvfb-run" in result.stderr
+
+
+def test_modules_check_cli(data_dir):
+    ok = run("modules", "check", data_dir / "blocks" / "rules.py", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["ok"]
+    bad = run("modules", "check", data_dir / "bad_blocks" / "init_raises.py")
+    assert bad.returncode == 1
+    assert "init_raises.py:7: Broken: error in __init__: ValueError: c1 must be even" in bad.stdout

@@ -156,28 +156,36 @@ def studio_built_blocks(module_names) -> dict:
     return {name: (getattr(modules, name), catalog.get(name).rule) for name in wanted}
 
 
-def load_blocks(modules_dir: str | Path) -> dict:
-    """Import every block file; return ``{name: (class, rule)}``. Errors name the file and line."""
+def load_block_file(path: str | Path) -> dict:
+    """Import one block file; return ``{name: (class, rule)}``. Errors name the file and line."""
     import torch.nn as nn
 
-    register_modules_dir(modules_dir)
+    path = Path(path)
+    register_modules_dir(path.parent)
+    name = f"{PACKAGE}.{path.stem}"
+    try:
+        module = importlib.import_module(name)
+    except SyntaxError as exc:
+        raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
+    except Exception as exc:
+        raise BlockFileError(f"importing failed: {type(exc).__name__}: {exc}", str(path),
+                             _line_in(exc, path)) from None
+    found = {}
+    for attr, obj in vars(module).items():
+        if (isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == name
+                and not attr.startswith("_")):
+            rule = class_rule(obj)
+            if rule not in CUSTOM_RULES:
+                raise BlockFileError(f"{attr}: unknown channel_rule '{rule}'", str(path))
+            found[attr] = (obj, rule)
+    return found
+
+
+def load_blocks(modules_dir: str | Path) -> dict:
+    """Import every block file of a folder; return ``{name: (class, rule)}``."""
     found = {}
     for path in block_files(modules_dir):
-        name = f"{PACKAGE}.{path.stem}"
-        try:
-            module = importlib.import_module(name)
-        except SyntaxError as exc:
-            raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
-        except Exception as exc:
-            raise BlockFileError(f"importing failed: {type(exc).__name__}: {exc}", str(path),
-                                 _line_in(exc, path)) from None
-        for attr, obj in vars(module).items():
-            if (isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == name
-                    and not attr.startswith("_")):
-                rule = class_rule(obj)
-                if rule not in CUSTOM_RULES:
-                    raise BlockFileError(f"{attr}: unknown channel_rule '{rule}'", str(path))
-                found[attr] = (obj, rule)
+        found.update(load_block_file(path))
     return found
 
 

@@ -1,0 +1,3 @@
+import torch
+
+VALUE = 1

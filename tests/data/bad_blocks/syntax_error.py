@@ -1,0 +1,4 @@
+import torch.nn as nn
+
+class A(nn.Module)
+    pass
