@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     mchk.add_argument("--json", action="store_true", help="print the result as one JSON object")
     mchk.add_argument("--timeout", type=float, default=30.0, help="seconds before the check is stopped (30)")
 
+    bun = sub.add_parser("bundle", help="write a folder that trains the model with plain Ultralytics")
+    bun.add_argument("model", metavar="MODEL.yaml")
+    bun.add_argument("-o", "--output", required=True, metavar="OUT/")
+    bun.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")
     fmt.add_argument("-o", "--output", default=None, metavar="OUT", help="write here instead of in place")
@@ -61,7 +66,7 @@ def main(argv: list | None = None) -> int:
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
-               "render": cmd_render, "modules": cmd_modules}[args.command]
+               "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle}[args.command]
     try:
         return handler(args)
     except StudioError as exc:
@@ -142,6 +147,21 @@ def cmd_modules(args) -> int:
         else:
             print(f"{where}: {b['name']}: {rule}: {b['mismatch']}")
     return 0 if result["ok"] else 1
+
+
+def cmd_bundle(args) -> int:
+    from yolo_studio.core.bundle import write_bundle
+
+    doc, problems = _load_with_problems(args.model, args.modules)
+    errors = [p for p in problems if p["severity"] == "error"]
+    if errors:
+        for p in errors:
+            print(_describe(args.model, p))
+        print("error: fix the model before bundling it")
+        return 1
+    train = write_bundle(args.model, args.output, args.modules)
+    print(f"wrote {train.parent}: run `python {train} --data DATA.yaml --epochs N` on any machine with ultralytics")
+    return 0
 
 
 # --------------------------------------------------------------------------- fmt

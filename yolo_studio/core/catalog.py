@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from yolo_studio.core.ultralytics_hook import infer_rule
+
 CATEGORIES = ("conv", "block", "attention", "transformer", "head", "torch.nn", "torchvision", "custom")
 
 # Channel rules: how Ultralytics' parse_model treats a module's YAML args.
@@ -352,17 +354,6 @@ def builtin_catalog() -> Catalog:
                                                               (), True, "", "torchvision", 0, False, False)
     versions = {"ultralytics": _version(ul), "torch": _version(torch_dir), "torchvision": _version(tv_dir)}
     return Catalog(blocks, versions)
-
-
-def infer_rule(param_names: list) -> str:
-    """The channel rule implied by a constructor's parameter names (self excluded)."""
-    if param_names[:3] == ["c1", "c2", "n"]:
-        return REPEAT
-    if param_names[:2] == ["c1", "c2"]:
-        return BASE
-    if param_names[:1] == ["c1"]:
-        return C1
-    return PASSTHROUGH
 
 
 def block_with_rule(block: BlockInfo, rule: str) -> BlockInfo:

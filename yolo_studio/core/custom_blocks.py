@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import ast
 import importlib
-import sys
-import types
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule, infer_rule
+from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
 from yolo_studio.core.errors import StudioError
+from yolo_studio.core.ultralytics_hook import PACKAGE, blocks_of, infer_rule, register_block_folder
 
-PACKAGE = "yolo_studio_blocks"
 
 
 class BlockFileError(StudioError):
@@ -118,29 +116,7 @@ def scan_blocks(modules_dir: str | Path | None) -> tuple:
 
 def register_modules_dir(modules_dir: str | Path) -> None:
     """Make ``yolo_studio_blocks.<file>`` importable from ``modules_dir`` (checkpoints need this)."""
-    folder = str(Path(modules_dir).resolve())
-    package = sys.modules.get(PACKAGE)
-    if package is None:
-        package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
-        package.__path__ = []
-        sys.modules[PACKAGE] = package
-    if folder not in package.__path__:
-        package.__path__.append(folder)
-    importlib.invalidate_caches()
-
-
-def class_rule(cls) -> str:
-    """The channel rule of an imported block class (declared, else inferred)."""
-    import inspect
-
-    declared = getattr(cls, "channel_rule", None)
-    if declared is not None:
-        return declared
-    try:
-        names = [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]]
-    except (TypeError, ValueError):
-        names = []
-    return infer_rule(names)
+    register_block_folder(modules_dir)
 
 
 def studio_built_blocks(module_names) -> dict:
@@ -158,26 +134,20 @@ def studio_built_blocks(module_names) -> dict:
 
 def load_block_file(path: str | Path) -> dict:
     """Import one block file; return ``{name: (class, rule)}``. Errors name the file and line."""
-    import torch.nn as nn
-
     path = Path(path)
     register_modules_dir(path.parent)
-    name = f"{PACKAGE}.{path.stem}"
     try:
-        module = importlib.import_module(name)
+        module = importlib.import_module(f"{PACKAGE}.{path.stem}")
     except SyntaxError as exc:
         raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
     except Exception as exc:
         raise BlockFileError(f"importing failed: {type(exc).__name__}: {exc}", str(path),
                              _line_in(exc, path)) from None
-    found = {}
-    for attr, obj in vars(module).items():
-        if (isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == name
-                and not attr.startswith("_")):
-            rule = class_rule(obj)
-            if rule not in CUSTOM_RULES:
-                raise BlockFileError(f"{attr}: unknown channel_rule '{rule}'", str(path))
-            found[attr] = (obj, rule)
+    found = blocks_of(module)
+    for name, (_cls, rule) in found.items():
+        if rule not in CUSTOM_RULES:
+            raise BlockFileError(f"{name}: unknown channel_rule '{rule}'; use one of {', '.join(CUSTOM_RULES)}",
+                                 str(path))
     return found
 
 

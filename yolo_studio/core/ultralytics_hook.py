@@ -29,6 +29,74 @@ _PLACEHOLDER = {"base": "Conv", "repeat": "Conv", "concat": "Concat", "c1": "nn.
 _LOCK = threading.RLock()
 
 
+PACKAGE = "yolo_studio_blocks"  # block files import as yolo_studio_blocks.<file>: checkpoints pickle that name
+
+
+def infer_rule(param_names: list) -> str:
+    """The channel rule implied by a constructor's parameter names (self excluded)."""
+    if param_names[:3] == ["c1", "c2", "n"]:
+        return "repeat"
+    if param_names[:2] == ["c1", "c2"]:
+        return "base"
+    if param_names[:1] == ["c1"]:
+        return "c1"
+    return "passthrough"
+
+
+def class_rule(cls) -> str:
+    """A block class's channel rule: its ``channel_rule`` attribute, else inferred from ``__init__``."""
+    import inspect
+
+    declared = getattr(cls, "channel_rule", None)
+    if declared is not None:
+        return declared
+    try:
+        names = [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]]
+    except (TypeError, ValueError):
+        names = []
+    return infer_rule(names)
+
+
+def register_block_folder(folder) -> None:
+    """Make ``yolo_studio_blocks.<file>`` importable from ``folder`` (a namespace of block files)."""
+    import importlib
+    import sys
+    import types
+    from pathlib import Path
+
+    folder = str(Path(folder).resolve())
+    package = sys.modules.get(PACKAGE)
+    if package is None:
+        package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
+        package.__path__ = []
+        sys.modules[PACKAGE] = package
+    if folder not in package.__path__:
+        package.__path__.append(folder)
+    importlib.invalidate_caches()
+
+
+def blocks_of(module) -> dict:
+    """``{name: (class, rule)}`` for the torch.nn.Module classes a block module defines."""
+    import torch.nn as nn
+
+    return {name: (obj, class_rule(obj)) for name, obj in vars(module).items()
+            if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__
+            and not name.startswith("_")}
+
+
+def load_block_folder(folder) -> dict:
+    """Import every ``*.py`` of ``folder`` (not ``_*``) and return all their blocks."""
+    import importlib
+    from pathlib import Path
+
+    register_block_folder(folder)
+    found = {}
+    for path in sorted(Path(folder).glob("*.py")):
+        if not path.name.startswith("_"):
+            found.update(blocks_of(importlib.import_module(f"{PACKAGE}.{path.stem}")))
+    return found
+
+
 class HookUnsupported(RuntimeError):
     """The installed Ultralytics does not build models the way this hook expects."""
 
