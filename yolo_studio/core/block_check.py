@@ -128,3 +128,18 @@ def _advice(rule: str, got: int) -> str:
     if rule in ("base", "repeat"):
         return "the block must return c2 channels (its second argument)"
     return "a 'concat' block must return the sum of its inputs' channels"
+
+
+def markers(result: dict) -> list:
+    """``(line, message)`` pairs to mark in an editor for a check result (1-based lines)."""
+    out = []
+    if result.get("error"):
+        e = result["error"]
+        out.append((e.get("line") or 1, e["message"]))
+    for b in result.get("blocks", []):
+        if b.get("error"):
+            out.append((b["error"].get("line") or b.get("line") or 1, f"{b['name']}.{b['error']['where']}: "
+                                                                       f"{b['error']['message']}"))
+        elif b.get("mismatch"):
+            out.append((b.get("line") or 1, f"{b['name']}: {b['mismatch']}"))
+    return out

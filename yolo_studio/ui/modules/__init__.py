@@ -1,0 +1,1 @@
+"""The Module Designer tab: a code editor for custom blocks."""
