@@ -151,6 +151,15 @@ def load_block_file(path: str | Path) -> dict:
     return found
 
 
+def forget_loaded_blocks() -> None:
+    """Drop imported block modules so the next load reads the files again (hot reload)."""
+    import sys
+
+    for name in [n for n in sys.modules if n.startswith(PACKAGE + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
 def load_blocks(modules_dir: str | Path) -> dict:
     """Import every block file of a folder; return ``{name: (class, rule)}``."""
     found = {}

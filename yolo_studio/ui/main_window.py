@@ -11,6 +11,7 @@ from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import StudioError
 from yolo_studio.core.offline import studio_data_dir
 from yolo_studio.ui.model.designer import ModelDesignerTab
+from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 MAX_RECENT = 10
 
@@ -48,9 +49,14 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
+        modules_dir = Path(modules_dir) if modules_dir else studio_data_dir() / "modules"
         self.tabs = QtWidgets.QTabWidget()
         self.model_tab = ModelDesignerTab(modules_dir=modules_dir)
+        self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
         self.tabs.addTab(self.model_tab, "Model")
+        self.tabs.addTab(self.modules_tab, "Modules")
+        self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
+        self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.setCentralWidget(self.tabs)
         self.totals = QtWidgets.QLabel()
         self.statusBar().addPermanentWidget(self.totals)
@@ -162,6 +168,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_path(path)
 
     def save(self) -> bool:
+        if self.tabs.currentWidget() is self.modules_tab:
+            self.modules_tab.save()
+            return True
         if self.model_tab.path is None:
             return self.save_as()
         return self._save_to(self.model_tab.path)
@@ -217,6 +226,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event):
         if self._confirm_discard():
             self.model_tab.shutdown()
+            self.modules_tab.shutdown()
             event.accept()
         else:
             event.ignore()

@@ -216,6 +216,22 @@ class ModelDesignerTab(QtWidgets.QWidget):
     def set_head_start(self, index: int) -> None:
         self.apply(self.doc.set_head_start(index))
 
+    def reload_blocks(self) -> None:
+        """Custom blocks changed on disk: new palette and catalog, re-import, re-validate, re-inspect."""
+        from yolo_studio.core.custom_blocks import forget_loaded_blocks
+
+        self.catalog, self.block_errors = catalog_with_blocks(self.modules_dir)
+        self.palette.set_catalog(self.catalog)
+        self.properties.set_catalog(self.catalog)
+        forget_loaded_blocks()
+        self.blocks = None
+        self.refresh()
+
+    def uses_of(self, names: list) -> list:
+        """Layers of the open model that use any of the block ``names``."""
+        name = self.path.name if self.path else "the open model"
+        return [f"layer {i} ({row.module}) of {name}" for i, row in enumerate(self.doc.rows) if row.module in names]
+
     def select_rows(self, rows: list) -> None:
         self.selected = [r for r in rows if 0 <= r < len(self.doc.rows)]
         self.canvas.select_rows(self.selected)

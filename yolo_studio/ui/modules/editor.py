@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import keyword
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 from pyside6_scintilla import ScintillaEdit
+
+EDITING_KEYS = (QtGui.QKeySequence.Undo, QtGui.QKeySequence.Redo, QtGui.QKeySequence.Copy,
+                QtGui.QKeySequence.Cut, QtGui.QKeySequence.Paste, QtGui.QKeySequence.SelectAll,
+                QtGui.QKeySequence.Delete)
 
 # Scintilla constants used here (from Scintilla.iface).
 SC_MARGIN_SYMBOL, SC_MARGIN_NUMBER = 0, 1
@@ -191,6 +195,14 @@ class CodeEditor(ScintillaEdit):
     def _on_margin_clicked(self, position, _modifiers, margin) -> None:
         if margin == 2:
             self.toggleFold(self.lineFromPosition(position))
+
+    def event(self, event):
+        """Claim editing keys: Ctrl+Z in the editor undoes typing, not the window's model edits."""
+        if event.type() == QtCore.QEvent.ShortcutOverride and any(
+                event.matches(key) for key in EDITING_KEYS):
+            event.accept()
+            return True
+        return super().event(event)
 
     def sizeHint(self):
         return QtCore.QSize(700, 500)

@@ -1,0 +1,101 @@
+"""The Module Designer: templates, save and check, markers, rules, and hot reload into the Model tab."""
+
+import shutil
+
+import pytest
+
+from yolo_studio.core.document import ModelDocument
+
+CHECK_TIMEOUT = 90_000  # a check is a child process that imports torch
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from yolo_studio.ui.main_window import MainWindow
+
+    w = MainWindow(modules_dir=tmp_path / "modules")
+    w.model_tab.live_inspection = False
+    w.show()
+    yield w
+    w.model_tab.undo_stack.setClean()
+    w.close()
+    w.deleteLater()
+
+
+def test_a_block_saved_in_the_editor_is_placed_on_the_canvas_and_inspects_at_two_scales(window, qtbot, resources):
+    modules, model = window.modules_tab, window.model_tab
+    model.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    path = modules.new_from_template("attention (keeps channels, rule c1)")
+    assert path.name == "attention.py" and modules.files.topLevelItem(0).child(0).text(0) == "Attention"
+    with qtbot.waitSignal(modules.checked, timeout=CHECK_TIMEOUT) as checked:
+        modules.save()
+    assert checked.args[0]["ok"]
+    assert model.catalog.get("Attention") is not None  # hot reloaded, no restart
+    model.insert_block("Attention", 5)
+    assert model.problems == []
+    model.live_inspection = True
+    for scale, channels in (("n", 128), ("s", 256)):
+        with qtbot.waitSignal(model.inspected, timeout=60_000):
+            model.scale.setCurrentText(scale)
+            model._start_inspection()
+        layer = model.report.layers[5]
+        assert layer.module == "Attention" and layer.args[0] == channels and layer.out_shape[0] == channels
+
+
+def test_errors_are_marked_on_their_lines(window, qtbot, data_dir, tmp_path):
+    modules = window.modules_tab
+    for name, line in (("syntax_error.py", 3), ("forward_raises.py", 10)):
+        target = modules.modules_dir / name
+        shutil.copy(data_dir / "bad_blocks" / name, target)
+        modules.refresh_files()
+        modules.open_file(target)
+        with qtbot.waitSignal(modules.checked, timeout=CHECK_TIMEOUT) as checked:
+            modules.check()
+        assert not checked.args[0]["ok"]
+        assert modules.editor.marked_lines() == [line]
+        assert modules.results.topLevelItemCount() >= 1
+
+
+def test_channel_rule_form_writes_the_class_attribute(window):
+    modules = window.modules_tab
+    modules.new_from_template("conv-like (sets channels, rule base)")
+    modules.rule_class.setCurrentText("ConvBlock")
+    modules.rule.setCurrentText("c1")
+    modules._on_apply_rule_clicked()
+    assert 'channel_rule = "c1"' in modules.editor.text()
+    modules.editor.undo()
+    assert "channel_rule" not in modules.editor.text()
+
+
+def test_deleting_a_block_file_names_the_layers_that_use_it(window, resources, qtbot):
+    modules, model = window.modules_tab, window.model_tab
+    shutil.copy(resources / "modules" / "attention.py", modules.modules_dir / "attention.py")
+    modules.refresh_files()
+    model.reload_blocks()
+    model.open_document(ModelDocument.load(resources / "models" / "yolo11n-se.yaml"))
+    modules.open_file(modules.modules_dir / "attention.py")
+    warning = modules.usage_warning()
+    assert "layer 1 (DownsampleConv)" in warning and "layer 5 (SEAttention)" in warning
+    with qtbot.waitSignal(modules.blocks_changed):
+        modules.delete_file()
+    assert not (modules.modules_dir / "attention.py").exists()
+    assert any("unknown module 'SEAttention'" in p.message for p in model.problems)
+
+
+def test_ctrl_z_in_the_editor_undoes_typing_not_the_model(window, resources, qtbot):
+    from PySide6 import QtCore, QtGui, QtTest, QtWidgets
+
+    window.model_tab.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    window.model_tab.update_row(0, args=[32, 3, 2])  # something the model could undo
+    modules = window.modules_tab
+    window.tabs.setCurrentWidget(modules)
+    modules.new_from_template("multi-input fusion (rule concat)")
+    original = modules.editor.text()
+    window.activateWindow()
+    QtWidgets.QWidget.setFocus(modules.editor)  # ScintillaEdit.setFocus(bool) is SCI_SETFOCUS
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.focusWidget() is modules.editor)
+    QtTest.QTest.keyClicks(modules.editor, "x")
+    assert modules.editor.text() != original
+    QtTest.QTest.keySequence(modules.editor, QtGui.QKeySequence.Undo)
+    assert modules.editor.text() == original
+    assert window.model_tab.doc.rows[0].args == [32, 3, 2] and window.model_tab.undo_stack.canUndo()

@@ -1,0 +1,263 @@
+"""The Module Designer tab: write custom blocks, check them, and hand them to the Model Designer.
+
+Files of the modules folder are listed with their classes (read with ``ast``, no import). Save
+(Ctrl+S) writes the file atomically and checks it; Check runs ``core.block_check`` (a child
+process with a time limit) on a worker thread. Problems are marked on their lines. When a saved
+file passes, ``blocks_changed`` tells the Model Designer to reload its palette and re-inspect.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from yolo_studio.core import block_check, block_source
+from yolo_studio.core.custom_blocks import BlockFileError, block_files, scan_file
+from yolo_studio.ui.modules.editor import CodeEditor
+from yolo_studio.workers.task import TaskThread
+
+RULE_CHOICES = ("inferred", "passthrough", "c1", "base", "repeat", "concat")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ModuleDesignerTab(QtWidgets.QWidget):
+    blocks_changed = QtCore.Signal()
+    status_message = QtCore.Signal(str)
+    checked = QtCore.Signal(dict)  # the last check result
+
+    def __init__(self, modules_dir: str | Path, parent=None, uses_of=None):
+        super().__init__(parent)
+        self.modules_dir = Path(modules_dir)
+        self.modules_dir.mkdir(parents=True, exist_ok=True)
+        self.path: Path | None = None
+        self.uses_of = uses_of or (lambda names: [])  # class names -> ["layer 5 of m.yaml", ...]
+        self.result: dict | None = None
+        self.checker = TaskThread("block-check", self)
+        self.checker.done.connect(self._on_checker_done)
+        self.checker.failed.connect(lambda _job, message: self.status_message.emit(f"check failed: {message}"))
+        self._build_widgets()
+        self.refresh_files()
+
+    def _build_widgets(self) -> None:
+        self.files = QtWidgets.QTreeWidget()
+        self.files.setHeaderLabels(["file / block", "rule"])
+        self.files.itemClicked.connect(self._on_files_item_clicked)
+        self.files.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeToContents)
+        new_button = QtWidgets.QToolButton(text="New", popupMode=QtWidgets.QToolButton.InstantPopup)
+        menu = QtWidgets.QMenu(new_button)
+        for kind in block_source.TEMPLATES:
+            menu.addAction(kind, lambda k=kind: self.new_from_template(k))
+        new_button.setMenu(menu)
+        rename = QtWidgets.QPushButton("Rename…", clicked=self.rename_dialog)
+        delete = QtWidgets.QPushButton("Delete…", clicked=self.delete_dialog)
+        buttons = QtWidgets.QHBoxLayout()
+        for w in (new_button, rename, delete):
+            buttons.addWidget(w)
+        left = QtWidgets.QWidget()
+        left_layout = QtWidgets.QVBoxLayout(left)
+        left_layout.setContentsMargins(4, 4, 4, 4)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.files)
+
+        self.editor = CodeEditor()
+        self.save_button = QtWidgets.QPushButton("Save && check (Ctrl+S)", clicked=self.save)
+        self.check_button = QtWidgets.QPushButton("Check", clicked=self.check)
+        self.title = QtWidgets.QLabel("No file open")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.check_button)
+        top.addWidget(self.save_button)
+        centre = QtWidgets.QWidget()
+        centre_layout = QtWidgets.QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addLayout(top)
+        centre_layout.addWidget(self.editor)
+
+        self.results = QtWidgets.QTreeWidget()
+        self.results.setHeaderLabels(["block", "result"])
+        self.results.setColumnWidth(0, 110)
+        self.results.setWordWrap(True)
+        self.rule_class = QtWidgets.QComboBox()
+        self.rule = QtWidgets.QComboBox()
+        self.rule.addItems(RULE_CHOICES)
+        apply_rule = QtWidgets.QPushButton("Set rule", clicked=self._on_apply_rule_clicked)
+        form = QtWidgets.QFormLayout()
+        form.addRow("block", self.rule_class)
+        form.addRow("channel rule", self.rule)
+        form.addRow(apply_rule)
+        right = QtWidgets.QWidget()
+        right_layout = QtWidgets.QVBoxLayout(right)
+        right_layout.addWidget(QtWidgets.QLabel("Check results"))
+        right_layout.addWidget(self.results, 1)
+        rules = QtWidgets.QGroupBox("Channel rule (saved as channel_rule)")
+        rules.setLayout(form)
+        right_layout.addWidget(rules)
+
+        split = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
+        for w in (left, centre, right):
+            split.addWidget(w)
+        split.setSizes([230, 760, 330])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)  # Ctrl+S is the main window's Save, which saves the current tab
+
+    # ------------------------------------------------------------------ files
+
+    def refresh_files(self) -> None:
+        self.files.clear()
+        for path in block_files(self.modules_dir):
+            item = QtWidgets.QTreeWidgetItem(self.files, [path.name, ""])
+            item.setData(0, QtCore.Qt.UserRole, str(path))
+            try:
+                for block in scan_file(path):
+                    rule = block.info.rule + ("" if block.declared_rule else " (inferred)")
+                    child = QtWidgets.QTreeWidgetItem(item, [block.info.name, rule])
+                    child.setData(0, QtCore.Qt.UserRole, str(path))
+            except BlockFileError as exc:
+                QtWidgets.QTreeWidgetItem(item, [f"line {exc.line}: {exc.message}", ""])
+            item.setExpanded(True)
+
+    def open_file(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.editor.set_text(self.path.read_text(encoding="utf-8"))
+        self.title.setText(self.path.name)
+        self._fill_rule_classes()
+        self.results.clear()
+
+    def new_from_template(self, kind: str) -> Path:
+        text, name = block_source.template_text(kind)
+        path, n = self.modules_dir / f"{name.lower()}.py", 1
+        while path.exists():
+            n += 1
+            path = self.modules_dir / f"{name.lower()}{n}.py"
+        if n > 1:
+            text, name = block_source.template_text(kind, f"{name}{n}")
+        write_atomically(path, text)
+        self.refresh_files()
+        self.open_file(path)
+        return path
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        write_atomically(self.path, self.editor.text())
+        self.editor.setSavePoint()
+        self.refresh_files()
+        self._fill_rule_classes()
+        self.status_message.emit(f"Saved {self.path.name}; checking…")
+        self.check()
+
+    def check(self) -> None:
+        if self.path is not None:
+            self.check_button.setEnabled(False)
+            self.checker.submit(block_check.check_file, self.path)
+
+    def _classes_of(self, path: Path) -> list:
+        try:
+            return [b.info.name for b in scan_file(path)]
+        except BlockFileError:
+            return []
+
+    def rename_file(self, new_name: str) -> Path:
+        new = self.path.with_name(new_name if new_name.endswith(".py") else f"{new_name}.py")
+        self.path.rename(new)
+        self.path = new
+        self.title.setText(new.name)
+        self.refresh_files()
+        self.blocks_changed.emit()
+        return new
+
+    def delete_file(self) -> None:
+        self.path.unlink()
+        self.path = None
+        self.editor.set_text("")
+        self.title.setText("No file open")
+        self.refresh_files()
+        self.blocks_changed.emit()
+
+    def usage_warning(self) -> str:
+        """Which open model layers use the blocks of the current file ('' if none)."""
+        uses = self.uses_of(self._classes_of(self.path)) if self.path else []
+        return ("These layers use blocks of this file and will break:\n" + "\n".join(uses)) if uses else ""
+
+    def rename_dialog(self) -> None:
+        if self.path is None:
+            return
+        name, ok = QtWidgets.QInputDialog.getText(self, "Rename block file", self.usage_warning() or "New name:",
+                                                  text=self.path.stem)
+        if ok and name.strip():
+            self.rename_file(name.strip())
+
+    def delete_dialog(self) -> None:
+        if self.path is None:
+            return
+        text = f"Delete {self.path.name}?\n\n{self.usage_warning()}".strip()
+        if QtWidgets.QMessageBox.question(self, "Delete block file", text) == QtWidgets.QMessageBox.Yes:
+            self.delete_file()
+
+    # ------------------------------------------------------------------ rules and results
+
+    def _fill_rule_classes(self) -> None:
+        self.rule_class.clear()
+        if self.path is not None:
+            self.rule_class.addItems(self._classes_of(self.path))
+
+    def _on_apply_rule_clicked(self) -> None:
+        name = self.rule_class.currentText()
+        if not name:
+            return
+        rule = None if self.rule.currentText() == "inferred" else self.rule.currentText()
+        try:
+            text = block_source.set_channel_rule(self.editor.text(), name, rule)
+        except (SyntaxError, KeyError) as exc:
+            self.status_message.emit(f"Cannot set the rule: {exc}")
+            return
+        line = self.editor.lineFromPosition(self.editor.currentPos())
+        self.editor.setText(text)  # kept on the undo stack, unlike set_text
+        self.editor.gotoLine(line)
+
+    def _on_checker_done(self, _job: int, result: dict) -> None:
+        self.check_button.setEnabled(True)
+        self.result = result
+        self.editor.clear_errors()
+        for line, message in block_check.markers(result):
+            self.editor.mark_error(line, message)
+        self.results.clear()
+        if result.get("error"):
+            QtWidgets.QTreeWidgetItem(self.results, ["file", result["error"]["message"]])
+        for b in result.get("blocks", []):
+            if b["ok"]:
+                text = f"ok · {b['rule']} · out {'×'.join(map(str, b['out_shape']))} · {b['params']:,} p · {b['ms']} ms"
+            elif b["error"]:
+                text = f"{b['error']['where']}: {b['error']['message']}"
+            else:
+                text = b["mismatch"]
+            item = QtWidgets.QTreeWidgetItem(self.results, [b["name"], text])
+            item.setToolTip(1, text)
+        self.status_message.emit(f"{Path(result['file']).name}: " + ("all blocks pass" if result["ok"] else "problems found"))
+        if result["ok"]:
+            self.blocks_changed.emit()
+        self.checked.emit(result)
+
+    def _on_files_item_clicked(self, item, _column) -> None:
+        path = item.data(0, QtCore.Qt.UserRole)
+        if path and Path(path) != self.path:
+            self.open_file(path)
+        if item.parent() is not None:
+            self.rule_class.setCurrentText(item.text(0))
+
+    def shutdown(self) -> None:
+        self.checker.stop()
