@@ -49,3 +49,28 @@ def test_auto_indent_after_a_colon(editor, qtbot):
     qtbot.keyClick(editor, QtCore.Qt.Key_Return)
     editor.insertText(editor.currentPos(), "x = 1")
     assert editor.text() == "class A:\n    x = 1"
+
+
+def test_find_and_replace_all_is_one_undo_step(editor):
+    editor.set_text("a = conv(x)\nb = Conv(y)\nc = conv(z)\n")
+    assert editor.find_next("conv") and editor.selectionStart() == 4
+    assert editor.find_next("conv") and editor.selectionStart() == 16  # not case-sensitive: Conv too
+    assert editor.find_next("conv") and editor.selectionStart() == 28
+    assert editor.find_next("Conv", match_case=True) and editor.selectionStart() == 16  # wrapped around
+    assert editor.replace_all("conv", "block", match_case=True) == 2
+    assert editor.text() == "a = block(x)\nb = Conv(y)\nc = block(z)\n"
+    editor.undo()
+    assert editor.text() == "a = conv(x)\nb = Conv(y)\nc = conv(z)\n"
+    assert not editor.find_next("missing")
+
+
+def test_completion_offers_catalog_and_torch_names(editor):
+    from yolo_studio.ui.modules.designer import completion_names
+
+    names = completion_names()
+    assert {"Conv", "C3k2", "Upsample", "nn.Upsample", "torch.cat"} <= set(names)
+    editor.set_completions(names)
+    editor.set_text("x = C3")
+    editor.gotoPos(editor.textLength())
+    editor._complete()
+    assert editor.autoCActive()

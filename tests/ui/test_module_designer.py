@@ -83,7 +83,7 @@ def test_deleting_a_block_file_names_the_layers_that_use_it(window, resources, q
 
 
 def test_ctrl_z_in_the_editor_undoes_typing_not_the_model(window, resources, qtbot):
-    from PySide6 import QtCore, QtGui, QtTest, QtWidgets
+    from PySide6 import QtGui, QtTest, QtWidgets
 
     window.model_tab.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
     window.model_tab.update_row(0, args=[32, 3, 2])  # something the model could undo

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core import block_check, block_source
 from yolo_studio.core.custom_blocks import BlockFileError, block_files, scan_file
@@ -20,6 +20,20 @@ from yolo_studio.ui.modules.editor import CodeEditor
 from yolo_studio.workers.task import TaskThread
 
 RULE_CHOICES = ("inferred", "passthrough", "c1", "base", "repeat", "concat")
+
+
+def completion_names() -> list:
+    """What the editor completes: catalog blocks, torch.nn layers (bare and nn.), common torch calls."""
+    from yolo_studio.core.catalog import builtin_catalog
+
+    names = set()
+    for name in builtin_catalog().blocks:
+        names.add(name)
+        if name.startswith("nn."):
+            names.add(name[3:])
+    names.update(("torch", "nn", "forward", "super", "self", "channel_rule", "torch.cat", "torch.sigmoid",
+                  "torch.relu", "torch.nn.functional", "Module", "Parameter", "ModuleList", "Sequential"))
+    return sorted(names)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -73,6 +87,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         left_layout.addWidget(self.files)
 
         self.editor = CodeEditor()
+        self.editor.set_completions(completion_names())
         self.save_button = QtWidgets.QPushButton("Save && check (Ctrl+S)", clicked=self.save)
         self.check_button = QtWidgets.QPushButton("Check", clicked=self.check)
         self.title = QtWidgets.QLabel("No file open")
@@ -85,6 +100,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.addLayout(top)
         centre_layout.addWidget(self.editor)
+        centre_layout.addWidget(self._build_find_bar())
 
         self.results = QtWidgets.QTreeWidget()
         self.results.setHeaderLabels(["block", "result"])
@@ -113,6 +129,33 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(split)  # Ctrl+S is the main window's Save, which saves the current tab
+
+    def _build_find_bar(self) -> QtWidgets.QWidget:
+        bar = QtWidgets.QWidget()
+        self.find_text = QtWidgets.QLineEdit(placeholderText="Find")
+        self.replace_text = QtWidgets.QLineEdit(placeholderText="Replace with")
+        self.match_case = QtWidgets.QCheckBox("Aa")
+        self.match_case.setToolTip("Match case")
+        layout = QtWidgets.QHBoxLayout(bar)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.find_text, QtWidgets.QPushButton("Next", clicked=self._on_find_next_clicked),
+                  self.replace_text, QtWidgets.QPushButton("Replace all", clicked=self._on_replace_all_clicked),
+                  self.match_case):
+            layout.addWidget(w)
+        self.find_text.returnPressed.connect(self._on_find_next_clicked)
+        find = QtGui.QAction("Find", self, shortcut=QtGui.QKeySequence.Find,
+                             shortcutContext=QtCore.Qt.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: (self.find_text.setFocus(), self.find_text.selectAll()))
+        self.addAction(find)
+        return bar
+
+    def _on_find_next_clicked(self) -> None:
+        if not self.editor.find_next(self.find_text.text(), self.match_case.isChecked()):
+            self.status_message.emit(f"'{self.find_text.text()}' not found")
+
+    def _on_replace_all_clicked(self) -> None:
+        count = self.editor.replace_all(self.find_text.text(), self.replace_text.text(), self.match_case.isChecked())
+        self.status_message.emit(f"Replaced {count} occurrence{'s' if count != 1 else ''}")
 
     # ------------------------------------------------------------------ files
 

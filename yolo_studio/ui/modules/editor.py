@@ -27,6 +27,7 @@ ANNOTATION_BOXED = 2
 STYLE_DEFAULT, STYLE_LINENUMBER, STYLE_BRACELIGHT, STYLE_BRACEBAD = 32, 33, 34, 35
 ERROR_MARKER, ERROR_LINE_MARKER = 0, 1
 ERROR_ANNOTATION_STYLE = 40
+MATCH_CASE = 0x4
 
 # Python lexer styles -> colours (0xRRGGBB).
 PALETTE = {0: 0xD4D4D4, 1: 0x6A9955, 2: 0xB5CEA8, 3: 0xCE9178, 4: 0xCE9178, 5: 0x569CD6, 6: 0xCE9178,
@@ -126,6 +127,43 @@ class CodeEditor(ScintillaEdit):
     def set_completions(self, names: list) -> None:
         """Names offered while typing (torch, torch.nn and catalog blocks)."""
         self._completions = sorted(set(names), key=str.lower)
+
+    # ------------------------------------------------------------------ find and replace
+
+    def find_next(self, needle: str, match_case: bool = False) -> bool:
+        """Select the next occurrence after the caret, wrapping around; False if there is none."""
+        if not needle:
+            return False
+        flags = MATCH_CASE if match_case else 0
+        start = self.selectionEnd()
+        found, end = self.findText(flags, needle, start, self.textLength())
+        if found < 0:
+            found, end = self.findText(flags, needle, 0, start)
+        if found < 0:
+            return False
+        self.setSel(found, end)
+        self.scrollCaret()
+        return True
+
+    def replace_all(self, needle: str, replacement: str, match_case: bool = False) -> int:
+        """Replace every occurrence as one undo step; returns how many."""
+        if not needle:
+            return 0
+        flags = MATCH_CASE if match_case else 0
+        count, pos = 0, 0
+        self.beginUndoAction()
+        try:
+            while True:
+                found, end = self.findText(flags, needle, pos, self.textLength())
+                if found < 0:
+                    break
+                self.setTargetRange(found, end)
+                self.replaceTarget(-1, replacement)
+                pos = found + len(replacement.encode("utf-8"))
+                count += 1
+        finally:
+            self.endUndoAction()
+        return count
 
     # ------------------------------------------------------------------ errors
 
