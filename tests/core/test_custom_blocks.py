@@ -212,3 +212,15 @@ def test_ultralytics_blocks_unknown_to_parse_model_are_built_by_the_studio(data_
     cbam, transformer = report.layers[2], report.layers[3]
     assert cbam.args == [32, 7] and cbam.out_shape == [32, 16, 16]
     assert transformer.args == [32, 32, 4, 1] and transformer.out_shape == [32, 16, 16]
+
+
+def test_a_file_of_the_same_name_in_another_folder_is_loaded_as_itself(tmp_path):
+    from yolo_studio.core.custom_blocks import load_block_file
+
+    for folder, cls in (("one", "First"), ("two", "Second")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "blocks.py").write_text(
+            f"import torch.nn as nn\n\nclass {cls}(nn.Module):\n    def __init__(self, c1):\n        super().__init__()\n")
+    assert list(load_block_file(tmp_path / "one" / "blocks.py")) == ["First"]
+    assert list(load_block_file(tmp_path / "two" / "blocks.py")) == ["Second"]
+    assert list(load_blocks(tmp_path / "one")) == ["First"]

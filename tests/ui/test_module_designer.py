@@ -38,6 +38,7 @@ def test_a_block_saved_in_the_editor_is_placed_on_the_canvas_and_inspects_at_two
         with qtbot.waitSignal(model.inspected, timeout=60_000):
             model.scale.setCurrentText(scale)
             model._start_inspection()
+        assert model.report is not None, model.build_error
         layer = model.report.layers[5]
         assert layer.module == "Attention" and layer.args[0] == channels and layer.out_shape[0] == channels
 
@@ -99,3 +100,40 @@ def test_ctrl_z_in_the_editor_undoes_typing_not_the_model(window, resources, qtb
     QtTest.QTest.keySequence(modules.editor, QtGui.QKeySequence.Undo)
     assert modules.editor.text() == original
     assert window.model_tab.doc.rows[0].args == [32, 3, 2] and window.model_tab.undo_stack.canUndo()
+
+
+def test_an_untrusted_folder_is_asked_about_once_and_a_refusal_runs_nothing(qtbot, tmp_path, resources):
+    from PySide6 import QtWidgets
+
+    from yolo_studio.ui.main_window import MainWindow
+    from test_main_window import answer_next_dialog
+
+    folder = tmp_path / "downloaded"
+    folder.mkdir()
+    shutil.copy(resources / "modules" / "attention.py", folder)
+    seen = answer_next_dialog(QtWidgets.QMessageBox.No)
+    w = MainWindow(modules_dir=folder)
+    try:
+        assert "holds Python code (attention.py)" in seen[0]
+        w.model_tab.open_document(ModelDocument.load(resources / "models" / "yolo11n-se.yaml"))
+        assert w.model_tab.problems == []  # still known to validation (read, not run)
+        totals = []
+        w.model_tab.totals_changed.connect(totals.append)
+        w.model_tab._start_inspection()
+        assert "not trusted" in totals[-1] and w.model_tab.blocks is None
+        messages = []
+        w.modules_tab.status_message.connect(messages.append)
+        w.modules_tab.open_file(folder / "attention.py")
+        w.modules_tab.check()
+        assert "not trusted" in messages[-1]
+    finally:
+        w.model_tab.shutdown()
+        w.modules_tab.shutdown()
+        w.deleteLater()
+    again = MainWindow(modules_dir=folder)  # remembered: no second question
+    try:
+        assert again.model_tab.run_blocks is False
+    finally:
+        again.model_tab.shutdown()
+        again.modules_tab.shutdown()
+        again.deleteLater()

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
 from yolo_studio.core.errors import StudioError
-from yolo_studio.core.ultralytics_hook import PACKAGE, blocks_of, infer_rule, register_block_folder
+from yolo_studio.core.ultralytics_hook import (PACKAGE, blocks_of, import_block_file, infer_rule,
+                                               register_block_folder)
 
 
 
@@ -135,9 +136,8 @@ def studio_built_blocks(module_names) -> dict:
 def load_block_file(path: str | Path) -> dict:
     """Import one block file; return ``{name: (class, rule)}``. Errors name the file and line."""
     path = Path(path)
-    register_modules_dir(path.parent)
     try:
-        module = importlib.import_module(f"{PACKAGE}.{path.stem}")
+        module = import_block_file(path)
     except SyntaxError as exc:
         raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
     except Exception as exc:

@@ -70,8 +70,9 @@ def register_block_folder(folder) -> None:
         package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
         package.__path__ = []
         sys.modules[PACKAGE] = package
-    if folder not in package.__path__:
-        package.__path__.append(folder)
+    if folder in package.__path__:
+        package.__path__.remove(folder)
+    package.__path__.insert(0, folder)  # the folder being loaded wins over others with the same file names
     importlib.invalidate_caches()
 
 
@@ -86,15 +87,30 @@ def blocks_of(module) -> dict:
 
 def load_block_folder(folder) -> dict:
     """Import every ``*.py`` of ``folder`` (not ``_*``) and return all their blocks."""
-    import importlib
     from pathlib import Path
 
     register_block_folder(folder)
     found = {}
     for path in sorted(Path(folder).glob("*.py")):
         if not path.name.startswith("_"):
-            found.update(blocks_of(importlib.import_module(f"{PACKAGE}.{path.stem}")))
+            found.update(blocks_of(import_block_file(path)))
     return found
+
+
+def import_block_file(path):
+    """Import ``path`` as ``yolo_studio_blocks.<stem>``: this file, even if another folder's file of
+    the same name was imported before."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    path = Path(path).resolve()
+    register_block_folder(path.parent)
+    name = f"{PACKAGE}.{path.stem}"
+    cached = sys.modules.get(name)
+    if cached is not None and Path(getattr(cached, "__file__", "") or "").resolve() != path:
+        del sys.modules[name]
+    return importlib.import_module(name)
 
 
 class HookUnsupported(RuntimeError):

@@ -9,7 +9,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import StudioError
+from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.core.trust import TrustStore
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
@@ -57,6 +59,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.modules_tab, "Modules")
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._settle_trust(modules_dir)
         self.setCentralWidget(self.tabs)
         self.totals = QtWidgets.QLabel()
         self.statusBar().addPermanentWidget(self.totals)
@@ -123,6 +126,26 @@ class MainWindow(QtWidgets.QMainWindow):
             sub = self.new_menu.addMenu(family)
             for path in paths:
                 sub.addAction(f"{path.stem}  ({template_task(path)})", lambda p=path: self.new_from_template(p))
+
+    def _settle_trust(self, modules_dir: Path) -> None:
+        """Ask once before running the blocks of a folder the studio did not create."""
+        files = block_files(modules_dir)
+        store = TrustStore()
+        allowed = store.decision(modules_dir)
+        if files and allowed is None:
+            names = ", ".join(p.name for p in files[:5]) + (" …" if len(files) > 5 else "")
+            answer = QtWidgets.QMessageBox.question(
+                self, "Run these blocks?",
+                f"The modules folder {modules_dir} holds Python code ({names}).\n\nBlocks run when models are "
+                "inspected or trained and when they are checked. Run them? Only allow code you trust; the answer "
+                "is remembered for this folder.")
+            allowed = answer == QtWidgets.QMessageBox.Yes
+            store.remember(modules_dir, allowed)
+        blocked = files and not allowed
+        self.model_tab.run_blocks = not blocked
+        self.modules_tab.run_blocks = not blocked
+        if blocked:
+            self.statusBar().showMessage(f"Blocks in {modules_dir} are not run (not trusted)", 10000)
 
     def _move_selected(self, step: int) -> None:
         tab = self.model_tab

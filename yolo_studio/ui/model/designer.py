@@ -61,6 +61,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.user_positions: dict = {}  # row index -> (x, y) the user dragged a node to
         self._position_rows: list = []  # the rows those indices referred to
         self.live_inspection = True  # inspect in the background after every edit
+        self.run_blocks = True  # False: the modules folder is not trusted, its blocks never run
         self._build_widgets()
         self.inspector = InspectionThread(self)
         self.inspector.worker.finished.connect(self._on_inspector_finished)
@@ -309,6 +310,10 @@ class ModelDesignerTab(QtWidgets.QWidget):
     def _start_inspection(self) -> None:
         if any(p.severity == "error" for p in self.problems) or not self.doc.rows:
             self.totals_changed.emit(f"{len(self.doc.rows)} layers · fix the problems to see shapes and params")
+            return
+        if not self.run_blocks and any(self.catalog.get(r.module).category == "custom" for r in self.doc.rows):
+            self.totals_changed.emit(f"{len(self.doc.rows)} layers · not inspected: the custom blocks' folder "
+                                     "is not trusted")
             return
         scale = self.scale.currentText()
         scale = None if scale in ("", "-") else scale

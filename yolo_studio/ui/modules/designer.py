@@ -59,6 +59,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.path: Path | None = None
         self.uses_of = uses_of or (lambda names: [])  # class names -> ["layer 5 of m.yaml", ...]
         self.result: dict | None = None
+        self.run_blocks = True  # False when the user refused to run this folder's code
         self.checker = TaskThread("block-check", self)
         self.checker.done.connect(self._on_checker_done)
         self.checker.failed.connect(lambda _job, message: self.status_message.emit(f"check failed: {message}"))
@@ -204,6 +205,9 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.check()
 
     def check(self) -> None:
+        if not self.run_blocks:
+            self.status_message.emit("This folder's blocks are not trusted, so they are not run.")
+            return
         if self.path is not None:
             self.check_button.setEnabled(False)
             self.checker.submit(block_check.check_file, self.path)

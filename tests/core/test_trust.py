@@ -1,0 +1,21 @@
+"""Remembered trust decisions for block folders."""
+
+from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.core.trust import RESOURCES, TrustStore
+
+
+def test_unknown_folders_are_asked_and_answers_remembered(tmp_path):
+    store = TrustStore(tmp_path / "trust.json")
+    folder = tmp_path / "someone-elses-modules"
+    assert store.decision(folder) is None
+    store.remember(folder, False)
+    assert TrustStore(tmp_path / "trust.json").decision(folder) is False
+    store.remember(folder, True)
+    assert TrustStore(tmp_path / "trust.json").decision(folder / ".." / folder.name) is True
+
+
+def test_the_studios_own_folders_are_trusted(tmp_path):
+    store = TrustStore(tmp_path / "trust.json")
+    assert store.decision(studio_data_dir() / "modules") is True
+    assert store.decision(RESOURCES / "modules") is True
+    assert (RESOURCES / "modules" / "attention.py").exists()
