@@ -92,7 +92,7 @@ def test_save_failure_keeps_the_old_file(doc, tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("yolo_studio.core.document.os.replace", broken_replace)
+    monkeypatch.setattr("yolo_studio.core.atomic.os.replace", broken_replace)
     with pytest.raises(OSError):
         doc.save(target)
     assert target.read_text() == "old contents\n"

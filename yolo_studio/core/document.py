@@ -8,12 +8,10 @@ canvas (a later view) turns user gestures into the edit methods below; each retu
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from yolo_studio.core import model_yaml, renumber
+from yolo_studio.core import atomic, model_yaml, renumber
 from yolo_studio.core.model_yaml import Layout, Row
 
 
@@ -68,16 +66,7 @@ class ModelDocument:
         if path is None and self.path is None:
             raise ValueError("the document has no file yet: give a path to save to")
         target = Path(path) if path is not None else self.path
-        text = self.to_yaml()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic.write_text_atomic(target, self.to_yaml())
         self.path = target
         return target
 

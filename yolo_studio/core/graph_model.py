@@ -12,11 +12,10 @@ Positions a user moves are kept in a sidecar ``MODEL.layout.json``, never in the
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.renumber import INPUT, target
 
 NODE_WIDTH = 230.0
@@ -132,14 +131,7 @@ def save_positions(model_path: str | Path, rows: list, positions: dict) -> Path:
     path = sidecar_path(model_path)
     data = {"version": 1, "nodes": {str(i): {"module": rows[i].module, "pos": [round(x, 1), round(y, 1)]}
                                     for i, (x, y) in sorted(positions.items()) if i < len(rows)}}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(data, indent=1))
     return path
 
 

@@ -5,11 +5,10 @@ directory). Folders the studio ships or creates are trusted without asking."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.offline import studio_data_dir
 
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
@@ -40,8 +39,4 @@ class TrustStore:
     def remember(self, folder, trusted: bool) -> None:
         folders = self._load()
         folders[self._key(folder)] = {"trusted": trusted, "at": datetime.now(timezone.utc).isoformat()}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".trust.", suffix=".tmp", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"folders": folders}, fh, indent=1)
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps({"folders": folders}, indent=1))

@@ -8,13 +8,12 @@ file passes, ``blocks_changed`` tells the Model Designer to reload its palette a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core import block_check, block_source
+from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import BlockFileError, block_files, scan_file
 from yolo_studio.ui.modules.editor import CodeEditor
 from yolo_studio.workers.task import TaskThread
@@ -34,17 +33,6 @@ def completion_names() -> list:
     names.update(("torch", "nn", "forward", "super", "self", "channel_rule", "torch.cat", "torch.sigmoid",
                   "torch.relu", "torch.nn.functional", "Module", "Parameter", "ModuleList", "Sequential"))
     return sorted(names)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ModuleDesignerTab(QtWidgets.QWidget):
@@ -189,7 +177,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
             path = self.modules_dir / f"{name.lower()}{n}.py"
         if n > 1:
             text, name = block_source.template_text(kind, f"{name}{n}")
-        write_atomically(path, text)
+        write_text_atomic(path, text)
         self.refresh_files()
         self.open_file(path)
         return path
@@ -197,7 +185,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
     def save(self) -> None:
         if self.path is None:
             return
-        write_atomically(self.path, self.editor.text())
+        write_text_atomic(self.path, self.editor.text())
         self.editor.setSavePoint()
         self.refresh_files()
         self._fill_rule_classes()
