@@ -6,12 +6,12 @@ import pytest
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
     yield
-    from yolo_studio.workers.inspection import LIVE_THREADS
+    from yolo_studio.workers.task import LIVE_THREADS
 
     running = [t for t in list(LIVE_THREADS) if t.thread.isRunning()]
     for t in running:
         t.stop()
-    assert not running, "a test left an inspection thread running (call shutdown())"
+    assert not running, "a test left a worker thread running (call shutdown())"
 
 
 @pytest.fixture

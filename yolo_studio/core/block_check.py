@@ -116,13 +116,13 @@ def _smoke(name: str, cls, rule: str, scanned, path: Path) -> dict:
     expected = {"c1": C_IN, "passthrough": C_IN, "base": C_OUT, "repeat": C_OUT, "concat": C_IN + C_IN // 2}[rule]
     if y.shape[1] != expected:
         out["mismatch"] = (f"rule '{rule}' promises {expected} output channels for this test, the block returned "
-                           f"{y.shape[1]}: {_advice(rule, y.shape[1])}")
+                           f"{y.shape[1]}: {_advice(rule)}")
         return out
     out["ok"] = True
     return out
 
 
-def _advice(rule: str, got: int) -> str:
+def _advice(rule: str) -> str:
     if rule in ("c1", "passthrough"):
         return "if the block sets its output channels, take (c1, c2, ...) and use rule 'base'"
     if rule in ("base", "repeat"):

@@ -19,7 +19,6 @@ from yolo_studio.core.errors import ModelYamlError
 from yolo_studio.core.yaml_text import flow
 
 SECTIONS = ("backbone", "head")
-ROW_FIELDS = ("from", "repeats", "module", "args")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class TrustStore:
     def decision(self, folder) -> bool | None:
         """True (allowed), False (refused) or None (never asked)."""
         key = self._key(folder)
-        if key.startswith(str(studio_data_dir().resolve())) or key.startswith(str(RESOURCES)):
+        if key.startswith((str(studio_data_dir().resolve()), str(RESOURCES))):
             return True  # the studio's own folders
         entry = self._load().get(key)
         return None if entry is None else bool(entry["trusted"])

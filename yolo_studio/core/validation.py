@@ -145,6 +145,3 @@ def _args_hint(block) -> str:
                 3: "reg_max, end2end and the input channels are added by Ultralytics"}.get(block.injected, "")
     return f"Signature: {block.signature()}" + (f"; {injected}" if injected else "") + "."
 
-
-def errors_only(problems: list) -> list:
-    return [p for p in problems if p.severity == "error"]

@@ -2,71 +2,55 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 from PySide6 import QtCore
 
-LIVE_THREADS = weakref.WeakSet()  # for tests: every InspectionThread not yet garbage-collected
+from yolo_studio.workers.task import TaskThread
 
 
-class InspectionWorker(QtCore.QObject):
-    """Lives in its own QThread. ``run`` inspects a model dict; results carry the request's number."""
+class InspectionThread(QtCore.QObject):
+    """``request`` queues an inspection; results carry the request's generation number.
+
+    A request still queued when a newer one arrives is skipped, so only the latest edit is
+    inspected; the caller drops results whose generation is not its latest.
+    """
 
     finished = QtCore.Signal(int, object)  # generation, InspectionReport (plain data, no tensors)
     failed = QtCore.Signal(int, str, object)  # generation, message, layer or None
 
-    def __init__(self):
-        super().__init__()
-        self._latest = 0
-        self._lock = threading.Lock()
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.task = TaskThread("inspection", self)
+        self.task.done.connect(self._on_task_done)
+        self.task.failed.connect(lambda _job, message: self.failed.emit(self.generation, message, None))
+        self.generation = 0  # written on the UI thread, read on the worker's: a plain int is safe
 
-    def supersede(self, generation: int) -> None:
-        """Called from the UI thread: anything older than ``generation`` need not run."""
-        with self._lock:
-            self._latest = max(self._latest, generation)
+    def request(self, model: dict, scale, imgsz: int, blocks) -> int:
+        self.generation += 1
+        self.task.submit(self._inspect, self.generation, model, scale, imgsz, blocks)
+        return self.generation
 
-    @QtCore.Slot(int, object, object, int, object)
-    def run(self, generation: int, model: dict, scale, imgsz: int, blocks) -> None:
-        with self._lock:
-            if generation < self._latest:
-                return  # a newer edit is already queued
+    def _inspect(self, generation: int, model: dict, scale, imgsz: int, blocks):
+        """Runs on the worker thread; returns (generation, report or message, layer), or None if superseded."""
+        if generation < self.generation:
+            return None
         from yolo_studio.core.errors import StudioError
         from yolo_studio.core.inspection import inspect_dict
 
         try:
-            report = inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks or {})
+            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks or {}), None
         except StudioError as exc:
-            self.failed.emit(generation, getattr(exc, "message", str(exc)), getattr(exc, "layer", None))
-            return
+            return generation, getattr(exc, "message", str(exc)), getattr(exc, "layer", None)
         except Exception as exc:  # a block's own bug must not take the studio down
-            self.failed.emit(generation, f"{type(exc).__name__}: {exc}", None)
+            return generation, f"{type(exc).__name__}: {exc}", None
+
+    def _on_task_done(self, _job: int, result) -> None:
+        if result is None:
             return
-        self.finished.emit(generation, report)
-
-
-class InspectionThread(QtCore.QObject):
-    """Owns the worker's thread; ``request`` queues a run, ``stop`` joins the thread."""
-
-    request_run = QtCore.Signal(int, object, object, int, object)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.thread = QtCore.QThread()
-        self.thread.setObjectName("inspection")
-        self.worker = InspectionWorker()
-        self.worker.moveToThread(self.thread)
-        self.request_run.connect(self.worker.run)
-        self.thread.start()
-        self.generation = 0
-        LIVE_THREADS.add(self)
-
-    def request(self, model: dict, scale, imgsz: int, blocks) -> int:
-        self.generation += 1
-        self.worker.supersede(self.generation)
-        self.request_run.emit(self.generation, model, scale, imgsz, blocks)
-        return self.generation
+        generation, outcome, layer = result
+        if isinstance(outcome, str):
+            self.failed.emit(generation, outcome, layer)
+        else:
+            self.finished.emit(generation, outcome)
 
     def stop(self) -> None:
-        self.thread.quit()
-        self.thread.wait()
+        self.task.stop()

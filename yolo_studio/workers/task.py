@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6 import QtCore
 
-from yolo_studio.workers.inspection import LIVE_THREADS
+LIVE_THREADS = weakref.WeakSet()  # for tests: every TaskThread not yet garbage-collected
 
 
 class _Runner(QtCore.QObject):

@@ -64,8 +64,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.run_blocks = True  # False: the modules folder is not trusted, its blocks never run
         self._build_widgets()
         self.inspector = InspectionThread(self)
-        self.inspector.worker.finished.connect(self._on_inspector_finished)
-        self.inspector.worker.failed.connect(self._on_inspector_failed)
+        self.inspector.finished.connect(self._on_inspector_finished)
+        self.inspector.failed.connect(self._on_inspector_failed)
         self._inspect_timer = QtCore.QTimer(self, singleShot=True, interval=INSPECT_DELAY_MS,
                                             timeout=self._start_inspection)
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
