@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     mchk.add_argument("file", metavar="FILE.py")
     mchk.add_argument("--json", action="store_true", help="print the result as one JSON object")
     mchk.add_argument("--timeout", type=float, default=30.0, help="seconds before the check is stopped (30)")
+    mchk.add_argument("--onnx", action="store_true", help="also export each passing block alone to ONNX")
 
     bun = sub.add_parser("bundle", help="write a folder that trains the model with plain Ultralytics")
     bun.add_argument("model", metavar="MODEL.yaml")
@@ -126,7 +127,7 @@ def cmd_check(args) -> int:
 def cmd_modules(args) -> int:
     from yolo_studio.core.block_check import check_file
 
-    result = check_file(args.file, timeout=args.timeout)
+    result = check_file(args.file, timeout=args.timeout, onnx=args.onnx)
     if args.json:
         print(json.dumps(result))
         return 0 if result["ok"] else 1
@@ -140,6 +141,8 @@ def cmd_modules(args) -> int:
         if b["ok"]:
             shape = "x".join(map(str, b["out_shape"]))
             print(f"{where}: {b['name']}: ok, {rule}, out {shape}, {b['params']:,} params, {b['ms']} ms")
+            if "onnx" in b:
+                print(f"{where}: {b['name']}: onnx: {'ok' if b['onnx']['ok'] else 'fails'}: {b['onnx']['message']}")
         elif b["error"]:
             e = b["error"]
             line = f"{args.file}:{e['line']}" if e.get("line") else where

@@ -132,3 +132,7 @@ def test_modules_check_cli(data_dir):
     bad = run("modules", "check", data_dir / "bad_blocks" / "init_raises.py")
     assert bad.returncode == 1
     assert "init_raises.py:7: Broken: error in __init__: ValueError: c1 must be even" in bad.stdout
+    onnx = run("modules", "check", data_dir / "bad_blocks" / "not_onnx.py", "--onnx")
+    assert onnx.returncode == 0, "an ONNX failure is reported, the check still passes"
+    assert "SpectralGate: onnx: fails: UnsupportedOperatorError" in onnx.stdout
+    assert "Plain: onnx: ok" in onnx.stdout

@@ -48,3 +48,23 @@ def test_every_rule_passes_its_smoke_test(data_dir):
     assert by["Shift"]["rule"] == "passthrough" and by["Shift"]["ok"]
     assert by["DeclaredBase"]["out_shape"] == [64, 16, 16]
     assert all(b["ms"] is not None for b in result["blocks"])
+
+
+def test_onnx_check_exports_every_rule(data_dir):
+    result = check_file(data_dir / "blocks" / "rules.py", onnx=True)
+    assert result["ok"]
+    assert all(b["onnx"]["ok"] for b in result["blocks"]), [b["onnx"] for b in result["blocks"]]
+
+
+def test_onnx_check_names_the_unsupported_operator_without_failing_the_block(data_dir):
+    result = check_file(data_dir / "bad_blocks" / "not_onnx.py", onnx=True)
+    by = {b["name"]: b for b in result["blocks"]}
+    assert result["ok"], "an ONNX failure is reported, not a check failure"
+    assert by["SpectralGate"]["onnx"]["ok"] is False
+    assert by["SpectralGate"]["onnx"]["unsupported"] == ["aten::fft_fft2"]
+    assert by["Plain"]["onnx"]["ok"] is True
+
+
+def test_onnx_check_is_off_by_default(data_dir):
+    result = check_file(data_dir / "bad_blocks" / "not_onnx.py")
+    assert all("onnx" not in b for b in result["blocks"])

@@ -120,7 +120,7 @@ def test_an_untrusted_folder_is_asked_about_once_and_a_refusal_runs_nothing(qtbo
         totals = []
         w.model_tab.totals_changed.connect(totals.append)
         w.model_tab._start_inspection()
-        assert "not trusted" in totals[-1] and w.model_tab.blocks is None
+        assert "not trusted" in totals[-1] and w.model_tab.inspector._blocks is None
         messages = []
         w.modules_tab.status_message.connect(messages.append)
         w.modules_tab.open_file(folder / "attention.py")
@@ -137,3 +137,41 @@ def test_an_untrusted_folder_is_asked_about_once_and_a_refusal_runs_nothing(qtbo
         again.model_tab.shutdown()
         again.modules_tab.shutdown()
         again.deleteLater()
+
+
+def test_onnx_export_check_lists_unsupported_operators_under_the_block(window, qtbot, data_dir):
+    modules = window.modules_tab
+    target = modules.modules_dir / "not_onnx.py"
+    shutil.copy(data_dir / "bad_blocks" / "not_onnx.py", target)
+    modules.refresh_files()
+    modules.open_file(target)
+    modules.onnx_check.setChecked(True)
+    with qtbot.waitSignal(modules.checked, timeout=CHECK_TIMEOUT):
+        modules.check()
+    rows = {modules.results.topLevelItem(i).text(0): modules.results.topLevelItem(i)
+            for i in range(modules.results.topLevelItemCount())}
+    assert rows["SpectralGate"].child(0).text(1) == "unsupported: aten::fft_fft2"
+    assert rows["Plain"].child(0).text(1).startswith("ok: exports to ONNX")
+
+
+def test_a_block_that_loops_forever_is_reported_and_the_studio_stays_responsive(window, qtbot, data_dir):
+    """The Model tab checks block files in a child process before importing them for inspection."""
+    from PySide6 import QtCore
+
+    model = window.model_tab
+    shutil.copy(data_dir / "bad_blocks" / "loops.py", model.modules_dir)
+    model.reload_blocks()
+    model.inspector.block_check_timeout = 4
+    model.open_document(ModelDocument.from_text("nc: 2\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n"
+                                                "  - [-1, 1, Forever, []]\nhead:\n  - [[-1], 1, Detect, [nc]]\n"))
+    assert model.problems == []
+    ticks = []
+    timer = QtCore.QTimer(interval=100, timeout=lambda: ticks.append(1))
+    timer.start()
+    with qtbot.waitSignal(model.inspector.blocks_loaded, timeout=30_000):
+        model._start_inspection()
+    timer.stop()
+    assert len(ticks) >= 20, "the UI thread kept running while the block was checked"
+    assert any("loops.py" in str(e) and "did not finish" in str(e) for e in model.load_errors)
+    messages = [model.problems_panel.item(r).text() for r in range(model.problems_panel.count())]
+    assert any("did not pass its check" in m for m in messages), messages

@@ -10,6 +10,10 @@ one JSON object; ``check_file`` returns it as a dict:
 Smoke test per rule (input 1x32x16x16): ``c1`` -> ``Block(32)``, ``base`` -> ``Block(32, 64)``,
 ``repeat`` -> ``Block(32, 64, 2)``, ``passthrough`` -> ``Block()``, ``concat`` -> ``Block()`` on
 ``[1x32x16x16, 1x16x16x16]``; the output channels must be what the rule promises.
+
+With ``onnx=True`` every block that passes is also exported alone to ONNX (TorchScript exporter,
+opset ``ONNX_OPSET``) and each block gains ``"onnx": {"ok", "message", "unsupported": [op, ...]}``.
+An ONNX failure is reported but does not fail the check: many users never export.
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ from pathlib import Path
 
 C_IN, C_OUT, SIZE = 32, 64, 16
 DEFAULT_TIMEOUT = 30.0
+ONNX_OPSET = 17
 
 
-def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> dict:
+def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT, onnx: bool = False) -> dict:
     """Check a block file in a child process; never raises for problems in the file."""
     path = Path(path).resolve()
-    code = "import sys, yolo_studio.core.block_check as c; c._main(sys.argv[1])"
+    code = "import sys, yolo_studio.core.block_check as c; c._main(sys.argv[1], sys.argv[2] == 'onnx')"
     started = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run([sys.executable, "-c", code, str(path), "onnx" if onnx else "-"],
+                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return _failed(path, "timeout", None, f"the check did not finish in {timeout:.0f} s: does a block loop "
                                               "forever in __init__ or forward?")
@@ -45,6 +50,50 @@ def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> dict:
     return result
 
 
+CACHE_VERSION = 1  # bump when the shape or meaning of a result changes
+
+
+def _cache_file(path: Path) -> Path:
+    import hashlib
+
+    from yolo_studio.core.offline import studio_data_dir
+
+    digest = hashlib.sha256(f"{CACHE_VERSION}:".encode() + path.read_bytes()).hexdigest()
+    return studio_data_dir() / "block-checks" / f"{digest}.json"
+
+
+def remember(path: str | Path, result: dict) -> None:
+    """Keep a check result for this exact file content (crashes are not kept: they may be transient)."""
+    from yolo_studio.core.atomic import write_text_atomic
+
+    if (result.get("error") or {}).get("kind") == "crash":
+        return
+    try:
+        target = _cache_file(Path(path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, json.dumps(result))
+    except OSError:
+        pass  # a cache, nothing more
+
+
+def check_file_cached(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """``check_file`` once per file content: an unchanged file is not run again."""
+    path = Path(path).resolve()
+    try:
+        return json.loads(_cache_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    result = check_file(path, timeout=timeout)
+    remember(path, result)
+    return result
+
+
+def first_problem(result: dict) -> tuple:
+    """``(line, message)`` of the first problem of a failed check."""
+    found = markers(result)
+    return found[0] if found else (None, "the check failed")
+
+
 def _failed(path: Path, kind: str, line, message: str) -> dict:
     return {"file": str(path), "ok": False, "error": {"kind": kind, "line": line, "message": message}, "blocks": []}
 
@@ -52,10 +101,10 @@ def _failed(path: Path, kind: str, line, message: str) -> dict:
 # --------------------------------------------------------------------------- the child process
 
 
-def _main(file: str) -> None:
+def _main(file: str, onnx: bool = False) -> None:
     import yolo_studio  # noqa: F401  (offline environment)
 
-    print(json.dumps(_check_here(Path(file)), default=str), flush=True)
+    print(json.dumps(_check_here(Path(file), onnx), default=str), flush=True)
 
 
 def _line_in(exc: BaseException, path: Path) -> int | None:
@@ -66,7 +115,7 @@ def _line_in(exc: BaseException, path: Path) -> int | None:
     return line
 
 
-def _check_here(path: Path) -> dict:
+def _check_here(path: Path, onnx: bool = False) -> dict:
     from yolo_studio.core.custom_blocks import BlockFileError, load_block_file, scan_file
 
     try:
@@ -81,7 +130,21 @@ def _check_here(path: Path) -> dict:
         return _failed(path, "empty", None, "no torch.nn.Module subclass in this file: define a class deriving "
                                             "from nn.Module")
     blocks = [_smoke(name, cls, rule, scanned.get(name), path) for name, (cls, rule) in classes.items()]
+    if onnx:
+        for block in blocks:
+            if block["ok"]:
+                cls, rule = classes[block["name"]]
+                block["onnx"] = _onnx_check(cls, rule)
     return {"file": str(path), "ok": all(b["ok"] for b in blocks), "error": None, "blocks": blocks}
+
+
+def _sample(rule: str):
+    """Constructor arguments and forward input of the smoke test for a rule."""
+    import torch
+
+    args = {"c1": [C_IN], "base": [C_IN, C_OUT], "repeat": [C_IN, C_OUT, 2]}.get(rule, [])
+    x = torch.randn(1, C_IN, SIZE, SIZE)
+    return args, ([x, torch.randn(1, C_IN // 2, SIZE, SIZE)] if rule == "concat" else x)
 
 
 def _smoke(name: str, cls, rule: str, scanned, path: Path) -> dict:
@@ -90,15 +153,13 @@ def _smoke(name: str, cls, rule: str, scanned, path: Path) -> dict:
     out = {"name": name, "line": scanned.line if scanned else None, "rule": rule,
            "declared": scanned.declared_rule is not None if scanned else False,
            "ok": False, "out_shape": None, "params": None, "ms": None, "error": None, "mismatch": None}
-    args = {"c1": [C_IN], "base": [C_IN, C_OUT], "repeat": [C_IN, C_OUT, 2]}.get(rule, [])
+    args, inputs = _sample(rule)
     try:
         module = cls(*args)
     except Exception as exc:
         out["error"] = {"where": "__init__", "line": _line_in(exc, path), "message": f"{type(exc).__name__}: {exc}"}
         return out
     out["params"] = sum(p.numel() for p in module.parameters())
-    x = torch.randn(1, C_IN, SIZE, SIZE)
-    inputs = [x, torch.randn(1, C_IN // 2, SIZE, SIZE)] if rule == "concat" else x
     module.eval()
     try:
         with torch.no_grad():
@@ -120,6 +181,27 @@ def _smoke(name: str, cls, rule: str, scanned, path: Path) -> dict:
         return out
     out["ok"] = True
     return out
+
+
+def _onnx_check(cls, rule: str) -> dict:
+    """Export one block alone to ONNX; name the operators the exporter could not convert."""
+    import io
+    import re
+    import warnings
+
+    import torch
+
+    args, inputs = _sample(rule)
+    module = cls(*args).eval()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, (inputs,), io.BytesIO(), dynamo=False, opset_version=ONNX_OPSET)
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        unsupported = sorted(set(re.findall(r"operator '([\w:.]+)'", str(exc))))
+        return {"ok": False, "message": f"{type(exc).__name__}: {message}", "unsupported": unsupported}
+    return {"ok": True, "message": f"exports to ONNX opset {ONNX_OPSET}", "unsupported": []}
 
 
 def _advice(rule: str) -> str:

@@ -168,6 +168,29 @@ def load_blocks(modules_dir: str | Path) -> dict:
     return found
 
 
+def load_vetted_blocks(modules_dir: str | Path, timeout: float | None = None):
+    """(``{name: (class, rule)}``, [BlockFileError]): import only files that pass their check.
+
+    A file's check (``block_check``) runs in a child process with a time limit, once per file
+    content, so a block that loops forever or crashes is reported instead of hanging the
+    studio's own process when it builds a model.
+    """
+    from yolo_studio.core import block_check
+
+    found, errors = {}, []
+    for path in block_files(modules_dir):
+        result = block_check.check_file_cached(path, timeout or block_check.DEFAULT_TIMEOUT)
+        if not result["ok"]:
+            line, message = block_check.first_problem(result)
+            errors.append(BlockFileError(f"did not pass its check, so it is not loaded: {message}", str(path), line))
+            continue
+        try:
+            found.update(load_block_file(path))
+        except BlockFileError as exc:
+            errors.append(exc)
+    return found, errors
+
+
 def _line_in(exc: BaseException, path: Path) -> int | None:
     tb, line = exc.__traceback__, None
     target = str(path.resolve())

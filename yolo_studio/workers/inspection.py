@@ -12,10 +12,15 @@ class InspectionThread(QtCore.QObject):
 
     A request still queued when a newer one arrives is skipped, so only the latest edit is
     inspected; the caller drops results whose generation is not its latest.
+
+    Custom blocks are loaded here, on the worker, the first time a request needs them (and
+    again after ``forget_blocks``): each file is checked in a child process first, so a block
+    that loops forever costs a time-limited check, never a hung studio.
     """
 
     finished = QtCore.Signal(int, object)  # generation, InspectionReport (plain data, no tensors)
     failed = QtCore.Signal(int, str, object)  # generation, message, layer or None
+    blocks_loaded = QtCore.Signal(object)  # [BlockFileError] of the files that were not loaded
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -23,13 +28,36 @@ class InspectionThread(QtCore.QObject):
         self.task.done.connect(self._on_task_done)
         self.task.failed.connect(lambda _job, message: self.failed.emit(self.generation, message, None))
         self.generation = 0  # written on the UI thread, read on the worker's: a plain int is safe
+        self.block_check_timeout = None  # seconds per block file check; None: block_check's default
+        self._blocks = None  # {modules_dir: blocks}, only touched on the worker thread
 
-    def request(self, model: dict, scale, imgsz: int, blocks) -> int:
+    def request(self, model: dict, scale, imgsz: int, modules_dir=None) -> int:
         self.generation += 1
-        self.task.submit(self._inspect, self.generation, model, scale, imgsz, blocks)
+        self.task.submit(self._inspect, self.generation, model, scale, imgsz, modules_dir)
         return self.generation
 
-    def _inspect(self, generation: int, model: dict, scale, imgsz: int, blocks):
+    def forget_blocks(self) -> None:
+        """Block files changed: the next request loads (and checks) them again."""
+        self.task.submit(self._forget_blocks)
+
+    def _forget_blocks(self) -> None:
+        from yolo_studio.core.custom_blocks import forget_loaded_blocks
+
+        forget_loaded_blocks()
+        self._blocks = None
+
+    def _blocks_of(self, modules_dir) -> dict:
+        if not modules_dir:
+            return {}
+        if self._blocks is None or modules_dir not in self._blocks:
+            from yolo_studio.core.custom_blocks import load_vetted_blocks
+
+            blocks, errors = load_vetted_blocks(modules_dir, self.block_check_timeout)
+            self._blocks = {modules_dir: blocks}
+            self.blocks_loaded.emit(errors)
+        return self._blocks[modules_dir]
+
+    def _inspect(self, generation: int, model: dict, scale, imgsz: int, modules_dir):
         """Runs on the worker thread; returns (generation, report or message, layer), or None if superseded."""
         if generation < self.generation:
             return None
@@ -37,7 +65,8 @@ class InspectionThread(QtCore.QObject):
         from yolo_studio.core.inspection import inspect_dict
 
         try:
-            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks or {}), None
+            blocks = self._blocks_of(modules_dir)
+            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks), None
         except StudioError as exc:
             return generation, getattr(exc, "message", str(exc)), getattr(exc, "layer", None)
         except Exception as exc:  # a block's own bug must not take the studio down

@@ -53,7 +53,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.undo_stack = QtGui.QUndoStack(self)
         self.modules_dir = modules_dir
         self.catalog, self.block_errors = catalog_with_blocks(modules_dir)
-        self.blocks = None  # custom block classes, imported on the first inspection that needs them
+        self.load_errors = []  # block files that did not pass their check (reported by the inspector)
         self.report = None
         self.build_error = None
         self.problems = []
@@ -65,6 +65,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._build_widgets()
         self.inspector = InspectionThread(self)
         self.inspector.finished.connect(self._on_inspector_finished)
+        self.inspector.blocks_loaded.connect(self._on_blocks_loaded)
         self.inspector.failed.connect(self._on_inspector_failed)
         self._inspect_timer = QtCore.QTimer(self, singleShot=True, interval=INSPECT_DELAY_MS,
                                             timeout=self._start_inspection)
@@ -219,13 +220,11 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def reload_blocks(self) -> None:
         """Custom blocks changed on disk: new palette and catalog, re-import, re-validate, re-inspect."""
-        from yolo_studio.core.custom_blocks import forget_loaded_blocks
-
         self.catalog, self.block_errors = catalog_with_blocks(self.modules_dir)
         self.palette.set_catalog(self.catalog)
         self.properties.set_catalog(self.catalog)
-        forget_loaded_blocks()
-        self.blocks = None
+        self.load_errors = []
+        self.inspector.forget_blocks()
         self.refresh()
 
     def uses_of(self, names: list) -> list:
@@ -296,7 +295,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def _show_problems(self) -> None:
         items = [(p.severity, p.layer, p.message, p.hint) for p in self.problems]
-        items += [("error", None, f"{e}", "Fix the block file.") for e in self.block_errors]
+        items += [("error", None, f"{e}", "Fix the block file.") for e in self.block_errors + self.load_errors]
         if self.build_error is not None:
             items.append(("error", self.build_error[1], f"inspection: {self.build_error[0]}", ""))
         self.problems_panel.show_problems(items)
@@ -317,20 +316,12 @@ class ModelDesignerTab(QtWidgets.QWidget):
             return
         scale = self.scale.currentText()
         scale = None if scale in ("", "-") else scale
-        if self.blocks is None:
-            self.blocks = self._load_blocks()
-        self.inspector.request(self.doc.to_dict(), scale, INSPECT_IMGSZ, self.blocks)
+        modules = str(self.modules_dir) if self.modules_dir else None
+        self.inspector.request(self.doc.to_dict(), scale, INSPECT_IMGSZ, modules)
 
-    def _load_blocks(self) -> dict:
-        if not self.modules_dir:
-            return {}
-        from yolo_studio.core.custom_blocks import BlockFileError, load_blocks
-
-        try:
-            return load_blocks(self.modules_dir)
-        except BlockFileError as exc:
-            self.block_errors = [exc]
-            return {}
+    def _on_blocks_loaded(self, errors: list) -> None:
+        self.load_errors = errors
+        self._show_problems()
 
     def _on_inspector_finished(self, generation: int, report) -> None:
         if generation != self.inspector.generation:

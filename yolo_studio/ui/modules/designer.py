@@ -79,9 +79,12 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.editor.set_completions(completion_names())
         self.save_button = QtWidgets.QPushButton("Save && check (Ctrl+S)", clicked=self.save)
         self.check_button = QtWidgets.QPushButton("Check", clicked=self.check)
+        self.onnx_check = QtWidgets.QCheckBox("ONNX export check")
+        self.onnx_check.setToolTip("Also export each block alone to ONNX and name unsupported operators")
         self.title = QtWidgets.QLabel("No file open")
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.title, 1)
+        top.addWidget(self.onnx_check)
         top.addWidget(self.check_button)
         top.addWidget(self.save_button)
         centre = QtWidgets.QWidget()
@@ -198,7 +201,15 @@ class ModuleDesignerTab(QtWidgets.QWidget):
             return
         if self.path is not None:
             self.check_button.setEnabled(False)
-            self.checker.submit(block_check.check_file, self.path)
+            onnx = self.onnx_check.isChecked()
+            self.checker.submit(self._check_and_remember, self.path, onnx)
+
+    @staticmethod
+    def _check_and_remember(path: Path, onnx: bool) -> dict:
+        """Worker thread: check the file and keep the result, so the Model tab need not check it again."""
+        result = block_check.check_file(path, onnx=onnx)
+        block_check.remember(path, result)
+        return result
 
     def _classes_of(self, path: Path) -> list:
         try:
@@ -282,6 +293,14 @@ class ModuleDesignerTab(QtWidgets.QWidget):
                 text = b["mismatch"]
             item = QtWidgets.QTreeWidgetItem(self.results, [b["name"], text])
             item.setToolTip(1, text)
+            if "onnx" in b:
+                result_onnx = b["onnx"]
+                summary = ("ok: " + result_onnx["message"] if result_onnx["ok"] else
+                           "unsupported: " + ", ".join(result_onnx["unsupported"]) if result_onnx["unsupported"] else
+                           result_onnx["message"])
+                onnx = QtWidgets.QTreeWidgetItem(item, ["onnx", summary])
+                onnx.setToolTip(1, result_onnx["message"])
+                item.setExpanded(True)
         self.status_message.emit(f"{Path(result['file']).name}: " + ("all blocks pass" if result["ok"] else "problems found"))
         if result["ok"]:
             self.blocks_changed.emit()
