@@ -32,3 +32,14 @@ def resources() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """A generated detection dataset small enough for 1-2 epoch trainings at imgsz 64."""
+    from yolo_studio.core.demo_dataset import generate
+
+    return generate(tmp_path_factory.mktemp("shapes"), train=16, val=8, imgsz=64)
+
+
+TINY_RUN = {"epochs": 2, "imgsz": 64, "batch": 4, "device": "cpu", "workers": 0, "plots": False}

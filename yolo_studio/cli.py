@@ -1,7 +1,7 @@
 """The ``yolo-studio`` command.
 
 Subcommands: ``inspect`` (build and report per layer), ``check`` (validate without torch),
-``fmt`` (load and write back). User mistakes end with a clear message and exit code 1, never a
+``fmt`` (load and write back), ``train`` (a run folder, headless). User mistakes end with a clear message and exit code 1, never a
 traceback; exit code 2 is a usage error.
 """
 
@@ -56,6 +56,18 @@ def _parser() -> argparse.ArgumentParser:
     bun.add_argument("-o", "--output", required=True, metavar="OUT/")
     bun.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
 
+    trn = sub.add_parser("train", help="train a model in a run folder (same events and files as the studio)",
+                         description="Train in <project>/runs/<name>/ with live events; Ctrl+C stops after "
+                                     "the current batch (resumable), twice kills.")
+    trn.add_argument("--model", metavar="MODEL.yaml", help="model YAML to train")
+    trn.add_argument("--data", metavar="DATA.yaml", help="dataset YAML")
+    trn.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+    trn.add_argument("--project", default=".", metavar="DIR", help="project folder; runs go to DIR/runs (default .)")
+    trn.add_argument("--name", default=None, help="run name (default: train, train-2, ...)")
+    trn.add_argument("--preset", default=None, help="a built-in preset or one of DIR/presets/*.yaml")
+    trn.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped, killed or crashed run")
+    trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
+
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")
     fmt.add_argument("-o", "--output", default=None, metavar="OUT", help="write here instead of in place")
@@ -67,7 +79,7 @@ def main(argv: list | None = None) -> int:
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
-               "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle}[args.command]
+               "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle, "train": cmd_train}[args.command]
     try:
         return handler(args)
     except StudioError as exc:
@@ -119,6 +131,31 @@ def cmd_check(args) -> int:
         if not problems:
             print(f"{file}: OK ({len(doc.rows)} layers)")
     return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- train
+
+
+def cmd_train(args) -> int:
+    from yolo_studio.core.train_config import parse_overrides
+    from yolo_studio.training import headless
+
+    import os
+
+    os.environ["YOLO_VERBOSE"] = "true"  # before Ultralytics is imported: the run log is its full output
+    out = lambda line: print(line, flush=True)  # noqa: E731
+    if args.resume:
+        return headless.train_resume(args.resume, out)
+    if not args.model or not args.data:
+        print("error: give --model MODEL.yaml and --data DATA.yaml (or --resume RUN_DIR)", file=sys.stderr)
+        return 2
+    try:
+        overrides = parse_overrides(args.overrides)
+        return headless.train_new(args.model, args.data, args.project, args.name, overrides, args.preset,
+                                  args.modules, out)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 # --------------------------------------------------------------------------- modules

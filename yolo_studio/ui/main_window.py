@@ -47,7 +47,7 @@ def settings() -> QtCore.QSettings:
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, modules_dir: str | Path | None = None):
+    def __init__(self, modules_dir: str | Path | None = None, project_dir: str | Path | None = None):
         super().__init__()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
@@ -57,6 +57,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
         self.tabs.addTab(self.model_tab, "Model")
         self.tabs.addTab(self.modules_tab, "Modules")
+        self.project_dir = Path(project_dir) if project_dir else studio_data_dir() / "projects" / "default"
+        self._train_tab = None  # built when first shown: reading Ultralytics' arguments imports torch
+        self.tabs.addTab(QtWidgets.QWidget(), "Train")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._settle_trust(modules_dir)
@@ -68,6 +72,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_tab.title_changed.connect(self._update_title)
         self._build_actions()
         self._update_title()
+        self._reattach_runs()
 
     # ------------------------------------------------------------------ actions
 
@@ -247,9 +252,60 @@ class MainWindow(QtWidgets.QMainWindow):
                 break
 
     def closeEvent(self, event):
-        if self._confirm_discard():
+        leave = self._ask_about_training()
+        if leave is not None and self._confirm_discard():
             self.model_tab.shutdown()
             self.modules_tab.shutdown()
+            if self._train_tab is not None:
+                self._train_tab.shutdown(leave_running=leave)
             event.accept()
         else:
             event.ignore()
+
+    # ------------------------------------------------------------------ training
+
+    @property
+    def train_tab(self):
+        """The Train tab, built on first use."""
+        if self._train_tab is None:
+            from yolo_studio.ui.train.designer import TrainDesignerTab
+
+            self._train_tab = TrainDesignerTab(self.project_dir, self.model_tab.modules_dir)
+            self._train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            index = self.tabs.count() - 1
+            blocker = QtCore.QSignalBlocker(self.tabs)
+            current = self.tabs.currentIndex()
+            placeholder = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, self._train_tab, "Train")
+            self.tabs.setCurrentIndex(current)
+            del blocker
+            placeholder.deleteLater()
+        return self._train_tab
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self.tabs.tabText(index) == "Train":
+            tab = self.train_tab
+            self.tabs.setCurrentWidget(tab)
+            tab.set_model(self.model_tab.path)
+
+    def _reattach_runs(self) -> None:
+        from yolo_studio.ui.train.designer import running_runs
+
+        runs = running_runs(self.project_dir)
+        if runs:
+            self.train_tab.attach(runs[-1])
+            self.statusBar().showMessage(f"Re-attached to the running training '{runs[-1].path.name}'", 10000)
+
+    def _ask_about_training(self):
+        """None: cancel closing; True: leave a running training running; False: stop it."""
+        if self._train_tab is None or not self._train_tab.running():
+            return True
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, "Training is running",
+                                    f"'{self._train_tab.run.path.name}' is still training. Leave it running (the "
+                                    "studio re-attaches when opened again) or stop it?", parent=self)
+        leave = box.addButton("Leave running", QtWidgets.QMessageBox.AcceptRole)
+        stop = box.addButton("Stop training", QtWidgets.QMessageBox.DestructiveRole)
+        box.addButton(QtWidgets.QMessageBox.Cancel)
+        box.exec()
+        return True if box.clickedButton() is leave else False if box.clickedButton() is stop else None

@@ -1,0 +1,155 @@
+"""Reading and checking a YOLO detection dataset's ``data.yaml``, its folders, images and labels.
+
+Pure Python and fast: nothing is decoded but the label text files. Used by preflight; every
+problem names the file (and line) and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+IMAGE_SUFFIXES = {".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".dng", ".mpo", ".pfm", ".heic"}
+MAX_LABEL_FILES = 5000  # checked per split; larger datasets are sampled evenly
+
+
+@dataclass
+class DatasetReport:
+    data: Path
+    names: list = field(default_factory=list)
+    splits: dict = field(default_factory=dict)  # split -> {"images": n, "labels": n, "boxes": n}
+    errors: list = field(default_factory=list)  # plain sentences, each naming a file
+    warnings: list = field(default_factory=list)
+
+    @property
+    def nc(self) -> int:
+        return len(self.names)
+
+
+def read_data_yaml(path: str | Path) -> dict:
+    """The parsed data YAML; raises ValueError naming the file and what is wrong."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the dataset file ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f"{path}:{line + 1}" if line is not None else str(path)
+        raise ValueError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a dataset YAML is a mapping with 'train', 'val' and 'names'")
+    return data
+
+
+def class_names(data: dict) -> list:
+    names = data.get("names")
+    if isinstance(names, dict):
+        return [str(names[k]) for k in sorted(names)]
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    if isinstance(data.get("nc"), int):
+        return [str(i) for i in range(data["nc"])]
+    return []
+
+
+def _split_dirs(root: Path, value) -> list:
+    values = value if isinstance(value, list) else [value]
+    return [(root / str(v)) if not Path(str(v)).is_absolute() else Path(str(v)) for v in values]
+
+
+def _labels_dir(images: Path) -> Path:
+    """Ultralytics' rule: the last ``images`` folder of the path becomes ``labels``."""
+    parts = list(images.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            return Path(*parts)
+    return images
+
+
+def _images_in(folder: Path) -> list:
+    if folder.is_file() and folder.suffix == ".txt":  # a list of image paths
+        base = folder.parent
+        return [base / line.strip() for line in folder.read_text().splitlines() if line.strip()]
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def check_dataset(path: str | Path) -> DatasetReport:
+    """Check a detection dataset YAML: splits, images, label files and their lines."""
+    path = Path(path)
+    report = DatasetReport(path)
+    try:
+        data = read_data_yaml(path)
+    except ValueError as exc:
+        report.errors.append(str(exc))
+        return report
+    report.names = class_names(data)
+    if not report.names:
+        report.errors.append(f"{path}: no class names: add 'names:' with one entry per class")
+    root = Path(str(data.get("path") or path.parent))
+    if not root.is_absolute():
+        root = (path.parent / root).resolve()
+    for split in ("train", "val"):
+        if not data.get(split):
+            report.errors.append(f"{path}: no '{split}:' entry: point it at the {split} images folder")
+            continue
+        for folder in _split_dirs(root, data[split]):
+            _check_split(report, split, folder)
+    return report
+
+
+def _check_split(report: DatasetReport, split: str, folder: Path) -> None:
+    if not folder.exists():
+        report.errors.append(f"{report.data}: the {split} folder {folder} does not exist")
+        return
+    images = _images_in(folder)
+    counts = report.splits.setdefault(split, {"images": 0, "labels": 0, "boxes": 0})
+    counts["images"] += len(images)
+    if not images:
+        report.errors.append(f"{folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES)[:4])}, ...) in the {split} split")
+        return
+    step = max(1, len(images) // MAX_LABEL_FILES)
+    bad_files = 0
+    for image in images[::step]:
+        label = _labels_dir(image.parent) / f"{image.stem}.txt"
+        if not label.is_file():
+            continue  # an image without labels is a background image
+        counts["labels"] += 1
+        problem = _check_label_file(label, len(report.names))
+        if problem:
+            bad_files += 1
+            if bad_files <= 5:
+                report.errors.append(problem)
+        else:
+            counts["boxes"] += sum(1 for line in label.read_text().splitlines() if line.strip())
+    if bad_files > 5:
+        report.errors.append(f"{folder}: {bad_files - 5} more label files with problems")
+    if counts["labels"] == 0:
+        report.errors.append(f"{_labels_dir(folder)}: no label files for the {split} images: YOLO expects "
+                             "labels/<split>/<image name>.txt beside images/<split>/")
+
+
+def _check_label_file(label: Path, nc: int) -> str | None:
+    try:
+        lines = label.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{label}: cannot read ({exc})"
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            return f"{label}:{number}: '{line.strip()}' is not numbers: expected 'class x y w h'"
+        if len(values) < 5:
+            return f"{label}:{number}: {len(values)} values, expected 'class x y w h' (5)"
+        cls = values[0]
+        if cls != int(cls) or not 0 <= cls < max(nc, 1):
+            return f"{label}:{number}: class {fields[0]} is not one of the dataset's {nc} classes (0..{nc - 1})"
+        if any(v < 0 or v > 1.0 + 1e-6 for v in values[1:]):
+            return f"{label}:{number}: coordinates must be normalised to 0..1"
+    return None

@@ -1,0 +1,223 @@
+"""Preflight: everything that can be known to fail before a training starts.
+
+``preflight(plan)`` returns ``Check``s: errors block the start and say what to fix, warnings do
+not. It covers the run name and folder, disk space, the resolved arguments, the model (it builds;
+its task fits the dataset; ``nc`` against the dataset's classes, with a fix the studio can apply),
+custom blocks, the dataset (YAML, folders, images, labels) and the device.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yolo_studio.core.dataset_check import check_dataset
+
+MIN_FREE_BYTES = 500 * 1024**2  # below this, checkpoints and plots may not fit
+LOW_FREE_BYTES = 5 * 1024**3
+CPU_WARN_WORK = 20 * 1000 * 640 * 640  # epochs x images x pixels above which CPU training takes hours
+_NAME = re.compile(r"^[\w.+-][\w .+-]*$")
+
+
+@dataclass
+class Check:
+    severity: str  # error | warning | ok
+    topic: str  # run | disk | arguments | model | blocks | dataset | device
+    message: str
+    fix: tuple | None = None  # an action the studio can apply, e.g. ("set_nc", 3)
+
+
+@dataclass
+class Plan:
+    """What a training run would do, before it exists."""
+
+    model: Path
+    data: Path
+    runs_dir: Path  # <project>/runs
+    name: str
+    config: dict  # the resolved arguments
+    modules_dir: Path | None = None
+    resume: bool = False
+
+
+@dataclass
+class PreflightResult:
+    checks: list = field(default_factory=list)
+    task: str | None = None
+    devices: list = field(default_factory=list)  # "cuda:0 NVIDIA ... (10.2 GiB free of 24.0)"
+
+    @property
+    def errors(self) -> list:
+        return [c for c in self.checks if c.severity == "error"]
+
+    @property
+    def warnings(self) -> list:
+        return [c for c in self.checks if c.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def preflight(plan: Plan, problems: list = ()) -> PreflightResult:
+    """Check a plan; ``problems`` are the resolver's ``(key, message)`` pairs."""
+    result = PreflightResult()
+    add = result.checks.append
+    for key, message in problems:
+        add(Check("error", "arguments", message))
+    _check_run(plan, add)
+    dataset = check_dataset(plan.data)
+    for message in dataset.errors:
+        add(Check("error", "dataset", message))
+    if not dataset.errors:
+        counts = ", ".join(f"{s}: {c['images']} images, {c['boxes']} boxes" for s, c in dataset.splits.items())
+        add(Check("ok", "dataset", f"{plan.data.name}: {dataset.nc} classes; {counts}"))
+    result.task = _check_model(plan, dataset, result.checks)
+    result.devices = cuda_devices()
+    _check_device(plan, dataset, result.devices, add)
+    return result
+
+
+def _check_run(plan: Plan, add) -> None:
+    if not plan.name or not _NAME.match(plan.name):
+        add(Check("error", "run", f"'{plan.name}' cannot be a run name: use letters, digits, '.', '-' or '_'"))
+        return
+    run_dir = plan.runs_dir / plan.name
+    if run_dir.exists() and not plan.resume and any(run_dir.iterdir()):
+        add(Check("error", "run", f"a run named '{plan.name}' already exists in {plan.runs_dir}: choose another "
+                                  f"name (e.g. '{free_name(plan.runs_dir, plan.name)}') or resume it",
+                  ("set_name", free_name(plan.runs_dir, plan.name))))
+    try:
+        plan.runs_dir.mkdir(parents=True, exist_ok=True)
+        probe = plan.runs_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        add(Check("error", "run", f"cannot write to {plan.runs_dir}: {exc.strerror or exc}; choose another project "
+                                  "folder"))
+        return
+    free = shutil.disk_usage(plan.runs_dir).free
+    if free < MIN_FREE_BYTES:
+        add(Check("error", "disk", f"only {free / 1024**2:.0f} MiB free in {plan.runs_dir}: free some space"))
+    elif free < LOW_FREE_BYTES:
+        add(Check("warning", "disk", f"{free / 1024**3:.1f} GiB free in {plan.runs_dir}: long runs with plots "
+                                     "may run out"))
+
+
+def free_name(runs_dir: Path, name: str) -> str:
+    """``name`` if no run has it, else ``name-2``, ``name-3``, ..."""
+    base = re.sub(r"-\d+$", "", name) or "run"
+    candidate, n = name, 1
+    while (runs_dir / candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _check_model(plan: Plan, dataset, checks: list) -> str | None:
+    from yolo_studio.core.custom_blocks import catalog_with_blocks, load_vetted_blocks
+    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.errors import ModelYamlError, StudioError
+    from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.validation import validate
+
+    add = checks.append
+    try:
+        doc = ModelDocument.load(plan.model)
+    except (ModelYamlError, OSError) as exc:
+        add(Check("error", "model", f"{exc}"))
+        return None
+    catalog, block_errors = catalog_with_blocks(plan.modules_dir)
+    for problem in validate(doc, catalog):
+        if problem.severity == "error":
+            where = f"layer {problem.layer}: " if problem.layer is not None else ""
+            add(Check("error", "model", f"{plan.model.name}: {where}{problem.message}. {problem.hint}".strip()))
+    uses_custom = any(catalog.get(r.module) is not None and catalog.get(r.module).category == "custom"
+                      for r in doc.rows)
+    blocks = {}
+    if uses_custom:
+        blocks, load_errors = load_vetted_blocks(plan.modules_dir)
+        for exc in list(block_errors) + load_errors:
+            add(Check("error", "blocks", str(exc)))
+        if not load_errors and not block_errors:
+            add(Check("ok", "blocks", f"custom blocks registered: {', '.join(sorted(blocks))}"))
+    if any(c.severity == "error" and c.topic in ("model", "blocks") for c in checks):
+        return None
+    try:
+        report = inspect_dict(doc.to_dict(), imgsz=64, blocks=blocks)
+    except StudioError as exc:
+        add(Check("error", "model", f"{plan.model.name}: the model does not build: {exc}"))
+        return None
+    add(Check("ok", "model", f"{plan.model.name}: {report.task}, {len(report.layers)} layers, {report.params:,} params"))
+    data_task = "pose" if "kpt_shape" in _safe_data(plan.data) else "detect"
+    if report.task not in (data_task, "segment" if data_task == "detect" else data_task):
+        add(Check("error", "model", f"the model is a {report.task} model but {plan.data.name} is a {data_task} "
+                                    f"dataset: pick a {data_task} model or dataset"))
+    nc = doc.header.get("nc")
+    if dataset.nc and isinstance(nc, int) and nc != dataset.nc:
+        add(Check("warning", "model", f"the model has nc={nc} but {plan.data.name} has {dataset.nc} classes: "
+                                      f"Ultralytics will override it; set nc: {dataset.nc} in the model to match",
+                  ("set_nc", dataset.nc)))
+    return report.task
+
+
+def _safe_data(path: Path) -> dict:
+    from yolo_studio.core.dataset_check import read_data_yaml
+
+    try:
+        return read_data_yaml(path)
+    except ValueError:
+        return {}
+
+
+def cuda_devices() -> list:
+    """One line per CUDA device: index, name, free and total memory; empty without CUDA."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    lines = []
+    for i in range(torch.cuda.device_count()):
+        free, total = torch.cuda.mem_get_info(i)
+        lines.append(f"cuda:{i} {torch.cuda.get_device_name(i)} ({free / 1024**3:.1f} GiB free of "
+                     f"{total / 1024**3:.1f})")
+    return lines
+
+
+def requested_gpus(device) -> list:
+    """CUDA indices a ``device`` argument asks for (``0``, ``"0,1"``, ``[0, 1]``); [] for cpu/mps/auto."""
+    if device is None or (isinstance(device, str) and device.strip().lower() in ("", "cpu", "mps")):
+        return []
+    items = device if isinstance(device, list) else str(device).replace("cuda:", "").split(",")
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if text.lstrip("-").isdigit() and int(text) >= 0:
+            out.append(int(text))
+    return out
+
+
+def _check_device(plan: Plan, dataset, devices: list, add) -> None:
+    device = plan.config.get("device")
+    wanted = requested_gpus(device)
+    if wanted and not devices:
+        add(Check("error", "device", f"device={device} asks for CUDA but no CUDA device is available: use "
+                                     "device=cpu", ("set_device", "cpu")))
+        return
+    missing = [i for i in wanted if i >= len(devices)]
+    if missing:
+        add(Check("error", "device", f"device={device}: no CUDA device {missing[0]} (found {len(devices)})"))
+        return
+    for line in devices:
+        add(Check("ok", "device", line))
+    on_cpu = not wanted and (not devices or str(device).lower() == "cpu")
+    if on_cpu:
+        images = sum(c["images"] for s, c in dataset.splits.items() if s == "train")
+        imgsz = plan.config.get("imgsz") or 640
+        imgsz = max(imgsz) if isinstance(imgsz, list) else imgsz
+        work = (plan.config.get("epochs") or 1) * images * imgsz * imgsz
+        level = "warning" if work > CPU_WARN_WORK else "ok"
+        add(Check(level, "device", "training on the CPU" + (": this run is large and may take many hours"
+                                                             if level == "warning" else "")))

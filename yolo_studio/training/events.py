@@ -1,0 +1,134 @@
+"""``events.jsonl``: one JSON object a line, appended by the training process, tailed by the studio.
+
+Event types (every event has ``type`` and ``time``):
+
+- ``run_start``: ``pid``, ``resumed``, ``epochs``, ``config`` (the resolved arguments), ``save_dir``
+- ``batch``: ``epoch`` (1-based), ``epochs``, ``batch``, ``batches``, ``losses`` {name: value}, ``memory_gb``
+  (throttled: at most a few a second)
+- ``epoch_end``: ``epoch``, ``epochs``, ``metrics`` (exactly the row Ultralytics writes to results.csv,
+  without ``epoch`` and ``time``), ``epoch_time``, ``eta``, ``memory_gb``
+- ``final``: ``metrics`` of the best weights after the last epoch (Ultralytics' extra
+  ``on_fit_epoch_end`` after ``final_eval``; never another epoch)
+- ``checkpoint``: ``epoch``, ``path``
+- ``run_end``: ``status`` (completed | stopped), ``best_epoch``, ``best_fitness``, ``best``, ``last``
+- ``error``: ``message`` (what to do), ``detail`` (the exception)
+- ``killed``: written by the supervisor when it kills the process
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+TERMINAL = ("run_end", "error", "killed")
+
+
+class EventWriter:
+    """Appends events; each line is flushed so a reader never waits for a buffer."""
+
+    def __init__(self, path: str | Path, echo=None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")
+        self.echo = echo  # called with each event written (the headless command prints epochs)
+
+    def write(self, type_: str, **fields) -> dict:
+        event = {"type": type_, "time": round(time.time(), 3), **fields}
+        self._file.write(json.dumps(event, default=_plain) + "\n")
+        self._file.flush()
+        if self.echo is not None:
+            self.echo(event)
+        return event
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def append_event(path: str | Path, type_: str, **fields) -> dict:
+    writer = EventWriter(path)
+    try:
+        return writer.write(type_, **fields)
+    finally:
+        writer.close()
+
+
+def _plain(value):
+    """JSON for numpy and torch scalars, paths and anything else printable."""
+    if hasattr(value, "item"):
+        try:
+            return value.item()
+        except (ValueError, RuntimeError):
+            pass
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+class EventTail:
+    """Reads new complete lines of an events file from where it stopped last time."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.offset = 0
+        self._partial = b""
+
+    def read(self) -> list:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(chunk)
+        data = self._partial + chunk
+        *lines, self._partial = data.split(b"\n")
+        events = []
+        for line in lines:
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue  # a torn line (the writer was killed mid-write): skip it
+        return events
+
+
+def read_events(path: str | Path) -> list:
+    return EventTail(path).read()
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process still runs (psutil, an Ultralytics dependency; a zombie counts as ended)."""
+    import psutil
+
+    if not pid or not psutil.pid_exists(pid):
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def run_status(events: list) -> str:
+    """new | running | completed | stopped | failed | killed | crashed, from a run's events."""
+    starts = [e for e in events if e["type"] == "run_start"]
+    if not starts:
+        return "new"
+    last_start = max(i for i, e in enumerate(events) if e["type"] == "run_start")
+    after = events[last_start:]
+    for event in reversed(after):
+        if event["type"] == "run_end":
+            return event.get("status", "completed")
+        if event["type"] == "error":
+            return "failed"
+        if event["type"] == "killed":
+            return "killed"
+    return "running" if pid_alive(events[last_start].get("pid")) else "crashed"
+
+
+def epoch_history(events: list) -> list:
+    """The ``epoch_end`` events in epoch order, the latest wins when a resumed run repeats an epoch."""
+    by_epoch = {}
+    for event in events:
+        if event["type"] == "epoch_end":
+            by_epoch[event["epoch"]] = event
+    return [by_epoch[k] for k in sorted(by_epoch)]

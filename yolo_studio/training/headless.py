@@ -1,0 +1,142 @@
+"""``yolo-studio train``: the same run folder and events as the studio, from a terminal.
+
+The terminal shows preflight, then one line per epoch; the full output is in the run's
+``logs/train.log``. Ctrl+C asks the run to stop after the current batch (it stays resumable);
+a second Ctrl+C kills it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from yolo_studio.core import train_config
+from yolo_studio.core.preflight import Plan, free_name, preflight
+from yolo_studio.training import launch
+from yolo_studio.training.events import EventTail, read_events, run_status
+from yolo_studio.training.run_folder import RunFolder, prepare_run
+
+POLL_SECONDS = 0.5
+
+
+def plan_and_check(model, data, project, name, overrides: dict, preset: str | None = None, modules=None):
+    """(Plan, Resolved, PreflightResult) for a new run; the studio's Start does the same."""
+    project = Path(project)
+    values = train_config.load_preset(preset, project) if preset else {}
+    resolved = train_config.resolve(overrides, values)
+    runs_dir = project / "runs"
+    name = name or free_name(runs_dir, "train")
+    plan = Plan(Path(model), Path(data), runs_dir, name, resolved.config, Path(modules) if modules else None)
+    return plan, resolved, preflight(plan, resolved.problems)
+
+
+def print_checks(result, out=print) -> None:
+    for check in result.checks:
+        mark = {"error": "error", "warning": "warning", "ok": "ok"}[check.severity]
+        out(f"preflight {mark:7} [{check.topic}] {check.message}")
+
+
+def train_new(model, data, project=".", name=None, overrides=None, preset=None, modules=None, out=print) -> int:
+    plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules)
+    print_checks(result, out)
+    if not result.ok:
+        out(f"Not started: {len(result.errors)} preflight error(s) above.")
+        return 1
+    merged = {**(train_config.load_preset(preset, project) if preset else {}), **(overrides or {})}
+    run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, merged, result.task or "detect",
+                      plan.modules_dir)
+    out(f"Run folder: {run.path}")
+    out(f"Same run with plain Ultralytics: {(run.artifacts / 'command.txt').read_text().strip().splitlines()[-1]}")
+    return supervise(run, resume=False, out=out)
+
+
+def train_resume(run_dir, out=print) -> int:
+    run = RunFolder(Path(run_dir).resolve())
+    if not (run.artifacts / "run.yaml").is_file():
+        out(f"error: {run.path} is not a YOLO Studio run folder (no artifacts/run.yaml)")
+        return 1
+    if not run.last.is_file():
+        out(f"error: {run.last} does not exist: the run saved no checkpoint to resume from; start it again")
+        return 1
+    return supervise(run, resume=True, out=out)
+
+
+def supervise(run: RunFolder, resume: bool, out=print) -> int:
+    """Train in this process (one device), or start torchrun for several GPUs and follow its events."""
+    from yolo_studio.core.preflight import requested_gpus
+
+    if len(requested_gpus(launch.resume_device(run))) >= 2:
+        return follow_child(run, resume, out)
+    import signal
+
+    from yolo_studio.training import runner
+
+    def on_interrupt(_signum, _frame):
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C interrupts for real
+        launch.request_stop(run)
+        out("Stopping after the current batch (the run stays resumable); Ctrl+C again kills it.")
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        code = runner.run(run.path, resume=resume, echo=lambda e: (line := describe(e)) and out(line),
+                          tee_log=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    status = run_status(read_events(run.events))
+    out(f"Run {status}: {run.path}")
+    return code
+
+
+def follow_child(run: RunFolder, resume: bool, out=print) -> int:
+    """Start the training process and report its events until it ends."""
+    process = launch.start(run, resume=resume, device=launch.resume_device(run))
+    tail = EventTail(run.events)
+    tail.offset = run.events.stat().st_size if run.events.exists() else 0
+    interrupts = 0
+    events = []
+    while True:
+        try:
+            for event in tail.read():
+                events.append(event)
+                line = describe(event)
+                if line:
+                    out(line)
+            if process.poll() is not None:
+                for event in tail.read():
+                    events.append(event)
+                    if line := describe(event):
+                        out(line)
+                break
+            time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            interrupts += 1
+            if interrupts == 1:
+                launch.request_stop(run)
+                out("Stopping after the current batch (the run stays resumable); Ctrl+C again kills it.")
+            else:
+                launch.kill(run, process.pid)
+                out("Killed.")
+    status = run_status(events) if events else "failed"
+    if status in ("crashed", "running"):
+        out(f"The training process ended with code {process.returncode} without a final event; see {run.log}")
+        return 1
+    out(f"Run {status}: {run.path}")
+    return 0 if status in ("completed", "stopped") else 1
+
+
+def describe(event: dict) -> str | None:
+    """One terminal line for an event (None for batch progress)."""
+    kind = event["type"]
+    if kind == "epoch_end":
+        m = event["metrics"]
+        losses = " ".join(f"{k.split('/')[-1]}={v:.4g}" for k, v in m.items() if k.startswith("train/") and v is not None)
+        maps = " ".join(f"{k.split('/')[-1]}={v:.4g}" for k, v in m.items() if k.startswith("metrics/mAP") and v is not None)
+        return (f"epoch {event['epoch']}/{event['epochs']}: {losses} {maps} ({event['epoch_time']:.1f} s, "
+                f"ETA {event['eta']:.0f} s)" + (" [stopped mid-epoch]" if event.get("partial") else ""))
+    if kind == "run_end":
+        return f"{event['status']}: best {event.get('best')}"
+    if kind == "error":
+        return f"error: {event['message']}"
+    if kind == "killed":
+        return "the run was killed"
+    return None

@@ -1,0 +1,110 @@
+"""A run folder: everything one training needs and leaves behind, in one place.
+
+```
+<project>/runs/<name>/
+  artifacts/  run.yaml (what to train: model, data, task, overrides), resolved.yaml (every argument),
+              command.txt (the same run as a plain `yolo` command), the model YAML, modules/ (block files)
+  logs/       train.log (the training process's full output)
+  weights/    best.pt, last.pt (Ultralytics)
+  control/    stop (created to ask the run to stop between batches)
+  events.jsonl, results.csv and Ultralytics' plots
+```
+
+The block files travel with the run, so its checkpoints load in a fresh process from the run
+folder alone (``load_run_checkpoint``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from yolo_studio.core.atomic import write_text_atomic
+from yolo_studio.core.custom_blocks import block_files
+from yolo_studio.core.train_config import cli_command, resolve
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    artifacts = property(lambda self: self.path / "artifacts")
+    events = property(lambda self: self.path / "events.jsonl")
+    log = property(lambda self: self.path / "logs" / "train.log")
+    stop_file = property(lambda self: self.path / "control" / "stop")
+    last = property(lambda self: self.path / "weights" / "last.pt")
+    best = property(lambda self: self.path / "weights" / "best.pt")
+    modules = property(lambda self: self.path / "artifacts" / "modules")
+    results_csv = property(lambda self: self.path / "results.csv")
+
+    def spec(self) -> dict:
+        """``artifacts/run.yaml``: model (file in artifacts), data, task, overrides."""
+        return yaml.safe_load((self.artifacts / "run.yaml").read_text(encoding="utf-8"))
+
+    @property
+    def model(self) -> Path:
+        return self.artifacts / self.spec()["model"]
+
+    def request_stop(self) -> None:
+        self.stop_file.parent.mkdir(parents=True, exist_ok=True)
+        self.stop_file.write_text("stop\n")
+
+    def clear_stop(self) -> None:
+        self.stop_file.unlink(missing_ok=True)
+
+
+def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name: str, overrides: dict,
+                task: str = "detect", modules_dir: str | Path | None = None) -> RunFolder:
+    """Create the run folder with its artifacts; raises ValueError for arguments Ultralytics refuses."""
+    resolved = resolve(overrides)
+    if not resolved.ok:
+        raise ValueError("; ".join(message for _key, message in resolved.problems))
+    model, data = Path(model).resolve(), Path(data).resolve()
+    run = RunFolder(Path(runs_dir).resolve() / name)
+    run.artifacts.mkdir(parents=True, exist_ok=True)
+    (run.path / "logs").mkdir(exist_ok=True)
+    shutil.copy2(model, run.artifacts / model.name)
+    if modules_dir is not None and block_files(modules_dir):
+        run.modules.mkdir(exist_ok=True)
+        for path in block_files(modules_dir):
+            shutil.copy2(path, run.modules / path.name)
+    spec = {"model": model.name, "source_model": str(model), "data": str(data), "task": task,
+            "modules": str(modules_dir) if modules_dir else None, "overrides": resolved.overrides}
+    write_text_atomic(run.artifacts / "run.yaml", yaml.safe_dump(spec, sort_keys=False))
+    full = {**resolved.config, "model": str(run.artifacts / model.name), "data": str(data), "task": task,
+            "project": str(run.path.parent), "name": name}
+    write_text_atomic(run.artifacts / "resolved.yaml", yaml.safe_dump(full, sort_keys=False))
+    command = cli_command(task, resolved, str(run.artifacts / model.name), str(data),
+                          {"project": str(run.path.parent), "name": name, "exist_ok": True})
+    note = ("# The model uses custom blocks: plain `yolo` needs them registered first\n"
+            "# (see `yolo-studio bundle`); `yolo-studio train --resume` does it for you.\n"
+            if run.modules.is_dir() else "")
+    write_text_atomic(run.artifacts / "command.txt", note + command + "\n")
+    return run
+
+
+def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
+    """Install the parse hook with the run's own block files (and Ultralytics' extra blocks)."""
+    from yolo_studio.core import ultralytics_hook
+    from yolo_studio.core.custom_blocks import studio_built_blocks
+    from yolo_studio.core.document import ModelDocument
+
+    blocks = ultralytics_hook.load_block_folder(run.modules) if run.modules.is_dir() else {}
+    if model_yaml is not None:
+        blocks.update(studio_built_blocks(r.module for r in ModelDocument.load(model_yaml).rows))
+    ultralytics_hook.install(blocks)
+    return blocks
+
+
+def load_run_checkpoint(path: str | Path):
+    """``YOLO`` for a checkpoint of a run folder, with the run's custom blocks registered first."""
+    path = Path(path).resolve()
+    run = RunFolder(path.parent.parent if path.parent.name == "weights" else path.parent)
+    if run.modules.is_dir():
+        register_run_blocks(run)
+    from ultralytics import YOLO
+
+    return YOLO(str(path))

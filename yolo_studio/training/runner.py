@@ -1,0 +1,250 @@
+"""The training process: ``python -m yolo_studio.training.runner RUN_DIR [--resume]``.
+
+Runs plain Ultralytics training for a prepared run folder and reports through callbacks into
+``events.jsonl`` (see ``events.py``). The studio and ``yolo-studio train`` start this as a child
+process with its output going to ``logs/train.log``; under ``torchrun`` every rank runs it and
+rank 0 writes the events.
+
+Stop: the file ``control/stop`` appearing sets ``trainer.stop`` (Ultralytics stops between
+batches, validates and saves). A stopped run skips Ultralytics' ``final_eval`` so that last.pt
+keeps its optimizer state and the run can resume; a completed run is finalised as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+BATCH_EVENT_INTERVAL = 0.5  # seconds between batch progress events
+
+
+class EventCallbacks:
+    """Ultralytics callbacks that turn a trainer's progress into events (rank 0 only)."""
+
+    def __init__(self, run, writer):
+        self.run, self.writer = run, writer
+        self.stopped = False
+        self.in_epoch = False  # on_train_epoch_end seen: the next on_fit_epoch_end is a real epoch
+        self.batch = 0
+        self.last_batch_event = 0.0
+        self.epoch_started = time.time()
+        self.trainer = None
+
+    def attach(self, model) -> None:
+        for name in ("on_train_start", "on_train_epoch_start", "on_train_batch_end", "on_train_epoch_end",
+                     "on_fit_epoch_end", "on_model_save", "on_train_end"):
+            model.add_callback(name, getattr(self, name))
+
+    def on_train_start(self, trainer) -> None:
+        self.trainer = trainer
+
+    def on_train_epoch_start(self, trainer) -> None:
+        self.batch = 0
+        self.epoch_started = time.time()
+
+    def on_train_batch_end(self, trainer) -> None:
+        self.batch += 1
+        if not self.stopped and self.run.stop_file.exists():
+            self.stopped = trainer.stop = True
+            print(f"YOLO Studio: stop requested; stopping after batch {self.batch}", flush=True)
+        now = time.time()
+        if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
+            self.last_batch_event = now
+            self.writer.write("batch", epoch=trainer.epoch + 1, epochs=trainer.epochs, batch=self.batch,
+                              batches=len(trainer.train_loader), losses=self._losses(trainer),
+                              memory_gb=_memory(trainer))
+
+    def on_train_epoch_end(self, trainer) -> None:
+        self.in_epoch = True
+
+    def on_fit_epoch_end(self, trainer) -> None:
+        metrics = {k: _number(v) for k, v in {**self._losses(trainer), **(trainer.metrics or {}),
+                                               **(trainer.lr or {})}.items()}
+        if not self.in_epoch:  # Ultralytics' extra call after final_eval: best.pt's metrics, not an epoch
+            self.writer.write("final", metrics={k: _number(v) for k, v in (trainer.metrics or {}).items()})
+            return
+        self.in_epoch = False
+        epoch = trainer.epoch + 1
+        epoch_time = getattr(trainer, "epoch_time", None) or (time.time() - self.epoch_started)
+        self.writer.write("epoch_end", epoch=epoch, epochs=trainer.epochs, metrics=metrics,
+                          epoch_time=round(epoch_time, 3), eta=round(epoch_time * max(trainer.epochs - epoch, 0), 1),
+                          fitness=_number(trainer.fitness), memory_gb=_memory(trainer),
+                          partial=self.stopped)
+        if self.stopped:
+            trainer.final_eval = lambda: None  # keep last.pt's optimizer state: the run must stay resumable
+
+    def on_model_save(self, trainer) -> None:
+        self.writer.write("checkpoint", epoch=trainer.epoch + 1, path=str(trainer.last))
+
+    def on_train_end(self, trainer) -> None:
+        self.writer.write("run_end", status="stopped" if self.stopped else "completed",
+                          epochs_done=trainer.epoch + 1, epochs=trainer.epochs,
+                          best_epoch=getattr(trainer.stopper, "best_epoch", None),
+                          best_fitness=_number(trainer.best_fitness),
+                          best=str(trainer.best) if trainer.best.exists() else None,
+                          last=str(trainer.last) if trainer.last.exists() else None)
+
+    def _losses(self, trainer) -> dict:
+        if trainer.tloss is None:
+            return {}
+        return {k: _number(v) for k, v in trainer.label_loss_items(trainer.tloss, prefix="train").items()}
+
+
+def _number(value):
+    if value is None:
+        return None
+    try:
+        return round(float(value), 6)
+    except (TypeError, ValueError):
+        return None
+
+
+def _memory(trainer) -> float | None:
+    try:
+        return round(float(trainer._get_memory()), 3)
+    except Exception:  # private in Ultralytics; progress must not fail on it
+        return None
+
+
+def is_rank_zero() -> bool:
+    return int(os.environ.get("RANK", "-1")) in (-1, 0)
+
+
+def explain(exc: BaseException, callbacks: EventCallbacks) -> str:
+    """A message a user can act on for an exception that ended training."""
+    text = str(exc)
+    trainer = callbacks.trainer
+    if "out of memory" in text.lower():
+        batch = getattr(getattr(trainer, "args", None), "batch", None)
+        where = f" at epoch {trainer.epoch + 1}, batch {callbacks.batch}" if trainer is not None else ""
+        smaller = f": try batch={max(int(batch) // 2, 1)}" if isinstance(batch, int) and batch > 1 else \
+            ": try a smaller batch or imgsz"
+        device = "CUDA" if "cuda" in text.lower() else "the device"
+        return f"{device} out of memory{where}{smaller}"
+    if isinstance(exc, FileNotFoundError):
+        return f"a file is missing: {text}. Check the dataset YAML and the model path."
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def run(run_dir: str | Path, resume: bool = False, echo=None, tee_log: bool = False) -> int:
+    """Train the run in this process; returns the exit code (0 completed or stopped, 1 failed).
+
+    ``echo`` is called with every event; ``tee_log`` copies this process's output into
+    ``logs/train.log`` (the headless command; a child started by ``launch`` has its output
+    redirected there already).
+    """
+    os.environ["YOLO_VERBOSE"] = "true"  # the log is the full output; the studio's own default is quiet
+    import yolo_studio  # noqa: F401  (offline environment)
+    from yolo_studio.training.run_folder import RunFolder
+
+    run = RunFolder(Path(run_dir).resolve())
+    if not tee_log:
+        return _run(run, resume, echo)
+    with _Tee(run.log):
+        return _run(run, resume, echo)
+
+
+def _run(run, resume: bool, echo) -> int:
+    from yolo_studio.core.offline import ultralytics_settings_offline
+    from yolo_studio.training.events import EventWriter
+    from yolo_studio.training.run_folder import register_run_blocks
+
+    import logging
+
+    logging.getLogger("ultralytics").setLevel(logging.INFO)  # verbose even if imported quiet earlier
+    spec = run.spec()
+    rank_zero = is_rank_zero()
+    writer = EventWriter(run.events, echo) if rank_zero else _NoEvents()
+    callbacks = EventCallbacks(run, writer)
+    run.clear_stop() if rank_zero else None
+    try:
+        register_run_blocks(run, run.model)
+        ultralytics_settings_offline()
+        from ultralytics import YOLO
+
+        if resume:
+            if not run.last.exists():
+                raise FileNotFoundError(f"{run.last} does not exist: the run saved no checkpoint to resume from")
+            model, kwargs = YOLO(str(run.last)), {"resume": True}
+        else:
+            model = YOLO(str(run.model), task=spec.get("task") or None)
+            kwargs = {**spec.get("overrides", {}), "data": spec["data"], "project": str(run.path.parent),
+                      "name": run.path.name, "exist_ok": True}
+        writer.write("run_start", pid=os.getpid(), resumed=resume, save_dir=str(run.path),
+                     epochs=spec.get("overrides", {}).get("epochs"), config=kwargs)
+        callbacks.attach(model)
+        model.train(**kwargs)
+        return 0
+    except BaseException as exc:  # reported as an event; KeyboardInterrupt included
+        traceback.print_exc()
+        writer.write("error", message=explain(exc, callbacks), detail=f"{type(exc).__name__}: {exc}"[:2000])
+        return 1
+    finally:
+        writer.close()
+        sys.stdout.flush()
+
+
+class _Tee:
+    """Copies sys.stdout/sys.stderr (and Ultralytics' logger, which holds the old stdout) to a file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import logging
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.path, "a", encoding="utf-8", errors="replace")
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Both(sys.stdout, self.file), _Both(sys.stderr, self.file)
+        self.handlers = [(h, h.stream) for h in logging.getLogger("ultralytics").handlers
+                         if isinstance(h, logging.StreamHandler) and h.stream in self.saved]
+        for handler, stream in self.handlers:
+            handler.setStream(_Both(stream, self.file))
+        return self
+
+    def __exit__(self, *_exc):
+        for handler, stream in self.handlers:
+            handler.setStream(stream)
+        sys.stdout, sys.stderr = self.saved
+        self.file.close()
+
+
+class _Both:
+    def __init__(self, stream, file):
+        self.stream, self.file = stream, file
+
+    def write(self, text):
+        self.file.write(text)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.file.flush()
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+class _NoEvents:
+    def write(self, *_args, **_fields) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-"):
+        print("usage: python -m yolo_studio.training.runner RUN_DIR [--resume]", file=sys.stderr)
+        return 2
+    return run(argv[0], resume="--resume" in argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

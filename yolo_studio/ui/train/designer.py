@@ -1,0 +1,344 @@
+"""The Train Designer tab: model, dataset and arguments; preflight; start, stop, resume; live monitor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from PySide6 import QtCore, QtWidgets
+
+from yolo_studio.core import train_config
+from yolo_studio.core.preflight import Plan, free_name, preflight
+from yolo_studio.training.events import read_events, run_status
+from yolo_studio.training.run_folder import RunFolder, prepare_run
+from yolo_studio.ui.train.form import ArgsFormWidget
+from yolo_studio.ui.train.monitor import MonitorPanel
+from yolo_studio.workers.task import TaskThread
+from yolo_studio.workers.training import RunSupervisor
+
+ICONS = {"error": "⛔", "warning": "⚠", "ok": "✓"}
+
+
+class TrainDesignerTab(QtWidgets.QWidget):
+    status_message = QtCore.Signal(str)
+    run_ended = QtCore.Signal(str)  # status
+    preflight_done = QtCore.Signal(object)  # PreflightResult
+
+    def __init__(self, project_dir: str | Path, modules_dir: str | Path | None = None, parent=None):
+        super().__init__(parent)
+        self.project_dir = Path(project_dir)
+        self.modules_dir = Path(modules_dir) if modules_dir else None
+        self.supervisor: RunSupervisor | None = None
+        self.run: RunFolder | None = None
+        self.last_preflight = None
+        self._start_after_preflight = False
+        self.checker = TaskThread("preflight", self)
+        self.checker.done.connect(self._on_checker_done)
+        self.checker.failed.connect(lambda _job, message: self._show_checks_text(f"Preflight failed: {message}"))
+        self._build_widgets()
+        self._refresh_presets()
+        self._update_preview()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ widgets
+
+    def _build_widgets(self) -> None:
+        self.model_path = QtWidgets.QLineEdit(placeholderText="model YAML")
+        self.data_path = QtWidgets.QLineEdit(placeholderText="dataset YAML")
+        self.run_name = QtWidgets.QLineEdit(free_name(self.runs_dir, "train"))
+        for edit in (self.model_path, self.data_path, self.run_name):
+            edit.textChanged.connect(self._update_preview)
+        browse_model = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.model_path, "Model YAML"))
+        browse_data = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.data_path, "Dataset YAML"))
+        demo = QtWidgets.QPushButton("Demo dataset", clicked=self.use_demo_dataset,
+                                     toolTip="Generate (once) the synthetic shapes dataset in this project")
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItems(["User", "Developer"])
+        self.mode.currentTextChanged.connect(lambda text: self.form.set_developer(text == "Developer"))
+        self.preset = QtWidgets.QComboBox()
+        apply_preset = QtWidgets.QPushButton("Apply", clicked=self.apply_preset)
+        save_preset = QtWidgets.QPushButton("Save as…", clicked=self.save_preset_dialog)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Model", _row(self.model_path, browse_model))
+        form.addRow("Dataset", _row(self.data_path, browse_data, demo))
+        form.addRow("Run name", self.run_name)
+        form.addRow("Preset", _row(self.preset, apply_preset, save_preset))
+        form.addRow("Mode", self.mode)
+        self.form = ArgsFormWidget()
+        self.form.changed.connect(self._update_preview)
+        self.preflight_button = QtWidgets.QPushButton("Preflight", clicked=self.run_preflight)
+        self.start_button = QtWidgets.QPushButton("▶ Start", clicked=self.start)
+        self.stop_button = QtWidgets.QPushButton("■ Stop", clicked=self.stop)
+        self.resume_button = QtWidgets.QPushButton("⟳ Resume", clicked=self.resume)
+        buttons = _row(self.preflight_button, self.start_button, self.stop_button, self.resume_button)
+        left = QtWidgets.QWidget()
+        left_layout = QtWidgets.QVBoxLayout(left)
+        left_layout.addLayout(form)
+        left_layout.addWidget(self.form, 1)
+        left_layout.addWidget(buttons)
+
+        self.monitor = MonitorPanel()
+        self.checks = QtWidgets.QListWidget(wordWrap=True)
+        self.fix_button = QtWidgets.QPushButton("Apply fix", clicked=self._on_fix_clicked)
+        self.fix_button.hide()
+        checks_box = QtWidgets.QWidget()
+        checks_layout = QtWidgets.QVBoxLayout(checks_box)
+        checks_layout.addWidget(self.checks, 1)
+        checks_layout.addWidget(self.fix_button, 0, QtCore.Qt.AlignLeft)
+        self.resolved_view = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.command_view = QtWidgets.QPlainTextEdit(readOnly=True, maximumHeight=70)
+        resolved_box = QtWidgets.QWidget()
+        resolved_layout = QtWidgets.QVBoxLayout(resolved_box)
+        resolved_layout.addWidget(QtWidgets.QLabel("Command (paste into a terminal):"))
+        resolved_layout.addWidget(self.command_view)
+        resolved_layout.addWidget(QtWidgets.QLabel("Resolved arguments:"))
+        resolved_layout.addWidget(self.resolved_view, 1)
+        self.pages = QtWidgets.QTabWidget()
+        self.pages.addTab(self.monitor, "Monitor")
+        self.pages.addTab(checks_box, "Preflight")
+        self.pages.addTab(resolved_box, "Resolved && command")
+        split = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.pages)
+        split.setSizes([430, 970])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.project_dir / "runs"
+
+    def _browse(self, edit: QtWidgets.QLineEdit, title: str) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, title, str(self.project_dir), "YAML (*.yaml *.yml)")
+        if path:
+            edit.setText(path)
+
+    def use_demo_dataset(self) -> Path:
+        from yolo_studio.core import demo_dataset
+
+        data = self.project_dir / "datasets" / "shapes" / "data.yaml"
+        if not data.exists():
+            self.status_message.emit("Generating the demo dataset…")
+            demo_dataset.generate(data.parent)
+        self.data_path.setText(str(data))
+        return data
+
+    def set_model(self, path: str | Path | None) -> None:
+        """The Model tab's file, unless the user chose another."""
+        if path and not self.model_path.text():
+            self.model_path.setText(str(path))
+
+    # ------------------------------------------------------------------ presets and preview
+
+    def _refresh_presets(self) -> None:
+        current = self.preset.currentText()
+        self.preset.clear()
+        self.preset.addItems(train_config.preset_names(self.project_dir))
+        if current:
+            self.preset.setCurrentText(current)
+
+    def apply_preset(self) -> None:
+        try:
+            values = train_config.load_preset(self.preset.currentText(), self.project_dir)
+        except ValueError as exc:
+            self.status_message.emit(str(exc))
+            return
+        self.form.set_overrides({**self.form.overrides(), **values})
+        self.status_message.emit(f"Preset '{self.preset.currentText()}' applied")
+
+    def save_preset_dialog(self) -> None:
+        name, ok = QtWidgets.QInputDialog.getText(self, "Save preset", "Preset name:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> Path | None:
+        try:
+            path = train_config.save_preset(name, self.form.overrides(), self.project_dir)
+        except ValueError as exc:
+            self.status_message.emit(str(exc))
+            return None
+        self._refresh_presets()
+        self.preset.setCurrentText(name)
+        return path
+
+    def resolved(self) -> train_config.Resolved:
+        return train_config.resolve(self.form.overrides())
+
+    def _update_preview(self) -> None:
+        resolved = self.resolved()
+        model, data = self.model_path.text() or "MODEL.yaml", self.data_path.text() or "DATA.yaml"
+        extra = {"project": str(self.runs_dir), "name": self.run_name.text(), "exist_ok": True}
+        self.command_view.setPlainText(train_config.cli_command("detect", resolved, model, data, extra))
+        full = {**resolved.config, "model": model, "data": data, **extra}
+        problems = "".join(f"# problem: {message}\n" for _key, message in resolved.problems)
+        self.resolved_view.setPlainText(problems + yaml.safe_dump(full, sort_keys=False))
+
+    # ------------------------------------------------------------------ preflight
+
+    def plan(self) -> Plan:
+        return Plan(Path(self.model_path.text()), Path(self.data_path.text()), self.runs_dir,
+                    self.run_name.text().strip(), self.resolved().config, self.modules_dir)
+
+    def run_preflight(self, then_start: bool = False) -> None:
+        self._start_after_preflight = then_start
+        self.preflight_button.setEnabled(False)
+        self.start_button.setEnabled(False)
+        self._show_checks_text("Checking…")
+        self.checker.submit(preflight, self.plan(), self.resolved().problems)
+
+    def _on_checker_done(self, _job: int, result) -> None:
+        self.last_preflight = result
+        self.preflight_button.setEnabled(True)
+        self.checks.clear()
+        self.fix_button.hide()
+        for check in result.checks:
+            item = QtWidgets.QListWidgetItem(f"{ICONS[check.severity]} [{check.topic}] {check.message}")
+            self.checks.addItem(item)
+            if check.fix is not None:
+                self.fix_button.setText(_fix_text(check.fix))
+                self.fix_button.setProperty("fix", check.fix)
+                self.fix_button.show()
+        self.preflight_done.emit(result)
+        start = self._start_after_preflight
+        self._start_after_preflight = False
+        if start and result.ok:
+            self._launch(result.task or "detect")
+        elif not result.ok:
+            self.pages.setCurrentIndex(1)
+            self.status_message.emit(f"Not started: {len(result.errors)} preflight error(s)")
+        self._update_buttons()
+
+    def _show_checks_text(self, text: str) -> None:
+        self.checks.clear()
+        self.checks.addItem(text)
+        self.preflight_button.setEnabled(True)
+        self._update_buttons()
+
+    def _on_fix_clicked(self) -> None:
+        kind, value = self.fix_button.property("fix")
+        if kind == "set_name":
+            self.run_name.setText(value)
+        elif kind == "set_device":
+            self.form.set_overrides({**self.form.overrides(), "device": value})
+        elif kind == "set_nc":
+            from yolo_studio.core.document import ModelDocument
+
+            doc = ModelDocument.load(self.model_path.text())
+            doc.set_header("nc", value)
+            doc.save()
+            self.status_message.emit(f"Set nc: {value} in {Path(self.model_path.text()).name}")
+        self.fix_button.hide()
+        self.run_preflight()
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        """Preflight, then (if it passes) prepare the run folder and start the training process."""
+        if not self.running():
+            self.run_preflight(then_start=True)
+
+    def _launch(self, task: str) -> None:
+        plan = self.plan()
+        try:
+            run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
+                              plan.modules_dir)
+        except (ValueError, OSError) as exc:
+            self.status_message.emit(f"Not started: {exc}")
+            return
+        self._follow(run, RunSupervisor.start_run(run, parent=self))
+        self.run_name.setText(free_name(self.runs_dir, plan.name))
+
+    def resume(self) -> None:
+        if self.run is None or self.running():
+            return
+        if not self.resumable():
+            self.status_message.emit(f"{self.run.path.name} cannot resume: it completed, or saved no checkpoint yet")
+            return
+        self._follow(self.run, RunSupervisor.start_run(self.run, resume=True, parent=self))
+
+    def attach(self, run: RunFolder) -> None:
+        """Follow a run started elsewhere (a headless run, or one left running when the studio closed)."""
+        self._follow(run, RunSupervisor(run, None, self))
+        self.supervisor.start()
+
+    def _follow(self, run: RunFolder, supervisor: RunSupervisor) -> None:
+        self.run, self.supervisor = run, supervisor
+        self.monitor.reset()
+        supervisor.events.connect(self.monitor.add_events)
+        supervisor.log.connect(self.monitor.append_log)
+        supervisor.ended.connect(self._on_supervisor_ended)
+        self.pages.setCurrentIndex(0)
+        self.status_message.emit(f"Training {run.path.name}…")
+        self._update_buttons()
+
+    def stop(self) -> None:
+        if self.running():
+            again = self.supervisor.stop_requested
+            self.supervisor.request_stop()
+            self.status_message.emit("Killed the training process" if again else
+                                     "Stopping after the current batch… (press Stop again to kill)")
+            self.stop_button.setText("■ Kill")
+
+    def running(self) -> bool:
+        return self.supervisor is not None and self.supervisor.isRunning()
+
+    def _on_supervisor_ended(self, status: str) -> None:
+        self.supervisor.wait()
+        messages = {"completed": "Run completed", "stopped": "Run stopped; Resume continues it",
+                    "killed": "Run killed; Resume continues from its last saved epoch",
+                    "failed": "Run failed: see the summary and the log",
+                    "crashed": "Run failed: the training process ended unexpectedly; see the log"}
+        if status == "crashed":
+            self.monitor.summary.setText("<b style='color:#c0392b'>Run failed:</b> the training process ended "
+                                         "without a final event (killed or crashed); Resume continues from its "
+                                         "last saved epoch")
+            self.monitor.summary.show()
+        self.status_message.emit(f"{self.run.path.name}: {messages.get(status, status)}")
+        self.stop_button.setText("■ Stop")
+        self._update_buttons()
+        self.run_ended.emit(status)
+
+    def _update_buttons(self) -> None:
+        running = self.running()
+        self.start_button.setEnabled(not running and self.preflight_button.isEnabled())
+        self.stop_button.setEnabled(running)
+        self.resume_button.setEnabled(not running and self.resumable())
+
+    def resumable(self) -> bool:
+        """The current run ended before its last epoch and has a checkpoint to continue from."""
+        if self.run is None or not self.run.last.exists():
+            return False
+        return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed")
+
+    def shutdown(self, leave_running: bool = True) -> None:
+        """Studio closing: stop following (the run keeps going) or stop it first."""
+        if self.running():
+            if not leave_running:
+                self.supervisor.request_stop()
+            self.supervisor.detach()
+        self.checker.stop()
+
+
+def running_runs(project_dir: Path) -> list:
+    """Runs of a project whose training process is alive (to re-attach to), oldest first."""
+    runs_dir = Path(project_dir) / "runs"
+    if not runs_dir.is_dir():
+        return []
+    found = [RunFolder(p) for p in sorted(runs_dir.iterdir()) if (p / "events.jsonl").is_file()]
+    return [r for r in found if run_status(read_events(r.events)) == "running"]
+
+
+def _row(*widgets) -> QtWidgets.QWidget:
+    box = QtWidgets.QWidget()
+    layout = QtWidgets.QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for i, w in enumerate(widgets):
+        layout.addWidget(w, 1 if i == 0 else 0)
+    return box
+
+
+def _fix_text(fix: tuple) -> str:
+    kind, value = fix
+    return {"set_nc": f"Set nc: {value} in the model", "set_name": f"Use the name '{value}'",
+            "set_device": f"Use device={value}"}.get(kind, f"{kind} {value}")

@@ -1,0 +1,92 @@
+"""Supervising a training process from the studio: a QThread that tails its events and log.
+
+The training runs in a child process (``training.launch``); this thread only reads files and
+emits plain data, so the UI never blocks on training and a crash in training is just an
+ended process. The same thread attaches to a run it did not start (re-attach after the studio
+was closed and opened again): it follows the pid from the run's events.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from yolo_studio.training import launch
+from yolo_studio.training.events import EventTail, pid_alive, read_events, run_status
+from yolo_studio.training.run_folder import RunFolder
+
+POLL_MS = 100
+
+
+class RunSupervisor(QtCore.QThread):
+    """Follows one run: ``events`` (a list of event dicts), ``log`` (new text), ``ended`` (status)."""
+
+    events = QtCore.Signal(list)
+    log = QtCore.Signal(str)
+    ended = QtCore.Signal(str)
+
+    def __init__(self, run: RunFolder, process=None, parent=None):
+        super().__init__(parent)
+        self.run_folder = run
+        self.process = process  # a Popen we started, or None when attached to a running run
+        self.pid = process.pid if process is not None else launch.current_pid(run)
+        self._detach = False
+        self.stop_requested = False
+        self.setObjectName(f"supervise-{run.path.name}")
+
+    @classmethod
+    def start_run(cls, run: RunFolder, resume: bool = False, parent=None) -> "RunSupervisor":
+        process = launch.start(run, resume=resume, device=launch.resume_device(run))
+        supervisor = cls(run, process, parent)
+        supervisor.start()
+        return supervisor
+
+    def run(self) -> None:  # QThread.run: the supervising loop
+        """Emit the run's events and log from the start (plots and log replay), then as they come."""
+        tail, log_offset = EventTail(self.run_folder.events), 0
+        while not self._detach:
+            if events := tail.read():
+                self.events.emit(events)
+            log_offset = self._emit_log(log_offset)
+            if self._ended():
+                break
+            QtCore.QThread.msleep(POLL_MS)
+        if self._detach:
+            return
+        if events := tail.read():
+            self.events.emit(events)
+        self._emit_log(log_offset)
+        status = run_status(read_events(self.run_folder.events))
+        self.ended.emit("crashed" if status in ("running", "new") else status)
+
+    def _ended(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is not None
+        return not pid_alive(self.pid)
+
+    def _emit_log(self, offset: int) -> int:
+        try:
+            with open(self.run_folder.log, "rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return offset
+        if chunk:
+            self.log.emit(chunk.decode("utf-8", "replace"))
+        return offset + len(chunk)
+
+    def request_stop(self) -> None:
+        """First press: graceful stop between batches. Second press: kill."""
+        if not self.stop_requested:
+            self.stop_requested = True
+            launch.request_stop(self.run_folder)
+        else:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.pid:
+            launch.kill(self.run_folder, self.pid)
+
+    def detach(self) -> None:
+        """Stop following; the training process keeps running (the studio is closing)."""
+        self._detach = True
+        self.wait()
