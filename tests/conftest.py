@@ -41,5 +41,3 @@ def tiny_dataset(tmp_path_factory) -> Path:
 
     return generate(tmp_path_factory.mktemp("shapes"), train=16, val=8, imgsz=64)
 
-
-TINY_RUN = {"epochs": 2, "imgsz": 64, "batch": 4, "device": "cpu", "workers": 0, "plots": False}

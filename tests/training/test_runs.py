@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_RUN
+from helpers import TINY_RUN
 from yolo_studio.training import launch
 from yolo_studio.training.events import EventTail, epoch_history, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder, prepare_run

@@ -1,0 +1,116 @@
+"""The Train tab with real tiny trainings: signals, plots, stop, resume, kill, re-attach."""
+
+import time
+
+import pytest
+
+from helpers import TINY_RUN
+from yolo_studio.training import launch
+from yolo_studio.training.events import read_events, run_status
+from yolo_studio.training.run_folder import prepare_run
+
+RUN_TIMEOUT = 300_000
+
+
+@pytest.fixture
+def tab(qtbot, tmp_path, tiny_dataset, resources):
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    t = TrainDesignerTab(tmp_path / "project")
+    qtbot.addWidget(t)
+    t.resize(1400, 860)
+    t.show()
+    t.model_path.setText(str(resources / "models" / "yolo11n-demo.yaml"))
+    t.data_path.setText(str(tiny_dataset))
+    t.form.set_overrides(dict(TINY_RUN))
+    yield t
+    if t.running():
+        t.supervisor.kill()
+        t.supervisor.wait()
+    t.shutdown()
+
+
+def curve_points(tab, key):
+    x, _y = tab.monitor.curves[key].getData()
+    return 0 if x is None else len(x)
+
+
+def test_user_and_developer_modes_write_the_same_overrides(tab):
+    assert set(tab.form.widgets) == {"epochs", "imgsz", "batch", "device", "patience", "amp", "workers", "name"}
+    tab.form.widgets["epochs"].set_value(7)
+    tab.mode.setCurrentText("Developer")
+    assert "lr0" in tab.form.widgets and tab.form.widgets["epochs"].value() == 7
+    tab.form.widgets["lr0"].set_value(0.02)
+    tab.mode.setCurrentText("User")
+    assert tab.form.overrides()["lr0"] == 0.02 and tab.form.overrides()["epochs"] == 7
+    assert "lr0=0.02" in tab.command_view.toPlainText() and "epochs=7" in tab.command_view.toPlainText()
+    tab.form.widgets["batch"].editor.setText("eight")
+    assert "problem: 'batch=eight'" in tab.resolved_view.toPlainText()
+
+
+def test_preflight_errors_block_the_start(tab, qtbot):
+    tab.data_path.setText(str(tab.project_dir / "missing.yaml"))
+    with qtbot.waitSignal(tab.preflight_done, timeout=60_000) as done:
+        tab.start()
+    assert not done.args[0].ok and not tab.running()
+    assert any("cannot read the dataset file" in tab.checks.item(i).text() for i in range(tab.checks.count()))
+
+
+def test_a_run_streams_into_the_plots_then_stop_and_resume(tab, qtbot):
+    tab.form.set_overrides({**TINY_RUN, "epochs": 3, "batch": 2})
+    ended = []
+    tab.run_ended.connect(ended.append)
+    tab.start()
+    qtbot.waitUntil(lambda: tab.running(), timeout=60_000)
+    qtbot.waitUntil(lambda: any(e["type"] == "batch" for e in tab.monitor.events), timeout=RUN_TIMEOUT)
+    assert tab.monitor.progress.value() > 0 and "batch" in tab.monitor.progress_label.text()
+    tab.stop()  # graceful: finishes the batch, validates, saves
+    qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT)
+    assert ended == ["stopped"] and tab.resume_button.isEnabled()
+    assert curve_points(tab, "train/box_loss") == 1 and "stopped" in tab.monitor.summary.text()
+    tab.resume()
+    qtbot.waitUntil(lambda: len(ended) == 2, timeout=RUN_TIMEOUT)
+    assert ended[-1] == "completed"
+    for key in ("train/box_loss", "val/cls_loss", "metrics/mAP50(B)", "metrics/recall(B)", "lr/pg0"):
+        assert curve_points(tab, key) == 3, key
+    assert "Run completed" in tab.monitor.summary.text() and "Ultralytics" in tab.monitor.log_view.toPlainText()
+    assert not tab.resume_button.isEnabled()
+
+
+def test_a_killed_training_process_is_reported_and_the_studio_keeps_working(tab, qtbot):
+    tab.form.set_overrides({**TINY_RUN, "epochs": 50, "batch": 2})
+    ended = []
+    tab.run_ended.connect(ended.append)
+    tab.start()
+    qtbot.waitUntil(lambda: any(e["type"] == "batch" for e in tab.monitor.events), timeout=RUN_TIMEOUT)
+    tab.supervisor.process.kill()  # as if the OS killed it (out of memory, segfault)
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    assert ended == ["crashed"] and "Run failed" in tab.monitor.summary.text()
+    assert tab.start_button.isEnabled()
+    tab.mode.setCurrentText("Developer")  # the UI still responds
+    assert "lr0" in tab.form.widgets
+
+
+def test_reattach_to_a_run_started_headless(qtbot, tmp_path, tiny_dataset, resources):
+    from yolo_studio.ui.main_window import MainWindow
+
+    project = tmp_path / "project"
+    run = prepare_run(resources / "models" / "yolo11n-demo.yaml", tiny_dataset, project / "runs", "headless",
+                      {**TINY_RUN, "epochs": 3, "batch": 2})
+    process = launch.start(run)
+    deadline = time.monotonic() + 120
+    while run_status(read_events(run.events)) != "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    window = MainWindow(modules_dir=tmp_path / "modules", project_dir=project)
+    try:
+        tab = window.train_tab
+        assert tab.running() and tab.run.path == run.path  # re-attached on open
+        ended = []
+        tab.run_ended.connect(ended.append)
+        qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT)
+        assert ended == ["completed"] and curve_points(tab, "train/box_loss") == 3
+    finally:
+        process.wait(timeout=60)
+        window.model_tab.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
