@@ -36,6 +36,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_inspect.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_train.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -30,7 +30,8 @@ def no_display_reason() -> str | None:
             "session, or on a server with `xvfb-run yolo-studio`, or set QT_QPA_PLATFORM=offscreen.")
 
 
-def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = None) -> int:
+def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = None,
+            project_dir: str | Path | None = None) -> int:
     reason = no_display_reason()
     if reason:
         print(f"error: {reason}", file=sys.stderr)
@@ -38,7 +39,7 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     app = make_application()
     from yolo_studio.ui.main_window import MainWindow
 
-    window = MainWindow(modules_dir=modules_dir)
+    window = MainWindow(modules_dir=modules_dir, project_dir=project_dir)
     if model is not None:
         window.open_path(model)
     window.show()

@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the studio window (the default with no command)")
     gui.add_argument("model", nargs="?", metavar="MODEL.yaml")
     gui.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
+    gui.add_argument("--project", default=None, metavar="DIR", help="project folder for training runs and presets")
 
     ren = sub.add_parser("render", help="draw a model's canvas offscreen to a PNG or SVG")
     ren.add_argument("model", metavar="MODEL.yaml")
@@ -222,7 +223,7 @@ def cmd_fmt(args) -> int:
 def cmd_gui(args) -> int:
     from yolo_studio.app import run_gui
 
-    return run_gui(args.model, args.modules)
+    return run_gui(args.model, args.modules, args.project)
 
 
 def cmd_render(args) -> int:

@@ -164,3 +164,17 @@ def test_events_tail_reads_complete_lines_only(tmp_path):
     with path.open("a") as f:
         f.write("}\nnot json\n")
     assert [e["type"] for e in tail.read()] == ["b"]
+
+
+def test_the_amp_check_never_downloads_weights_offline():
+    """On an accelerator without yolo26n.pt the check keeps AMP on instead of downloading (no GPU needed)."""
+    import torch
+    from ultralytics.engine import trainer
+
+    from yolo_studio.training.runner import keep_amp_offline
+
+    keep_amp_offline()
+    keep_amp_offline()  # idempotent: wraps the original once
+    on_accelerator = torch.nn.Linear(2, 2, device="meta")
+    assert trainer.check_amp(on_accelerator) is True  # the network guard fails the test on any attempt
+    assert trainer.check_amp(torch.nn.Linear(2, 2)) is False  # CPU: Ultralytics' own answer

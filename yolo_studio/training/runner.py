@@ -109,6 +109,28 @@ def _memory(trainer) -> float | None:
         return None
 
 
+def keep_amp_offline() -> None:
+    """On CUDA, Ultralytics' AMP check downloads yolo26n.pt to compare FP32 and FP16 outputs.
+
+    Offline there is nothing to download: without the file, skip the check and keep AMP on
+    (what Ultralytics itself does when the download fails, minus the attempt).
+    """
+    from ultralytics.engine import trainer
+    from ultralytics.utils import LOGGER, WEIGHTS_DIR
+
+    original = getattr(trainer.check_amp, "__wrapped__", trainer.check_amp)
+
+    def check_amp(model, *args, **kwargs):
+        device = next(model.parameters()).device
+        if device.type in ("cpu", "mps") or (WEIGHTS_DIR / "yolo26n.pt").is_file():
+            return original(model, *args, **kwargs)
+        LOGGER.info("AMP: check skipped (offline, no yolo26n.pt to compare with); AMP stays on")
+        return True
+
+    check_amp.__wrapped__ = original
+    trainer.check_amp = check_amp
+
+
 def is_rank_zero() -> bool:
     return int(os.environ.get("RANK", "-1")) in (-1, 0)
 
@@ -164,6 +186,7 @@ def _run(run, resume: bool, echo) -> int:
     try:
         register_run_blocks(run, run.model)
         ultralytics_settings_offline()
+        keep_amp_offline()
         from ultralytics import YOLO
 
         if resume:
