@@ -18,6 +18,7 @@ MAX_LABEL_FILES = 5000  # checked per split; larger datasets are sampled evenly
 @dataclass
 class DatasetReport:
     data: Path
+    content: dict = field(default_factory=dict)  # the parsed data.yaml
     names: list = field(default_factory=list)
     splits: dict = field(default_factory=dict)  # split -> {"images": n, "labels": n, "boxes": n}
     errors: list = field(default_factory=list)  # plain sentences, each naming a file
@@ -86,6 +87,7 @@ def check_dataset(path: str | Path) -> DatasetReport:
     except ValueError as exc:
         report.errors.append(str(exc))
         return report
+    report.content = data
     report.names = class_names(data)
     if not report.names:
         report.errors.append(f"{path}: no class names: add 'names:' with one entry per class")

@@ -151,7 +151,7 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         add(Check("error", "model", f"{plan.model.name}: the model does not build: {exc}"))
         return None
     add(Check("ok", "model", f"{plan.model.name}: {report.task}, {len(report.layers)} layers, {report.params:,} params"))
-    data_task = "pose" if "kpt_shape" in _safe_data(plan.data) else "detect"
+    data_task = "pose" if "kpt_shape" in dataset.content else "detect"
     if report.task not in (data_task, "segment" if data_task == "detect" else data_task):
         add(Check("error", "model", f"the model is a {report.task} model but {plan.data.name} is a {data_task} "
                                     f"dataset: pick a {data_task} model or dataset"))
@@ -162,14 +162,6 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
                   ("set_nc", dataset.nc)))
     return report.task
 
-
-def _safe_data(path: Path) -> dict:
-    from yolo_studio.core.dataset_check import read_data_yaml
-
-    try:
-        return read_data_yaml(path)
-    except ValueError:
-        return {}
 
 
 def cuda_devices() -> list:

@@ -42,8 +42,7 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
     if not result.ok:
         out(f"Not started: {len(result.errors)} preflight error(s) above.")
         return 1
-    merged = {**(train_config.load_preset(preset, project) if preset else {}), **(overrides or {})}
-    run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, merged, result.task or "detect",
+    run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",
                       plan.modules_dir)
     out(f"Run folder: {run.path}")
     out(f"Same run with plain Ultralytics: {(run.artifacts / 'command.txt').read_text().strip().splitlines()[-1]}")

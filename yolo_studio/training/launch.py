@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from yolo_studio.core.preflight import requested_gpus
 from yolo_studio.training.events import append_event, pid_alive
@@ -82,6 +81,3 @@ def current_pid(run: RunFolder) -> int | None:
 def resume_device(run: RunFolder):
     return run.spec().get("overrides", {}).get("device")
 
-
-def path_of(run_dir: str | Path) -> RunFolder:
-    return RunFolder(Path(run_dir).resolve())

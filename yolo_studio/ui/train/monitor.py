@@ -27,7 +27,7 @@ class MonitorPanel(QtWidgets.QWidget):
         pg.setConfigOptions(antialias=False, background="w", foreground="#333")
         self.plots = pg.GraphicsLayoutWidget()
         self.curves: dict = {}  # metric key -> PlotDataItem
-        titles = [f"{name}" for name in LOSSES] + list(PLOTS)
+        titles = list(LOSSES) + list(PLOTS)
         for i, title in enumerate(titles):
             plot = self.plots.addPlot(row=i // 3, col=i % 3, title=title)
             plot.showGrid(x=True, y=True, alpha=0.2)
