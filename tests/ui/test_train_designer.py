@@ -31,7 +31,7 @@ def tab(qtbot, tmp_path, tiny_dataset, resources):
 
 
 def curve_points(tab, key):
-    x, _y = tab.monitor.curves[key].getData()
+    x, _y = tab.monitor.curves[key].getOriginalDataset()  # getData() is clipped to the current view
     return 0 if x is None else len(x)
 
 
@@ -71,8 +71,9 @@ def test_a_run_streams_into_the_plots_then_stop_and_resume(tab, qtbot):
     tab.resume()
     qtbot.waitUntil(lambda: len(ended) == 2, timeout=RUN_TIMEOUT)
     assert ended[-1] == "completed"
+    trace = [(e["type"], e.get("epoch"), e.get("status")) for e in read_events(tab.run.events) if e["type"] != "batch"]
     for key in ("train/box_loss", "val/cls_loss", "metrics/mAP50(B)", "metrics/recall(B)", "lr/pg0"):
-        assert curve_points(tab, key) == 3, key
+        assert curve_points(tab, key) == 3, (key, trace)
     assert "Run completed" in tab.monitor.summary.text() and "Ultralytics" in tab.monitor.log_view.toPlainText()
     assert not tab.resume_button.isEnabled()
 
