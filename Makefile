@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make run   - create .venv if missing, install, open the studio on the bundled demo
+#   make run   - create .venv if missing, install, open the studio (the bundled demo project the first time)
 #   make test  - same setup, then run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e '.[dev]'
 	@touch $(STAMP)
 
-# Opens the studio window on the bundled demo model (with the example custom blocks).
+# Opens the studio on the last project; the first time, on the bundled demo project (generated
+# locally: shapes dataset, demo models with the example custom blocks, a "CPU quick" preset).
 run: setup
-	$(VENV)/bin/yolo-studio gui $(DEMO_MODEL) --modules resources/modules
+	$(VENV)/bin/yolo-studio gui
 
 # The model core from the command line, no window: validation and per-layer inspection.
 demo-cli: setup

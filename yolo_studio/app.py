@@ -39,10 +39,16 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     app = make_application()
     from yolo_studio.ui.main_window import MainWindow
 
-    window = MainWindow(modules_dir=modules_dir, project_dir=project_dir)
+    try:
+        window = MainWindow(modules_dir=modules_dir, project_dir=project_dir)
+    except ValueError as exc:  # a folder that is not a project, an unreadable project.yaml
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    window.show()
     if model is not None:
         window.open_path(model)
-    window.show()
+    else:
+        window.open_project_model()
     return app.exec()
 
 

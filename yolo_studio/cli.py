@@ -35,7 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the studio window (the default with no command)")
     gui.add_argument("model", nargs="?", metavar="MODEL.yaml")
     gui.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
-    gui.add_argument("--project", default=None, metavar="DIR", help="project folder for training runs and presets")
+    gui.add_argument("--project", default=None, metavar="DIR",
+                     help="project folder to open (created when new or empty); default: the last one, else the demo")
+
+    demo = sub.add_parser("demo", help="write the demo project (shapes dataset, models, a CPU preset)")
+    demo.add_argument("--dir", default=None, metavar="D", help="where (default: demo/ in the workspace)")
 
     ren = sub.add_parser("render", help="draw a model's canvas offscreen to a PNG or SVG")
     ren.add_argument("model", metavar="MODEL.yaml")
@@ -80,7 +84,8 @@ def main(argv: list | None = None) -> int:
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
-               "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle, "train": cmd_train}[args.command]
+               "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle, "train": cmd_train,
+               "demo": cmd_demo}[args.command]
     try:
         return handler(args)
     except StudioError as exc:
@@ -224,6 +229,25 @@ def cmd_gui(args) -> int:
     from yolo_studio.app import run_gui
 
     return run_gui(args.model, args.modules, args.project)
+
+
+def cmd_demo(args) -> int:
+    from pathlib import Path
+
+    from yolo_studio.core.demo_project import DEMO_FOLDER, DATA, MODEL, PRESET, create_demo
+    from yolo_studio.core.projects import workspace_dir
+
+    root = Path(args.dir) if args.dir else workspace_dir() / DEMO_FOLDER
+    try:
+        project = create_demo(root)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the demo project {project.root}\n"
+          f"  train it: yolo-studio train --project {project.root} --model {project.resolve(MODEL)} "
+          f"--data {project.resolve(DATA)} --preset '{PRESET}'\n"
+          f"  open it:  yolo-studio gui --project {project.root}")
+    return 0
 
 
 def cmd_render(args) -> int:

@@ -14,8 +14,8 @@ def test_unknown_folders_are_asked_and_answers_remembered(tmp_path):
     assert TrustStore(tmp_path / "trust.json").decision(folder / ".." / folder.name) is True
 
 
-def test_the_studios_own_folders_are_trusted(tmp_path):
+def test_the_studios_example_blocks_are_trusted_but_a_project_copied_into_its_folder_is_asked_about(tmp_path):
     store = TrustStore(tmp_path / "trust.json")
-    assert store.decision(studio_data_dir() / "modules") is True
     assert store.decision(RESOURCES / "modules") is True
+    assert store.decision(studio_data_dir() / "projects" / "copied-from-a-stranger") is None
     assert (RESOURCES / "modules" / "attention.py").exists()

@@ -1,6 +1,9 @@
-"""Which block folders the user allowed to run. Block files are Python code: a folder someone
-else wrote is asked about once, and the answer is remembered (per folder, in the studio's data
-directory). Folders the studio ships or creates are trusted without asking."""
+"""Which projects (or loose block folders) the user allowed to run blocks from.
+
+Block files are Python code: a project someone else wrote is asked about once, and the answer is
+remembered per project folder in the studio's own data directory (never in the project, which
+could claim anything). Projects the studio creates are remembered as trusted when created; the
+blocks the studio ships are trusted without asking."""
 
 from __future__ import annotations
 
@@ -29,10 +32,10 @@ class TrustStore:
         return str(Path(folder).resolve())
 
     def decision(self, folder) -> bool | None:
-        """True (allowed), False (refused) or None (never asked)."""
+        """True (allowed), False (refused) or None (never asked), for a project or a block folder."""
         key = self._key(folder)
-        if key.startswith((str(studio_data_dir().resolve()), str(RESOURCES))):
-            return True  # the studio's own folders
+        if key.startswith(str(RESOURCES)):
+            return True  # the studio's own example blocks
         entry = self._load().get(key)
         return None if entry is None else bool(entry["trusted"])
 

@@ -11,11 +11,14 @@ from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import StudioError
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.core.projects import Project, add_recent, create_project, is_project, open_project, \
+    recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 MAX_RECENT = 10
+OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
 
 
 def template_files() -> dict:
@@ -46,18 +49,41 @@ def settings() -> QtCore.QSettings:
     return QtCore.QSettings(str(studio_data_dir() / "settings.ini"), QtCore.QSettings.IniFormat)
 
 
+def default_project() -> Project:
+    """The most recently opened project, else the demo project (created on first use)."""
+    from yolo_studio.core.demo_project import ensure_demo
+
+    for path in recent_projects():
+        try:
+            return open_project(path)
+        except ValueError:
+            continue
+    return ensure_demo(workspace_dir())
+
+
+def load_project(path: str | Path) -> Project:
+    """Open the project in ``path``, or create one there when the folder is new or empty."""
+    path = Path(path)
+    if is_project(path) or (path.is_dir() and any(path.iterdir())):
+        return open_project(path)
+    return create_project(path)
+
+
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, modules_dir: str | Path | None = None, project_dir: str | Path | None = None):
         super().__init__()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
-        modules_dir = Path(modules_dir) if modules_dir else studio_data_dir() / "modules"
+        self.project = load_project(project_dir) if project_dir else default_project()
+        add_recent(self.project)
+        self.project_dir = self.project.root
+        self._closing_confirmed = False
+        modules_dir = Path(modules_dir) if modules_dir else self.project.modules_dir
         self.tabs = QtWidgets.QTabWidget()
         self.model_tab = ModelDesignerTab(modules_dir=modules_dir)
         self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
         self.tabs.addTab(self.model_tab, "Model")
         self.tabs.addTab(self.modules_tab, "Modules")
-        self.project_dir = Path(project_dir) if project_dir else studio_data_dir() / "projects" / "default"
         self._train_tab = None  # built when first shown: reading Ultralytics' arguments imports torch
         self.tabs.addTab(QtWidgets.QWidget(), "Train")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
@@ -87,6 +113,12 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addSeparator()
         self.save_action = file_menu.addAction("&Save", self.save, QtGui.QKeySequence.Save)
         self.save_as_action = file_menu.addAction("Save &as…", self.save_as, QtGui.QKeySequence("Ctrl+Shift+S"))
+        file_menu.addSeparator()
+        file_menu.addAction("New pro&ject…", self.new_project_dialog)
+        file_menu.addAction("Open pro&ject…", self.open_project_dialog)
+        self.recent_projects_menu = file_menu.addMenu("Recent projec&ts")
+        self.recent_projects_menu.aboutToShow.connect(self._fill_recent_projects_menu)
+        file_menu.addAction("Open the &demo project", self.open_demo_project)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close, QtGui.QKeySequence.Quit)
         new_action = QtGui.QAction("New", self, shortcut=QtGui.QKeySequence.New)
@@ -133,19 +165,23 @@ class MainWindow(QtWidgets.QMainWindow):
                 sub.addAction(f"{path.stem}  ({template_task(path)})", lambda p=path: self.new_from_template(p))
 
     def _settle_trust(self, modules_dir: Path) -> None:
-        """Ask once before running the blocks of a folder the studio did not create."""
+        """Ask once per project (or loose block folder) before running blocks the studio did not create."""
         files = block_files(modules_dir)
+        in_project = modules_dir.resolve() == self.project.modules_dir.resolve()
+        key = self.project.root if in_project else modules_dir
         store = TrustStore()
-        allowed = store.decision(modules_dir)
+        allowed = store.decision(key)
         if files and allowed is None:
             names = ", ".join(p.name for p in files[:5]) + (" …" if len(files) > 5 else "")
+            where = f"The project '{self.project.name}' ({self.project.root})" if in_project else \
+                f"The modules folder {modules_dir}"
             answer = QtWidgets.QMessageBox.question(
                 self, "Run these blocks?",
-                f"The modules folder {modules_dir} holds Python code ({names}).\n\nBlocks run when models are "
-                "inspected or trained and when they are checked. Run them? Only allow code you trust; the answer "
-                "is remembered for this folder.")
+                f"{where} holds Python code ({names}).\n\nBlocks run when models are inspected or trained and "
+                "when they are checked. Run them? Only allow code you trust; the answer is remembered for this "
+                f"{'project' if in_project else 'folder'}.")
             allowed = answer == QtWidgets.QMessageBox.Yes
-            store.remember(modules_dir, allowed)
+            store.remember(key, allowed)
         blocked = files and not allowed
         self.model_tab.run_blocks = not blocked
         self.modules_tab.run_blocks = not blocked
@@ -167,7 +203,7 @@ class MainWindow(QtWidgets.QMainWindow):
         path = self.model_tab.path
         name = path.name if path else "untitled.yaml"
         star = "*" if self.model_tab.is_modified() else ""
-        self.setWindowTitle(f"{name}{star} — YOLO Studio")
+        self.setWindowTitle(f"{name}{star} — {self.project.name} — YOLO Studio")
 
     # ------------------------------------------------------------------ files
 
@@ -183,6 +219,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_tab.open_document(doc)
         self._remember_recent(Path(path))
         return True
+
+    def _remember_recent(self, path: Path) -> None:
+        """Recent files for the menu, and the project's last model (opened again with the project)."""
+        self._remember_recent_file(path)
+        if self.project.root in Path(path).resolve().parents:
+            self.project.remember(model=self.project.relative(path))
 
     def new_from_template(self, template: Path) -> None:
         if not self._confirm_discard():
@@ -227,7 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return self.save()
         return answer == QtWidgets.QMessageBox.Discard
 
-    def _remember_recent(self, path: Path) -> None:
+    def _remember_recent_file(self, path: Path) -> None:
         s = settings()
         recent = [p for p in (s.value("recent_files") or []) if p != str(path.resolve())]
         s.setValue("recent_files", [str(path.resolve())] + recent[: MAX_RECENT - 1])
@@ -238,6 +280,68 @@ class MainWindow(QtWidgets.QMainWindow):
             self.recent_menu.addAction(p, lambda p=p: self.open_path(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # ------------------------------------------------------------------ projects
+
+    def new_project_dialog(self) -> None:
+        name, ok = QtWidgets.QInputDialog.getText(self, "New project", "Project name:")
+        if not ok or not name.strip():
+            return
+        from yolo_studio.core.projects import safe_name
+
+        folder = workspace_dir() / safe_name(name)
+        try:
+            project = create_project(folder, name.strip())
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot create the project", str(exc))
+            return
+        TrustStore().remember(project.root, True)  # created here: its blocks are the user's own
+        self.switch_project(project.root)
+
+    def open_project_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open project folder", str(workspace_dir()))
+        if folder:
+            self.switch_project(folder)
+
+    def open_demo_project(self) -> None:
+        from yolo_studio.core.demo_project import ensure_demo
+
+        self.statusBar().showMessage("Preparing the demo project…")
+        self.switch_project(ensure_demo(workspace_dir()).root)
+
+    def _fill_recent_projects_menu(self) -> None:
+        self.recent_projects_menu.clear()
+        for path in recent_projects():
+            self.recent_projects_menu.addAction(str(path), lambda p=path: self.switch_project(p))
+        if self.recent_projects_menu.isEmpty():
+            self.recent_projects_menu.addAction("(none)").setEnabled(False)
+
+    def switch_project(self, path: str | Path):
+        """Open another project in a new window and close this one; returns the new window or None."""
+        if Path(path).resolve() == self.project.root:
+            return self
+        try:
+            open_project(path)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open the project", str(exc))
+            return None
+        leave = self._ask_about_training()
+        if leave is None or not self._confirm_discard():
+            return None
+        window = MainWindow(project_dir=path)  # shown before this one closes, so the studio does not quit
+        OPEN_WINDOWS.append(window)
+        window.show()
+        window.open_project_model()
+        self._shut_down(leave)
+        self._closing_confirmed = True
+        self.close()
+        return window
+
+    def open_project_model(self) -> None:
+        """Open the model the project had open last time, if it still exists."""
+        model = self.project.state.get("model")
+        if model and self.project.resolve(model).is_file():
+            self.open_path(self.project.resolve(model))
 
     # ------------------------------------------------------------------ Qt events
 
@@ -252,15 +356,21 @@ class MainWindow(QtWidgets.QMainWindow):
                 break
 
     def closeEvent(self, event):
+        if self._closing_confirmed:
+            event.accept()
+            return
         leave = self._ask_about_training()
         if leave is not None and self._confirm_discard():
-            self.model_tab.shutdown()
-            self.modules_tab.shutdown()
-            if self._train_tab is not None:
-                self._train_tab.shutdown(leave_running=leave)
+            self._shut_down(leave)
             event.accept()
         else:
             event.ignore()
+
+    def _shut_down(self, leave_running: bool) -> None:
+        self.model_tab.shutdown()
+        self.modules_tab.shutdown()
+        if self._train_tab is not None:
+            self._train_tab.shutdown(leave_running=leave_running)
 
     # ------------------------------------------------------------------ training
 
@@ -270,7 +380,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._train_tab is None:
             from yolo_studio.ui.train.designer import TrainDesignerTab
 
-            self._train_tab = TrainDesignerTab(self.project_dir, self.model_tab.modules_dir)
+            self._train_tab = TrainDesignerTab(self.project_dir, self.model_tab.modules_dir, project=self.project)
             self._train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
             index = self.tabs.count() - 1
             blocker = QtCore.QSignalBlocker(self.tabs)

@@ -24,8 +24,9 @@ class TrainDesignerTab(QtWidgets.QWidget):
     run_ended = QtCore.Signal(str)  # status
     preflight_done = QtCore.Signal(object)  # PreflightResult
 
-    def __init__(self, project_dir: str | Path, modules_dir: str | Path | None = None, parent=None):
+    def __init__(self, project_dir: str | Path, modules_dir: str | Path | None = None, parent=None, project=None):
         super().__init__(parent)
+        self.project = project  # a core.projects.Project: the form is remembered in it between sessions
         self.project_dir = Path(project_dir)
         self.modules_dir = Path(modules_dir) if modules_dir else None
         self.supervisor: RunSupervisor | None = None
@@ -37,6 +38,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         self.checker.failed.connect(lambda _job, message: self._show_checks_text(f"Preflight failed: {message}"))
         self._build_widgets()
         self._refresh_presets()
+        self._restore_form()
         self._update_preview()
         self._update_buttons()
 
@@ -248,6 +250,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
             return
         self._follow(run, RunSupervisor.start_run(run, parent=self))
         self.run_name.setText(free_name(self.runs_dir, plan.name))
+        self.remember_form()
 
     def resume(self) -> None:
         if self.run is None or self.running():
@@ -311,8 +314,40 @@ class TrainDesignerTab(QtWidgets.QWidget):
             return False
         return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed")
 
+    def _restore_form(self) -> None:
+        """The model, dataset, preset, mode and arguments from the last session in this project."""
+        if self.project is None:
+            return
+        state = self.project.state
+        saved = state.get("train") if isinstance(state.get("train"), dict) else {}
+        model, data = saved.get("model") or state.get("model"), saved.get("data") or state.get("data")
+        if model and self.project.resolve(model).is_file():
+            self.model_path.setText(str(self.project.resolve(model)))
+        if data and self.project.resolve(data).is_file():
+            self.data_path.setText(str(self.project.resolve(data)))
+        preset = saved.get("preset") or state.get("preset")
+        if preset in train_config.preset_names(self.project_dir):
+            self.preset.setCurrentText(preset)
+        if "overrides" in saved:
+            self.form.set_overrides(dict(saved["overrides"] or {}))
+        elif preset and self.preset.currentText() == preset:
+            self.apply_preset()
+        self.mode.setCurrentText(saved.get("mode") or "User")
+
+    def remember_form(self) -> None:
+        if self.project is None:
+            return
+        paths = {k: self.project.relative(e.text()) if e.text() else "" for k, e in
+                 (("model", self.model_path), ("data", self.data_path))}
+        try:
+            self.project.remember(train={**paths, "preset": self.preset.currentText(), "mode": self.mode.currentText(),
+                                         "overrides": self.form.overrides()})
+        except OSError as exc:
+            self.status_message.emit(f"Could not remember the form in {self.project.file}: {exc}")
+
     def shutdown(self, leave_running: bool = True) -> None:
-        """Studio closing: stop following (the run keeps going) or stop it first."""
+        """Studio closing: remember the form; stop following (the run keeps going) or stop it first."""
+        self.remember_form()
         if self.running():
             if not leave_running:
                 self.supervisor.request_stop()
