@@ -59,6 +59,7 @@ def test_headless_run_with_custom_blocks_is_offline_and_its_events_match_results
     assert "epoch 2/2:" in done.stdout and "Run completed" in done.stdout
     assert not attempts.exists(), attempts.read_text()  # no connection or name lookup, ever
     run = RunFolder(tmp_path / "project" / "runs" / "se")
+    assert (tmp_path / "project" / "project.yaml").is_file()  # the studio can open the folder and list the run
     for path in (run.best, run.last, run.log, run.results_csv, run.artifacts / "resolved.yaml",
                  run.artifacts / "command.txt", run.artifacts / "yolo11n-se.yaml", run.modules / "attention.py"):
         assert path.is_file(), path

@@ -99,6 +99,24 @@ def create_project(root: str | Path, name: str | None = None, description: str =
     return project
 
 
+def adopt_project(root: str | Path) -> Project:
+    """The project in ``root``; a folder that is not one yet becomes one, keeping its files.
+
+    For a folder the user named as a project on the command line (``yolo-studio train --project``),
+    so the studio can open it later.
+    """
+    root = Path(root)
+    if is_project(root):
+        return open_project(root)
+    root.mkdir(parents=True, exist_ok=True)
+    project = Project(root.resolve(), root.resolve().name, created=datetime.now(timezone.utc).isoformat(
+        timespec="seconds"))
+    for folder in FOLDERS:
+        (root / folder).mkdir(exist_ok=True)
+    project.save()
+    return project
+
+
 def open_project(root: str | Path) -> Project:
     """Read a project; raises ValueError naming the file and what to do."""
     root = Path(root)

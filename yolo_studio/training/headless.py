@@ -42,6 +42,9 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
     if not result.ok:
         out(f"Not started: {len(result.errors)} preflight error(s) above.")
         return 1
+    from yolo_studio.core.projects import adopt_project
+
+    adopt_project(project)  # the studio can open this folder later and list the run
     run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",
                       plan.modules_dir)
     out(f"Run folder: {run.path}")

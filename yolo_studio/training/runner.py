@@ -103,7 +103,12 @@ def _number(value):
 
 
 def _memory(trainer) -> float | None:
+    """GB in use on the training device: the accelerator's reserved memory, or on CPU this process's RSS."""
     try:
+        if trainer.device.type == "cpu":
+            import psutil
+
+            return round(psutil.Process().memory_info().rss / 2**30, 3)
         return round(float(trainer._get_memory()), 3)
     except Exception:  # private in Ultralytics; progress must not fail on it
         return None

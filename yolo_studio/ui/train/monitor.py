@@ -14,7 +14,7 @@ PLOTS = {  # title -> [(metric key, label, pen colour, dashed)]
     "mAP": [("metrics/mAP50(B)", "mAP50", "#2f80ed", False), ("metrics/mAP50-95(B)", "mAP50-95", "#27ae60", False)],
     "precision / recall": [("metrics/precision(B)", "P", "#9b51e0", False), ("metrics/recall(B)", "R", "#f2994a", False)],
     "learning rate": [("lr/pg0", "lr pg0", "#eb5757", False)],
-}
+}  # and a memory plot (GB on the device; the training process's RAM on CPU) from batch progress
 MAX_LOG_BLOCKS = 20_000
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colours and line clears in Ultralytics' output
 
@@ -29,7 +29,7 @@ class MonitorPanel(QtWidgets.QWidget):
         self.curves: dict = {}  # metric key -> PlotDataItem
         titles = list(LOSSES) + list(PLOTS)
         for i, title in enumerate(titles):
-            plot = self.plots.addPlot(row=i // 3, col=i % 3, title=title)
+            plot = self.plots.addPlot(row=i // 4, col=i % 4, title=title)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setDownsampling(mode="peak")
             plot.setClipToView(True)
@@ -41,6 +41,12 @@ class MonitorPanel(QtWidgets.QWidget):
                 pen = pg.mkPen(colour, width=2, style=QtCore.Qt.DashLine if dashed else QtCore.Qt.SolidLine)
                 self.curves[key] = plot.plot([], [], pen=pen, name=label, symbol="o", symbolSize=4,
                                              symbolBrush=colour, symbolPen=None)
+        memory = self.plots.addPlot(row=1, col=3, title="memory (GB)")
+        memory.showGrid(x=True, y=True, alpha=0.2)
+        memory.setDownsampling(mode="peak")
+        memory.setClipToView(True)
+        memory.setLabel("bottom", "epoch")
+        self.memory_curve = memory.plot([], [], pen=pg.mkPen("#555", width=1.5))
         self.progress = QtWidgets.QProgressBar(textVisible=True)
         self.progress_label = QtWidgets.QLabel("No run")
         self.summary = QtWidgets.QLabel(wordWrap=True, textFormat=QtCore.Qt.RichText)
@@ -78,7 +84,8 @@ class MonitorPanel(QtWidgets.QWidget):
 
     def reset(self) -> None:
         self.events: list = []
-        for curve in self.curves.values():
+        self.memory: tuple = ([], [])  # (fractional epoch, GB) from batch progress
+        for curve in (*self.curves.values(), self.memory_curve):
             curve.setData([], [])
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -92,6 +99,12 @@ class MonitorPanel(QtWidgets.QWidget):
         self.events.extend(events)
         if any(e["type"] == "epoch_end" for e in events):
             self._redraw_curves()
+        batches = [e for e in events if e["type"] == "batch" and e.get("memory_gb") is not None]
+        if batches:
+            for e in batches:
+                self.memory[0].append(e["epoch"] - 1 + e["batch"] / max(e["batches"], 1))
+                self.memory[1].append(e["memory_gb"])
+            self.memory_curve.setData(*self.memory)
         for event in events:
             kind = event["type"]
             if kind == "batch":
