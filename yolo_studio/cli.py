@@ -12,6 +12,7 @@ import json
 import sys
 
 from yolo_studio import __version__
+from yolo_studio.cli_project import add_parsers
 from yolo_studio.core.errors import ModelYamlError, StudioError
 
 
@@ -38,8 +39,6 @@ def _parser() -> argparse.ArgumentParser:
     gui.add_argument("--project", default=None, metavar="DIR",
                      help="project folder to open (created when new or empty); default: the last one, else the demo")
 
-    demo = sub.add_parser("demo", help="write the demo project (shapes dataset, models, a CPU preset)")
-    demo.add_argument("--dir", default=None, metavar="D", help="where (default: demo/ in the workspace)")
 
     ren = sub.add_parser("render", help="draw a model's canvas offscreen to a PNG or SVG")
     ren.add_argument("model", metavar="MODEL.yaml")
@@ -73,9 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped, killed or crashed run")
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
 
+    project_handlers = add_parsers(sub)
+
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")
     fmt.add_argument("-o", "--output", default=None, metavar="OUT", help="write here instead of in place")
+    p.set_defaults(project_handlers=project_handlers)
     return p
 
 
@@ -85,10 +87,10 @@ def main(argv: list | None = None) -> int:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
                "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle, "train": cmd_train,
-               "demo": cmd_demo}[args.command]
+               **args.project_handlers}[args.command]
     try:
         return handler(args)
-    except StudioError as exc:
+    except (StudioError, ValueError) as exc:  # user mistakes: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -229,25 +231,6 @@ def cmd_gui(args) -> int:
     from yolo_studio.app import run_gui
 
     return run_gui(args.model, args.modules, args.project)
-
-
-def cmd_demo(args) -> int:
-    from pathlib import Path
-
-    from yolo_studio.core.demo_project import DEMO_FOLDER, DATA, MODEL, PRESET, create_demo
-    from yolo_studio.core.projects import workspace_dir
-
-    root = Path(args.dir) if args.dir else workspace_dir() / DEMO_FOLDER
-    try:
-        project = create_demo(root)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote the demo project {project.root}\n"
-          f"  train it: yolo-studio train --project {project.root} --model {project.resolve(MODEL)} "
-          f"--data {project.resolve(DATA)} --preset '{PRESET}'\n"
-          f"  open it:  yolo-studio gui --project {project.root}")
-    return 0
 
 
 def cmd_render(args) -> int:

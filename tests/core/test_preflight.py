@@ -63,7 +63,7 @@ def test_dataset_problems_name_the_file(tmp_path, dataset, resources):
     shutil.rmtree(root / "images" / "val")
     result = preflight(plan_for(tmp_path, dataset, model)[0])
     errors = messages(result, "dataset")
-    assert any(f"{label}:1: 4 values" in m for m in errors), errors
+    assert any(f"{label}:1: 4 numbers, expected at least" in m for m in errors), errors
     assert any(f"{other}:1: class 7 is not one of the dataset's 3 classes" in m for m in errors)
     assert any("the val folder" in m and "does not exist" in m for m in errors)
     dataset.write_text("names: [a\n")

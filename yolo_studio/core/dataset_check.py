@@ -61,7 +61,7 @@ def _split_dirs(root: Path, value) -> list:
     return [(root / str(v)) if not Path(str(v)).is_absolute() else Path(str(v)) for v in values]
 
 
-def _labels_dir(images: Path) -> Path:
+def labels_dir(images: Path) -> Path:
     """Ultralytics' rule: the last ``images`` folder of the path becomes ``labels``."""
     parts = list(images.parts)
     for i in range(len(parts) - 1, -1, -1):
@@ -71,7 +71,7 @@ def _labels_dir(images: Path) -> Path:
     return images
 
 
-def _images_in(folder: Path) -> list:
+def images_in(folder: Path) -> list:
     if folder.is_file() and folder.suffix == ".txt":  # a list of image paths
         base = folder.parent
         return [base / line.strip() for line in folder.read_text().splitlines() if line.strip()]
@@ -107,7 +107,7 @@ def _check_split(report: DatasetReport, split: str, folder: Path) -> None:
     if not folder.exists():
         report.errors.append(f"{report.data}: the {split} folder {folder} does not exist")
         return
-    images = _images_in(folder)
+    images = images_in(folder)
     counts = report.splits.setdefault(split, {"images": 0, "labels": 0, "boxes": 0})
     counts["images"] += len(images)
     if not images:
@@ -116,11 +116,11 @@ def _check_split(report: DatasetReport, split: str, folder: Path) -> None:
     step = max(1, len(images) // MAX_LABEL_FILES)
     bad_files = 0
     for image in images[::step]:
-        label = _labels_dir(image.parent) / f"{image.stem}.txt"
+        label = labels_dir(image.parent) / f"{image.stem}.txt"
         if not label.is_file():
             continue  # an image without labels is a background image
         counts["labels"] += 1
-        problem = _check_label_file(label, len(report.names))
+        problem = _check_label_file(label, len(report.names), report.content.get("kpt_shape"))
         if problem:
             bad_files += 1
             if bad_files <= 5:
@@ -130,28 +130,22 @@ def _check_split(report: DatasetReport, split: str, folder: Path) -> None:
     if bad_files > 5:
         report.errors.append(f"{folder}: {bad_files - 5} more label files with problems")
     if counts["labels"] == 0:
-        report.errors.append(f"{_labels_dir(folder)}: no label files for the {split} images: YOLO expects "
+        report.errors.append(f"{labels_dir(folder)}: no label files for the {split} images: YOLO expects "
                              "labels/<split>/<image name>.txt beside images/<split>/")
 
 
-def _check_label_file(label: Path, nc: int) -> str | None:
+def _check_label_file(label: Path, nc: int, kpt_shape=None) -> str | None:
+    """The first problem of a label file (any task's line format is accepted), or None."""
+    from yolo_studio.core.yolo_labels import check_line, parse_line
+
     try:
         lines = label.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         return f"{label}: cannot read ({exc})"
     for number, line in enumerate(lines, 1):
-        fields = line.split()
-        if not fields:
+        if not line.strip():
             continue
-        try:
-            values = [float(f) for f in fields]
-        except ValueError:
-            return f"{label}:{number}: '{line.strip()}' is not numbers: expected 'class x y w h'"
-        if len(values) < 5:
-            return f"{label}:{number}: {len(values)} values, expected 'class x y w h' (5)"
-        cls = values[0]
-        if cls != int(cls) or not 0 <= cls < max(nc, 1):
-            return f"{label}:{number}: class {fields[0]} is not one of the dataset's {nc} classes (0..{nc - 1})"
-        if any(v < 0 or v > 1.0 + 1e-6 for v in values[1:]):
-            return f"{label}:{number}: coordinates must be normalised to 0..1"
+        problem = check_line(parse_line(line), line, "pose" if kpt_shape else "auto", nc, kpt_shape)
+        if problem:
+            return f"{label}:{number}: {problem[1]}"
     return None

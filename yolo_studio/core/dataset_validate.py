@@ -1,0 +1,324 @@
+"""The full dataset validation report: every image and label file, read, never modified.
+
+``validate(path)`` takes a data YAML, a dataset folder (with a ``data.yaml``, or ``images/`` and
+``labels/``), or a classification folder (``train/<class>/*.jpg``). It reports, per split, the
+images and labels found, and every problem with its file (and line): images without labels,
+labels without images, malformed lines, class ids out of range, boxes outside the image or of
+zero size, duplicate images, corrupt or unreadable images. It also collects what the statistics
+plots show (instances per class, box sizes). Progress and cancellation are plain callables, so
+the same code runs in the CLI and in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from yolo_studio.core.dataset_check import IMAGE_SUFFIXES, class_names, images_in, labels_dir, read_data_yaml
+from yolo_studio.core.yolo_labels import check_line, guess_task, parse_line, to_object
+
+MAX_BOX_SIZES = 50_000  # box sizes kept for the distribution plot
+MAX_FINDINGS_PER_KIND = 200  # beyond this a kind is counted, not listed
+SEVERITY = {"image_without_label": "warning", "label_without_image": "warning", "duplicate_image": "warning",
+            "empty_class": "warning"}
+
+
+@dataclass
+class Finding:
+    kind: str  # yaml, split, no_images, image_without_label, label_without_image, malformed, class, outside,
+    #            zero_size, duplicate_image, corrupt_image, empty_class
+    message: str
+    file: str = ""
+    line: int | None = None
+    split: str = ""
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY.get(self.kind, "error")
+
+    def text(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass
+class ValidationReport:
+    source: str
+    task: str = "detect"
+    names: list = field(default_factory=list)
+    splits: dict = field(default_factory=dict)  # split -> {images, labels, instances, backgrounds}
+    findings: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)  # kind -> number found (including the ones not listed)
+    class_counts: dict = field(default_factory=dict)  # split -> [instances per class]
+    box_sizes: list = field(default_factory=list)  # [(w, h)] normalised, train split first
+    cancelled: bool = False
+
+    @property
+    def errors(self) -> list:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def clean(self) -> bool:
+        return not self.cancelled and not self.findings
+
+    def add(self, kind: str, message: str, file="", line=None, split="") -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self.counts[kind] <= MAX_FINDINGS_PER_KIND:
+            self.findings.append(Finding(kind, message, str(file), line, split))
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["findings"] = [{**asdict(f), "severity": f.severity} for f in self.findings]
+        data["box_sizes"] = len(self.box_sizes)
+        data["clean"] = self.clean
+        return data
+
+    def summary(self) -> str:
+        if self.cancelled:
+            return "validation cancelled"
+        if self.clean:
+            return "clean: no problems found"
+        parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(self.counts.items())]
+        return f"{len(self.errors)} errors, {len(self.warnings)} warnings listed ({', '.join(parts)})"
+
+
+class Cancelled(Exception):
+    pass
+
+
+def validate(path: str | Path, task: str | None = None, progress=None, cancelled=None) -> ValidationReport:
+    """Validate a dataset; ``progress(done, total)`` and ``cancelled() -> bool`` are optional."""
+    path = Path(path)
+    report = ValidationReport(str(path))
+    try:
+        if path.is_dir() and not (path / "data.yaml").is_file() and is_classify_folder(path):
+            report.task = "classify"
+            _validate_classify(report, path, progress, cancelled)
+        else:
+            _validate_labelled(report, path, task, progress, cancelled)
+    except Cancelled:
+        report.cancelled = True
+    return report
+
+
+# ---------------------------------------------------------------------- detect, segment, pose, obb
+
+
+def _validate_labelled(report, path: Path, task, progress, cancelled) -> None:
+    yaml_file = path / "data.yaml" if path.is_dir() else path
+    if path.is_dir() and not yaml_file.is_file():
+        data, root = folder_layout(path), path
+        if not data:
+            report.add("yaml", "no data.yaml, no images/<split> folders and no train/<class> folders: not a YOLO "
+                       "dataset folder", path)
+            return
+    else:
+        try:
+            data = read_data_yaml(yaml_file)
+        except ValueError as exc:
+            report.add("yaml", str(exc))
+            return
+        root = Path(str(data.get("path") or yaml_file.parent))
+        root = root if root.is_absolute() else (yaml_file.parent / root).resolve()
+    report.names = class_names(data)
+    kpt_shape = data.get("kpt_shape")
+    if not report.names:
+        report.add("yaml", "no class names: add 'names:' with one entry per class", yaml_file)
+    splits = {s: data[s] for s in ("train", "val", "test") if data.get(s)}
+    for required in ("train", "val"):
+        if required not in splits:
+            report.add("split", f"no '{required}:' entry: point it at the {required} images folder", yaml_file)
+    images = {}
+    for split, value in splits.items():
+        folders = [Path(str(v)) if Path(str(v)).is_absolute() else root / str(v)
+                   for v in (value if isinstance(value, list) else [value])]
+        found = []
+        for folder in folders:
+            if not folder.exists():
+                report.add("split", f"the {split} folder {folder} does not exist", yaml_file, split=split)
+            else:
+                found += images_in(folder)
+        images[split] = found
+    report.task = task or _guess_task(images, kpt_shape)
+    total = sum(len(v) for v in images.values())
+    done, hashes = 0, {}
+    for split, files in images.items():
+        counts = report.splits.setdefault(split, {"images": len(files), "labels": 0, "instances": 0,
+                                                  "backgrounds": 0})
+        per_class = report.class_counts.setdefault(split, [0] * len(report.names))
+        if not files:
+            report.add("no_images", f"no images in the {split} split", split=split)
+        stems = set()
+        for image in files:
+            if cancelled and cancelled():
+                raise Cancelled
+            stems.add((image.parent, image.stem))
+            _check_image(report, image, split, hashes)
+            label = labels_dir(image.parent) / f"{image.stem}.txt"
+            if label.is_file():
+                counts["labels"] += 1
+                _check_labels(report, label, split, counts, per_class, kpt_shape)
+            else:
+                counts["backgrounds"] += 1
+                report.add("image_without_label", "no label file: trained as a background image (no objects); "
+                           f"expected {label}", image, split=split)
+            done += 1
+            if progress and (done % 16 == 0 or done == total):
+                progress(done, total)
+        _orphan_labels(report, files, stems, split)
+    _duplicates(report, hashes)
+
+
+def folder_layout(folder: Path) -> dict:
+    """A data dict for a folder with ``images/<split>`` (and ``labels/<split>``) but no data.yaml."""
+    splits = {s: f"images/{s}" for s in ("train", "val", "test") if (folder / "images" / s).is_dir()}
+    if not splits:
+        return {}
+    names_file = folder / "classes.txt"
+    if names_file.is_file():
+        names = [n.strip() for n in names_file.read_text(encoding="utf-8").splitlines() if n.strip()]
+    else:
+        names = [str(i) for i in range(_max_class(folder / "labels") + 1)]
+    return {**splits, "names": names}
+
+
+def _max_class(labels: Path) -> int:
+    top = -1
+    for file in labels.rglob("*.txt"):
+        for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
+            values = parse_line(line)
+            if values and values[0] == int(values[0]):
+                top = max(top, int(values[0]))
+    return top
+
+
+def _guess_task(images: dict, kpt_shape) -> str:
+    if kpt_shape:
+        return "pose"
+    for files in images.values():
+        for image in files[:200]:
+            label = labels_dir(image.parent) / f"{image.stem}.txt"
+            if label.is_file():
+                for line in label.read_text(encoding="utf-8", errors="replace").splitlines():
+                    values = parse_line(line)
+                    if values and len(values) >= 5:
+                        return "segment" if guess_task(values) == "obb" else guess_task(values)
+    return "detect"
+
+
+def _check_image(report, image: Path, split: str, hashes: dict) -> None:
+    try:
+        data = image.read_bytes()
+    except OSError as exc:
+        report.add("corrupt_image", f"cannot read: {exc.strerror or exc}", image, split=split)
+        return
+    hashes.setdefault(hashlib.sha1(data).hexdigest(), []).append((split, image))
+    try:
+        from PIL import Image
+
+        with Image.open(image) as img:
+            img.verify()  # structure and checksums, without decoding every pixel
+        with Image.open(image) as img:
+            width, height = img.size
+        if width < 10 or height < 10:
+            report.add("corrupt_image", f"{width}x{height} px: Ultralytics skips images under 10 px", image,
+                       split=split)
+    except Exception as exc:  # PIL raises many kinds for a broken file
+        report.add("corrupt_image", f"not a readable image ({type(exc).__name__}: {str(exc)[:80]}): replace or "
+                   "delete it", image, split=split)
+
+
+def _check_labels(report, label: Path, split: str, counts: dict, per_class: list, kpt_shape) -> None:
+    try:
+        lines = label.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        report.add("malformed", f"cannot read ({exc})", label, split=split)
+        return
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        values = parse_line(line)
+        problem = check_line(values, line, report.task, len(report.names), kpt_shape)
+        if problem:
+            report.add(problem[0], problem[1], label, number, split)
+            continue
+        obj = to_object(values, report.task, kpt_shape)
+        counts["instances"] += 1
+        per_class[obj.cls] += 1
+        if len(report.box_sizes) < MAX_BOX_SIZES:
+            report.box_sizes.append((round(obj.box[2], 5), round(obj.box[3], 5)))
+
+
+def _orphan_labels(report, images: list, stems: set, split: str) -> None:
+    folders = {labels_dir(image.parent) for image in images}
+    for folder in sorted(folders):
+        if not folder.is_dir():
+            continue
+        image_folder = _image_folder_of(folder, images)
+        for label in sorted(folder.glob("*.txt")):
+            if (image_folder, label.stem) not in stems:
+                report.add("label_without_image", f"no image {label.stem}.* in {image_folder}: delete the label or "
+                           "add the image", label, split=split)
+
+
+def _image_folder_of(label_folder: Path, images: list) -> Path:
+    for image in images:
+        if labels_dir(image.parent) == label_folder:
+            return image.parent
+    return label_folder
+
+
+def _duplicates(report, hashes: dict) -> None:
+    for copies in hashes.values():
+        if len(copies) < 2:
+            continue
+        first_split, first = copies[0]
+        others = ", ".join(f"{p} ({s})" for s, p in copies[1:4]) + (" …" if len(copies) > 4 else "")
+        leak = {s for s, _ in copies} >= {"train", "val"}
+        message = f"the same image as {others}" + (": a training image in validation inflates the metrics"
+                                                   if leak else ": it counts twice")
+        report.add("duplicate_image", message, first, split=first_split)
+
+
+# ---------------------------------------------------------------------- classify
+
+
+def is_classify_folder(folder: Path) -> bool:
+    train = folder / "train"
+    return train.is_dir() and not (folder / "images").is_dir() and any(p.is_dir() for p in train.iterdir())
+
+
+def _validate_classify(report, root: Path, progress, cancelled) -> None:
+    splits = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+    if "val" not in splits and "test" not in splits:
+        report.add("split", "no val/ (or test/) folder beside train/: Ultralytics validates on it", root)
+    report.names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    files = {s: sorted(p for p in (root / s).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) for s in splits}
+    total, done, hashes = sum(len(v) for v in files.values()), 0, {}
+    for split in splits:
+        classes = sorted(p.name for p in (root / split).iterdir() if p.is_dir())
+        for extra in sorted(set(classes) - set(report.names)):
+            report.add("class", f"class folder '{extra}' is not in train/: the model cannot learn it",
+                       root / split / extra, split=split)
+        per_class = report.class_counts.setdefault(split, [0] * len(report.names))
+        report.splits[split] = {"images": len(files[split]), "labels": len(files[split]),
+                                "instances": len(files[split]), "backgrounds": 0}
+        for name in report.names:
+            if not (root / split / name).is_dir() or not any((root / split / name).iterdir()):
+                report.add("empty_class", f"no images of class '{name}' in {split}/", root / split / name,
+                           split=split)
+        for image in files[split]:
+            if cancelled and cancelled():
+                raise Cancelled
+            _check_image(report, image, split, hashes)
+            if image.parent.name in report.names:
+                per_class[report.names.index(image.parent.name)] += 1
+            done += 1
+            if progress and (done % 16 == 0 or done == total):
+                progress(done, total)
+    _duplicates(report, hashes)
