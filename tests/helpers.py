@@ -4,7 +4,6 @@ import importlib.util
 import shutil
 import zipfile
 from pathlib import Path
-from pathlib import Path
 
 
 def shipped_model_yamls() -> list:
