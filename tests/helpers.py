@@ -1,7 +1,10 @@
 """Helpers shared by the test packages (import as ``from helpers import ...``)."""
 
 import importlib.util
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -51,3 +54,9 @@ def zip_folder(folder, archive, top="release-1"):
             if path.is_file():
                 z.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
     return archive
+
+
+def run_cli(*args, env=None, cwd=None, timeout=600):
+    """``python -m yolo_studio ARGS`` in a fresh process (the test's environment, plus ``env``)."""
+    return subprocess.run([sys.executable, "-m", "yolo_studio", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)

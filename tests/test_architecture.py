@@ -5,12 +5,13 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "yolo_studio"
 QT_PACKAGES = {"PySide6", "NodeGraphQt", "pyqtgraph", "pyside6_scintilla", "shiboken6", "Qt", "lexilla"}
-# Which studio packages each layer may import (app -> ui -> workers -> training/core).
+# Which studio packages each layer may import (app -> ui -> workers -> deploy -> training -> core).
 ALLOWED = {
     "core": {"core"},
     "training": {"core", "training"},
-    "workers": {"core", "training", "workers"},
-    "ui": {"core", "training", "workers", "ui"},
+    "deploy": {"core", "training", "deploy"},
+    "workers": {"core", "training", "deploy", "workers"},
+    "ui": {"core", "training", "deploy", "workers", "ui"},
 }
 
 
@@ -25,9 +26,9 @@ def _imports(path: Path) -> list:
     return names
 
 
-def test_core_never_imports_qt():
-    offenders = [f"{p.relative_to(PACKAGE)}: {name}" for p in (PACKAGE / "core").rglob("*.py")
-                 for name in _imports(p) if name.split(".")[0] in QT_PACKAGES]
+def test_core_training_and_deploy_never_import_qt():
+    offenders = [f"{p.relative_to(PACKAGE)}: {name}" for layer in ("core", "training", "deploy")
+                 for p in (PACKAGE / layer).rglob("*.py") for name in _imports(p) if name.split(".")[0] in QT_PACKAGES]
     assert offenders == []
 
 

@@ -29,7 +29,51 @@ def add_parsers(sub) -> dict:
     imp.add_argument("--name", default=None, help="dataset name in the project (default: from the source)")
     lst = ds_sub.add_parser("list", help="the datasets of a project")
     lst.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
-    return {"demo": cmd_demo, "dataset": cmd_dataset}
+
+    runs = sub.add_parser("runs", help="the training runs of a project")
+    runs.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run")
+
+    reg = sub.add_parser("registry", help="register trained models and list them")
+    reg_sub = reg.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    add = reg_sub.add_parser("add", help="register a run's best.pt as the next version of NAME")
+    add.add_argument("run", metavar="RUN", help="run folder, or a run name in the project")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    add.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    rls = reg_sub.add_parser("list", help="registered models and their metrics")
+    rls.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    rls.add_argument("--json", action="store_true")
+
+    pre = sub.add_parser("predict", help="run a model on images, folders or videos")
+    pre.add_argument("model", metavar="MODEL", help="a .pt file, a run folder, or (with --project) a run or "
+                                                   "registry name (NAME or NAME:vN)")
+    pre.add_argument("sources", nargs="+", metavar="SOURCE")
+    pre.add_argument("--project", default=None, metavar="DIR")
+    pre.add_argument("--conf", type=float, default=0.25)
+    pre.add_argument("--iou", type=float, default=0.7)
+    pre.add_argument("--imgsz", type=int, default=None, help="default: the size the model was trained at")
+    pre.add_argument("--device", default="cpu")
+    pre.add_argument("--save", default=None, metavar="DIR", help="write annotated images here")
+    pre.add_argument("--json", action="store_true", help="one JSON object per image")
+
+    exp = sub.add_parser("export", help="export a model (ONNX, TorchScript, ...) and verify it")
+    exp.add_argument("model", metavar="MODEL", help="as for predict")
+    exp.add_argument("--format", default="onnx", help="onnx, torchscript, ... (see --list)")
+    exp.add_argument("--list", action="store_true", help="list the formats and whether they work here")
+    exp.add_argument("--project", default=None, metavar="DIR")
+    exp.add_argument("--imgsz", type=int, default=None, help="default: the size the model was trained at")
+    exp.add_argument("--half", action="store_true")
+    exp.add_argument("--dynamic", action="store_true")
+    exp.add_argument("--simplify", action="store_true")
+    exp.add_argument("--opset", type=int, default=None)
+    exp.add_argument("--device", default="cpu")
+    exp.add_argument("--verify", nargs="*", default=None, metavar="IMAGE",
+                     help="ONNX: run the export with onnxruntime on these images (or the model's val images) "
+                          "and compare with PyTorch")
+    exp.add_argument("--json", action="store_true")
+    return {"demo": cmd_demo, "dataset": cmd_dataset, "runs": cmd_runs, "registry": cmd_registry,
+            "predict": cmd_predict, "export": cmd_export}
 
 
 def _project(path):
@@ -101,3 +145,132 @@ def _dataset_list(args) -> int:
     for entry in list_datasets(_project(args.project)):
         print(f"{entry.name}\t{entry.task or '-'}\t{entry.data}")
     return 0
+
+
+# ---------------------------------------------------------------------- runs and registry
+
+
+def cmd_runs(args) -> int:
+    from yolo_studio.training.run_store import list_runs
+
+    for s in list_runs(_project(args.project).runs_dir):
+        row = {"name": s.name, "status": s.status, "model": s.model, "data": s.data, "epochs_done": s.epochs_done,
+               "epochs": s.epochs, "best_map": s.best_map, "duration": s.duration, "started": s.started}
+        if args.json:
+            print(json.dumps(row))
+        else:
+            best = f"{s.best_map:.3f}" if s.best_map is not None else "-"
+            print(f"{s.name}\t{s.status}\t{s.epochs_done}/{s.epochs} epochs\tmAP50-95 {best}\t{s.model}")
+    return 0
+
+
+def cmd_registry(args) -> int:
+    from yolo_studio.training import registry
+
+    project = _project(args.project)
+    if args.registry_command == "add":
+        run = Path(args.run) if Path(args.run).is_dir() else project.runs_dir / args.run
+        entry = registry.register(project.registry_dir, run, args.name, args.tag)
+        print(f"registered {entry.ref}: {entry.metrics} ({entry.weights})")
+        return 0
+    rows = registry.compare(registry.list_entries(project.registry_dir))
+    for row in rows:
+        print(json.dumps(row) if args.json else "\t".join(str(v if v is not None else "-") for v in row.values()))
+    return 0
+
+
+# ---------------------------------------------------------------------- predict and export
+
+
+def _weights_and_imgsz(args):
+    from yolo_studio.deploy.predict import resolve_model
+    from yolo_studio.training.registry import list_entries
+
+    project = _project(args.project) if args.project else None
+    weights = resolve_model(args.model, project)
+    imgsz = args.imgsz
+    if imgsz is None:
+        entry = next((e for e in list_entries(weights.parent.parent.parent) if e.weights == weights), None) \
+            if weights.name == "model.pt" else None
+        imgsz = entry.imgsz if entry else _trained_imgsz(weights)
+    return weights, imgsz
+
+
+def _trained_imgsz(weights: Path) -> int:
+    """The imgsz of the run that wrote ``weights`` (runs/<name>/weights/x.pt), else 640."""
+    import yaml
+
+    resolved = weights.parent.parent / "artifacts" / "resolved.yaml"
+    try:
+        return int(yaml.safe_load(resolved.read_text(encoding="utf-8")).get("imgsz") or 640)
+    except (OSError, AttributeError, ValueError, TypeError, yaml.YAMLError):
+        return 640
+
+
+def cmd_predict(args) -> int:
+    from yolo_studio.deploy.predict import predict, timing_summary
+
+    weights, imgsz = _weights_and_imgsz(args)
+
+    def show(r):
+        if args.json:
+            print(json.dumps(r.to_json()), flush=True)
+            return
+        found = ", ".join(f"{o['name']} {o['conf']:.2f}" for o in r.objects[:8]) or "nothing"
+        frame = f" frame {r.frame}" if r.frame is not None else ""
+        t = r.timing
+        print(f"{r.source}{frame}: {found} ({t.get('preprocess', 0):.1f} + {t.get('inference', 0):.1f} + "
+              f"{t.get('postprocess', 0):.1f} ms)", flush=True)
+
+    results = predict(weights, args.sources, args.conf, args.iou, imgsz, args.device, args.save, on_result=show)
+    if not args.json:
+        mean = timing_summary(results)
+        print(f"{len(results)} images at imgsz {imgsz}; mean ms: " + ", ".join(f"{k} {v}" for k, v in mean.items()))
+        if args.save:
+            print(f"annotated images in {args.save}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from yolo_studio.deploy import export as exporter
+
+    if args.list:
+        for f in exporter.formats():
+            state = "available" if f.available else f"needs {', '.join(f.missing)}"
+            print(f"{f.name}\t{state}\t{f.description}")
+        return 0
+    weights, imgsz = _weights_and_imgsz(args)
+    out = exporter.export(weights, args.format, imgsz, args.half, args.dynamic, args.simplify, args.opset,
+                          args.device)
+    result = {"format": args.format, "file": str(out), "imgsz": imgsz}
+    if args.verify is not None and args.format == "onnx":
+        images = [Path(p) for p in args.verify] or _sample_images(weights)
+        check = exporter.verify_onnx(out, weights, images, imgsz)
+        result["verification"] = {**check.__dict__, "ok": check.ok}
+        if not args.json:
+            print(check.text())
+    print(json.dumps(result) if args.json else f"wrote {out}")
+    return 0 if "verification" not in result or result["verification"]["ok"] else 1
+
+
+def _sample_images(weights: Path, count: int = 8) -> list:
+    """Validation images of the dataset the model was trained on (from its run or registry entry)."""
+    import yaml
+
+    from yolo_studio.core.dataset_check import images_in, read_data_yaml
+
+    for spec_file in (weights.parent.parent / "artifacts" / "run.yaml", weights.parent / "entry.yaml"):
+        try:
+            spec = yaml.safe_load(spec_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        data = spec.get("data") or (spec.get("dataset") or {}).get("path")
+        if data and Path(data).is_file():
+            content = read_data_yaml(data)
+            root = Path(str(content.get("path") or Path(data).parent))
+            root = root if root.is_absolute() else Path(data).parent / root
+            val = content.get("val")
+            val = val[0] if isinstance(val, list) else val
+            if val and (root / str(val)).exists():
+                return images_in(root / str(val))[:count]
+    raise ValueError("no sample images: give them after --verify (IMAGE ...)")

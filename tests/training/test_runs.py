@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import TINY_RUN
+from helpers import run_cli as cli
 from yolo_studio.training import launch
 from yolo_studio.training.events import EventTail, epoch_history, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder, prepare_run
@@ -30,11 +30,6 @@ def _hook(event, args):
             f.write(f"{{event}} {{host}}\\n")
 sys.addaudithook(_hook)
 '''
-
-
-def cli(*args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "yolo_studio", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
 
 
 def wait_for(run: RunFolder, kind: str, timeout: float = 120) -> list:

@@ -65,7 +65,7 @@ def preflight(plan: Plan, problems: list = ()) -> PreflightResult:
     """Check a plan; ``problems`` are the resolver's ``(key, message)`` pairs."""
     result = PreflightResult()
     add = result.checks.append
-    for key, message in problems:
+    for _key, message in problems:
         add(Check("error", "arguments", message))
     _check_run(plan, add)
     dataset = check_dataset(plan.data)

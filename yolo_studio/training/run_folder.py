@@ -100,10 +100,19 @@ def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
 
 
 def load_run_checkpoint(path: str | Path):
-    """``YOLO`` for a checkpoint of a run folder, with the run's custom blocks registered first."""
+    """``YOLO`` for a checkpoint, with the custom blocks that travel with it registered first.
+
+    The blocks are found beside a registry entry's ``model.pt`` (``modules/``) or in the run folder
+    of ``runs/<name>/weights/*.pt`` (``artifacts/modules/``); any other ``.pt`` loads as it is.
+    """
+    from yolo_studio.core import ultralytics_hook
+
     path = Path(path).resolve()
     run = RunFolder(path.parent.parent if path.parent.name == "weights" else path.parent)
-    if run.modules.is_dir():
+    beside = path.parent / "modules"
+    if beside.is_dir():
+        ultralytics_hook.install(ultralytics_hook.load_block_folder(beside))
+    elif run.modules.is_dir():
         register_run_blocks(run)
     from ultralytics import YOLO
 

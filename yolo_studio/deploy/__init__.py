@@ -1,0 +1,1 @@
+"""Using trained models: inference testing and export (no Qt)."""

@@ -1,0 +1,147 @@
+"""Export a trained model with Ultralytics' exporter, offline, and verify the exported ONNX model.
+
+Only formats whose packages are installed are offered (Ultralytics would otherwise try to pip
+install them, which offline means a failure after a wait). ``verify_onnx`` runs the exported file
+with onnxruntime on sample images and compares its raw output with the PyTorch model's on the very
+same input tensors: the largest absolute difference and the latency of each are reported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# Ultralytics format -> (packages it needs, what the user gets)
+FORMATS = {
+    "onnx": (("onnx",), "ONNX (.onnx), runs with onnxruntime and most inference engines"),
+    "torchscript": ((), "TorchScript (.torchscript), runs with libtorch without Python"),
+    "openvino": (("openvino",), "OpenVINO IR folder, for Intel CPUs and GPUs"),
+    "engine": (("tensorrt",), "TensorRT engine (.engine), NVIDIA GPUs only"),
+    "coreml": (("coremltools",), "Core ML (.mlpackage), Apple devices"),
+    "ncnn": (("ncnn", "pnnx"), "NCNN folder, mobile and embedded"),
+    "tflite": (("tensorflow",), "TensorFlow Lite (.tflite)"),
+}
+OPTIONS = ("imgsz", "half", "dynamic", "simplify", "opset")
+
+
+@dataclass
+class Format:
+    name: str
+    description: str
+    available: bool
+    missing: tuple = ()
+
+
+def formats() -> list:
+    """Every export format, with whether its packages are installed here."""
+    out = []
+    for name, (packages, description) in FORMATS.items():
+        missing = tuple(p for p in packages if importlib.util.find_spec(p) is None)
+        if name == "engine" and not missing:
+            import torch
+
+            missing = () if torch.cuda.is_available() else ("a CUDA GPU",)
+        out.append(Format(name, description, not missing, missing))
+    return out
+
+
+def export(weights: str | Path, fmt: str = "onnx", imgsz: int = 640, half: bool = False, dynamic: bool = False,
+           simplify: bool = False, opset: int | None = None, device: str = "cpu") -> Path:
+    """Export; returns the written file (or folder). Raises ValueError for a format not available here."""
+    chosen = next((f for f in formats() if f.name == fmt), None)
+    if chosen is None:
+        raise ValueError(f"unknown export format '{fmt}' (known: {', '.join(FORMATS)})")
+    if not chosen.available:
+        raise ValueError(f"{fmt} export needs {', '.join(chosen.missing)}, not installed here (the studio does not "
+                         "install packages at run time): install it, or choose onnx or torchscript")
+    if simplify and importlib.util.find_spec("onnxslim") is None:
+        raise ValueError("simplify needs the onnxslim package, not installed here")
+    from yolo_studio.deploy.predict import load_model
+
+    model = load_model(weights)
+    kwargs = {"format": fmt, "imgsz": imgsz, "half": half, "dynamic": dynamic, "simplify": simplify,
+              "device": device}
+    if opset:
+        kwargs["opset"] = int(opset)
+    try:
+        out = model.export(**kwargs)
+    except Exception as exc:  # Ultralytics raises plain exceptions for unsupported combinations
+        raise ValueError(f"{fmt} export failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}") \
+            from None
+    if not out or not Path(out).exists():
+        raise ValueError(f"{fmt} export wrote nothing: see the log above")
+    return Path(out)
+
+
+@dataclass
+class Verification:
+    images: int
+    max_abs_diff: float
+    mean_abs_diff: float
+    torch_ms: float  # mean per image, batch 1, after one warm-up run
+    onnx_ms: float
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff <= self.tolerance
+
+    def text(self) -> str:
+        verdict = "matches" if self.ok else "DIFFERS from"
+        return (f"ONNX output {verdict} PyTorch on {self.images} images: max |diff| {self.max_abs_diff:.2e} "
+                f"(tolerance {self.tolerance:g}), mean {self.mean_abs_diff:.2e}; latency PyTorch "
+                f"{self.torch_ms:.1f} ms, onnxruntime {self.onnx_ms:.1f} ms per image")
+
+
+def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz: int = 640,
+                tolerance: float = 1e-3) -> Verification:
+    """Run both models on the same letterboxed images; compare their raw outputs."""
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    from yolo_studio.deploy.predict import load_model
+
+    if not images:
+        raise ValueError("verification needs at least one sample image")
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    feed = session.get_inputs()[0]
+    fixed = [d for d in feed.shape[2:] if isinstance(d, int)]
+    size = fixed[0] if fixed else imgsz
+    net = load_model(weights).model.float().eval()
+    diffs, torch_times, onnx_times = [], [], []
+    for n, image in enumerate(images):
+        tensor = _letterbox(image, size)
+        with torch.no_grad():
+            started = time.perf_counter()
+            expected = net(torch.from_numpy(tensor))
+            torch_time = time.perf_counter() - started
+        expected = (expected[0] if isinstance(expected, (list, tuple)) else expected).numpy()
+        started = time.perf_counter()
+        actual = session.run(None, {feed.name: tensor})[0]
+        onnx_time = time.perf_counter() - started
+        if actual.shape != expected.shape:
+            raise ValueError(f"ONNX output shape {actual.shape} differs from PyTorch's {expected.shape}")
+        diff = np.abs(actual.astype(np.float32) - expected.astype(np.float32))
+        diffs.append((float(diff.max()), float(diff.mean())))
+        if n > 0 or len(images) == 1:  # the first run of each includes one-off setup
+            torch_times.append(torch_time)
+            onnx_times.append(onnx_time)
+    return Verification(len(images), max(d[0] for d in diffs), sum(d[1] for d in diffs) / len(diffs),
+                        1000 * sum(torch_times) / len(torch_times), 1000 * sum(onnx_times) / len(onnx_times),
+                        tolerance)
+
+
+def _letterbox(image: str | Path, size: int):
+    """The network input Ultralytics' predictor makes: letterboxed, RGB, CHW, 0..1, batch of one."""
+    import cv2
+    import numpy as np
+    from ultralytics.data.augment import LetterBox
+
+    picture = cv2.imread(str(image))
+    if picture is None:
+        raise ValueError(f"{image}: not a readable image")
+    boxed = LetterBox(new_shape=(size, size), auto=False)(image=picture)
+    return np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
