@@ -38,6 +38,7 @@ bench: setup
 	$(PY) benchmarks/bench_inspect.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_demo.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -41,3 +41,22 @@ def tiny_dataset(tmp_path_factory) -> Path:
 
     return generate(tmp_path_factory.mktemp("shapes"), train=16, val=8, imgsz=64)
 
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory, tiny_dataset):
+    """A project with one completed 2-epoch run, 'tiny', of the demo model with the example custom blocks.
+
+    Shared by the deploy and UI tests (one training for all of them); a test that changes the project
+    uses names of its own (registry names, copied runs), never 'tiny' itself.
+    """
+    from helpers import TINY_RUN, run_cli
+    from yolo_studio.core.projects import open_project
+
+    resources = Path(__file__).resolve().parent.parent / "resources"
+    project = tmp_path_factory.mktemp("trained") / "project"
+    done = run_cli("train", "--model", resources / "models" / "yolo11n-se.yaml", "--data", tiny_dataset,
+                   "--modules", resources / "modules", "--project", project, "--name", "tiny",
+                   *(f"{k}={v}" for k, v in TINY_RUN.items()))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return open_project(project)

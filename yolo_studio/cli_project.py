@@ -185,6 +185,7 @@ def cmd_registry(args) -> int:
 def _weights_and_imgsz(args):
     from yolo_studio.deploy.predict import resolve_model
     from yolo_studio.training.registry import list_entries
+    from yolo_studio.training.run_store import run_imgsz
 
     project = _project(args.project) if args.project else None
     weights = resolve_model(args.model, project)
@@ -192,19 +193,8 @@ def _weights_and_imgsz(args):
     if imgsz is None:
         entry = next((e for e in list_entries(weights.parent.parent.parent) if e.weights == weights), None) \
             if weights.name == "model.pt" else None
-        imgsz = entry.imgsz if entry else _trained_imgsz(weights)
+        imgsz = entry.imgsz if entry else run_imgsz(weights.parent.parent)
     return weights, imgsz
-
-
-def _trained_imgsz(weights: Path) -> int:
-    """The imgsz of the run that wrote ``weights`` (runs/<name>/weights/x.pt), else 640."""
-    import yaml
-
-    resolved = weights.parent.parent / "artifacts" / "resolved.yaml"
-    try:
-        return int(yaml.safe_load(resolved.read_text(encoding="utf-8")).get("imgsz") or 640)
-    except (OSError, AttributeError, ValueError, TypeError, yaml.YAMLError):
-        return 640
 
 
 def cmd_predict(args) -> int:
@@ -244,33 +234,12 @@ def cmd_export(args) -> int:
                           args.device)
     result = {"format": args.format, "file": str(out), "imgsz": imgsz}
     if args.verify is not None and args.format == "onnx":
-        images = [Path(p) for p in args.verify] or _sample_images(weights)
+        images = [Path(p) for p in args.verify] or exporter.sample_images(weights)
+        if not images:
+            raise ValueError("no sample images found for the model's dataset: give them after --verify IMAGE ...")
         check = exporter.verify_onnx(out, weights, images, imgsz)
         result["verification"] = {**check.__dict__, "ok": check.ok}
         if not args.json:
             print(check.text())
     print(json.dumps(result) if args.json else f"wrote {out}")
     return 0 if "verification" not in result or result["verification"]["ok"] else 1
-
-
-def _sample_images(weights: Path, count: int = 8) -> list:
-    """Validation images of the dataset the model was trained on (from its run or registry entry)."""
-    import yaml
-
-    from yolo_studio.core.dataset_check import images_in, read_data_yaml
-
-    for spec_file in (weights.parent.parent / "artifacts" / "run.yaml", weights.parent / "entry.yaml"):
-        try:
-            spec = yaml.safe_load(spec_file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        data = spec.get("data") or (spec.get("dataset") or {}).get("path")
-        if data and Path(data).is_file():
-            content = read_data_yaml(data)
-            root = Path(str(content.get("path") or Path(data).parent))
-            root = root if root.is_absolute() else Path(data).parent / root
-            val = content.get("val")
-            val = val[0] if isinstance(val, list) else val
-            if val and (root / str(val)).exists():
-                return images_in(root / str(val))[:count]
-    raise ValueError("no sample images: give them after --verify (IMAGE ...)")

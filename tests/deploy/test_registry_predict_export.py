@@ -2,13 +2,11 @@
 exported to ONNX, and the ONNX output matches PyTorch's."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from helpers import TINY_RUN, run_cli
+from helpers import run_cli
 from yolo_studio.core.dataset_check import images_in
-from yolo_studio.core.projects import open_project
 from yolo_studio.deploy.export import export, formats, verify_onnx
 from yolo_studio.deploy.predict import expand_sources, predict, resolve_model, timing_summary
 from yolo_studio.training import registry
@@ -17,28 +15,15 @@ from yolo_studio.training.run_store import curves, delete_run, list_runs, summar
 ONNX_TOLERANCE = 1e-3  # max |ONNX - PyTorch| over the raw output tensor (float32 on CPU)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, tiny_dataset):
-    """A project with one completed 2-epoch run of the demo model with the example custom blocks."""
-    resources = Path(__file__).resolve().parents[2] / "resources"
-    project = tmp_path_factory.mktemp("deploy") / "project"
-    done = run_cli("train", "--model", resources / "models" / "yolo11n-se.yaml", "--data", tiny_dataset,
-                   "--modules", resources / "modules", "--project", project, "--name", "tiny",
-                   *(f"{k}={v}" for k, v in TINY_RUN.items()))
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return open_project(project)
-
-
-def test_the_runs_table_reads_the_run_folders(trained, tmp_path):
-    runs = list_runs(trained.runs_dir)
-    assert [(r.name, r.status, r.epochs_done, r.epochs, r.studio) for r in runs] == [("tiny", "completed", 2, 2, True)]
-    run = runs[0]
+def test_the_runs_table_reads_the_run_folders(trained_project, tmp_path):
+    run = next(r for r in list_runs(trained_project.runs_dir) if r.name == "tiny")
+    assert (run.status, run.epochs_done, run.epochs, run.studio) == ("completed", 2, 2, True)
     assert run.best_map is not None and run.best_epoch in (1, 2) and run.duration > 0 and run.started
     assert run.model == "yolo11n-se.yaml" and run.data.endswith("data.yaml")
     lines = curves(run.path)
     assert lines["metrics/mAP50-95(B)"][0] == [1, 2] and len(lines["train/box_loss"][1]) == 2
     # A folder plain Ultralytics wrote (results.csv, args.yaml, no events) is listed too.
-    plain = trained.runs_dir / "plain"
+    plain = trained_project.runs_dir / "plain"
     plain.mkdir()
     (plain / "results.csv").write_text((run.path / "results.csv").read_text())
     (plain / "args.yaml").write_text("model: yolo11n.yaml\ndata: d.yaml\nepochs: 2\ntask: detect\n")
@@ -46,32 +31,32 @@ def test_the_runs_table_reads_the_run_folders(trained, tmp_path):
     assert not summary.studio and summary.status == "completed" and summary.best_map == pytest.approx(run.best_map)
     with pytest.raises(ValueError, match="not a run of this project"):
         delete_run(run.path, tmp_path)
-    delete_run(plain, trained.runs_dir)
+    delete_run(plain, trained_project.runs_dir)
     assert not plain.exists() and run.path.exists()
 
 
-def test_register_versions_tags_and_compare(trained):
-    run = trained.runs_dir / "tiny"
-    first = registry.register(trained.registry_dir, run, "shapes", ["baseline"])
-    second = registry.register(trained.registry_dir, run, "shapes")
+def test_register_versions_tags_and_compare(trained_project):
+    run = trained_project.runs_dir / "tiny"
+    first = registry.register(trained_project.registry_dir, run, "shapes", ["baseline"])
+    second = registry.register(trained_project.registry_dir, run, "shapes")
     assert (first.ref, second.ref) == ("shapes:v1", "shapes:v2")
     assert first.weights.is_file() and (first.folder / "model.yaml").is_file()
     assert (first.folder / "modules" / "attention.py").is_file()  # the blocks travel with the model
     assert first.task == "detect" and first.names == ["square", "circle", "triangle"] and first.imgsz == 64
     assert set(first.metrics) == {"mAP50", "mAP50-95", "precision", "recall"}
     assert len(first.dataset["hash"]) == 16 and first.dataset["hash"] == second.dataset["hash"]
-    assert registry.find(trained.registry_dir, "shapes").ref == "shapes:v2"
-    assert registry.find(trained.registry_dir, "shapes:v1").tags == ["baseline"]
+    assert registry.find(trained_project.registry_dir, "shapes").ref == "shapes:v2"
+    assert registry.find(trained_project.registry_dir, "shapes:v1").tags == ["baseline"]
     registry.set_tags(second, ["candidate", "cpu"])
-    rows = registry.compare(registry.list_entries(trained.registry_dir))
+    rows = registry.compare([e for e in registry.list_entries(trained_project.registry_dir) if e.name == "shapes"])
     assert [r["model"] for r in rows] == ["shapes:v1", "shapes:v2"] and rows[1]["tags"] == "candidate, cpu"
-    with pytest.raises(ValueError, match="registered: shapes:v1, shapes:v2"):
-        registry.find(trained.registry_dir, "birds")
+    with pytest.raises(ValueError, match=r"no registered model 'birds' \(registered: .*shapes:v2"):
+        registry.find(trained_project.registry_dir, "birds")
     with pytest.raises(ValueError, match="cannot be a model name"):
-        registry.register(trained.registry_dir, run, "no spaces")
+        registry.register(trained_project.registry_dir, run, "no spaces")
 
 
-def test_predict_on_images_and_a_video_reports_objects_and_timing(trained, tiny_dataset, tmp_path):
+def test_predict_on_images_and_a_video_reports_objects_and_timing(trained_project, tiny_dataset, tmp_path):
     import cv2
 
     weights = resolve_model("tiny", trained)
@@ -97,9 +82,9 @@ def test_predict_on_images_and_a_video_reports_objects_and_timing(trained, tiny_
         expand_sources([tmp_path / "empty"])
 
 
-def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained, tiny_dataset):
+def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, tiny_dataset):
     assert {f.name for f in formats() if f.available} >= {"onnx", "torchscript"}
-    entry = registry.register(trained.registry_dir, trained.runs_dir / "tiny", "onnx-check")
+    entry = registry.register(trained_project.registry_dir, trained_project.runs_dir / "tiny", "onnx-check")
     onnx_file = export(entry.weights, "onnx", imgsz=64)
     assert onnx_file.suffix == ".onnx" and onnx_file.parent == entry.folder  # written inside the project
     images = images_in(tiny_dataset.parent / "images" / "val")[:4]
@@ -109,10 +94,10 @@ def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained, tiny_dat
     with pytest.raises(ValueError, match="not installed here"):
         unavailable = next(f.name for f in formats() if not f.available)
         export(entry.weights, unavailable, imgsz=64)
-    done = run_cli("export", "tiny", "--project", trained.root, "--format", "onnx", "--verify", "--json")
+    done = run_cli("export", "tiny", "--project", trained_project.root, "--format", "onnx", "--verify", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["imgsz"] == 64 and result["verification"]["ok"] and result["verification"]["images"] == 8
-    done = run_cli("predict", "onnx-check", images[0], "--project", trained.root, "--json", "--conf", "0.001")
+    done = run_cli("predict", "onnx-check", images[0], "--project", trained_project.root, "--json", "--conf", "0.001")
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1])["source"] == str(images[0])

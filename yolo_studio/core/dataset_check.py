@@ -56,9 +56,22 @@ def class_names(data: dict) -> list:
     return []
 
 
-def _split_dirs(root: Path, value) -> list:
-    values = value if isinstance(value, list) else [value]
-    return [(root / str(v)) if not Path(str(v)).is_absolute() else Path(str(v)) for v in values]
+def dataset_root(yaml_path: str | Path, content: dict) -> Path:
+    """The folder a data YAML's splits are relative to: its ``path:`` (relative to the YAML's own
+    folder), else the YAML's folder (what Ultralytics does without ``path:``)."""
+    yaml_path = Path(yaml_path).resolve()
+    root = Path(str(content.get("path") or yaml_path.parent))
+    return root if root.is_absolute() else (yaml_path.parent / root).resolve()
+
+
+def split_folders(yaml_path: str | Path, content: dict, split: str) -> list:
+    """The folders (or image list files) of one split of a data YAML; [] when the split is absent."""
+    value = content.get(split)
+    if not value:
+        return []
+    root = dataset_root(yaml_path, content)
+    return [Path(str(v)) if Path(str(v)).is_absolute() else root / str(v)
+            for v in (value if isinstance(value, list) else [value])]
 
 
 def labels_dir(images: Path) -> Path:
@@ -91,14 +104,11 @@ def check_dataset(path: str | Path) -> DatasetReport:
     report.names = class_names(data)
     if not report.names:
         report.errors.append(f"{path}: no class names: add 'names:' with one entry per class")
-    root = Path(str(data.get("path") or path.parent))
-    if not root.is_absolute():
-        root = (path.parent / root).resolve()
     for split in ("train", "val"):
         if not data.get(split):
             report.errors.append(f"{path}: no '{split}:' entry: point it at the {split} images folder")
             continue
-        for folder in _split_dirs(root, data[split]):
+        for folder in split_folders(path, data, split):
             _check_split(report, split, folder)
     return report
 

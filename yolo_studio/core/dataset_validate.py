@@ -15,7 +15,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from yolo_studio.core.dataset_check import IMAGE_SUFFIXES, class_names, images_in, labels_dir, read_data_yaml
+from yolo_studio.core.dataset_check import IMAGE_SUFFIXES, class_names, dataset_root, images_in, labels_dir, \
+    read_data_yaml
 from yolo_studio.core.yolo_labels import check_line, guess_task, parse_line, to_object
 
 MAX_BOX_SIZES = 50_000  # box sizes kept for the distribution plot
@@ -109,42 +110,82 @@ def validate(path: str | Path, task: str | None = None, progress=None, cancelled
 # ---------------------------------------------------------------------- detect, segment, pose, obb
 
 
-def _validate_labelled(report, path: Path, task, progress, cancelled) -> None:
+@dataclass
+class DatasetIndex:
+    """Where a dataset's images are: what the validator and the sample browser both read."""
+
+    task: str
+    names: list
+    images: dict  # split -> [image paths]
+    kpt_shape: list | None = None
+    problems: list = field(default_factory=list)  # (kind, message, file, split) found while indexing
+
+    def objects(self, image: Path) -> list:
+        """The parsed, valid objects of an image's label file (an unreadable line is skipped)."""
+        label = labels_dir(image.parent) / f"{image.stem}.txt"
+        if self.task == "classify":
+            return []
+        try:
+            lines = label.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return []
+        out = []
+        for line in lines:
+            values = parse_line(line)
+            if values and not check_line(values, line, self.task, len(self.names), self.kpt_shape):
+                out.append(to_object(values, self.task, self.kpt_shape))
+        return out
+
+
+def index_dataset(path: str | Path, task: str | None = None) -> DatasetIndex:
+    """Find a dataset's splits and images (a data YAML, a dataset folder, or a classification folder)."""
+    path = Path(path)
+    if path.is_dir() and not (path / "data.yaml").is_file() and is_classify_folder(path):
+        splits = [s for s in ("train", "val", "test") if (path / s).is_dir()]
+        images = {s: sorted(p for p in (path / s).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) for s in splits}
+        names = sorted(p.name for p in (path / "train").iterdir() if p.is_dir())
+        return DatasetIndex("classify", names, images)
+    index = DatasetIndex(task or "detect", [], {})
     yaml_file = path / "data.yaml" if path.is_dir() else path
     if path.is_dir() and not yaml_file.is_file():
         data, root = folder_layout(path), path
         if not data:
-            report.add("yaml", "no data.yaml, no images/<split> folders and no train/<class> folders: not a YOLO "
-                       "dataset folder", path)
-            return
+            index.problems.append(("yaml", "no data.yaml, no images/<split> folders and no train/<class> folders: "
+                                   "not a YOLO dataset folder", path, ""))
+            return index
     else:
         try:
             data = read_data_yaml(yaml_file)
         except ValueError as exc:
-            report.add("yaml", str(exc))
-            return
-        root = Path(str(data.get("path") or yaml_file.parent))
-        root = root if root.is_absolute() else (yaml_file.parent / root).resolve()
-    report.names = class_names(data)
-    kpt_shape = data.get("kpt_shape")
-    if not report.names:
-        report.add("yaml", "no class names: add 'names:' with one entry per class", yaml_file)
+            index.problems.append(("yaml", str(exc), "", ""))
+            return index
+        root = dataset_root(yaml_file, data)
+    index.names, index.kpt_shape = class_names(data), data.get("kpt_shape")
+    if not index.names:
+        index.problems.append(("yaml", "no class names: add 'names:' with one entry per class", yaml_file, ""))
     splits = {s: data[s] for s in ("train", "val", "test") if data.get(s)}
     for required in ("train", "val"):
         if required not in splits:
-            report.add("split", f"no '{required}:' entry: point it at the {required} images folder", yaml_file)
-    images = {}
+            index.problems.append(("split", f"no '{required}:' entry: point it at the {required} images folder",
+                                   yaml_file, ""))
     for split, value in splits.items():
-        folders = [Path(str(v)) if Path(str(v)).is_absolute() else root / str(v)
-                   for v in (value if isinstance(value, list) else [value])]
         found = []
-        for folder in folders:
+        for v in value if isinstance(value, list) else [value]:
+            folder = Path(str(v)) if Path(str(v)).is_absolute() else root / str(v)
             if not folder.exists():
-                report.add("split", f"the {split} folder {folder} does not exist", yaml_file, split=split)
+                index.problems.append(("split", f"the {split} folder {folder} does not exist", yaml_file, split))
             else:
                 found += images_in(folder)
-        images[split] = found
-    report.task = task or _guess_task(images, kpt_shape)
+        index.images[split] = found
+    index.task = task or _guess_task(index.images, index.kpt_shape)
+    return index
+
+
+def _validate_labelled(report, path: Path, task, progress, cancelled) -> None:
+    index = index_dataset(path, task)
+    for kind, message, file, split in index.problems:
+        report.add(kind, message, file, split=split)
+    report.names, report.task, kpt_shape, images = index.names, index.task, index.kpt_shape, index.images
     total = sum(len(v) for v in images.values())
     done, hashes = 0, {}
     for split, files in images.items():

@@ -145,3 +145,23 @@ def _letterbox(image: str | Path, size: int):
         raise ValueError(f"{image}: not a readable image")
     boxed = LetterBox(new_shape=(size, size), auto=False)(image=picture)
     return np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
+
+def sample_images(weights: str | Path, count: int = 8) -> list:
+    """Validation images of the dataset the model was trained on (from its run or registry entry)."""
+    import yaml
+
+    from yolo_studio.core.dataset_check import images_in, read_data_yaml, split_folders
+
+    weights = Path(weights)
+    for spec_file in (weights.parent.parent / "artifacts" / "run.yaml", weights.parent / "entry.yaml"):
+        try:
+            spec = yaml.safe_load(spec_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        data = spec.get("data") or (spec.get("dataset") or {}).get("path")
+        if data and Path(data).is_file():
+            folders = [f for f in split_folders(data, read_data_yaml(data), "val") if f.exists()]
+            if folders:
+                return images_in(folders[0])[:count]
+    return []

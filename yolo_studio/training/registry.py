@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from yolo_studio.core.atomic import write_text_atomic
-from yolo_studio.core.dataset_check import class_names, images_in, labels_dir, read_data_yaml
+from yolo_studio.core.dataset_check import class_names, images_in, labels_dir, read_data_yaml, split_folders
 from yolo_studio.training.events import read_events
 from yolo_studio.training.run_store import summarize
 
@@ -125,15 +125,9 @@ def dataset_hash(data) -> str:
         content = read_data_yaml(path)
     except ValueError:
         return ""
-    root = Path(str(content.get("path") or path.parent))
-    root = root if root.is_absolute() else (path.parent / root).resolve()
     digest = hashlib.sha256(path.read_bytes())
     for split in ("train", "val", "test"):
-        if not content.get(split):
-            continue
-        values = content[split] if isinstance(content[split], list) else [content[split]]
-        for value in values:
-            folder = Path(str(value)) if Path(str(value)).is_absolute() else root / str(value)
+        for folder in split_folders(path, content, split):
             for image in images_in(folder) if folder.exists() else []:
                 digest.update(f"{split}/{image.name}:{image.stat().st_size}\n".encode())
                 label = labels_dir(image.parent) / f"{image.stem}.txt"

@@ -152,6 +152,15 @@ def curves(path: str | Path) -> dict:
     return out
 
 
+def run_imgsz(run_path: str | Path, default: int = 640) -> int:
+    """The imgsz a run trained at (its resolved arguments), else ``default``."""
+    try:
+        resolved = yaml.safe_load((Path(run_path) / "artifacts" / "resolved.yaml").read_text(encoding="utf-8"))
+        return int(resolved.get("imgsz") or default)
+    except (OSError, AttributeError, ValueError, TypeError, yaml.YAMLError):
+        return default
+
+
 def delete_run(path: str | Path, runs_dir: str | Path) -> None:
     """Delete a run folder; refuses one outside ``runs_dir`` or still training."""
     path, runs_dir = Path(path).resolve(), Path(runs_dir).resolve()

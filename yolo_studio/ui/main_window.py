@@ -14,6 +14,7 @@ from yolo_studio.core.offline import studio_data_dir
 from yolo_studio.core.projects import Project, add_recent, create_project, is_project, open_project, \
     recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
+from yolo_studio.ui.lazy_tabs import LazyTabs
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
@@ -84,8 +85,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
         self.tabs.addTab(self.model_tab, "Model")
         self.tabs.addTab(self.modules_tab, "Modules")
-        self._train_tab = None  # built when first shown: reading Ultralytics' arguments imports torch
-        self.tabs.addTab(QtWidgets.QWidget(), "Train")
+        self.lazy = LazyTabs(self.tabs)  # built when first shown: several import torch and Ultralytics
+        for name, factory in (("Datasets", self._make_datasets_tab), ("Train", self._make_train_tab),
+                              ("Runs", self._make_runs_tab), ("Registry", self._make_registry_tab),
+                              ("Inference", self._make_inference_tab)):
+            self.lazy.add(name, factory)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -369,35 +373,105 @@ class MainWindow(QtWidgets.QMainWindow):
     def _shut_down(self, leave_running: bool) -> None:
         self.model_tab.shutdown()
         self.modules_tab.shutdown()
-        if self._train_tab is not None:
-            self._train_tab.shutdown(leave_running=leave_running)
+        for name, tab in self.lazy.widgets.items():
+            if name == "Train":
+                tab.shutdown(leave_running=leave_running)
+            elif hasattr(tab, "shutdown"):
+                tab.shutdown()
 
-    # ------------------------------------------------------------------ training
+    # ------------------------------------------------------------------ the project's tabs
+
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _make_datasets_tab(self):
+        from yolo_studio.ui.datasets.tab import DatasetsTab
+
+        tab = DatasetsTab(self.project)
+        tab.status_message.connect(self._show_status)
+        tab.use_for_training.connect(self._train_on_dataset)
+        return tab
+
+    def _make_train_tab(self):
+        from yolo_studio.ui.train.designer import TrainDesignerTab
+
+        tab = TrainDesignerTab(self.project_dir, self.model_tab.modules_dir, project=self.project)
+        tab.status_message.connect(self._show_status)
+        tab.run_ended.connect(lambda _status: "Runs" in self.lazy.widgets and self.lazy.widgets["Runs"].refresh())
+        return tab
+
+    def _make_runs_tab(self):
+        from yolo_studio.ui.runs.tab import RunsTab
+
+        tab = RunsTab(self.project)
+        tab.status_message.connect(self._show_status)
+        tab.register_requested.connect(self.register_dialog)
+        tab.predict_requested.connect(self.test_in_inference)
+        tab.export_requested.connect(self.export_dialog)
+        return tab
+
+    def _make_registry_tab(self):
+        from yolo_studio.ui.registry.tab import RegistryTab
+
+        tab = RegistryTab(self.project)
+        tab.status_message.connect(self._show_status)
+        tab.predict_requested.connect(self.test_in_inference)
+        tab.export_requested.connect(self.export_dialog)
+        return tab
+
+    def _make_inference_tab(self):
+        from yolo_studio.ui.inference.tab import InferenceTab
+
+        tab = InferenceTab(self.project)
+        tab.status_message.connect(self._show_status)
+        return tab
 
     @property
     def train_tab(self):
         """The Train tab, built on first use."""
-        if self._train_tab is None:
-            from yolo_studio.ui.train.designer import TrainDesignerTab
-
-            self._train_tab = TrainDesignerTab(self.project_dir, self.model_tab.modules_dir, project=self.project)
-            self._train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            index = self.tabs.count() - 1
-            blocker = QtCore.QSignalBlocker(self.tabs)
-            current = self.tabs.currentIndex()
-            placeholder = self.tabs.widget(index)
-            self.tabs.removeTab(index)
-            self.tabs.insertTab(index, self._train_tab, "Train")
-            self.tabs.setCurrentIndex(current)
-            del blocker
-            placeholder.deleteLater()
-        return self._train_tab
+        return self.lazy.get("Train")
 
     def _on_tabs_current_changed(self, index: int) -> None:
-        if self.tabs.tabText(index) == "Train":
-            tab = self.train_tab
-            self.tabs.setCurrentWidget(tab)
-            tab.set_model(self.model_tab.path)
+        name = self.tabs.tabText(index)
+        if name == "Train":
+            self.train_tab.set_model(self.model_tab.path)
+        elif name in ("Runs", "Registry") and name in self.lazy.widgets:
+            self.lazy.widgets[name].refresh()
+        elif name == "Inference" and name in self.lazy.widgets:
+            self.lazy.widgets[name].refresh_models()
+
+    def _train_on_dataset(self, data: str) -> None:
+        self.lazy.show("Train").data_path.setText(data)
+
+    def register_dialog(self, run_path: str):
+        """Ask for a model name and register the run's best.pt; returns the entry or None."""
+        default = Path(run_path).name
+        name, ok = QtWidgets.QInputDialog.getText(self, "Register model", "Model name (a new version is added when "
+                                                  "the name exists):", text=default)
+        if not ok or not name.strip():
+            return None
+        entry = self.lazy.get("Registry").register(run_path, name.strip())
+        if entry is not None:
+            self._show_status(f"Registered {entry.ref}: see the Registry tab")
+        return entry
+
+    def test_in_inference(self, weights: str) -> None:
+        tab = self.lazy.show("Inference")
+        tab.refresh_models()
+        tab.select_model(weights)
+
+    def export_dialog(self, weights: str):
+        from yolo_studio.deploy.export import sample_images
+        from yolo_studio.training.registry import list_entries
+        from yolo_studio.training.run_store import run_imgsz
+        from yolo_studio.ui.registry.export_dialog import ExportDialog
+
+        path = Path(weights)
+        entry = next((e for e in list_entries(self.project.registry_dir) if e.weights == path), None)
+        imgsz = entry.imgsz if entry else run_imgsz(path.parent.parent)
+        dialog = ExportDialog(path, imgsz, sample_images(path), self)
+        dialog.show()
+        return dialog
 
     def _reattach_runs(self) -> None:
         from yolo_studio.ui.train.designer import running_runs
@@ -409,10 +483,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _ask_about_training(self):
         """None: cancel closing; True: leave a running training running; False: stop it."""
-        if self._train_tab is None or not self._train_tab.running():
+        train = self.lazy.widgets.get("Train")
+        if train is None or not train.running():
             return True
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, "Training is running",
-                                    f"'{self._train_tab.run.path.name}' is still training. Leave it running (the "
+                                    f"'{train.run.path.name}' is still training. Leave it running (the "
                                     "studio re-attaches when opened again) or stop it?", parent=self)
         leave = box.addButton("Leave running", QtWidgets.QMessageBox.AcceptRole)
         stop = box.addButton("Stop training", QtWidgets.QMessageBox.DestructiveRole)

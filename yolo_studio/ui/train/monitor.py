@@ -41,7 +41,7 @@ class MonitorPanel(QtWidgets.QWidget):
                 pen = pg.mkPen(colour, width=2, style=QtCore.Qt.DashLine if dashed else QtCore.Qt.SolidLine)
                 self.curves[key] = plot.plot([], [], pen=pen, name=label, symbol="o", symbolSize=4,
                                              symbolBrush=colour, symbolPen=None)
-        memory = self.plots.addPlot(row=1, col=3, title="memory (GB)")
+        memory = self.plots.addPlot(row=1, col=2, title="memory (GB)")
         memory.showGrid(x=True, y=True, alpha=0.2)
         memory.setDownsampling(mode="peak")
         memory.setClipToView(True)
@@ -135,7 +135,7 @@ class MonitorPanel(QtWidgets.QWidget):
         self.progress.setRange(0, max(e["epochs"], 1) * 1000)
         self.progress.setValue(e["epoch"] * 1000)
         self.progress_label.setText(f"epoch {e['epoch']}/{e['epochs']} done · {e['epoch_time']:.1f} s/epoch · "
-                                    f"ETA {_duration(e['eta'])}")
+                                    f"ETA {duration_text(e['eta'])}")
 
     def _show_summary(self, e: dict) -> None:
         history = epoch_history(self.events)
@@ -178,6 +178,7 @@ class MonitorPanel(QtWidgets.QWidget):
         self.follow.setChecked(False)
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """'4m 05s' or '2h 10m'."""
     seconds = int(seconds or 0)
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m {seconds % 60:02d}s"

@@ -1,0 +1,157 @@
+"""The Datasets, Runs, Registry and Inference tabs and the export dialog, on real data and a real model."""
+
+import shutil
+
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from helpers import plant_defects, zip_folder
+from test_main_window import answer_next_dialog
+from yolo_studio.core.dataset_check import images_in
+from yolo_studio.core.dataset_import import import_dataset, list_datasets
+from yolo_studio.core.demo_dataset import generate
+from yolo_studio.core.projects import create_project
+
+JOB_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def project(tmp_path):
+    return create_project(tmp_path / "project")
+
+
+def test_the_datasets_tab_reports_each_planted_defect_and_shows_samples(qtbot, project, tmp_path):
+    from yolo_studio.ui.datasets.tab import DatasetsTab
+
+    shapes = generate(tmp_path / "shapes", train=12, val=4, imgsz=64).parent
+    planted = plant_defects(shapes)
+    import_dataset(shapes / "data.yaml", project, "planted")
+    tab = DatasetsTab(project)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 800)
+    tab.show()
+    with qtbot.waitSignal(tab.validated, timeout=JOB_TIMEOUT) as done:
+        tab.start_validation()
+    report = done.args[0]
+    shown = {tab.findings.topLevelItem(i).text(2) for i in range(tab.findings.topLevelItemCount())}
+    for kind, (file, line) in planted.items():
+        assert (f"{file}:{line}" if line else str(file)) in shown, kind
+    assert "errors" in tab.summary.text() and tab.splits.rowCount() == 2
+    assert tab.splits.item(0, 1).text() == "13"  # 12 generated + the planted broken image
+    assert len(tab.box_scatter.data) == len(report.box_sizes)
+    item = next(tab.findings.topLevelItem(i) for i in range(tab.findings.topLevelItemCount())
+                if tab.findings.topLevelItem(i).text(1) == "class")
+    tab._on_findings_item_double_clicked(item, 0)  # opens the image in the sample browser
+    assert tab.pages.currentIndex() == 2 and tab.samples.list.currentItem().text() == "train_0003.png"
+    assert "0 objects" in tab.samples.caption.text()  # its only line has an unknown class: not drawn
+    tab.samples.class_filter.setCurrentText("circle")
+    listed = [tab.samples.list.item(i).text() for i in range(tab.samples.list.count())]
+    assert listed and all(any(o.cls == 1 for o in tab.samples.index.objects(shapes / "images" / "train" / n))
+                          for n in listed)
+    tab.shutdown()
+
+
+def test_validation_can_be_cancelled_and_a_zip_release_imports_once(qtbot, project, tmp_path):
+    from yolo_studio.ui.datasets.tab import DatasetsTab
+
+    shapes = generate(tmp_path / "shapes", train=400, val=4, imgsz=64).parent
+    archive = zip_folder(shapes, tmp_path / "shapes-v1.zip")
+    tab = DatasetsTab(project)
+    qtbot.addWidget(tab)
+    for _ in range(2):
+        job = tab.import_source(archive)
+        qtbot.waitUntil(lambda: job.isFinished(), timeout=JOB_TIMEOUT)
+        qtbot.wait(50)
+    assert [e.name for e in list_datasets(project)] == ["shapes-v1"] and tab.datasets.count() == 1
+    with qtbot.waitSignal(tab.validated, timeout=JOB_TIMEOUT) as done:
+        job = tab.start_validation()
+        job.cancel()
+    assert done.args[0].cancelled and "cancelled" in tab.summary.text()
+    seen = []
+
+    def choose_delete():
+        box = QtWidgets.QApplication.activeModalWidget()
+        if box is None:
+            QtCore.QTimer.singleShot(10, choose_delete)
+            return
+        seen.append(box.informativeText())
+        next(b for b in box.buttons() if b.text() == "Also delete its files").click()
+
+    QtCore.QTimer.singleShot(0, choose_delete)
+    tab.remove_dialog()
+    assert "Deleting them cannot be undone" in seen[0]
+    assert tab.datasets.count() == 0 and not (project.datasets_dir / "shapes-v1").exists()
+    tab.shutdown()
+
+
+def test_runs_tab_lists_compares_shows_details_and_deletes_only_when_confirmed(qtbot, trained_project):
+    from yolo_studio.ui.runs.tab import RunsTab
+
+    copy = trained_project.runs_dir / "copy-of-tiny"
+    shutil.copytree(trained_project.runs_dir / "tiny", copy, dirs_exist_ok=True)
+    tab = RunsTab(trained_project)
+    qtbot.addWidget(tab)
+    names = [tab.table.item(r, 0).text() for r in range(tab.table.rowCount())]
+    assert {"tiny", "copy-of-tiny"} <= set(names)
+    row = names.index("tiny")
+    assert tab.table.item(row, 1).text() == "completed" and tab.table.item(row, 4).text() == "2/2"
+    tab.table.selectRow(row)
+    assert "yolo detect train" in tab.config_view.toPlainText() and "Ultralytics" in tab.log_view.toPlainText()
+    assert {tab.checkpoints.topLevelItem(i).text(0) for i in range(tab.checkpoints.topLevelItemCount())} == \
+        {"best.pt", "last.pt"}
+    tab.table.setSelectionMode(QtWidgets.QAbstractItemView.MultiSelection)
+    tab.table.selectRow(names.index("copy-of-tiny"))
+    assert len(tab.selected()) == 2 and len(tab.plot.listDataItems()) == 2  # overlaid curves
+    tab.table.clearSelection()
+    tab.table.selectRow([tab.table.item(r, 0).text() for r in range(tab.table.rowCount())].index("copy-of-tiny"))
+    answer_next_dialog(QtWidgets.QMessageBox.Cancel)
+    tab.delete_dialog()
+    assert copy.exists()  # cancelled: nothing deleted
+    answer_next_dialog(QtWidgets.QMessageBox.Yes)
+    tab.delete_dialog()
+    assert not copy.exists() and (trained_project.runs_dir / "tiny").exists()
+
+
+def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, tiny_dataset, tmp_path):
+    from yolo_studio.ui.inference.tab import InferenceTab
+    from yolo_studio.ui.registry.export_dialog import ExportDialog
+    from yolo_studio.ui.registry.tab import RegistryTab
+
+    registry_tab = RegistryTab(trained_project)
+    qtbot.addWidget(registry_tab)
+    entry = registry_tab.register(str(trained_project.runs_dir / "tiny"), "ui-model")
+    registry_tab.set_tags(entry, ["demo", " cpu "])
+    registry_tab.filter.setText("cpu")
+    assert [e.ref for e in registry_tab.entries] == ["ui-model:v1"] and registry_tab.table.item(0, 8).text() == \
+        "cpu, demo"
+    registry_tab.table.selectRow(0)
+    assert len(registry_tab.chart.listDataItems()) == 2  # mAP50 and mAP50-95 bars
+
+    tab = InferenceTab(trained_project)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 700)
+    tab.show()
+    tab.refresh_models()
+    tab.select_model(entry.weights)
+    assert tab.imgsz.value() == 64  # the size it was trained at
+    tab.conf.setValue(0.001)
+    images = images_in(tiny_dataset.parent / "images" / "val")[:3]
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in images])
+    drop = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
+                            QtCore.Qt.NoModifier)
+    with qtbot.waitSignal(tab.finished, timeout=JOB_TIMEOUT) as done:
+        tab.dropEvent(drop)  # dropping runs the model
+    assert len(done.args[0]) == 3 and tab.list.topLevelItemCount() == 3
+    assert "ms" in tab.summary.text() and float(tab.list.topLevelItem(0).text(3)) > 0
+    assert tab.save_to(tmp_path / "annotated") == 3 and len(list((tmp_path / "annotated").glob("*.jpg"))) == 3
+    tab.shutdown()
+
+    dialog = ExportDialog(entry.weights, 64, images)
+    qtbot.addWidget(dialog)
+    assert not dialog.format.model().item(
+        next(i for i in range(dialog.format.count()) if dialog.format.itemData(i) == "coreml")).isEnabled()
+    with qtbot.waitSignal(dialog.exported, timeout=JOB_TIMEOUT) as exported:
+        dialog.start()
+    assert exported.args[0]["ok"] and exported.args[0]["file"].endswith(".onnx")
+    assert "matches PyTorch on 3 images" in dialog.result.text()

@@ -1,0 +1,109 @@
+"""Export a model: format (only those that work here are enabled), options, progress, verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from yolo_studio.deploy import export as exporter
+from yolo_studio.workers.job import JobThread
+
+
+class ExportDialog(QtWidgets.QDialog):
+    exported = QtCore.Signal(dict)  # {"file", "verification": text or None}
+
+    def __init__(self, weights: str | Path, imgsz: int = 640, sample_images: list = (), parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Export {Path(weights).name}")
+        self.weights = Path(weights)
+        self.sample_images = list(sample_images)
+        self.job = None
+        self.format = QtWidgets.QComboBox()
+        for f in exporter.formats():
+            self.format.addItem(f"{f.name} — {f.description}", f.name)
+            if not f.available:
+                item = self.format.model().item(self.format.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(f"needs {', '.join(f.missing)} (not installed here)")
+        self.format.currentIndexChanged.connect(self._update_options)
+        self.imgsz = QtWidgets.QSpinBox(minimum=32, maximum=4096, singleStep=32, value=imgsz)
+        self.half = QtWidgets.QCheckBox("FP16 weights (half)")
+        self.dynamic = QtWidgets.QCheckBox("dynamic input size")
+        self.simplify = QtWidgets.QCheckBox("simplify the graph (onnxslim)")
+        self.opset = QtWidgets.QSpinBox(minimum=0, maximum=23, specialValueText="default")
+        self.verify = QtWidgets.QCheckBox(f"verify with onnxruntime on {len(self.sample_images)} sample images",
+                                          checked=bool(self.sample_images))
+        self.verify.setEnabled(bool(self.sample_images))
+        form = QtWidgets.QFormLayout()
+        form.addRow("Model", QtWidgets.QLabel(str(self.weights)))
+        form.addRow("Format", self.format)
+        form.addRow("imgsz", self.imgsz)
+        form.addRow("", self.half)
+        form.addRow("", self.dynamic)
+        form.addRow("", self.simplify)
+        form.addRow("ONNX opset", self.opset)
+        form.addRow("", self.verify)
+        self.progress = QtWidgets.QProgressBar(maximum=0)
+        self.progress.hide()
+        self.result = QtWidgets.QLabel(wordWrap=True, textInteractionFlags=QtCore.Qt.TextSelectableByMouse)
+        self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Close)
+        self.export_button = self.buttons.addButton("Export", QtWidgets.QDialogButtonBox.ActionRole)
+        self.export_button.clicked.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.result)
+        layout.addWidget(self.buttons)
+        self.resize(620, 360)
+        self._update_options()
+
+    def _update_options(self) -> None:
+        onnx = self.format.currentData() == "onnx"
+        self.simplify.setEnabled(onnx)
+        self.opset.setEnabled(onnx)
+        self.verify.setEnabled(onnx and bool(self.sample_images))
+
+    def start(self):
+        fmt, imgsz = self.format.currentData(), self.imgsz.value()
+        options = (self.half.isChecked(), self.dynamic.isChecked(), self.simplify.isChecked() and fmt == "onnx",
+                   self.opset.value() or None)
+        verify = self.verify.isChecked() and self.verify.isEnabled()
+        weights, images = self.weights, self.sample_images
+
+        def work(_job):
+            out = exporter.export(weights, fmt, imgsz, *options)
+            check = exporter.verify_onnx(out, weights, images, imgsz) if verify else None
+            return {"file": str(out), "verification": check.text() if check else None,
+                    "ok": check.ok if check else True}
+
+        self.job = JobThread(work, "export", self)
+        self.job.finished_with.connect(self._on_job_finished)
+        self.job.failed.connect(self._on_job_failed)
+        self.export_button.setEnabled(False)
+        self.progress.show()
+        self.result.setText(f"Exporting to {fmt}…")
+        self.job.start()
+        return self.job
+
+    def _on_job_finished(self, result: dict) -> None:
+        self.progress.hide()
+        self.export_button.setEnabled(True)
+        colour = "#27ae60" if result["ok"] else "#c0392b"
+        lines = [f"<b style='color:{colour}'>Wrote</b> {result['file']}"]
+        if result["verification"]:
+            lines.append(result["verification"])
+        self.result.setText("<br>".join(lines))
+        self.exported.emit(result)
+
+    def _on_job_failed(self, message: str) -> None:
+        self.progress.hide()
+        self.export_button.setEnabled(True)
+        self.result.setText(f"<b style='color:#c0392b'>Export failed:</b> {message}")
+
+    def done(self, code: int) -> None:  # closing waits for a running export (it cannot be interrupted)
+        if self.job is not None and self.job.isRunning():
+            self.result.setText("Waiting for the export to finish…")
+            self.job.wait()
+        super().done(code)
