@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("--name", default=None, help="run name (default: train, train-2, ...)")
     trn.add_argument("--preset", default=None, help="a built-in preset or one of DIR/presets/*.yaml")
     trn.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped, killed or crashed run")
+    trn.add_argument("--tensorboard", action="store_true", help="TensorBoard event files in the run folder")
+    trn.add_argument("--mlflow", action="store_true", help="log to a local MLflow store in PROJECT/mlruns")
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
 
     project_handlers = add_parsers(sub)
@@ -160,7 +162,7 @@ def cmd_train(args) -> int:
     try:
         overrides = parse_overrides(args.overrides)
         return headless.train_new(args.model, args.data, args.project, args.name, overrides, args.preset,
-                                  args.modules, out)
+                                  args.modules, out, {"tensorboard": args.tensorboard, "mlflow": args.mlflow})
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

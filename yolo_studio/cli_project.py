@@ -72,7 +72,9 @@ def add_parsers(sub) -> dict:
                      help="ONNX: run the export with onnxruntime on these images (or the model's val images) "
                           "and compare with PyTorch")
     exp.add_argument("--json", action="store_true")
-    return {"demo": cmd_demo, "dataset": cmd_dataset, "runs": cmd_runs, "registry": cmd_registry,
+    dev = sub.add_parser("devices", help="CUDA devices with memory and utilisation, or the CPU")
+    dev.add_argument("--json", action="store_true")
+    return {"devices": cmd_devices, "demo": cmd_demo, "dataset": cmd_dataset, "runs": cmd_runs, "registry": cmd_registry,
             "predict": cmd_predict, "export": cmd_export}
 
 
@@ -82,7 +84,16 @@ def _project(path):
     return open_project(path)
 
 
-# ---------------------------------------------------------------------- demo
+# ---------------------------------------------------------------------- devices and demo
+
+
+def cmd_devices(args) -> int:
+    from yolo_studio.core.devices import describe_devices, lines
+
+    info = describe_devices()
+    print(json.dumps(info) if args.json else "\n".join(lines(info)))
+    return 0
+
 
 
 def cmd_demo(args) -> int:

@@ -79,3 +79,13 @@ def test_the_demo_project_is_identical_every_time_and_ready_to_train(tmp_path):
     assert TrustStore().decision(first.root) is True  # the studio wrote its blocks
     assert ensure_demo(tmp_path).root == (tmp_path / "demo").resolve()
     assert ensure_demo(tmp_path).root == (tmp_path / "demo").resolve()  # opened, not generated again
+
+
+def test_the_workspace_is_the_users_choice(tmp_path):
+    default = projects.workspace_dir()
+    projects.save_settings(workspace=str(tmp_path / "elsewhere"))
+    try:
+        assert projects.workspace_dir() == tmp_path / "elsewhere"
+    finally:
+        projects.save_settings(workspace=None)
+    assert projects.workspace_dir() == default

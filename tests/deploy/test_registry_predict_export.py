@@ -59,7 +59,7 @@ def test_register_versions_tags_and_compare(trained_project):
 def test_predict_on_images_and_a_video_reports_objects_and_timing(trained_project, tiny_dataset, tmp_path):
     import cv2
 
-    weights = resolve_model("tiny", trained)
+    weights = resolve_model("tiny", trained_project)
     images = images_in(tiny_dataset.parent / "images" / "val")[:3]
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (64, 64))

@@ -174,3 +174,43 @@ def test_the_amp_check_never_downloads_weights_offline():
     on_accelerator = torch.nn.Linear(2, 2, device="meta")
     assert trainer.check_amp(on_accelerator) is True  # the network guard fails the test on any attempt
     assert trainer.check_amp(torch.nn.Linear(2, 2)) is False  # CPU: Ultralytics' own answer
+
+
+def test_tensorboard_logging_is_chosen_per_run_and_writes_into_the_run_folder(tmp_path, tiny_dataset, resources,
+                                                                            monkeypatch):
+    # Ultralytics turns its loggers off when it sees pytest in the environment; the training
+    # process must see what it sees for a user.
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    logged = prepare_run(resources / "models" / "yolo11n-demo.yaml", tiny_dataset, tmp_path / "runs", "tb",
+                         {**TINY_RUN, "epochs": 1}, logging={"tensorboard": True})
+    plain = prepare_run(resources / "models" / "yolo11n-demo.yaml", tiny_dataset, tmp_path / "runs", "plain",
+                        {**TINY_RUN, "epochs": 1})
+    for run in (logged, plain):
+        process = launch.start(run)
+        assert process.wait(timeout=300) == 0, run.log.read_text()[-2000:]
+    assert list(logged.path.glob("events.out.tfevents.*")), sorted(p.name for p in logged.path.iterdir())
+    assert not list(plain.path.glob("events.out.tfevents.*"))  # the setting does not leak into the next run
+    assert logged.spec()["logging"] == {"tensorboard": True, "mlflow": False}
+
+
+def test_a_logger_that_is_not_installed_is_refused_before_the_run(tmp_path, tiny_dataset, resources, monkeypatch):
+    from yolo_studio.training import run_folder
+
+    monkeypatch.setitem(run_folder.LOGGERS, "mlflow", "a_package_that_is_not_installed")
+    with pytest.raises(ValueError, match="mlflow logging needs the a_package_that_is_not_installed package"):
+        prepare_run(resources / "models" / "yolo11n-demo.yaml", tiny_dataset, tmp_path / "runs", "x", TINY_RUN,
+                    logging={"mlflow": True})
+    assert not (tmp_path / "runs" / "x").exists()
+
+
+def test_mlflow_logging_writes_a_local_store_in_the_project(tmp_path, tiny_dataset, resources, monkeypatch):
+    pytest.importorskip("mlflow", reason="MLflow is optional: pip install 'yolo-studio[logging]'")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)  # as for TensorBoard above
+    project = tmp_path / "project"
+    run = prepare_run(resources / "models" / "yolo11n-demo.yaml", tiny_dataset, project / "runs", "ml",
+                      {**TINY_RUN, "epochs": 1}, logging={"mlflow": True})
+    process = launch.start(run)
+    assert process.wait(timeout=300) == 0, run.log.read_text()[-2000:]
+    metas = list((project / "mlruns").rglob("meta.yaml"))
+    assert any("run_name: ml" in m.read_text() for m in metas), [str(m) for m in metas]
+    assert "results logged to file://" in run.log.read_text()

@@ -120,10 +120,10 @@ def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, 
     registry_tab = RegistryTab(trained_project)
     qtbot.addWidget(registry_tab)
     entry = registry_tab.register(str(trained_project.runs_dir / "tiny"), "ui-model")
-    registry_tab.set_tags(entry, ["demo", " cpu "])
-    registry_tab.filter.setText("cpu")
+    registry_tab.set_tags(entry, ["demo", " from-the-window "])
+    registry_tab.filter.setText("from-the-window")
     assert [e.ref for e in registry_tab.entries] == ["ui-model:v1"] and registry_tab.table.item(0, 8).text() == \
-        "cpu, demo"
+        "demo, from-the-window"
     registry_tab.table.selectRow(0)
     assert len(registry_tab.chart.listDataItems()) == 2  # mAP50 and mAP50-95 bars
 
@@ -155,3 +155,16 @@ def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, 
         dialog.start()
     assert exported.args[0]["ok"] and exported.args[0]["file"].endswith(".onnx")
     assert "matches PyTorch on 3 images" in dialog.result.text()
+
+
+def test_the_devices_panel_refreshes_itself(qtbot):
+    from yolo_studio.ui.devices import DevicesDialog
+
+    dialog = DevicesDialog()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.refreshed, timeout=JOB_TIMEOUT):
+        pass
+    assert "CPU:" in dialog.text.text() and "torch" in dialog.text.text()
+    with qtbot.waitSignal(dialog.refreshed, timeout=JOB_TIMEOUT):  # again, by its timer
+        pass
+    dialog.close()

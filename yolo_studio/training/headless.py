@@ -36,7 +36,8 @@ def print_checks(result, out=print) -> None:
         out(f"preflight {mark:7} [{check.topic}] {check.message}")
 
 
-def train_new(model, data, project=".", name=None, overrides=None, preset=None, modules=None, out=print) -> int:
+def train_new(model, data, project=".", name=None, overrides=None, preset=None, modules=None, out=print,
+              logging=None) -> int:
     plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules)
     print_checks(result, out)
     if not result.ok:
@@ -46,7 +47,7 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
 
     adopt_project(project)  # the studio can open this folder later and list the run
     run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",
-                      plan.modules_dir)
+                      plan.modules_dir, logging)
     out(f"Run folder: {run.path}")
     out(f"Same run with plain Ultralytics: {(run.artifacts / 'command.txt').read_text().strip().splitlines()[-1]}")
     return supervise(run, resume=False, out=out)

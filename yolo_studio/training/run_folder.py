@@ -27,6 +27,15 @@ from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.train_config import cli_command, resolve
 
 
+LOGGERS = {"tensorboard": "tensorboard", "mlflow": "mlflow"}  # integration -> the package it needs
+
+
+def logging_available(integration: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(LOGGERS[integration]) is not None
+
+
 @dataclass(frozen=True)
 class RunFolder:
     path: Path
@@ -57,8 +66,15 @@ class RunFolder:
 
 
 def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name: str, overrides: dict,
-                task: str = "detect", modules_dir: str | Path | None = None) -> RunFolder:
-    """Create the run folder with its artifacts; raises ValueError for arguments Ultralytics refuses."""
+                task: str = "detect", modules_dir: str | Path | None = None, logging: dict | None = None) -> RunFolder:
+    """Create the run folder with its artifacts; raises ValueError for arguments Ultralytics refuses.
+
+    ``logging``: ``{"tensorboard": bool, "mlflow": bool}``, the run's offline experiment logging.
+    """
+    missing = [name for name, on in (logging or {}).items() if on and not logging_available(name)]
+    if missing:
+        raise ValueError(f"{' and '.join(missing)} logging needs the {', '.join(LOGGERS[m] for m in missing)} "
+                         "package, not installed here: pip install 'yolo-studio[logging]', or turn it off")
     resolved = resolve(overrides)
     if not resolved.ok:
         raise ValueError("; ".join(message for _key, message in resolved.problems))
@@ -72,7 +88,8 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
         for path in block_files(modules_dir):
             shutil.copy2(path, run.modules / path.name)
     spec = {"model": model.name, "source_model": str(model), "data": str(data), "task": task,
-            "modules": str(modules_dir) if modules_dir else None, "overrides": resolved.overrides}
+            "modules": str(modules_dir) if modules_dir else None, "overrides": resolved.overrides,
+            "logging": {k: bool((logging or {}).get(k)) for k in LOGGERS}}
     write_text_atomic(run.artifacts / "run.yaml", yaml.safe_dump(spec, sort_keys=False))
     full = {**resolved.config, "model": str(run.artifacts / model.name), "data": str(data), "task": task,
             "project": str(run.path.parent), "name": name}

@@ -136,6 +136,29 @@ def keep_amp_offline() -> None:
     trainer.check_amp = check_amp
 
 
+ONLINE_INTEGRATIONS = ("hub", "clearml", "comet", "dvc", "neptune", "wandb", "raytune")  # those this version has
+
+
+def configure_logging(run, logging: dict) -> None:
+    """This run's offline experiment logging, through Ultralytics' own integrations.
+
+    TensorBoard writes event files into the run folder; MLflow into the project's ``mlruns/``
+    (a local file store). Ultralytics' online integrations are always off.
+    """
+    from ultralytics.utils import SETTINGS
+
+    if logging.get("mlflow"):
+        os.environ.setdefault("MLFLOW_TRACKING_URI", (run.path.parent.parent / "mlruns").as_uri())
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # a plain folder: no database server needed
+        os.environ.setdefault("MLFLOW_EXPERIMENT_NAME", run.path.parent.parent.name)  # the project
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+    wanted = {"tensorboard": bool(logging.get("tensorboard")), "mlflow": bool(logging.get("mlflow")),
+              **{name: False for name in ONLINE_INTEGRATIONS if name in SETTINGS}}
+    if any(SETTINGS.get(k) != v for k, v in wanted.items()):
+        SETTINGS.update(wanted)
+
+
 def is_rank_zero() -> bool:
     return int(os.environ.get("RANK", "-1")) in (-1, 0)
 
@@ -191,6 +214,7 @@ def _run(run, resume: bool, echo) -> int:
     try:
         register_run_blocks(run, run.model)
         ultralytics_settings_offline()
+        configure_logging(run, spec.get("logging") or {})
         keep_amp_offline()
         from ultralytics import YOLO
 

@@ -14,7 +14,7 @@ from yolo_studio.core.offline import studio_data_dir
 from yolo_studio.core.projects import Project, add_recent, create_project, is_project, open_project, \
     recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
-from yolo_studio.ui.lazy_tabs import LazyTabs
+from yolo_studio.ui.project_tabs import ProjectTabs
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
@@ -85,12 +85,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
         self.tabs.addTab(self.model_tab, "Model")
         self.tabs.addTab(self.modules_tab, "Modules")
-        self.lazy = LazyTabs(self.tabs)  # built when first shown: several import torch and Ultralytics
-        for name, factory in (("Datasets", self._make_datasets_tab), ("Train", self._make_train_tab),
-                              ("Runs", self._make_runs_tab), ("Registry", self._make_registry_tab),
-                              ("Inference", self._make_inference_tab)):
-            self.lazy.add(name, factory)
-        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.project_tabs = ProjectTabs(self)  # Datasets, Train, Runs, Registry, Inference: built when shown
+        self.lazy = self.project_tabs.lazy
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._settle_trust(modules_dir)
@@ -123,6 +119,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_projects_menu = file_menu.addMenu("Recent projec&ts")
         self.recent_projects_menu.aboutToShow.connect(self._fill_recent_projects_menu)
         file_menu.addAction("Open the &demo project", self.open_demo_project)
+        file_menu.addAction("&Workspace folder…", self.workspace_dialog)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close, QtGui.QKeySequence.Quit)
         new_action = QtGui.QAction("New", self, shortcut=QtGui.QKeySequence.New)
@@ -151,6 +148,7 @@ class MainWindow(QtWidgets.QMainWindow):
         boundary.setToolTip("Move the backbone/head boundary")
 
         view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction("&Devices…", self.devices_dialog)
         frame = view_menu.addAction("&Frame all", tab.canvas.frame_all, QtGui.QKeySequence("F"))
         frame.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
         tab.canvas.widget.addAction(frame)
@@ -237,7 +235,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_tab.open_document(doc)
 
     def open_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model YAML", "", "Model YAML (*.yaml *.yml)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model YAML", str(self.project.models_dir),
+                                                        "Model YAML (*.yaml *.yml)")
         if path:
             self.open_path(path)
 
@@ -250,7 +249,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return self._save_to(self.model_tab.path)
 
     def save_as(self) -> bool:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model YAML", "model.yaml", "Model YAML (*.yaml)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model YAML", str(self.project.models_dir /
+                                                        "model.yaml"), "Model YAML (*.yaml)")
         return self._save_to(Path(path)) if path else False
 
     def _save_to(self, path: Path) -> bool:
@@ -301,6 +301,16 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         TrustStore().remember(project.root, True)  # created here: its blocks are the user's own
         self.switch_project(project.root)
+
+    def workspace_dialog(self) -> None:
+        """Where new projects go (remembered in the studio's settings)."""
+        from yolo_studio.core.projects import save_settings
+
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Workspace folder for new projects",
+                                                            str(workspace_dir()))
+        if folder:
+            save_settings(workspace=folder)
+            self.statusBar().showMessage(f"New projects go to {folder}", 8000)
 
     def open_project_dialog(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open project folder", str(workspace_dir()))
@@ -381,97 +391,17 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ the project's tabs
 
-    def _show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
+    def devices_dialog(self):
+        from yolo_studio.ui.devices import DevicesDialog
 
-    def _make_datasets_tab(self):
-        from yolo_studio.ui.datasets.tab import DatasetsTab
-
-        tab = DatasetsTab(self.project)
-        tab.status_message.connect(self._show_status)
-        tab.use_for_training.connect(self._train_on_dataset)
-        return tab
-
-    def _make_train_tab(self):
-        from yolo_studio.ui.train.designer import TrainDesignerTab
-
-        tab = TrainDesignerTab(self.project_dir, self.model_tab.modules_dir, project=self.project)
-        tab.status_message.connect(self._show_status)
-        tab.run_ended.connect(lambda _status: "Runs" in self.lazy.widgets and self.lazy.widgets["Runs"].refresh())
-        return tab
-
-    def _make_runs_tab(self):
-        from yolo_studio.ui.runs.tab import RunsTab
-
-        tab = RunsTab(self.project)
-        tab.status_message.connect(self._show_status)
-        tab.register_requested.connect(self.register_dialog)
-        tab.predict_requested.connect(self.test_in_inference)
-        tab.export_requested.connect(self.export_dialog)
-        return tab
-
-    def _make_registry_tab(self):
-        from yolo_studio.ui.registry.tab import RegistryTab
-
-        tab = RegistryTab(self.project)
-        tab.status_message.connect(self._show_status)
-        tab.predict_requested.connect(self.test_in_inference)
-        tab.export_requested.connect(self.export_dialog)
-        return tab
-
-    def _make_inference_tab(self):
-        from yolo_studio.ui.inference.tab import InferenceTab
-
-        tab = InferenceTab(self.project)
-        tab.status_message.connect(self._show_status)
-        return tab
+        dialog = DevicesDialog(self)
+        dialog.show()
+        return dialog
 
     @property
     def train_tab(self):
         """The Train tab, built on first use."""
         return self.lazy.get("Train")
-
-    def _on_tabs_current_changed(self, index: int) -> None:
-        name = self.tabs.tabText(index)
-        if name == "Train":
-            self.train_tab.set_model(self.model_tab.path)
-        elif name in ("Runs", "Registry") and name in self.lazy.widgets:
-            self.lazy.widgets[name].refresh()
-        elif name == "Inference" and name in self.lazy.widgets:
-            self.lazy.widgets[name].refresh_models()
-
-    def _train_on_dataset(self, data: str) -> None:
-        self.lazy.show("Train").data_path.setText(data)
-
-    def register_dialog(self, run_path: str):
-        """Ask for a model name and register the run's best.pt; returns the entry or None."""
-        default = Path(run_path).name
-        name, ok = QtWidgets.QInputDialog.getText(self, "Register model", "Model name (a new version is added when "
-                                                  "the name exists):", text=default)
-        if not ok or not name.strip():
-            return None
-        entry = self.lazy.get("Registry").register(run_path, name.strip())
-        if entry is not None:
-            self._show_status(f"Registered {entry.ref}: see the Registry tab")
-        return entry
-
-    def test_in_inference(self, weights: str) -> None:
-        tab = self.lazy.show("Inference")
-        tab.refresh_models()
-        tab.select_model(weights)
-
-    def export_dialog(self, weights: str):
-        from yolo_studio.deploy.export import sample_images
-        from yolo_studio.training.registry import list_entries
-        from yolo_studio.training.run_store import run_imgsz
-        from yolo_studio.ui.registry.export_dialog import ExportDialog
-
-        path = Path(weights)
-        entry = next((e for e in list_entries(self.project.registry_dir) if e.weights == path), None)
-        imgsz = entry.imgsz if entry else run_imgsz(path.parent.parent)
-        dialog = ExportDialog(path, imgsz, sample_images(path), self)
-        dialog.show()
-        return dialog
 
     def _reattach_runs(self) -> None:
         from yolo_studio.ui.train.designer import running_runs

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from yolo_studio.core import train_config
 from yolo_studio.core.preflight import Plan, free_name, preflight
 from yolo_studio.training.events import read_events, run_status
-from yolo_studio.training.run_folder import RunFolder, prepare_run
+from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
 from yolo_studio.ui.train.form import ArgsFormWidget
 from yolo_studio.ui.train.monitor import MonitorPanel
 from yolo_studio.workers.task import TaskThread
@@ -66,6 +66,14 @@ class TrainDesignerTab(QtWidgets.QWidget):
         form.addRow("Run name", self.run_name)
         form.addRow("Preset", _row(self.preset, apply_preset, save_preset))
         form.addRow("Mode", self.mode)
+        self.logging = {}
+        for name, label in (("tensorboard", "TensorBoard"), ("mlflow", "MLflow (local)")):
+            box = QtWidgets.QCheckBox(label)
+            if not logging_available(name):
+                box.setEnabled(False)
+                box.setToolTip(f"needs the {LOGGERS[name]} package: pip install 'yolo-studio[logging]'")
+            self.logging[name] = box
+        form.addRow("Logging", _row(*self.logging.values()))
         self.form = ArgsFormWidget()
         self.form.changed.connect(self._update_preview)
         self.preflight_button = QtWidgets.QPushButton("Preflight", clicked=self.run_preflight)
@@ -244,13 +252,16 @@ class TrainDesignerTab(QtWidgets.QWidget):
         plan = self.plan()
         try:
             run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
-                              plan.modules_dir)
+                              plan.modules_dir, self.logging_choice())
         except (ValueError, OSError) as exc:
             self.status_message.emit(f"Not started: {exc}")
             return
         self._follow(run, RunSupervisor.start_run(run, parent=self))
         self.run_name.setText(free_name(self.runs_dir, plan.name))
         self.remember_form()
+
+    def logging_choice(self) -> dict:
+        return {name: box.isChecked() and box.isEnabled() for name, box in self.logging.items()}
 
     def resume(self) -> None:
         if self.run is None or self.running():
@@ -333,6 +344,9 @@ class TrainDesignerTab(QtWidgets.QWidget):
         elif preset and self.preset.currentText() == preset:
             self.apply_preset()
         self.mode.setCurrentText(saved.get("mode") or "User")
+        for name, on in (saved.get("logging") or {}).items():
+            if name in self.logging and self.logging[name].isEnabled():
+                self.logging[name].setChecked(bool(on))
 
     def remember_form(self) -> None:
         if self.project is None:
@@ -341,7 +355,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
                  (("model", self.model_path), ("data", self.data_path))}
         try:
             self.project.remember(train={**paths, "preset": self.preset.currentText(), "mode": self.mode.currentText(),
-                                         "overrides": self.form.overrides()})
+                                         "overrides": self.form.overrides(), "logging": self.logging_choice()})
         except OSError as exc:
             self.status_message.emit(f"Could not remember the form in {self.project.file}: {exc}")
 

@@ -1,0 +1,111 @@
+"""The project's tabs (Datasets, Train, Runs, Registry, Inference) and the actions between them.
+
+Each tab is built the first time it is shown. The actions that cross tabs live here: train on a
+dataset, register a run's model, test a checkpoint in Inference, export a checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtWidgets
+
+from yolo_studio.ui.lazy_tabs import LazyTabs
+
+
+class ProjectTabs:
+    def __init__(self, window):
+        self.window = window
+        self.lazy = LazyTabs(window.tabs)
+        for name, factory in (("Datasets", self._make_datasets_tab), ("Train", self._make_train_tab),
+                              ("Runs", self._make_runs_tab), ("Registry", self._make_registry_tab),
+                              ("Inference", self._make_inference_tab)):
+            self.lazy.add(name, factory)
+        window.tabs.currentChanged.connect(self._on_tabs_current_changed)
+
+    def _show_status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
+
+    def _make_datasets_tab(self):
+        from yolo_studio.ui.datasets.tab import DatasetsTab
+
+        tab = DatasetsTab(self.window.project)
+        tab.status_message.connect(self._show_status)
+        tab.use_for_training.connect(self._train_on_dataset)
+        return tab
+
+    def _make_train_tab(self):
+        from yolo_studio.ui.train.designer import TrainDesignerTab
+
+        tab = TrainDesignerTab(self.window.project_dir, self.window.model_tab.modules_dir, project=self.window.project)
+        tab.status_message.connect(self._show_status)
+        tab.run_ended.connect(lambda _status: "Runs" in self.lazy.widgets and self.lazy.widgets["Runs"].refresh())
+        return tab
+
+    def _make_runs_tab(self):
+        from yolo_studio.ui.runs.tab import RunsTab
+
+        tab = RunsTab(self.window.project)
+        tab.status_message.connect(self._show_status)
+        tab.register_requested.connect(self.register_dialog)
+        tab.predict_requested.connect(self.test_in_inference)
+        tab.export_requested.connect(self.export_dialog)
+        return tab
+
+    def _make_registry_tab(self):
+        from yolo_studio.ui.registry.tab import RegistryTab
+
+        tab = RegistryTab(self.window.project)
+        tab.status_message.connect(self._show_status)
+        tab.predict_requested.connect(self.test_in_inference)
+        tab.export_requested.connect(self.export_dialog)
+        return tab
+
+    def _make_inference_tab(self):
+        from yolo_studio.ui.inference.tab import InferenceTab
+
+        tab = InferenceTab(self.window.project)
+        tab.status_message.connect(self._show_status)
+        return tab
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        name = self.window.tabs.tabText(index)
+        if name == "Train":
+            self.lazy.get("Train").set_model(self.window.model_tab.path)
+        elif name in ("Runs", "Registry") and name in self.lazy.widgets:
+            self.lazy.widgets[name].refresh()
+        elif name == "Inference" and name in self.lazy.widgets:
+            self.lazy.widgets[name].refresh_models()
+
+    def _train_on_dataset(self, data: str) -> None:
+        self.lazy.show("Train").data_path.setText(data)
+
+    def register_dialog(self, run_path: str):
+        """Ask for a model name and register the run's best.pt; returns the entry or None."""
+        default = Path(run_path).name
+        name, ok = QtWidgets.QInputDialog.getText(self.window, "Register model", "Model name (a new version is added when "
+                                                  "the name exists):", text=default)
+        if not ok or not name.strip():
+            return None
+        entry = self.lazy.get("Registry").register(run_path, name.strip())
+        if entry is not None:
+            self._show_status(f"Registered {entry.ref}: see the Registry tab")
+        return entry
+
+    def test_in_inference(self, weights: str) -> None:
+        tab = self.lazy.show("Inference")
+        tab.refresh_models()
+        tab.select_model(weights)
+
+    def export_dialog(self, weights: str):
+        from yolo_studio.deploy.export import sample_images
+        from yolo_studio.training.registry import list_entries
+        from yolo_studio.training.run_store import run_imgsz
+        from yolo_studio.ui.registry.export_dialog import ExportDialog
+
+        path = Path(weights)
+        entry = next((e for e in list_entries(self.window.project.registry_dir) if e.weights == path), None)
+        imgsz = entry.imgsz if entry else run_imgsz(path.parent.parent)
+        dialog = ExportDialog(path, imgsz, sample_images(path), self.window)
+        dialog.show()
+        return dialog
