@@ -34,11 +34,11 @@ class RunSupervisor(QtCore.QThread):
         self.setObjectName(f"supervise-{run.path.name}")
 
     @classmethod
-    def start_run(cls, run: RunFolder, resume: bool = False, parent=None) -> "RunSupervisor":
+    def start_run(cls, run: RunFolder, resume: bool = False, parent=None) -> RunSupervisor:
+        """Start the training process; the supervisor is returned not yet started: connect its
+        signals first, then ``start()`` it (an emission before the connection would be lost)."""
         process = launch.start(run, resume=resume, device=launch.resume_device(run))
-        supervisor = cls(run, process, parent)
-        supervisor.start()
-        return supervisor
+        return cls(run, process, parent)
 
     def run(self) -> None:  # QThread.run: the supervising loop
         """Emit the run's events and log from the start (plots and log replay), then as they come."""

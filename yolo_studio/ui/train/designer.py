@@ -274,7 +274,6 @@ class TrainDesignerTab(QtWidgets.QWidget):
     def attach(self, run: RunFolder) -> None:
         """Follow a run started elsewhere (a headless run, or one left running when the studio closed)."""
         self._follow(run, RunSupervisor(run, None, self))
-        self.supervisor.start()
 
     def _follow(self, run: RunFolder, supervisor: RunSupervisor) -> None:
         self.run, self.supervisor = run, supervisor
@@ -282,6 +281,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         supervisor.events.connect(self.monitor.add_events)
         supervisor.log.connect(self.monitor.append_log)
         supervisor.ended.connect(self._on_supervisor_ended)
+        supervisor.start()  # after connecting: the replay of the run's events must reach the monitor
         self.pages.setCurrentIndex(0)
         self.status_message.emit(f"Training {run.path.name}…")
         self._update_buttons()
