@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core import dataset_import
 from yolo_studio.core.dataset_validate import index_dataset, validate
+from yolo_studio.ui import plot_style
 from yolo_studio.ui.datasets.samples import SampleBrowserWidget
 from yolo_studio.workers.job import JobThread
 
@@ -81,6 +82,7 @@ class DatasetsTab(QtWidgets.QWidget):
         report_layout.addWidget(self.splits)
         report_layout.addWidget(self.findings, 1)
 
+        plot_style.apply()
         self.plots = pg.GraphicsLayoutWidget()
         self.histogram = self.plots.addPlot(row=0, col=0, title="objects per class")
         self.histogram.showGrid(y=True, alpha=0.2)

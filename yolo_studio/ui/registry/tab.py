@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.training import registry
+from yolo_studio.ui import plot_style
 
 COLUMNS = ("model", "task", "imgsz", "mAP50", "mAP50-95", "precision", "recall", "dataset", "tags", "source run",
            "created")
@@ -39,7 +40,8 @@ class RegistryTab(QtWidgets.QWidget):
         for b in (QtWidgets.QPushButton("Refresh", clicked=self.refresh), self.tag_button, self.predict_button,
                   self.export_button):
             bar.addWidget(b)
-        self.chart = pg.PlotWidget(background="w", title="selected versions")
+        plot_style.apply()
+        self.chart = pg.PlotWidget(title="selected versions")
         self.chart.showGrid(y=True, alpha=0.2)
         self.chart.addLegend(offset=(-5, 5))
         self.chart.setMaximumHeight(260)

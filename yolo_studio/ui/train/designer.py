@@ -73,7 +73,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
                 box.setEnabled(False)
                 box.setToolTip(f"needs the {LOGGERS[name]} package: pip install 'yolo-studio[logging]'")
             self.logging[name] = box
-        form.addRow("Logging", _row(*self.logging.values()))
+        form.addRow("Logging", _row(*self.logging.values(), stretch=True))
         self.form = ArgsFormWidget()
         self.form.changed.connect(self._update_preview)
         self.preflight_button = QtWidgets.QPushButton("Preflight", clicked=self.run_preflight)
@@ -378,12 +378,15 @@ def running_runs(project_dir: Path) -> list:
     return [r for r in found if run_status(read_events(r.events)) == "running"]
 
 
-def _row(*widgets) -> QtWidgets.QWidget:
+def _row(*widgets, stretch: bool = False) -> QtWidgets.QWidget:
+    """Widgets side by side: the first takes the room, or (``stretch``) all stay left."""
     box = QtWidgets.QWidget()
     layout = QtWidgets.QHBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
     for i, w in enumerate(widgets):
-        layout.addWidget(w, 1 if i == 0 else 0)
+        layout.addWidget(w, 1 if i == 0 and not stretch else 0)
+    if stretch:
+        layout.addStretch(1)
     return box
 
 

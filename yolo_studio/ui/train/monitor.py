@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.training.events import epoch_history
+from yolo_studio.ui import plot_style
 
 LOSSES = ("box_loss", "cls_loss", "dfl_loss")
 PLOTS = {  # title -> [(metric key, label, pen colour, dashed)]
@@ -24,7 +25,7 @@ class MonitorPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+        plot_style.apply()
         self.plots = pg.GraphicsLayoutWidget()
         self.curves: dict = {}  # metric key -> PlotDataItem
         titles = list(LOSSES) + list(PLOTS)
