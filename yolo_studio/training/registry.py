@@ -81,7 +81,7 @@ def register(registry_dir: str | Path, run_path: str | Path, name: str, tags=())
         shutil.copytree(run.modules, folder / "modules")
     data = spec.get("data") or summary.data
     entry = Entry(name, version, spec.get("task") or summary.task or "detect", _names(data),
-                  int(resolved.get("imgsz") or 640), _metrics(run_path, summary),
+                  int(resolved.get("imgsz") or 640), best_metrics(run_path, summary),
                   {"path": str(data), "hash": dataset_hash(data)}, str(run_path),
                   datetime.now(timezone.utc).isoformat(timespec="seconds"), list(tags), folder)
     entry.save()
@@ -102,7 +102,7 @@ def _names(data) -> list:
         return []
 
 
-def _metrics(run_path: Path, summary) -> dict:
+def best_metrics(run_path: Path, summary) -> dict:
     """The best model's validation metrics: the ``final`` event, else the best epoch's."""
     events = read_events(run_path / "events.jsonl") if (run_path / "events.jsonl").is_file() else []
     final = [e for e in events if e["type"] == "final" and e.get("metrics")]

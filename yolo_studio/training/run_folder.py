@@ -116,6 +116,16 @@ def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
     return blocks
 
 
+def checkpoint_blocks(path: str | Path) -> Path | None:
+    """The folder of custom block files that travels with a checkpoint, if any: ``modules/`` beside
+    it (registry, hydra), or the run's ``artifacts/modules/`` for ``runs/<name>/weights/*.pt``."""
+    path = Path(path).resolve()
+    if (path.parent / "modules").is_dir():
+        return path.parent / "modules"
+    run = RunFolder(path.parent.parent if path.parent.name == "weights" else path.parent)
+    return run.modules if run.modules.is_dir() else None
+
+
 def load_run_checkpoint(path: str | Path):
     """``YOLO`` for a checkpoint, with the custom blocks that travel with it registered first.
 
@@ -124,13 +134,9 @@ def load_run_checkpoint(path: str | Path):
     """
     from yolo_studio.core import ultralytics_hook
 
-    path = Path(path).resolve()
-    run = RunFolder(path.parent.parent if path.parent.name == "weights" else path.parent)
-    beside = path.parent / "modules"
-    if beside.is_dir():
-        ultralytics_hook.install(ultralytics_hook.load_block_folder(beside))
-    elif run.modules.is_dir():
-        register_run_blocks(run)
+    blocks = checkpoint_blocks(path)
+    if blocks is not None:
+        ultralytics_hook.install(ultralytics_hook.load_block_folder(blocks))
     from ultralytics import YOLO
 
     return YOLO(str(path))

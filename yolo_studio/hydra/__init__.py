@@ -1,0 +1,1 @@
+"""Shared-backbone multi-head ("hydra") models: one backbone pass, many versioned heads."""

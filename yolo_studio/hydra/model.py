@@ -1,0 +1,199 @@
+"""Hydra operations: extract a backbone from a trained detector, add and train heads, detect.
+
+``HydraDetector`` loads the backbone once, loads and unloads heads at run time, runs the backbone
+once per image and every loaded head on its features. Heads keep only their own layers in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from yolo_studio.hydra import split as hs
+from yolo_studio.hydra.store import HeadVersion, HydraStore
+
+HASH_TOLERANCE = 1e-3  # a trained head's backbone may differ from the original by EMA rounding only
+
+
+def load_detector(weights: str | Path):
+    """The DetectionModel of a checkpoint (custom blocks registered), float32, eval mode."""
+    from yolo_studio.deploy.predict import load_model
+
+    model = load_model(weights).model
+    return model.float().eval()
+
+
+def sample_inputs(imgsz: int = 128, count: int = 2, seed: int = 0) -> list:
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.rand(1, 3, imgsz, imgsz, generator=generator) for _ in range(count)]
+
+
+def extract(hydra_dir: str | Path, name: str, weights: str | Path, head: str, split: int | None = None,
+            metrics: dict | None = None, classes: list | None = None, dataset_hash: str = "", source_run: str = "",
+            metric: str = "f1", imgsz: int = 128) -> dict:
+    """Create ``hydra_dir/name`` from a trained detector; its own head becomes ``head`` v1.
+
+    Raises ValueError when the split is impossible or the backbone plus head does not reproduce the
+    detector's outputs exactly on sample inputs.
+    """
+    model = load_detector(weights)
+    k = hs.default_split(model) if split is None else int(split)
+    hs.check_split(model, k)
+    difference = hs.equivalent(model, k, sample_inputs(imgsz))
+    if difference != 0.0:
+        raise ValueError(f"backbone + head at layer {k} differ from the model by {difference:.2e}: this model "
+                         "cannot be split there")
+    store = HydraStore(Path(hydra_dir) / name)
+    store.create(weights, k, hs.layer_hash(model, k), source_run, metric)
+    names = classes if classes is not None else [model.names[i] for i in sorted(model.names)]
+    version, promoted, reason = store.add_version(head, weights, metrics or {}, names, dataset_hash,
+                                                  "extracted with the backbone", source_run)
+    return {"hydra": str(store.root), "split": k, "backbone_hash": store.load()["backbone"]["hash"],
+            "head": version.head, "version": version.version, "promoted": promoted, "difference": difference}
+
+
+def add_head(store: HydraStore, head: str, weights: str | Path, metrics: dict, classes: list,
+             dataset_hash: str = "", notes: str = "", source_run: str = "") -> tuple:
+    """Add a trained head version after checking it was trained on this hydra's backbone."""
+    state = store.load()
+    k = state["split"]
+    model = load_detector(weights)
+    if len(model.model) <= k:
+        raise ValueError(f"{weights}: the model has {len(model.model)} layers, the backbone alone has {k}")
+    found = hs.layer_hash(model, k)
+    if found != state["backbone"]["hash"]:
+        difference = hs.max_backbone_difference(model, load_detector(store.backbone_weights), k)
+        if difference > HASH_TOLERANCE:
+            raise ValueError(f"{weights} was not trained on the backbone of '{store.name}' (its layers 0..{k - 1} "
+                             f"hash {found}, the backbone's {state['backbone']['hash']}; max weight difference "
+                             f"{difference:.3g}): train the head with the backbone frozen (yolo-studio hydra "
+                             "train-head) and add that run's weights")
+    return store.add_version(head, weights, metrics, classes, dataset_hash, notes, source_run)
+
+
+class HydraDetector:
+    """One backbone pass per image, then every loaded head."""
+
+    def __init__(self, store: HydraStore, device: str = "cpu"):
+        import torch
+
+        self.store = store
+        self.device = torch.device(device)
+        state = store.load()
+        self.k = state["split"]
+        self.backbone_hash = state["backbone"]["hash"]
+        backbone = load_detector(store.backbone_weights)
+        _drop_layers(backbone, range(self.k, len(backbone.model)))  # the source's own head is not needed
+        self.backbone = backbone.to(self.device)
+        self.stride = int(max(backbone.stride)) if hasattr(backbone, "stride") else 32
+        self.heads: dict = {}  # head name -> (model, names, version)
+
+    def load_head(self, version: HeadVersion) -> None:
+        model = load_detector(version.weights)
+        if hs.layer_hash(model, self.k) != self.backbone_hash and \
+                hs.max_backbone_difference(model, self._backbone_reference(), self.k) > HASH_TOLERANCE:
+            raise ValueError(f"head '{version.head}' v{version.version} was trained on another backbone")
+        _drop_layers(model, range(self.k))  # the shared backbone runs instead
+        self.heads[version.head] = (model.to(self.device), version.classes or model.names, version.version)
+
+    def _backbone_reference(self):
+        return load_detector(self.store.backbone_weights)
+
+    def unload_head(self, head: str) -> None:
+        self.heads.pop(head, None)
+
+    def load_active(self) -> list:
+        versions = self.store.active()
+        for version in versions:
+            self.load_head(version)
+        return versions
+
+    def detect(self, image, imgsz: int = 640, conf: float = 0.25, iou: float = 0.7) -> dict:
+        """Objects of every loaded head in one image (a path or a BGR array), with per-stage ms."""
+        import cv2
+        import numpy as np
+        import torch
+        from ultralytics.data.augment import LetterBox
+        from ultralytics.utils.nms import non_max_suppression
+        from ultralytics.utils.ops import scale_boxes
+
+        timing = {}
+        started = time.perf_counter()
+        picture = cv2.imread(str(image)) if not isinstance(image, np.ndarray) else image
+        if picture is None:
+            raise ValueError(f"{image}: not a readable image")
+        boxed = LetterBox(new_shape=(imgsz, imgsz), auto=False, stride=self.stride)(image=picture)
+        x = torch.from_numpy(np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1))[None]).float().div(255)
+        x = x.to(self.device)
+        timing["preprocess"] = _ms(started)
+        objects = []
+        with torch.no_grad():
+            started = time.perf_counter()
+            features = hs.run_backbone(self.backbone, x, self.k)
+            timing["backbone"] = _ms(started)
+            for head, (model, names, _version) in self.heads.items():
+                started = time.perf_counter()
+                raw = hs.run_head(model, features, self.k)
+                raw = raw[0] if isinstance(raw, (list, tuple)) else raw
+                timing[f"head:{head}"] = _ms(started)
+                started = time.perf_counter()
+                found = non_max_suppression(raw, conf, iou)[0]
+                found[:, :4] = scale_boxes(x.shape[2:], found[:, :4], picture.shape[:2])
+                for *box, score, cls in found.tolist():
+                    label = names[int(cls)] if isinstance(names, list) else names.get(int(cls), str(int(cls)))
+                    objects.append({"head": head, "cls": int(cls), "name": label, "conf": round(score, 4),
+                                    "box": [round(v, 1) for v in box]})
+                timing["postprocess"] = timing.get("postprocess", 0.0) + _ms(started)
+        return {"objects": objects, "timing": timing, "width": picture.shape[1], "height": picture.shape[0]}
+
+
+def _drop_layers(model, indices) -> None:
+    import torch
+
+    for i in indices:
+        model.model[i] = torch.nn.Identity()
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def prepare_head_run(store: HydraStore, head: str, data: str | Path, runs_dir: str | Path, name: str,
+                     overrides: dict | None = None):
+    """A run folder that trains ``head`` on ``data`` with the hydra's backbone frozen.
+
+    The model is the backbone's detector with ``nc`` set to the dataset's classes; it starts from
+    the backbone checkpoint (``pretrained``: every layer of the same shape is loaded) and
+    ``freeze`` keeps layers 0..k-1 (and their BatchNorm statistics) as they are.
+    """
+    import yaml
+
+    from yolo_studio.core.dataset_check import check_dataset
+    from yolo_studio.training.run_folder import checkpoint_blocks, prepare_run
+
+    report = check_dataset(data)
+    if report.errors:
+        raise ValueError("the dataset has problems: " + "; ".join(report.errors[:3]))
+    state = store.load()
+    source = load_detector(store.backbone_weights)
+    model_yaml = store.root / "heads" / head / "model.yaml"
+    model_yaml.parent.mkdir(parents=True, exist_ok=True)
+    model_yaml.write_text(yaml.safe_dump({**source.yaml, "nc": report.nc}, sort_keys=False), encoding="utf-8")
+    settings = {**(overrides or {}), "freeze": state["split"], "pretrained": str(store.backbone_weights)}
+    return prepare_run(model_yaml, data, runs_dir, name, settings, "detect", checkpoint_blocks(store.backbone_weights))
+
+
+def add_trained_head(store: HydraStore, head: str, run, notes: str = "") -> tuple:
+    """Store a finished head run's best.pt as the head's next version (backbone hash checked)."""
+    from yolo_studio.core.dataset_check import check_dataset
+    from yolo_studio.training.registry import best_metrics, dataset_hash
+    from yolo_studio.training.run_store import summarize
+
+    summary = summarize(run.path)
+    if summary is None or not run.best.is_file():
+        raise ValueError(f"{run.path} saved no best.pt: the head run did not finish an epoch")
+    data = run.spec()["data"]
+    return add_head(store, head, run.best, best_metrics(run.path, summary), check_dataset(data).names,
+                    dataset_hash(data), notes, str(run.path))

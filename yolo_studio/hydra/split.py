@@ -1,0 +1,115 @@
+"""Splitting a detector into a shared backbone and a head, and running them apart.
+
+Ultralytics runs a model layer by layer (``DetectionModel._predict_once``): each layer reads the
+previous output or saved outputs of earlier layers (``m.f``), and outputs listed in ``model.save``
+are kept. A split at layer ``k`` runs layers ``0..k-1`` once (the backbone: its last output and
+the saved ones are the features), then any number of heads, each running layers ``k..N-1`` of its
+own model on those features. The same loop as Ultralytics', cut in two, so the outputs are exactly
+the original model's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass
+class Features:
+    """What the backbone hands to every head: the saved outputs and the last one."""
+
+    saved: list  # per layer 0..k-1: its output if a later layer reads it, else None
+    last: object
+
+
+def default_split(model) -> int:
+    """The end of the YAML's backbone section (where Ultralytics' head starts)."""
+    return len(model.yaml["backbone"])
+
+
+def check_split(model, k: int) -> None:
+    """Refuse a split that leaves no backbone or no head, or where the head is not a detector's."""
+    layers = len(model.model)
+    if not 0 < k < layers:
+        raise ValueError(f"split at layer {k} leaves nothing on one side: choose 1..{layers - 1} "
+                         f"(the YAML backbone ends at {default_split(model)})")
+
+
+def run_backbone(model, x, k: int) -> Features:
+    saved = []
+    for m in model.model[:k]:
+        if m.f != -1:
+            x = saved[m.f] if isinstance(m.f, int) else [x if j == -1 else saved[j] for j in m.f]
+        x = m(x)
+        saved.append(x if m.i in model.save else None)
+    return Features(saved, x)
+
+
+def run_head(model, features: Features, k: int):
+    """Layers k..N-1 of ``model`` on the features (the list is copied: heads do not share their outputs)."""
+    y, x = list(features.saved), features.last
+    for m in model.model[k:]:
+        if m.f != -1:
+            x = y[m.f] if isinstance(m.f, int) else [x if j == -1 else y[j] for j in m.f]
+        x = m(x)
+        y.append(x if m.i in model.save else None)
+    return x
+
+
+def backbone_state(model, k: int) -> dict:
+    """The parameters and buffers of layers 0..k-1 (names as in the full model)."""
+    prefixes = tuple(f"model.{i}." for i in range(k))
+    return {name: value for name, value in model.state_dict().items() if name.startswith(prefixes)}
+
+
+def head_state(model, k: int) -> dict:
+    prefixes = tuple(f"model.{i}." for i in range(k))
+    return {name: value for name, value in model.state_dict().items() if not name.startswith(prefixes)}
+
+
+def layer_hash(model, k: int) -> str:
+    """A hash of the backbone's weights, as stored (half precision, as Ultralytics saves them).
+
+    Rounding to float16 makes the hash of a backbone that was frozen during training equal to the
+    original's even when the EMA arithmetic moved its float32 values in the last bits.
+    """
+    import torch
+
+    digest = hashlib.sha256()
+    for name, value in sorted(backbone_state(model, k).items()):
+        if not torch.is_tensor(value):
+            continue
+        tensor = value.detach().cpu()
+        tensor = tensor.half() if tensor.is_floating_point() else tensor
+        digest.update(name.encode())
+        digest.update(tensor.contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def max_backbone_difference(model, other, k: int) -> float:
+    """Largest absolute difference between two models' backbone weights (same architecture)."""
+    a, b = backbone_state(model, k), backbone_state(other, k)
+    if a.keys() != b.keys():
+        return float("inf")
+    worst = 0.0
+    for name, value in a.items():
+        if value.is_floating_point():
+            if value.shape != b[name].shape:
+                return float("inf")
+            worst = max(worst, float((value.float() - b[name].float()).abs().max()) if value.numel() else 0.0)
+    return worst
+
+
+def equivalent(model, k: int, inputs) -> float:
+    """Max |original - backbone+head| over the inputs (0.0 when the split is exact)."""
+    import torch
+
+    worst = 0.0
+    with torch.no_grad():
+        for x in inputs:
+            expected = model(x)
+            actual = run_head(model, run_backbone(model, x, k), k)
+            expected = expected[0] if isinstance(expected, (list, tuple)) else expected
+            actual = actual[0] if isinstance(actual, (list, tuple)) else actual
+            worst = max(worst, float((expected - actual).abs().max()))
+    return worst
