@@ -197,3 +197,34 @@ def add_trained_head(store: HydraStore, head: str, run, notes: str = "") -> tupl
     data = run.spec()["data"]
     return add_head(store, head, run.best, best_metrics(run.path, summary), check_dataset(data).names,
                     dataset_hash(data), notes, str(run.path))
+
+
+def detect_sources(store: HydraStore, sources, imgsz: int = 640, conf: float = 0.25, iou: float = 0.7,
+                   device: str = "cpu", on_result=None, cancelled=None) -> list:
+    """Every active head on the images of ``sources``, as ``deploy.predict.ImageResult``s.
+
+    Object names are ``head:class``; timing is preprocess, inference (the backbone plus every head)
+    and postprocess, so a hydra model compares with a single model in the same table.
+    """
+    from yolo_studio.deploy.predict import VIDEO_SUFFIXES, ImageResult, expand_sources
+
+    detector = HydraDetector(store, device)
+    if not detector.load_active():
+        raise ValueError(f"'{store.name}' has no active head: promote a version first")
+    results = []
+    for image in expand_sources(sources):
+        if image.suffix.lower() in VIDEO_SUFFIXES:
+            continue  # hydra detection reads images
+        if cancelled and cancelled():
+            break
+        found = detector.detect(image, imgsz, conf, iou)
+        t = found["timing"]
+        inference = t["backbone"] + sum(v for k, v in t.items() if k.startswith("head:"))
+        objects = [{**o, "name": f"{o['head']}:{o['name']}"} for o in found["objects"]]
+        result = ImageResult(str(image), found["width"], found["height"], objects,
+                             {"preprocess": t["preprocess"], "inference": round(inference, 2),
+                              "postprocess": round(t.get("postprocess", 0.0), 2)})
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results

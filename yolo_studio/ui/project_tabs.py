@@ -19,7 +19,7 @@ class ProjectTabs:
         self.lazy = LazyTabs(window.tabs)
         for name, factory in (("Datasets", self._make_datasets_tab), ("Train", self._make_train_tab),
                               ("Runs", self._make_runs_tab), ("Registry", self._make_registry_tab),
-                              ("Inference", self._make_inference_tab)):
+                              ("Heads", self._make_heads_tab), ("Inference", self._make_inference_tab)):
             self.lazy.add(name, factory)
         window.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
@@ -61,6 +61,46 @@ class ProjectTabs:
         tab.export_requested.connect(self.export_dialog)
         return tab
 
+    def _make_heads_tab(self):
+        from yolo_studio.ui.hydra.tab import HeadsTab
+
+        tab = HeadsTab(self.window.project)
+        tab.status_message.connect(self._show_status)
+        tab.train_head_requested.connect(self.train_head)
+        return tab
+
+    def train_head(self, store, head: str, data: str):
+        """Train a head in the Train tab (its form's arguments, the backbone frozen); store it when done."""
+        from yolo_studio.core.preflight import free_name
+        from yolo_studio.hydra.model import add_trained_head, prepare_head_run
+
+        train = self.lazy.show("Train")
+        overrides = {k: v for k, v in train.form.overrides().items() if k != "name"}
+        runs_dir = self.window.project.runs_dir
+        try:
+            run = prepare_head_run(store, head, data, runs_dir, free_name(runs_dir, f"{store.name}-{head}"), overrides)
+        except (ValueError, OSError) as exc:
+            QtWidgets.QMessageBox.warning(self.window, "Cannot train the head", str(exc))
+            return None
+
+        def on_ended(status: str) -> None:
+            train.run_ended.disconnect(on_ended)
+            if status != "completed":
+                self._show_status(f"The head run ended {status}: nothing was stored (Resume continues it)")
+                return
+            try:
+                version, _promoted, reason = add_trained_head(store, head, run)
+            except ValueError as exc:
+                QtWidgets.QMessageBox.warning(self.window, "Head not stored", str(exc))
+                return
+            self._show_status(f"Head '{head}' v{version.version}: {reason}")
+            if "Heads" in self.lazy.widgets:
+                self.lazy.widgets["Heads"].refresh(select=(store.name, head))
+
+        train.run_ended.connect(on_ended)
+        train.start_prepared(run)
+        return run
+
     def _make_inference_tab(self):
         from yolo_studio.ui.inference.tab import InferenceTab
 
@@ -72,7 +112,7 @@ class ProjectTabs:
         name = self.window.tabs.tabText(index)
         if name == "Train":
             self.lazy.get("Train").set_model(self.window.model_tab.path)
-        elif name in ("Runs", "Registry") and name in self.lazy.widgets:
+        elif name in ("Runs", "Registry", "Heads") and name in self.lazy.widgets:
             self.lazy.widgets[name].refresh()
         elif name == "Inference" and name in self.lazy.widgets:
             self.lazy.widgets[name].refresh_models()

@@ -9,10 +9,15 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy.predict import IMAGE_SUFFIXES, VIDEO_SUFFIXES, predict, timing_summary
+from yolo_studio.hydra.model import detect_sources
+from yolo_studio.hydra.store import HydraStore, list_hydras
 from yolo_studio.training import registry
 from yolo_studio.training.run_store import list_runs, run_imgsz
 from yolo_studio.ui.datasets.samples import ImageView
 from yolo_studio.workers.job import JobThread
+
+
+HYDRA = "hydra:"  # the model combo's data for a hydra model: ("hydra:<name>", imgsz)
 
 
 class InferenceTab(QtWidgets.QWidget):
@@ -94,6 +99,11 @@ class InferenceTab(QtWidgets.QWidget):
             best = run.path / "weights" / "best.pt"
             if best.is_file():
                 self.model.addItem(f"{run.name}/best.pt (run)", (str(best), run_imgsz(run.path)))
+        for store in list_hydras(self.project.root / "hydra"):
+            source = store.load()["backbone"].get("source_run")
+            heads = len(store.active())
+            self.model.addItem(f"{store.name} (hydra, {heads} active heads)",
+                               (f"{HYDRA}{store.name}", run_imgsz(source) if source else 640))
         if current:
             self.select_model(current[0] if isinstance(current, tuple) else current)
         self.model.blockSignals(False)
@@ -162,6 +172,9 @@ class InferenceTab(QtWidgets.QWidget):
         output = self.output
 
         def work(job):
+            if weights.startswith(HYDRA):  # one backbone pass, every active head
+                store = HydraStore(self.project.root / "hydra" / weights[len(HYDRA):])
+                return detect_sources(store, sources, imgsz, conf, iou, "cpu", job.report_item, job.is_cancelled)
             return predict(weights, sources, conf, iou, imgsz, "cpu", output, on_result=job.report_item,
                            cancelled=job.is_cancelled)
 

@@ -260,6 +260,13 @@ class TrainDesignerTab(QtWidgets.QWidget):
         self.run_name.setText(free_name(self.runs_dir, plan.name))
         self.remember_form()
 
+    def start_prepared(self, run: RunFolder) -> None:
+        """Train a run folder prepared elsewhere (a hydra head) and follow it here."""
+        if self.running():
+            self.status_message.emit("A training is already running: stop it first")
+            return
+        self._follow(run, RunSupervisor.start_run(run, parent=self))
+
     def logging_choice(self) -> dict:
         return {name: box.isChecked() and box.isEnabled() for name, box in self.logging.items()}
 

@@ -1,0 +1,81 @@
+"""The Heads tab (extract, versions side by side, promote, roll back, clean up), training a head from
+the window, and the Inference tab running a hydra model."""
+
+from PySide6 import QtWidgets
+
+from test_main_window import answer_next_dialog
+from yolo_studio.core.dataset_check import images_in
+from yolo_studio.core.dataset_import import import_dataset
+from yolo_studio.core.demo_dataset import generate
+from yolo_studio.hydra.model import add_head
+from yolo_studio.hydra.store import HydraStore
+
+JOB_TIMEOUT = 180_000
+
+
+def test_heads_tab_extracts_and_manages_versions(qtbot, trained_project, tiny_dataset):
+    from yolo_studio.ui.hydra.tab import HeadsTab
+    from yolo_studio.ui.inference.tab import InferenceTab
+
+    weights = trained_project.runs_dir / "tiny" / "weights" / "best.pt"
+    tab = HeadsTab(trained_project)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.extracted, timeout=JOB_TIMEOUT):
+        tab.extract(str(weights), "ui-hydra", "shapes")
+    store = HydraStore(trained_project.root / "hydra" / "ui-hydra")
+    assert tab.selection() == ("ui-hydra", "shapes") and tab.table.rowCount() == 1
+    for metrics in ({"precision": 0.2, "recall": 0.2}, {"precision": 0.1, "recall": 0.1}):
+        add_head(store, "shapes", weights, metrics, ["square", "circle", "triangle"])
+    tab.refresh()
+    assert tab.table.rowCount() == 3 and tab.table.item(1, 1).text() == "●"  # v2 beat v1 (F1 0.2 > 0)
+    tab.table.selectRow(2)
+    tab.promote_selected()
+    assert store.heads()["shapes"]["active"] == 3 and tab.table.item(2, 1).text() == "●"
+    tab.rollback()
+    assert store.heads()["shapes"]["active"] == 2
+    tab.keep.setValue(1)
+    answer_next_dialog(QtWidgets.QMessageBox.Yes)
+    tab.cleanup()
+    assert [v.version for v in store.history("shapes")] == [2, 3]  # v3 is the newest, v2 the active one
+
+    inference = InferenceTab(trained_project)
+    qtbot.addWidget(inference)
+    inference.refresh_models()
+    index = next(i for i in range(inference.model.count()) if "ui-hydra (hydra" in inference.model.itemText(i))
+    inference.model.setCurrentIndex(index)
+    inference.conf.setValue(0.001)
+    inference.set_sources(images_in(tiny_dataset.parent / "images" / "val")[:2])
+    with qtbot.waitSignal(inference.finished, timeout=JOB_TIMEOUT) as done:
+        inference.run()
+    results = done.args[0]
+    assert len(results) == 2 and all(o["name"].startswith("shapes:") for r in results for o in r.objects)
+    assert inference.list.topLevelItemCount() == 2
+    inference.shutdown()
+
+
+def test_a_head_trained_from_the_window_is_stored_as_a_version(qtbot, tmp_path, trained_project, resources):
+    from yolo_studio.hydra.model import extract
+    from yolo_studio.ui.main_window import MainWindow
+
+    extract(trained_project.root / "hydra", "window", trained_project.runs_dir / "tiny" / "weights" / "best.pt",
+            "shapes", imgsz=64)
+    data = generate(tmp_path / "parts", train=16, val=8, imgsz=64, seed=11)
+    import_dataset(data, trained_project, "parts")
+    window = MainWindow(project_dir=trained_project.root)
+    try:
+        train = window.train_tab
+        train.form.set_overrides({"epochs": 1, "imgsz": 64, "batch": 4, "device": "cpu", "workers": 0,
+                                  "plots": False})
+        ended = []
+        train.run_ended.connect(ended.append)
+        store = HydraStore(trained_project.root / "hydra" / "window")
+        run = window.project_tabs.train_head(store, "parts", str(data))
+        assert run is not None and run.spec()["overrides"]["freeze"] == store.load()["split"]
+        qtbot.waitUntil(lambda: bool(ended), timeout=JOB_TIMEOUT)
+        assert ended == ["completed"]
+        version = store.history("parts")[0]
+        assert version.version == 1 and store.heads()["parts"]["active"] == 1 and version.source_run == str(run.path)
+    finally:
+        window.model_tab.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
