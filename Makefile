@@ -39,6 +39,7 @@ bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_demo.py
+	$(PY) benchmarks/bench_hydra.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -82,6 +82,12 @@ def main() -> None:
     registry.table.selectRow(0)
     shot(window, "registry.png")
 
+    heads = window.lazy.show("Heads")
+    job = heads.extract(str(registry.entries[0].weights), "cameras", "shapes")
+    wait_until(lambda: job.isFinished())
+    wait(300)
+    shot(window, "heads.png")
+
     inference = window.lazy.show("Inference")
     inference.refresh_models()
     inference.conf.setValue(0.25)
