@@ -44,6 +44,10 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     except ValueError as exc:  # a folder that is not a project, an unreadable project.yaml
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from yolo_studio.ui import crash_guard
+
+    crash_guard.install(window)
+    crash_guard.logger().info("studio started on %s", window.project.root)
     window.show()
     if model is not None:
         window.open_path(model)
