@@ -49,9 +49,12 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     crash_guard.install(window)
     crash_guard.logger().info("studio started on %s", window.project.root)
     window.show()
-    if model is not None:
+    from yolo_studio.ui.autosave import offer_recovery
+
+    restored = offer_recovery(window)  # work a crash left unsaved comes first
+    if not restored and model is not None:
         window.open_path(model)
-    else:
+    elif not restored:
         window.open_project_model()
     return app.exec()
 

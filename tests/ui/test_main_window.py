@@ -20,7 +20,8 @@ def window(qtbot):
 
 
 def answer_next_dialog(button=None):
-    """Answer the next modal dialog (with ``button``, else accept); returns the texts it showed."""
+    """Answer the next modal dialog (``button``: a standard button or a button's text; else accept);
+    returns the texts it showed."""
     seen = []
 
     def answer():
@@ -29,7 +30,9 @@ def answer_next_dialog(button=None):
             QtCore.QTimer.singleShot(10, answer)
             return
         seen.append(box.text() if isinstance(box, QtWidgets.QMessageBox) else box.windowTitle())
-        if button is not None:
+        if isinstance(button, str):  # a button of the dialog's own, by its text
+            next(b for b in box.buttons() if b.text() == button).click()
+        elif button is not None:
             box.button(button).click()
         else:
             box.accept()

@@ -21,6 +21,8 @@ import json
 import time
 from pathlib import Path
 
+from yolo_studio.core.processes import pid_alive  # noqa: F401  (part of this module's interface)
+
 TERMINAL = ("run_end", "error", "killed")
 
 
@@ -94,18 +96,6 @@ class EventTail:
 
 def read_events(path: str | Path) -> list:
     return EventTail(path).read()
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process still runs (psutil, an Ultralytics dependency; a zombie counts as ended)."""
-    import psutil
-
-    if not pid or not psutil.pid_exists(pid):
-        return False
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def run_status(events: list) -> str:

@@ -14,6 +14,7 @@ from yolo_studio.core.offline import studio_data_dir
 from yolo_studio.core.projects import Project, add_recent, create_project, is_project, open_project, \
     recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
+from yolo_studio.ui.autosave import Autosaver
 from yolo_studio.ui.project_tabs import ProjectTabs
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
@@ -98,6 +99,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_tab.title_changed.connect(self._update_title)
         self._build_actions()
         self._update_title()
+        self.autosaver = Autosaver(self)
         self._reattach_runs()
 
     # ------------------------------------------------------------------ actions
@@ -381,6 +383,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
 
     def _shut_down(self, leave_running: bool) -> None:
+        self.autosaver.clear_all()  # a normal close: nothing to recover
         self.model_tab.shutdown()
         self.modules_tab.shutdown()
         for name, tab in self.lazy.widgets.items():

@@ -1,0 +1,102 @@
+"""Autosave of unsaved edits every few seconds, and the offer to restore them after a crash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.errors import StudioError
+from yolo_studio.core.recovery import RecoveryArea
+
+AUTOSAVE_MS = 5000
+
+
+class Autosaver(QtCore.QObject):
+    """Writes the open model's YAML and the open block file's text to the recovery area while they
+    have unsaved changes; removes them once saved, and when the studio closes normally."""
+
+    def __init__(self, window, interval_ms: int = AUTOSAVE_MS, area: RecoveryArea | None = None):
+        super().__init__(window)
+        self.window = window
+        self.area = area or RecoveryArea()
+        self.untitled = f"{os.getpid()}-{id(window)}"
+        self.written: set = set()
+        self.timer = QtCore.QTimer(self, interval=interval_ms, timeout=self.save_now)
+        self.timer.start()
+
+    def save_now(self) -> None:
+        current = set()
+        model = self.window.model_tab
+        if model.is_modified():
+            key = self.area.key_for("model", model.path, self.untitled)
+            self.area.save(key, "model", model.path, model.doc.to_yaml())
+            current.add(key)
+        modules = self.window.modules_tab
+        if modules.path is not None and modules.editor.modify():
+            key = self.area.key_for("block", modules.path)
+            self.area.save(key, "block", modules.path, modules.editor.text())
+            current.add(key)
+        for key in self.written - current:  # saved since, or another file opened
+            self.area.clear(key)
+        self.written = current
+
+    def clear_all(self) -> None:
+        self.timer.stop()
+        for key in self.written:
+            self.area.clear(key)
+        self.written = set()
+
+
+def offer_recovery(window, area: RecoveryArea | None = None) -> list:
+    """Ask whether to restore what a crashed session left; returns the restored entries."""
+    area = area or RecoveryArea()
+    entries = area.orphaned()
+    if not entries:
+        return []
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, "Restore unsaved work?",
+                                "A previous session ended without saving these:\n\n" +
+                                "\n".join(f"• {e.describe()}" for e in entries), parent=window)
+    restore = box.addButton("Restore", QtWidgets.QMessageBox.AcceptRole)
+    discard = box.addButton("Discard", QtWidgets.QMessageBox.DestructiveRole)
+    box.addButton("Later", QtWidgets.QMessageBox.RejectRole)
+    box.setDefaultButton(restore)
+    box.setInformativeText("Restored work opens with its unsaved changes; save it to keep it.")
+    box.exec()
+    if box.clickedButton() is discard:
+        for entry in entries:
+            area.discard(entry)
+        return []
+    if box.clickedButton() is not restore:
+        return []
+    restored = []
+    for entry in entries:
+        if _restore(window, entry):
+            area.discard(entry)  # this session autosaves it again while it is unsaved
+            restored.append(entry)
+    return restored
+
+
+def _restore(window, entry) -> bool:
+    if entry.kind == "model":
+        try:
+            doc = ModelDocument.from_text(entry.text, Path(entry.path).name if entry.path else "untitled.yaml")
+        except StudioError as exc:
+            QtWidgets.QMessageBox.warning(window, "Cannot restore", f"{entry.describe()}: {exc}")
+            return False
+        doc.path = Path(entry.path) if entry.path else None
+        window.model_tab.open_document(doc)
+        window.model_tab.undo_stack.resetClean()  # unsaved: the title shows it, closing asks
+        window._update_title()
+        return True
+    if entry.kind == "block" and entry.path:
+        modules = window.modules_tab
+        if Path(entry.path).is_file():
+            modules.open_file(entry.path)
+        else:
+            modules.path = Path(entry.path)
+        modules.editor.setText(entry.text)  # modified: Save writes it
+        return True
+    return False
