@@ -40,6 +40,7 @@ bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/bench_hydra.py
+	$(PY) benchmarks/bench_startup.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

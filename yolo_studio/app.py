@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -47,6 +48,8 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     from yolo_studio.ui import crash_guard
 
     crash_guard.install(window)
+    if os.environ.get("YOLO_STUDIO_STARTUP_PROBE"):
+        _report_first_paint(window)
     crash_guard.logger().info("studio started on %s", window.project.root)
     window.show()
     from yolo_studio.ui.autosave import offer_recovery
@@ -57,6 +60,27 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     elif not restored:
         window.open_project_model()
     return app.exec()
+
+
+def _report_first_paint(window) -> None:
+    """For benchmarks/bench_startup.py: print the seconds from process start to the window's first
+    painted frame (and which heavy modules were imported by then), then exit."""
+    import psutil
+    from PySide6 import QtCore
+
+    class FirstPaint(QtCore.QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QtCore.QEvent.Paint:
+                elapsed = time.time() - psutil.Process().create_time()
+                heavy = [m for m in ("torch", "ultralytics", "cv2") if m in sys.modules]
+                print(f"first paint {elapsed:.3f} s; imported before it: "
+                      f"{', '.join(heavy) or 'none of torch, ultralytics, cv2'}", flush=True)
+                os._exit(0)
+            return False
+
+    window._first_paint_probe = FirstPaint(window)
+    window.installEventFilter(window._first_paint_probe)
+    QtCore.QTimer.singleShot(30_000, lambda: os._exit(3))
 
 
 def render(model: str | Path, output: str | Path, scale: str | None = None, modules_dir=None,

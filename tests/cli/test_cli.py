@@ -136,3 +136,12 @@ def test_modules_check_cli(data_dir):
     assert onnx.returncode == 0, "an ONNX failure is reported, the check still passes"
     assert "SpectralGate: onnx: fails: UnsupportedOperatorError" in onnx.stdout
     assert "Plain: onnx: ok" in onnx.stdout
+
+
+def test_the_window_paints_before_torch_or_ultralytics_is_imported(tmp_path):
+    from helpers import run_cli
+
+    done = run_cli("gui", "--project", tmp_path / "p", env={"QT_QPA_PLATFORM": "offscreen",
+                                                          "YOLO_STUDIO_STARTUP_PROBE": "1"}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "imported before it: none of torch, ultralytics, cv2" in done.stdout, done.stdout

@@ -41,3 +41,4 @@ def test_the_cli_imports_into_a_project(tmp_path, capsys):
     assert "extracted v2.zip" in out and "already extracted" in out
     assert main(["dataset", "import", str(tmp_path / "nope"), "--project", str(project.root)]) == 1
     assert "does not exist" in capsys.readouterr().err
+
