@@ -38,7 +38,11 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
         print(f"error: {reason}", file=sys.stderr)
         return 1
     app = make_application()
+    from yolo_studio.core.projects import load_settings
     from yolo_studio.ui.main_window import MainWindow
+    from yolo_studio.ui.settings_dialog import apply_theme
+
+    apply_theme(load_settings().get("theme"))
 
     try:
         window = MainWindow(modules_dir=modules_dir, project_dir=project_dir)

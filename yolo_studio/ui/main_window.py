@@ -121,7 +121,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_projects_menu = file_menu.addMenu("Recent projec&ts")
         self.recent_projects_menu.aboutToShow.connect(self._fill_recent_projects_menu)
         file_menu.addAction("Open the &demo project", self.open_demo_project)
-        file_menu.addAction("&Workspace folder…", self.workspace_dialog)
+        file_menu.addAction("Se&ttings…", self.settings_dialog)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close, QtGui.QKeySequence.Quit)
         new_action = QtGui.QAction("New", self, shortcut=QtGui.QKeySequence.New)
@@ -304,15 +304,14 @@ class MainWindow(QtWidgets.QMainWindow):
         TrustStore().remember(project.root, True)  # created here: its blocks are the user's own
         self.switch_project(project.root)
 
-    def workspace_dialog(self) -> None:
-        """Where new projects go (remembered in the studio's settings)."""
-        from yolo_studio.core.projects import save_settings
+    def settings_dialog(self):
+        """Workspace, theme, default device and trackers (remembered in the studio's settings)."""
+        from yolo_studio.ui.settings_dialog import SettingsDialog
 
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Workspace folder for new projects",
-                                                            str(workspace_dir()))
-        if folder:
-            save_settings(workspace=folder)
-            self.statusBar().showMessage(f"New projects go to {folder}", 8000)
+        dialog = SettingsDialog(self)
+        if dialog.exec():
+            self.statusBar().showMessage("Settings saved", 5000)
+        return dialog
 
     def open_project_dialog(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open project folder", str(workspace_dir()))

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.core import train_config
 from yolo_studio.core.preflight import Plan, free_name, preflight
+from yolo_studio.core.projects import load_settings
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
 from yolo_studio.ui.train.form import ArgsFormWidget
@@ -333,9 +334,18 @@ class TrainDesignerTab(QtWidgets.QWidget):
         return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed")
 
     def _restore_form(self) -> None:
-        """The model, dataset, preset, mode and arguments from the last session in this project."""
-        if self.project is None:
-            return
+        """The model, dataset, preset, mode and arguments from the last session in this project;
+        the settings' default device and trackers where the project has none."""
+        saved = self._restore_project_form() if self.project is not None else {}
+        settings = load_settings()
+        if settings.get("default_device") and "device" not in self.form.overrides():
+            self.form.set_overrides({**self.form.overrides(), "device": settings["default_device"]})
+        if "logging" not in saved:
+            for name, on in (settings.get("trackers") or {}).items():
+                if name in self.logging and self.logging[name].isEnabled():
+                    self.logging[name].setChecked(bool(on))
+
+    def _restore_project_form(self) -> dict:
         state = self.project.state
         saved = state.get("train") if isinstance(state.get("train"), dict) else {}
         model, data = saved.get("model") or state.get("model"), saved.get("data") or state.get("data")
@@ -354,6 +364,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         for name, on in (saved.get("logging") or {}).items():
             if name in self.logging and self.logging[name].isEnabled():
                 self.logging[name].setChecked(bool(on))
+        return saved
 
     def remember_form(self) -> None:
         if self.project is None:

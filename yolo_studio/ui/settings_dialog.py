@@ -1,0 +1,92 @@
+"""Settings: workspace folder, theme, default training device, offline trackers for new runs.
+
+Stored in ``studio.yaml`` in the studio's data folder (``core.projects.load_settings``).
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtGui, QtWidgets
+
+from yolo_studio.core.projects import load_settings, save_settings, workspace_dir
+from yolo_studio.training.run_folder import LOGGERS, logging_available
+
+THEMES = ("light", "dark")
+DEVICES = ("", "cpu", "0", "0,1", "mps")  # "" = Ultralytics chooses (the first GPU, else the CPU)
+
+
+def apply_theme(theme: str | None) -> None:
+    """Fusion style with a light or dark palette for the whole application."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        return
+    app.setStyle("Fusion")
+    if theme != "dark":
+        app.setPalette(app.style().standardPalette())
+        return
+    palette = QtGui.QPalette()
+    dark, base, text = QtGui.QColor(45, 45, 48), QtGui.QColor(30, 30, 30), QtGui.QColor(220, 220, 220)
+    for role, colour in ((QtGui.QPalette.Window, dark), (QtGui.QPalette.WindowText, text),
+                         (QtGui.QPalette.Base, base), (QtGui.QPalette.AlternateBase, dark),
+                         (QtGui.QPalette.Text, text), (QtGui.QPalette.Button, dark),
+                         (QtGui.QPalette.ButtonText, text), (QtGui.QPalette.ToolTipBase, dark),
+                         (QtGui.QPalette.ToolTipText, text), (QtGui.QPalette.Highlight, QtGui.QColor(47, 128, 237)),
+                         (QtGui.QPalette.HighlightedText, QtGui.QColor("white")),
+                         (QtGui.QPalette.PlaceholderText, QtGui.QColor(140, 140, 140))):
+        palette.setColor(role, colour)
+    palette.setColor(QtGui.QPalette.Disabled, QtGui.QPalette.Text, QtGui.QColor(120, 120, 120))
+    palette.setColor(QtGui.QPalette.Disabled, QtGui.QPalette.ButtonText, QtGui.QColor(120, 120, 120))
+    app.setPalette(palette)
+
+
+class SettingsDialog(QtWidgets.QDialog):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        settings = load_settings()
+        self.workspace = QtWidgets.QLineEdit(str(workspace_dir()))
+        browse = QtWidgets.QToolButton(text="…", clicked=self._browse)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.workspace, 1)
+        row.addWidget(browse)
+        self.theme = QtWidgets.QComboBox()
+        self.theme.addItems(THEMES)
+        self.theme.setCurrentText(settings.get("theme") or "light")
+        self.device = QtWidgets.QComboBox(editable=True)
+        self.device.addItems(DEVICES)
+        self.device.setCurrentText(str(settings.get("default_device") or ""))
+        self.device.lineEdit().setPlaceholderText("Ultralytics chooses (first GPU, else CPU)")
+        trackers = settings.get("trackers") or {}
+        self.trackers = {}
+        tracker_row = QtWidgets.QHBoxLayout()
+        for name, label in (("tensorboard", "TensorBoard"), ("mlflow", "MLflow (local)")):
+            box = QtWidgets.QCheckBox(label, checked=bool(trackers.get(name)))
+            if not logging_available(name):
+                box.setEnabled(False)
+                box.setToolTip(f"needs the {LOGGERS[name]} package: pip install 'yolo-studio[logging]'")
+            self.trackers[name] = box
+            tracker_row.addWidget(box)
+        tracker_row.addStretch(1)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Workspace (new projects)", row)
+        form.addRow("Theme", self.theme)
+        form.addRow("Default training device", self.device)
+        form.addRow("Offline trackers for new runs", tracker_row)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Save | QtWidgets.QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(620, 200)
+
+    def _browse(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Workspace folder", self.workspace.text())
+        if folder:
+            self.workspace.setText(folder)
+
+    def accept(self) -> None:
+        save_settings(workspace=self.workspace.text().strip() or None, theme=self.theme.currentText(),
+                      default_device=self.device.currentText().strip() or None,
+                      trackers={name: box.isChecked() for name, box in self.trackers.items()})
+        apply_theme(self.theme.currentText())
+        super().accept()
