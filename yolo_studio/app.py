@@ -15,9 +15,14 @@ def make_application():
             del os.environ[key]
     from PySide6 import QtWidgets
 
+    from PySide6 import QtGui
+
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("YOLO Studio")
     app.setOrganizationName("YOLO Studio")
+    app.setDesktopFileName("yolo-studio")  # the task bar groups the windows under the desktop entry
+    app.setWindowIcon(QtGui.QIcon(str(Path(__file__).resolve().parent.parent / "resources" / "icons" /
+                                      "yolo-studio.png")))
     return app
 
 

@@ -72,9 +72,11 @@ def add_parsers(sub) -> dict:
                      help="ONNX: run the export with onnxruntime on these images (or the model's val images) "
                           "and compare with PyTorch")
     exp.add_argument("--json", action="store_true")
+    desk = sub.add_parser("install-desktop", help="add YOLO Studio to the Linux application menu (icon, entry)")
+    desk.add_argument("--uninstall", action="store_true", help="remove the entry and the icon again")
     dev = sub.add_parser("devices", help="CUDA devices with memory and utilisation, or the CPU")
     dev.add_argument("--json", action="store_true")
-    return {"devices": cmd_devices, "demo": cmd_demo, "dataset": cmd_dataset, "runs": cmd_runs, "registry": cmd_registry,
+    return {"install-desktop": cmd_install_desktop, "devices": cmd_devices, "demo": cmd_demo, "dataset": cmd_dataset, "runs": cmd_runs, "registry": cmd_registry,
             "predict": cmd_predict, "export": cmd_export}
 
 
@@ -85,6 +87,15 @@ def _project(path):
 
 
 # ---------------------------------------------------------------------- devices and demo
+
+
+def cmd_install_desktop(args) -> int:
+    from yolo_studio.core import desktop
+
+    paths = desktop.uninstall() if args.uninstall else desktop.install()
+    verb = "removed" if args.uninstall else "wrote"
+    print("\n".join(f"{verb} {p}" for p in paths) or "nothing to remove")
+    return 0
 
 
 def cmd_devices(args) -> int:

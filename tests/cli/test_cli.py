@@ -145,3 +145,22 @@ def test_the_window_paints_before_torch_or_ultralytics_is_imported(tmp_path):
                                                           "YOLO_STUDIO_STARTUP_PROBE": "1"}, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "imported before it: none of torch, ultralytics, cv2" in done.stdout, done.stdout
+
+
+def test_the_desktop_entry_installs_and_uninstalls(tmp_path, monkeypatch, capsys):
+    import sys
+
+    import pytest
+
+    from yolo_studio.cli import main
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a Linux desktop entry")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert main(["install-desktop"]) == 0
+    entry = tmp_path / "applications" / "yolo-studio.desktop"
+    text = entry.read_text()
+    assert "Name=YOLO Studio" in text and "Icon=yolo-studio" in text and " gui" in text.split("Exec=")[1]
+    assert (tmp_path / "icons" / "hicolor" / "256x256" / "apps" / "yolo-studio.png").stat().st_size > 1000
+    assert main(["install-desktop", "--uninstall"]) == 0
+    assert not entry.exists() and "removed" in capsys.readouterr().out

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from yolo_studio.core import ultralytics_hook
+from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.document import ModelDocument
 
@@ -104,6 +105,6 @@ def write_bundle(model: str | Path, out_dir: str | Path, modules_dir: str | Path
     extras = {row.module: catalog.get(row.module).rule for row in doc.rows
               if catalog.get(row.module) is not None and catalog.get(row.module).source == STUDIO_BUILT}
     train = out / "train.py"
-    train.write_text(TRAIN_PY.format(model=model.name, extras=dict(sorted(extras.items()))), encoding="utf-8")
-    (out / "README.txt").write_text(README.format(model=model.name), encoding="utf-8")
+    write_text_atomic(train, TRAIN_PY.format(model=model.name, extras=dict(sorted(extras.items()))))
+    write_text_atomic(out / "README.txt", README.format(model=model.name))
     return train

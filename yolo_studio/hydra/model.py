@@ -170,6 +170,7 @@ def prepare_head_run(store: HydraStore, head: str, data: str | Path, runs_dir: s
     """
     import yaml
 
+    from yolo_studio.core.atomic import write_text_atomic
     from yolo_studio.core.dataset_check import check_dataset
     from yolo_studio.training.run_folder import checkpoint_blocks, prepare_run
 
@@ -179,8 +180,7 @@ def prepare_head_run(store: HydraStore, head: str, data: str | Path, runs_dir: s
     state = store.load()
     source = load_detector(store.backbone_weights)
     model_yaml = store.root / "heads" / head / "model.yaml"
-    model_yaml.parent.mkdir(parents=True, exist_ok=True)
-    model_yaml.write_text(yaml.safe_dump({**source.yaml, "nc": report.nc}, sort_keys=False), encoding="utf-8")
+    write_text_atomic(model_yaml, yaml.safe_dump({**source.yaml, "nc": report.nc}, sort_keys=False))
     settings = {**(overrides or {}), "freeze": state["split"], "pretrained": str(store.backbone_weights)}
     return prepare_run(model_yaml, data, runs_dir, name, settings, "detect", checkpoint_blocks(store.backbone_weights))
 
