@@ -9,7 +9,7 @@ DEMO_MODEL := resources/models/yolo11n-demo.yaml
 DEMO_CUSTOM := resources/models/yolo11n-se.yaml
 # On a machine without a screen: make run QT_QPA_PLATFORM=offscreen (or use xvfb-run make run).
 
-.PHONY: setup run demo-cli test bench clean
+.PHONY: setup run demo-cli test bench bundle bundle-smoke clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,15 @@ bench: setup
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/bench_hydra.py
 	$(PY) benchmarks/bench_startup.py
+
+# The desktop bundle (PyInstaller one-folder, dist/yolo-studio/): large and slow, not part of `make test`.
+bundle: setup
+	$(PY) -m pip install pyinstaller
+	$(VENV)/bin/pyinstaller packaging/yolo-studio.spec --noconfirm
+
+# Runs the built bundle: demo project, inspect, a 1-epoch training, the window's first paint.
+bundle-smoke:
+	$(PY) packaging/smoke_test.py dist/yolo-studio/yolo-studio
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
