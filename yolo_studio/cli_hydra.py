@@ -84,9 +84,9 @@ def _extract(args, project, hydra_dir) -> int:
     entry = next((e for e in list_entries(project.registry_dir) if e.weights == weights), None)
     if entry is not None:
         metrics, classes, data_hash, imgsz = entry.metrics, entry.names, entry.dataset.get("hash", ""), entry.imgsz
-    elif run is not None and summarize(run) is not None:
-        metrics, imgsz = best_metrics(run, summarize(run)), run_imgsz(run, 128)
-        data = summarize(run).data
+    elif run is not None and (summary := summarize(run)) is not None:
+        metrics, imgsz = best_metrics(run, summary), run_imgsz(run, 128)
+        data = summary.data
         if data and Path(data).is_file():
             classes, data_hash = check_dataset(data).names or None, dataset_hash(data)
     result = extract(hydra_dir, args.hydra, weights, args.head, args.split, metrics, classes, data_hash,
@@ -97,14 +97,13 @@ def _extract(args, project, hydra_dir) -> int:
 
 
 def _train_head(args, project, hydra_dir) -> int:
+    from yolo_studio.core.preflight import free_name
     from yolo_studio.core.train_config import parse_overrides
     from yolo_studio.hydra.model import add_trained_head, prepare_head_run
     from yolo_studio.training.headless import supervise
 
     store = _store(hydra_dir, args.hydra)
     name = args.name or f"{args.hydra}-{args.head}"
-    from yolo_studio.core.preflight import free_name
-
     run = prepare_head_run(store, args.head, args.data, project.runs_dir, free_name(project.runs_dir, name),
                            parse_overrides(args.overrides))
     log = sys.stderr if args.json else sys.stdout

@@ -98,8 +98,7 @@ def validate(path: str | Path, task: str | None = None, progress=None, cancelled
     report = ValidationReport(str(path))
     try:
         if path.is_dir() and not (path / "data.yaml").is_file() and is_classify_folder(path):
-            report.task = "classify"
-            _validate_classify(report, path, progress, cancelled)
+            _validate_classify(report, path, index_dataset(path), progress, cancelled)
         else:
             _validate_labelled(report, path, task, progress, cancelled)
     except Cancelled:
@@ -334,12 +333,11 @@ def is_classify_folder(folder: Path) -> bool:
     return train.is_dir() and not (folder / "images").is_dir() and any(p.is_dir() for p in train.iterdir())
 
 
-def _validate_classify(report, root: Path, progress, cancelled) -> None:
-    splits = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+def _validate_classify(report, root: Path, index: DatasetIndex, progress, cancelled) -> None:
+    report.task, report.names, files = index.task, index.names, index.images
+    splits = list(files)
     if "val" not in splits and "test" not in splits:
         report.add("split", "no val/ (or test/) folder beside train/: Ultralytics validates on it", root)
-    report.names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
-    files = {s: sorted(p for p in (root / s).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) for s in splits}
     total, done, hashes = sum(len(v) for v in files.values()), 0, {}
     for split in splits:
         classes = sorted(p.name for p in (root / split).iterdir() if p.is_dir())

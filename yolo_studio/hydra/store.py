@@ -121,7 +121,7 @@ class HydraStore:
         if promoted:
             _activate(entry, version)
         self._save(state)
-        return self.version(head, version), promoted, reason
+        return self.version(head, version, state), promoted, reason
 
     def _promotion(self, state: dict, entry: dict, metrics: dict) -> tuple:
         key = state.get("metric", "f1")
@@ -140,8 +140,8 @@ class HydraStore:
     def heads(self) -> dict:
         return self.load()["heads"]
 
-    def version(self, head: str, version: int) -> HeadVersion:
-        entry = self._head(self.load(), head)
+    def version(self, head: str, version: int, state: dict | None = None) -> HeadVersion:
+        entry = self._head(state or self.load(), head)
         data = entry["versions"].get(str(version))
         if data is None:
             raise ValueError(f"head '{head}' has no v{version} (versions: "
@@ -151,12 +151,14 @@ class HydraStore:
                            self.root / "heads" / head / f"v{version}")
 
     def history(self, head: str) -> list:
-        entry = self._head(self.load(), head)
-        return [self.version(head, int(v)) for v in sorted(entry["versions"], key=int)]
+        state = self.load()
+        return [self.version(head, int(v), state) for v in sorted(self._head(state, head)["versions"], key=int)]
 
     def active(self) -> list:
         """The active version of every head that has one."""
-        return [self.version(h, e["active"]) for h, e in sorted(self.heads().items()) if e["active"] is not None]
+        state = self.load()
+        return [self.version(h, e["active"], state) for h, e in sorted(state["heads"].items())
+                if e["active"] is not None]
 
     @staticmethod
     def _head(state: dict, head: str) -> dict:

@@ -23,31 +23,30 @@ class Autosaver(QtCore.QObject):
         self.window = window
         self.area = area or RecoveryArea()
         self.untitled = f"{os.getpid()}-{id(window)}"
-        self.written: set = set()
+        self.written: dict = {}  # key -> the text last written (unchanged text is not written again)
         self.timer = QtCore.QTimer(self, interval=interval_ms, timeout=self.save_now)
         self.timer.start()
 
     def save_now(self) -> None:
-        current = set()
+        current = {}
         model = self.window.model_tab
         if model.is_modified():
-            key = self.area.key_for("model", model.path, self.untitled)
-            self.area.save(key, "model", model.path, model.doc.to_yaml())
-            current.add(key)
+            current[self.area.key_for("model", model.path, self.untitled)] = ("model", model.path, model.doc.to_yaml())
         modules = self.window.modules_tab
         if modules.path is not None and modules.editor.modify():
-            key = self.area.key_for("block", modules.path)
-            self.area.save(key, "block", modules.path, modules.editor.text())
-            current.add(key)
-        for key in self.written - current:  # saved since, or another file opened
+            current[self.area.key_for("block", modules.path)] = ("block", modules.path, modules.editor.text())
+        for key, (kind, path, text) in current.items():
+            if self.written.get(key) != text:
+                self.area.save(key, kind, path, text)
+        for key in self.written.keys() - current.keys():  # saved since, or another file opened
             self.area.clear(key)
-        self.written = current
+        self.written = {key: text for key, (_kind, _path, text) in current.items()}
 
     def clear_all(self) -> None:
         self.timer.stop()
         for key in self.written:
             self.area.clear(key)
-        self.written = set()
+        self.written = {}
 
 
 def offer_recovery(window, area: RecoveryArea | None = None) -> list:
