@@ -1,0 +1,236 @@
+"""The Runs tab: every run of the project, curves of several runs overlaid, one run's details."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from yolo_studio.training.run_store import curves, delete_run, list_runs
+from yolo_studio.ui import plot_style
+from yolo_studio.ui.datasets.samples import PALETTE, ImageView
+from yolo_studio.ui.train.monitor import duration_text
+
+COLUMNS = ("name", "status", "model", "dataset", "epochs", "best mAP50-95", "duration", "started")
+METRICS = ("metrics/mAP50-95(B)", "metrics/mAP50(B)", "metrics/precision(B)", "metrics/recall(B)",
+           "train/box_loss", "val/box_loss", "train/cls_loss", "val/cls_loss", "train/dfl_loss", "val/dfl_loss",
+           "lr/pg0")
+STATUS_COLOUR = {"completed": "#27ae60", "running": "#2f80ed", "stopped": "#b7950b", "failed": "#c0392b",
+                 "crashed": "#c0392b", "killed": "#c0392b"}
+LOG_TAIL = 200_000  # characters of train.log shown
+
+
+class RunsTab(QtWidgets.QWidget):
+    status_message = QtCore.Signal(str)
+    register_requested = QtCore.Signal(str)  # run folder
+    predict_requested = QtCore.Signal(str)  # weights file
+    export_requested = QtCore.Signal(str)  # weights file
+
+    def __init__(self, project, parent=None):
+        super().__init__(parent)
+        self.project = project
+        self.summaries: list = []
+        self._build_widgets()
+        self.refresh()
+
+    def _build_widgets(self) -> None:
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+        refresh = QtWidgets.QPushButton("Refresh", clicked=self.refresh)
+        self.delete_button = QtWidgets.QPushButton("Delete run…", clicked=self.delete_dialog)
+        self.register_button = QtWidgets.QPushButton("Register model…", clicked=self._on_register_clicked)
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(QtWidgets.QLabel("Select several runs to compare their curves."), 1)
+        for b in (refresh, self.register_button, self.delete_button):
+            bar.addWidget(b)
+        top = QtWidgets.QWidget()
+        top_layout = QtWidgets.QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(bar)
+        top_layout.addWidget(self.table)
+
+        self.metric = QtWidgets.QComboBox()
+        self.metric.addItems(METRICS)
+        self.metric.currentTextChanged.connect(self._draw_overlay)
+        plot_style.apply()
+        self.plot = pg.PlotWidget()
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setLabel("bottom", "epoch")
+        self.legend = self.plot.addLegend(offset=(-5, 5))
+        compare = QtWidgets.QWidget()
+        compare_layout = QtWidgets.QVBoxLayout(compare)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Metric"))
+        row.addWidget(self.metric, 1)
+        compare_layout.addLayout(row)
+        compare_layout.addWidget(self.plot, 1)
+
+        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont)
+        self.config_view = QtWidgets.QPlainTextEdit(readOnly=True, font=mono)
+        self.log_view = QtWidgets.QPlainTextEdit(readOnly=True, font=mono)
+        self.log_view.setLineWrapMode(QtWidgets.QPlainTextEdit.NoWrap)
+        self.plot_files = QtWidgets.QListWidget()
+        self.plot_files.setMaximumWidth(220)
+        self.plot_image = ImageView()
+        self.plot_files.currentItemChanged.connect(
+            lambda item, _p: item is not None and self.plot_image.show_image(item.data(QtCore.Qt.UserRole)))
+        plots = QtWidgets.QSplitter()
+        plots.addWidget(self.plot_files)
+        plots.addWidget(self.plot_image)
+        self.checkpoints = QtWidgets.QTreeWidget()
+        self.checkpoints.setHeaderLabels(["file", "size", "saved"])
+        self.checkpoints.setRootIsDecorated(False)
+        predict = QtWidgets.QPushButton("Test in Inference", clicked=lambda: self._emit_checkpoint(self.predict_requested))
+        export = QtWidgets.QPushButton("Export…", clicked=lambda: self._emit_checkpoint(self.export_requested))
+        checkpoints = QtWidgets.QWidget()
+        checkpoints_layout = QtWidgets.QVBoxLayout(checkpoints)
+        checkpoints_layout.addWidget(self.checkpoints, 1)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(predict)
+        buttons.addWidget(export)
+        buttons.addStretch(1)
+        checkpoints_layout.addLayout(buttons)
+        self.details = QtWidgets.QTabWidget()
+        self.details.addTab(compare, "Compare curves")
+        self.details.addTab(self.config_view, "Config && command")
+        self.details.addTab(self.log_view, "Log")
+        self.details.addTab(plots, "Plots")
+        self.details.addTab(checkpoints, "Checkpoints")
+        split = QtWidgets.QSplitter(QtCore.Qt.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.details)
+        split.setSizes([300, 520])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)
+
+    # ------------------------------------------------------------------ table
+
+    def refresh(self) -> None:
+        selected = {s.name for s in self.selected()}
+        self.summaries = list_runs(self.project.runs_dir)
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(self.summaries))
+        for row, s in enumerate(self.summaries):
+            best = f"{s.best_map:.3f}" if s.best_map is not None else "–"
+            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started)) if s.started else "–"
+            values = (s.name, s.status, Path(s.model).name, _short(s.data), f"{s.epochs_done}/{s.epochs or '?'}",
+                      best, duration_text(s.duration), started)
+            for col, value in enumerate(values):
+                item = QtWidgets.QTableWidgetItem(value)
+                item.setData(QtCore.Qt.UserRole, row)
+                if col == 1:
+                    item.setForeground(QtGui.QColor(STATUS_COLOUR.get(s.status, "#555")))
+                if col == 3:
+                    item.setToolTip(s.data)
+                self.table.setItem(row, col, item)
+        self.table.setSortingEnabled(True)
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).text() in selected:
+                self.table.selectRow(row)
+        self._on_table_item_selection_changed()
+
+    def selected(self) -> list:
+        rows = sorted({i.row() for i in self.table.selectedItems()})
+        return [self.summaries[self.table.item(r, 0).data(QtCore.Qt.UserRole)] for r in rows]
+
+    def _on_table_item_selection_changed(self) -> None:
+        chosen = self.selected()
+        self.delete_button.setEnabled(len(chosen) == 1)
+        self.register_button.setEnabled(len(chosen) == 1 and (chosen[0].path / "weights" / "best.pt").is_file())
+        self._draw_overlay()
+        self._show_details(chosen[0] if len(chosen) == 1 else None)
+
+    def _draw_overlay(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        key = self.metric.currentText()
+        for i, s in enumerate(self.selected()):
+            xs, ys = curves(s.path).get(key, ([], []))
+            self.plot.plot(xs, ys, pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2), name=s.name, symbol="o",
+                           symbolSize=5, symbolBrush=PALETTE[i % len(PALETTE)], symbolPen=None)
+        self.plot.setTitle(key)
+
+    def _show_details(self, summary) -> None:
+        self.config_view.clear()
+        self.log_view.clear()
+        self.plot_files.clear()
+        self.checkpoints.clear()
+        if summary is None:
+            return
+        artifacts = summary.path / "artifacts"
+        parts = []
+        for name in ("command.txt", "resolved.yaml", "run.yaml"):
+            if (artifacts / name).is_file():
+                parts.append(f"# ---- {name}\n{(artifacts / name).read_text(encoding='utf-8', errors='replace')}")
+        if not parts and (summary.path / "args.yaml").is_file():
+            parts.append((summary.path / "args.yaml").read_text(encoding="utf-8", errors="replace"))
+        self.config_view.setPlainText("\n".join(parts) or "(no configuration files in this run folder)")
+        log = summary.path / "logs" / "train.log"
+        if log.is_file():
+            text = log.read_text(encoding="utf-8", errors="replace")
+            self.log_view.setPlainText(text[-LOG_TAIL:])
+            self.log_view.moveCursor(QtGui.QTextCursor.End)
+        for png in sorted(summary.path.glob("*.png")) + sorted(summary.path.glob("*.jpg")):
+            item = QtWidgets.QListWidgetItem(png.name)
+            item.setData(QtCore.Qt.UserRole, str(png))
+            self.plot_files.addItem(item)
+        if self.plot_files.count():
+            self.plot_files.setCurrentRow(0)
+        for weights in summary.weights():
+            stat = weights.stat()
+            item = QtWidgets.QTreeWidgetItem([weights.name, f"{stat.st_size / 2**20:.1f} MB",
+                                              time.strftime("%Y-%m-%d %H:%M", time.localtime(stat.st_mtime))])
+            item.setData(0, QtCore.Qt.UserRole, str(weights))
+            self.checkpoints.addTopLevelItem(item)
+
+    def _emit_checkpoint(self, signal) -> None:
+        item = self.checkpoints.currentItem() or self.checkpoints.topLevelItem(0)
+        if item is not None:
+            signal.emit(item.data(0, QtCore.Qt.UserRole))
+
+    def _on_register_clicked(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1:
+            self.register_requested.emit(str(chosen[0].path))
+
+    # ------------------------------------------------------------------ delete
+
+    def delete_dialog(self) -> None:
+        chosen = self.selected()
+        if len(chosen) != 1:
+            return
+        run = chosen[0]
+        answer = QtWidgets.QMessageBox.warning(
+            self, "Delete run", f"Delete the run '{run.name}' and everything in {run.path}?\n\nIts weights, logs and "
+            "plots are deleted; models registered from it stay in the registry. This cannot be undone.",
+            QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.Cancel, QtWidgets.QMessageBox.Cancel)
+        if answer == QtWidgets.QMessageBox.Yes:
+            self.delete(run.path)
+
+    def delete(self, path: Path) -> bool:
+        try:
+            delete_run(path, self.project.runs_dir)
+        except (ValueError, OSError) as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot delete the run", str(exc))
+            return False
+        self.status_message.emit(f"Deleted the run {Path(path).name}")
+        self.refresh()
+        return True
+
+
+def _short(path: str) -> str:
+    p = Path(path) if path else None
+    if p is None:
+        return "–"
+    return f"{p.parent.name}/{p.name}" if p.name in ("data.yaml",) else p.name
+
