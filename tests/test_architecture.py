@@ -48,3 +48,19 @@ def test_the_contract_test_catches_a_qt_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from PySide6 import QtCore\n")
     assert any(n.split(".")[0] in QT_PACKAGES for n in _imports(bad))
+
+
+def test_no_source_file_is_hidden_by_an_ignore_rule():
+    """An over-broad .gitignore line (``runs/`` once hid ``yolo_studio/ui/runs``) ships a package without a module."""
+    import shutil
+    import subprocess
+
+    root = PACKAGE.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        import pytest
+        pytest.skip("not a git checkout")
+    sources = [str(p.relative_to(root)) for p in PACKAGE.rglob("*") if p.suffix in {".py", ".yaml", ".svg", ".png"}
+               and "__pycache__" not in p.parts]
+    result = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=root, input="\n".join(sources),
+                            capture_output=True, text=True)
+    assert result.stdout.split() == []
