@@ -6,7 +6,9 @@ weights (latency does not depend on the values), Conv and BatchNorm fused as Ult
 for inference; heads are copies of its own head. Per image,
 batch 1, the network forward only (the same letterboxed tensor; pre- and postprocessing are the
 same for both and excluded), median of ROUNDS interleaved rounds after a warm-up, on the CPU (and on
-CUDA when there). Two splits: the default (end of the YAML backbone) and a deeper one.
+CUDA when there). Two splits: the default (end of the YAML backbone) and a deeper one. On the CPU
+every case runs twice, in PyTorch's default (NCHW) and in channels-last memory format (the one the
+studio's hydra detector uses on the CPU); the ratios compare like with like.
 
 Targets (issue 7): backbone + 1 head within 5 % of one model; 6 heads at most 3.5x one model;
 12 heads at most 4.5x. Memory: RSS (and CUDA memory) as heads are added one by one.
@@ -64,37 +66,72 @@ def main() -> None:
           f"parameters; the deeper split at layer {DEEP_SPLIT} shares "
           f"{sum(v.numel() for v in hs.backbone_state(base, DEEP_SPLIT).values() if v.is_floating_point()):,}\n")
     print("Memory as heads are added (CPU; a head keeps only its own layers): " + memory_growth(base, k) + "\n")
-    splits = [k, DEEP_SPLIT]
+    for split in (k, DEEP_SPLIT):
+        share = head_flop_share(base, split)
+        print(f"Split at {split}: a head holds {share:.0%} of the model's convolution FLOPs at 640, so a "
+              f"hydra that computes every head exactly needs at least {1 + 5 * share:.2f}x for 6 heads and "
+              f"{1 + 11 * share:.2f}x for 12 (backbone once, plus one head's share per head)\n")
     for device in devices:
         for imgsz in sizes:
-            x = torch.rand(1, 3, imgsz, imgsz, device=device)
-            full = [copy.deepcopy(base).to(device) for _ in range(max(COUNTS))]
-            shared_model = copy.deepcopy(base).to(device)
-            sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-            with torch.no_grad():
-                cases = {("separate", n): (lambda n=n: ([m(x) for m in full[:n]], sync())) for n in COUNTS}
-                for split in splits:
-                    def run(n, split=split):
-                        features = hs.run_backbone(shared_model, x, split)
-                        for head in full[:n]:  # same architecture and cost; only layers >= split run
-                            hs.run_head(head, features, split)
-                        sync()
+            for layout in (["NCHW", "channels-last"] if device == "cpu" else ["NCHW"]):
+                compare(base, [k, DEEP_SPLIT], device, imgsz, layout)
 
-                    cases.update({(split, n): (lambda n=n, run=run: run(n)) for n in COUNTS})
-                timed = interleaved_medians(cases)
-            separate = {n: timed[("separate", n)] for n in COUNTS}
-            hydra = {split: {n: timed[(split, n)] for n in COUNTS} for split in splits}
-            one = separate[1]
-            print(f"### {device}, imgsz {imgsz} (one model: {one:.1f} ms)\n")
-            print("| heads | separate models | hydra, split at " + " | hydra, split at ".join(map(str, splits))
-                  + " | target |")
-            print("|---|---|" + "---|" * len(splits) + "---|")
-            targets = {1: "<= 1.05x", 6: "<= 3.5x", 12: "<= 4.5x"}
-            for n in COUNTS:
-                cells = " | ".join(f"{hydra[s][n]:.1f} ms ({hydra[s][n] / one:.2f}x)" for s in splits)
-                print(f"| {n} | {separate[n]:.1f} ms ({separate[n] / one:.2f}x) | {cells} | {targets[n]} |")
-            print()
-            del full, shared_model
+
+def compare(base, splits: list, device: str, imgsz: int, layout: str) -> None:
+    """One table: 1, 6 and 12 separate models against the hydra at each split."""
+    import torch
+
+    from yolo_studio.hydra import split as hs
+
+    memory_format = torch.channels_last if layout == "channels-last" else torch.contiguous_format
+    x = torch.rand(1, 3, imgsz, imgsz, device=device).contiguous(memory_format=memory_format)
+    full = [copy.deepcopy(base).to(device, memory_format=memory_format) for _ in range(max(COUNTS))]
+    shared_model = copy.deepcopy(base).to(device, memory_format=memory_format)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    with torch.no_grad():
+        cases = {("separate", n): (lambda n=n: ([m(x) for m in full[:n]], sync())) for n in COUNTS}
+        for split in splits:
+            def run(n, split=split):
+                features = hs.run_backbone(shared_model, x, split)
+                for head in full[:n]:  # same architecture and cost; only layers >= split run
+                    hs.run_head(head, features, split)
+                sync()
+
+            cases.update({(split, n): (lambda n=n, run=run: run(n)) for n in COUNTS})
+        timed = interleaved_medians(cases)
+    separate = {n: timed[("separate", n)] for n in COUNTS}
+    hydra = {split: {n: timed[(split, n)] for n in COUNTS} for split in splits}
+    one = separate[1]
+    print(f"### {device}, imgsz {imgsz}, {layout} (one model: {one:.1f} ms)\n")
+    print("| heads | separate models | hydra, split at " + " | hydra, split at ".join(map(str, splits))
+          + " | target |")
+    print("|---|---|" + "---|" * len(splits) + "---|")
+    targets = {1: "<= 1.05x", 6: "<= 3.5x", 12: "<= 4.5x"}
+    for n in COUNTS:
+        cells = " | ".join(f"{hydra[s][n]:.1f} ms ({hydra[s][n] / one:.2f}x)" for s in splits)
+        print(f"| {n} | {separate[n]:.1f} ms ({separate[n] / one:.2f}x) | {cells} | {targets[n]} |")
+    print()
+
+
+def head_flop_share(base, split: int) -> float:
+    """The fraction of the convolution FLOPs (batch 1, 640 px) in layers >= split."""
+    import torch
+
+    flops = [0] * len(base.model)
+    hooks = []
+    for i, layer in enumerate(base.model):
+        for module in layer.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                def count(module, _inputs, output, i=i):
+                    flops[i] += 2 * output.numel() * module.in_channels // module.groups * \
+                        module.kernel_size[0] * module.kernel_size[1]
+                hooks.append(module.register_forward_hook(count))
+    with torch.no_grad():
+        base(torch.zeros(1, 3, 640, 640))
+    for hook in hooks:
+        hook.remove()
+    return sum(flops[split:]) / sum(flops)
+
 
 def memory_growth(base, k: int) -> str:
     """RSS (and parameter bytes) as the backbone, then heads one by one, are loaded: measured first,
