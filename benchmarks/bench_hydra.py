@@ -91,10 +91,12 @@ def compare(base, splits: list, device: str, imgsz: int, layout: str) -> None:
     with torch.no_grad():
         cases = {("separate", n): (lambda n=n: ([m(x) for m in full[:n]], sync())) for n in COUNTS}
         for split in splits:
-            def run(n, split=split):
+            def run(n, split=split, shared=hs.shared_prefix(base, split)):
                 features = hs.run_backbone(shared_model, x, split)
-                for head in full[:n]:  # same architecture and cost; only layers >= split run
-                    hs.run_head(head, features, split)
+                if shared > split:  # parameter-free layers after the split run once, as in the detector
+                    features = hs.run_shared(shared_model, features, split, shared)
+                for head in full[:n]:  # same architecture and cost; only the head's own layers run
+                    hs.run_head(head, features, shared)
                 sync()
 
             cases.update({(split, n): (lambda n=n, run=run: run(n)) for n in COUNTS})

@@ -86,18 +86,23 @@ class HydraDetector:
         self.k = state["split"]
         self.backbone_hash = state["backbone"]["hash"]
         backbone = load_detector(store.backbone_weights)
-        _drop_layers(backbone, range(self.k, len(backbone.model)))  # the source's own head is not needed
+        # Parameter-free layers right after the split (Upsample, Concat) are the same in every head:
+        # they run once, and heads whose layers match start after them.
+        self.shared = hs.shared_prefix(backbone, self.k)
+        _drop_layers(backbone, range(self.shared, len(backbone.model)))  # the source's own head is not needed
         self.backbone = self._for_inference(backbone)
         self.stride = int(max(backbone.stride)) if hasattr(backbone, "stride") else 32
-        self.heads: dict = {}  # head name -> (model, names, version)
+        self.heads: dict = {}  # head name -> (model, names, version, first layer it runs)
 
     def load_head(self, version: HeadVersion) -> None:
         model = load_detector(version.weights)
         if hs.layer_hash(model, self.k) != self.backbone_hash and \
                 hs.max_backbone_difference(model, self._backbone_reference(), self.k) > HASH_TOLERANCE:
             raise ValueError(f"head '{version.head}' v{version.version} was trained on another backbone")
-        _drop_layers(model, range(self.k))  # the shared backbone runs instead
-        self.heads[version.head] = (self._for_inference(model), version.classes or model.names, version.version)
+        start = self.shared if hs.same_layers(model, self.backbone, self.k, self.shared) else self.k
+        _drop_layers(model, range(start))  # the shared backbone runs instead
+        self.heads[version.head] = (self._for_inference(model), version.classes or model.names, version.version,
+                                    start)
 
     def _for_inference(self, model):
         """Conv and BatchNorm fused, as Ultralytics predicts; on the CPU in channels-last memory
@@ -142,11 +147,13 @@ class HydraDetector:
         objects = []
         with torch.no_grad():
             started = time.perf_counter()
-            features = hs.run_backbone(self.backbone, x, self.k)
+            features = {self.k: hs.run_backbone(self.backbone, x, self.k)}
+            if self.shared > self.k:
+                features[self.shared] = hs.run_shared(self.backbone, features[self.k], self.k, self.shared)
             timing["backbone"] = _ms(started)
-            for head, (model, names, _version) in self.heads.items():
+            for head, (model, names, _version, start) in self.heads.items():
                 started = time.perf_counter()
-                raw = hs.run_head(model, features, self.k)
+                raw = hs.run_head(model, features[start], start)
                 raw = raw[0] if isinstance(raw, (list, tuple)) else raw
                 timing[f"head:{head}"] = _ms(started)
                 started = time.perf_counter()

@@ -45,6 +45,40 @@ def run_backbone(model, x, k: int) -> Features:
     return Features(saved, x)
 
 
+def shared_prefix(model, k: int) -> int:
+    """Where the layers that every head computes alike end: from ``k`` on, the layers without
+    parameters or buffers (Upsample, Concat) whose inputs all come from the backbone or from such
+    layers give the same output in every head, so a detector can run them once (YOLO11: 13)."""
+    end = k
+    for m in model.model[k:]:
+        sources = [m.f] if isinstance(m.f, int) else list(m.f)
+        inputs = [m.i + j if j < 0 else j for j in sources]
+        if any(True for _ in m.parameters()) or any(True for _ in m.buffers()) or max(inputs) >= end:
+            break
+        end += 1
+    return end
+
+
+def same_layers(model, other, start: int, stop: int) -> bool:
+    """Whether layers start..stop-1 of two models are the same parameter-free operations."""
+    if len(model.model) < stop or len(other.model) < stop:
+        return False
+    return all(type(a) is type(b) and a.f == b.f and repr(a) == repr(b)
+               for a, b in zip(model.model[start:stop], other.model[start:stop]))
+
+
+def run_shared(model, features: Features, start: int, stop: int) -> Features:
+    """Layers start..stop-1 of a shared prefix on the backbone's features; every output is kept,
+    since a head may read any of them."""
+    y, x = list(features.saved), features.last
+    for m in model.model[start:stop]:
+        if m.f != -1:
+            x = y[m.f] if isinstance(m.f, int) else [x if j == -1 else y[j] for j in m.f]
+        x = m(x)
+        y.append(x)
+    return Features(y, x)
+
+
 def run_head(model, features: Features, k: int):
     """Layers k..N-1 of ``model`` on the features (the list is copied: heads do not share their outputs)."""
     y, x = list(features.saved), features.last
