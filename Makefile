@@ -9,7 +9,7 @@ DEMO_MODEL := resources/models/yolo11n-demo.yaml
 DEMO_CUSTOM := resources/models/yolo11n-se.yaml
 # On a machine without a screen: make run QT_QPA_PLATFORM=offscreen (or use xvfb-run make run).
 
-.PHONY: setup run demo-cli test bench bundle bundle-smoke clean
+.PHONY: setup run demo-cli test bench bundle bundle-smoke bench-bundle clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,10 @@ bundle: setup
 # Runs the built bundle: demo project, inspect, a 1-epoch training, the window's first paint.
 bundle-smoke:
 	$(PY) packaging/smoke_test.py dist/yolo-studio/yolo-studio
+
+# The bundle's start-up time (launch to first paint), as benchmarks/bench_startup.py measures the studio.
+bench-bundle:
+	$(PY) benchmarks/bench_startup.py --bundle dist/yolo-studio/yolo-studio
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -34,7 +34,7 @@ def main() -> None:
                        "device=cpu", env=env)
     assert "Run completed" in out, out[-2000:]
     paint, _ = run(exe, "gui", "--project", demo, env={**env, "YOLO_STUDIO_STARTUP_PROBE": "1"})
-    size = sum(p.stat().st_size for p in exe.parent.rglob("*") if p.is_file()) / 2**30
+    size = sum(p.stat().st_size for p in exe.parent.rglob("*") if p.is_file() and not p.is_symlink()) / 2**30
     print(f"bundle smoke test passed: demo, inspect, 1-epoch training ({seconds:.0f} s), window")
     print(f"bundle size {size:.2f} GiB ({exe.parent}); {paint.strip()}")
 

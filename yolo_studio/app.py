@@ -13,9 +13,9 @@ def make_application():
     for key in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
         if "cv2" in os.environ.get(key, ""):
             del os.environ[key]
-    from PySide6 import QtWidgets
-
-    from PySide6 import QtGui
+    if sys.platform == "win32" and "PySide6" not in sys.modules:
+        import torch  # noqa: F401  (on Windows torch's DLLs must load before Qt's, or torch fails to load later)
+    from PySide6 import QtGui, QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("YOLO Studio")
@@ -71,16 +71,28 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
     return app.exec()
 
 
+def _seconds_since_process_start() -> float:
+    """On Linux from the kernel's clock since boot (psutil's create_time adds the boot time, which
+    the kernel gives in whole seconds, so it can be off by up to a second); elsewhere psutil."""
+    try:
+        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: start time in clock ticks
+            return float(uptime.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        import psutil
+
+        return time.time() - psutil.Process().create_time()
+
+
 def _report_first_paint(window) -> None:
     """For benchmarks/bench_startup.py: print the seconds from process start to the window's first
     painted frame (and which heavy modules were imported by then), then exit."""
-    import psutil
     from PySide6 import QtCore
 
     class FirstPaint(QtCore.QObject):
         def eventFilter(self, obj, event):
             if event.type() == QtCore.QEvent.Paint:
-                elapsed = time.time() - psutil.Process().create_time()
+                elapsed = _seconds_since_process_start()
                 heavy = [m for m in ("torch", "ultralytics", "cv2") if m in sys.modules]
                 print(f"first paint {elapsed:.3f} s; imported before it: "
                       f"{', '.join(heavy) or 'none of torch, ultralytics, cv2'}", flush=True)
