@@ -2,8 +2,12 @@
 never an unhandled exception, a hang, or a changed input file. Example counts are bounded so the
 suite stays fast; every failing example hypothesis finds is a bug to fix, not to filter."""
 
+import contextlib
 import hashlib
+import signal
 from pathlib import Path
+
+import yaml
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,19 +50,55 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@contextlib.contextmanager
+def no_hang(seconds: float = 20.0):
+    """Fail, instead of waiting forever, when one example runs longer than ``seconds``."""
+    def stop(_signum, _frame):
+        raise TimeoutError(f"one example ran longer than {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 2000), st.floats(allow_nan=True),
+                    st.text(max_size=8), st.sampled_from(["Conv", "C3k2", "Detect", "nc", "Concat", "-1"]))
+RANDOM_TREE = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) |
+                           st.dictionaries(st.sampled_from(["nc", "scales", "backbone", "head", "kpt_shape",
+                                                            "depth_multiple", "x"]), inner, max_size=5),
+                           max_leaves=30)
+
+
 @FUZZ
 @given(text=mutated_yaml())
 def test_mutated_model_yaml_loads_and_checks_or_says_why(tmp_path, text):
     path = tmp_path / "model.yaml"
     path.write_text(text)
+    _load_and_check(path)
+
+
+@FUZZ
+@given(tree=RANDOM_TREE)
+def test_random_yaml_documents_load_and_check_or_say_why(tmp_path, tree):
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True))
+    _load_and_check(path)
+
+
+def _load_and_check(path: Path) -> None:
     before = _digest(path)
-    try:
-        doc = ModelDocument.load(path)
-    except StudioError as exc:
-        assert str(exc).strip()  # a message a user can read
-    else:
-        problems = validate(doc)
-        assert all(p.message for p in problems)
+    with no_hang():
+        try:
+            doc = ModelDocument.load(path)
+        except StudioError as exc:
+            assert str(exc).strip()  # a message a user can read
+        else:
+            problems = validate(doc)
+            assert all(p.message for p in problems)
     assert _digest(path) == before  # reading never writes
 
 
@@ -72,7 +112,8 @@ def test_mutated_models_that_pass_validation_build_or_report_the_layer(text):
     if any(p.severity == "error" for p in validate(doc)):
         return
     try:
-        report = inspect_dict(doc.to_dict(), imgsz=64)
+        with no_hang(60):
+            report = inspect_dict(doc.to_dict(), imgsz=64)
     except StudioError as exc:
         assert str(exc).strip()
     else:
@@ -92,7 +133,8 @@ def test_mutated_label_files_are_reported_never_crash_and_stay_unchanged(tmp_pat
     label = root / "d" / "labels" / "train" / "train_0000.txt"
     label.write_text("\n".join(lines))
     before = _digest(label)
-    report = validate_dataset(data)
+    with no_hang():
+        report = validate_dataset(data)
     for finding in report.findings:
         assert finding.message and finding.kind
         if finding.file == str(label) and finding.line:
