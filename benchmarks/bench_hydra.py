@@ -66,8 +66,9 @@ def main() -> None:
           f"parameters; the deeper split at layer {DEEP_SPLIT} shares "
           f"{sum(v.numel() for v in hs.backbone_state(base, DEEP_SPLIT).values() if v.is_floating_point()):,}\n")
     print("Memory as heads are added (CPU; a head keeps only its own layers): " + memory_growth(base, k) + "\n")
+    shares = hs.flop_shares(base)
     for split in (k, DEEP_SPLIT):
-        share = head_flop_share(base, split)
+        share = shares[split]
         print(f"Split at {split}: a head holds {share:.0%} of the model's convolution FLOPs at 640, so a "
               f"hydra that computes every head exactly needs at least {1 + 5 * share:.2f}x for 6 heads and "
               f"{1 + 11 * share:.2f}x for 12 (backbone once, plus one head's share per head)\n")
@@ -113,26 +114,6 @@ def compare(base, splits: list, device: str, imgsz: int, layout: str) -> None:
         cells = " | ".join(f"{hydra[s][n]:.1f} ms ({hydra[s][n] / one:.2f}x)" for s in splits)
         print(f"| {n} | {separate[n]:.1f} ms ({separate[n] / one:.2f}x) | {cells} | {targets[n]} |")
     print()
-
-
-def head_flop_share(base, split: int) -> float:
-    """The fraction of the convolution FLOPs (batch 1, 640 px) in layers >= split."""
-    import torch
-
-    flops = [0] * len(base.model)
-    hooks = []
-    for i, layer in enumerate(base.model):
-        for module in layer.modules():
-            if isinstance(module, torch.nn.Conv2d):
-                def count(module, _inputs, output, i=i):
-                    flops[i] += 2 * output.numel() * module.in_channels // module.groups * \
-                        module.kernel_size[0] * module.kernel_size[1]
-                hooks.append(module.register_forward_hook(count))
-    with torch.no_grad():
-        base(torch.zeros(1, 3, 640, 640))
-    for hook in hooks:
-        hook.remove()
-    return sum(flops[split:]) / sum(flops)
 
 
 def memory_growth(base, k: int) -> str:

@@ -19,7 +19,7 @@ def add_parsers(sub) -> dict:
         p = actions.add_parser(name, help=help_text)
         p.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
         p.add_argument("--json", action="store_true")
-        if name != "list":
+        if name not in ("list", "splits"):
             p.add_argument("hydra", metavar="HYDRA", help="the hydra model's name")
         if head:
             p.add_argument("head", metavar="HEAD")
@@ -29,6 +29,9 @@ def add_parsers(sub) -> dict:
     ext.add_argument("model", metavar="MODEL", help="a .pt, a run folder, or a run or registry name of the project")
     ext.add_argument("--split", type=int, default=None, help="first head layer (default: end of the YAML backbone)")
     ext.add_argument("--metric", default="f1", choices=("f1", "mAP50-95"), help="what promotion compares")
+    spl = action("splits", "where a detector can be split, and what a head costs at each split", head=False)
+    spl.add_argument("model", metavar="MODEL", help="a .pt, a run folder, or a run or registry name of the project")
+    spl.add_argument("--imgsz", type=int, default=640, help="image size the FLOPs are counted at (default 640)")
     trn = action("train-head", "train a head on its own dataset with the backbone frozen, store it as a version")
     trn.add_argument("--data", required=True, metavar="DATA.yaml")
     trn.add_argument("--name", default=None, help="run name (default: <hydra>-<head>)")
@@ -53,7 +56,7 @@ def cmd_hydra(args) -> int:
 
     project = open_project(args.project)
     hydra_dir = project.root / "hydra"
-    handler = {"extract": _extract, "train-head": _train_head, "list": _list, "promote": _promote,
+    handler = {"extract": _extract, "splits": _splits, "train-head": _train_head, "list": _list, "promote": _promote,
                "rollback": _rollback, "cleanup": _cleanup, "detect": _detect}[args.hydra_command]
     return handler(args, project, hydra_dir)
 
@@ -72,28 +75,24 @@ def _out(args, data: dict, text: str) -> int:
 
 
 def _extract(args, project, hydra_dir) -> int:
-    from yolo_studio.core.dataset_check import check_dataset
     from yolo_studio.deploy.predict import resolve_model
-    from yolo_studio.hydra.model import extract
-    from yolo_studio.training.registry import best_metrics, dataset_hash, list_entries
-    from yolo_studio.training.run_store import run_imgsz, summarize
+    from yolo_studio.hydra.model import extract_in_project
 
     weights = resolve_model(args.model, project)
-    run = weights.parent.parent if weights.parent.name == "weights" else None
-    metrics, classes, data_hash, imgsz = {}, None, "", 128
-    entry = next((e for e in list_entries(project.registry_dir) if e.weights == weights), None)
-    if entry is not None:
-        metrics, classes, data_hash, imgsz = entry.metrics, entry.names, entry.dataset.get("hash", ""), entry.imgsz
-    elif run is not None and (summary := summarize(run)) is not None:
-        metrics, imgsz = best_metrics(run, summary), run_imgsz(run, 128)
-        data = summary.data
-        if data and Path(data).is_file():
-            classes, data_hash = check_dataset(data).names or None, dataset_hash(data)
-    result = extract(hydra_dir, args.hydra, weights, args.head, args.split, metrics, classes, data_hash,
-                     str(run or ""), args.metric, min(imgsz, 320))
+    result = extract_in_project(project, args.hydra, weights, args.head, args.split, args.metric)
     return _out(args, result, f"extracted '{args.hydra}': backbone = layers 0..{result['split'] - 1} (hash "
                 f"{result['backbone_hash']}), head '{args.head}' v1 active; backbone + head reproduce the model "
                 "exactly")
+
+
+def _splits(args, project, hydra_dir) -> int:
+    from yolo_studio.deploy.predict import resolve_model
+    from yolo_studio.hydra.model import describe_split, split_options
+
+    options = split_options(resolve_model(args.model, project), args.imgsz)
+    return _out(args, {"splits": options}, "where MODEL can be split (cost by FLOPs at "
+                f"{args.imgsz} px; heads run after one shared backbone pass):\n"
+                + "\n".join("  " + describe_split(o) for o in options))
 
 
 def _train_head(args, project, hydra_dir) -> int:

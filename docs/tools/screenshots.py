@@ -83,6 +83,13 @@ def main() -> None:
     shot(window, "registry.png")
 
     heads = window.lazy.show("Heads")
+    from yolo_studio.ui.hydra.extract_dialog import ExtractDialog
+
+    dialog = ExtractDialog([(f"{registry.entries[0].ref} (registry)", str(registry.entries[0].weights))], window)
+    dialog.show()
+    wait_until(lambda: bool(dialog.options))
+    shot(dialog, "hydra-extract.png")
+    dialog.done(0)
     job = heads.extract(str(registry.entries[0].weights), "cameras", "shapes")
     wait_until(lambda: job.isFinished())
     wait(300)

@@ -158,3 +158,19 @@ def test_the_cli_lists_promotes_rolls_back_and_detects(trained_project, tiny_dat
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[0])
     assert result["source"] == str(image) and all(o["head"] == "shapes" for o in result["objects"])
+
+
+def test_the_cli_lists_the_splits_with_what_a_head_costs(trained_project):
+    root = trained_project.root
+    done = run_cli("hydra", "splits", "tiny", "--project", root, "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    options = json.loads(done.stdout)["splits"]
+    model = load_detector(trained_project.runs_dir / "tiny" / "weights" / "best.pt")
+    assert [o["split"] for o in options] == list(range(1, len(model.model)))
+    default = next(o for o in options if o["default"])
+    assert default["split"] == hs.default_split(model)
+    shares = [o["head_share"] for o in options]
+    assert shares == sorted(shares, reverse=True) and 0 < shares[-1] < shares[0] < 1
+    assert default["heads_12"] == pytest.approx(1 + 11 * default["head_share"], abs=0.01)
+    text = run_cli("hydra", "splits", "tiny", "--project", root, "--imgsz", "128").stdout
+    assert "(end of the YAML backbone, default)" in text and "12 heads ~" in text

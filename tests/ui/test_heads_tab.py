@@ -24,10 +24,12 @@ def test_heads_tab_extracts_and_manages_versions(qtbot, trained_project, tiny_da
         tab.extract(str(weights), "ui-hydra", "shapes")
     store = HydraStore(trained_project.root / "hydra" / "ui-hydra")
     assert tab.selection() == ("ui-hydra", "shapes") and tab.table.rowCount() == 1
-    for metrics in ({"precision": 0.2, "recall": 0.2}, {"precision": 0.1, "recall": 0.1}):
+    first = store.history("shapes")[0]
+    assert "mAP50" in first.metrics and first.classes == ["square", "circle", "triangle"]  # from the run
+    for metrics in ({"precision": 0.95, "recall": 0.95}, {"precision": 0.1, "recall": 0.1}):
         add_head(store, "shapes", weights, metrics, ["square", "circle", "triangle"])
     tab.refresh()
-    assert tab.table.rowCount() == 3 and tab.table.item(1, 1).text() == "●"  # v2 beat v1 (F1 0.2 > 0)
+    assert tab.table.rowCount() == 3 and tab.table.item(1, 1).text() == "●"  # v2 beat v1 (F1 0.95)
     tab.table.selectRow(2)
     tab.promote_selected()
     assert store.heads()["shapes"]["active"] == 3 and tab.table.item(2, 1).text() == "●"
@@ -51,6 +53,36 @@ def test_heads_tab_extracts_and_manages_versions(qtbot, trained_project, tiny_da
     assert len(results) == 2 and all(o["name"].startswith("shapes:") for r in results for o in r.objects)
     assert inference.list.topLevelItemCount() == 2
     inference.shutdown()
+
+
+def test_the_extract_dialog_shows_what_each_split_costs_and_extracts_there(qtbot, trained_project):
+    from yolo_studio.ui.hydra.extract_dialog import ExtractDialog
+    from yolo_studio.ui.hydra.tab import HeadsTab
+
+    weights = str(trained_project.runs_dir / "tiny" / "weights" / "best.pt")
+    dialog = ExtractDialog([("tiny (run)", weights)])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.split.count() > 1, timeout=JOB_TIMEOUT)
+    texts = [dialog.split.itemText(i) for i in range(dialog.split.count())]
+    default = dialog.split.currentText()
+    assert "default" in default and "of the model's FLOPs" in dialog.cost.text()
+    assert texts[0].startswith("1: after ") and len(texts) == len(dialog.options)
+    shares = [dialog.options[dialog.split.itemData(i)]["head_share"] for i in range(dialog.split.count())]
+    assert shares == sorted(shares, reverse=True)  # a later split leaves less to each head
+    before = dialog.cost.text()
+    dialog.split.setCurrentIndex(dialog.split.count() - 1)  # only Detect in each head
+    assert dialog.cost.text() != before  # the cost follows the choice
+    dialog.name.setText("deeper")
+    chosen = dialog.values()
+    assert chosen[0] == weights and chosen[1:3] == ("deeper", "base") and chosen[3] == dialog.chosen_split()
+    dialog.accept()
+
+    tab = HeadsTab(trained_project)
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.extracted, timeout=JOB_TIMEOUT) as done:
+        tab.extract(*chosen)
+    assert done.args[0]["split"] == chosen[3]
+    assert HydraStore(trained_project.root / "hydra" / "deeper").load()["split"] == chosen[3]
 
 
 def test_a_head_trained_from_the_window_is_stored_as_a_version(qtbot, tmp_path, trained_project, resources):

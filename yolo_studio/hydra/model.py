@@ -54,6 +54,58 @@ def extract(hydra_dir: str | Path, name: str, weights: str | Path, head: str, sp
             "head": version.head, "version": version.version, "promoted": promoted, "difference": difference}
 
 
+def split_options(weights: str | Path, imgsz: int = 640) -> list:
+    """Where a detector can be split, with what each choice costs: per split k, the last shared
+    layer, the head's share of the FLOPs, and the cost of 6 and 12 heads in models (by FLOPs)."""
+    model = load_detector(weights)
+    shares = hs.flop_shares(model, imgsz)
+    default = hs.default_split(model)
+    options = []
+    for k in range(1, len(model.model)):
+        share = shares[k]
+        options.append({"split": k, "after": type(model.model[k - 1]).__name__, "head_share": round(share, 4),
+                        "heads_6": round(1 + 5 * share, 2), "heads_12": round(1 + 11 * share, 2),
+                        "default": k == default})
+    return options
+
+
+def describe_split(option: dict) -> str:
+    """One line for a split choice, as the CLI and the Extract dialog show it."""
+    mark = " (end of the YAML backbone, default)" if option["default"] else ""
+    return (f"{option['split']}: after {option['after']}{mark}; a head is {option['head_share']:.0%} of the FLOPs, "
+            f"6 heads ~{option['heads_6']:.1f}x, 12 heads ~{option['heads_12']:.1f}x one model")
+
+
+def source_details(weights: Path, project) -> dict:
+    """What extraction records about a detector of a project: its metrics, classes, dataset hash,
+    source run and training size, from its registry entry or its run folder."""
+    from yolo_studio.core.dataset_check import check_dataset
+    from yolo_studio.training.registry import best_metrics, dataset_hash, list_entries
+    from yolo_studio.training.run_store import run_imgsz, summarize
+
+    weights = Path(weights)
+    run = weights.parent.parent if weights.parent.name == "weights" else None
+    details = {"metrics": {}, "classes": None, "dataset_hash": "", "source_run": str(run or ""), "imgsz": 128}
+    entry = next((e for e in list_entries(project.registry_dir) if e.weights == weights), None)
+    if entry is not None:
+        details.update(metrics=entry.metrics, classes=entry.names, dataset_hash=entry.dataset.get("hash", ""),
+                       imgsz=entry.imgsz)
+    elif run is not None and (summary := summarize(run)) is not None:
+        details.update(metrics=best_metrics(run, summary), imgsz=run_imgsz(run, 128))
+        data = summary.data
+        if data and Path(data).is_file():
+            details.update(classes=check_dataset(data).names or None, dataset_hash=dataset_hash(data))
+    return details
+
+
+def extract_in_project(project, name: str, weights: str | Path, head: str, split: int | None = None,
+                       metric: str = "f1") -> dict:
+    """``extract`` into ``<project>/hydra``, recording the detector's metrics, classes and dataset."""
+    details = source_details(Path(weights), project)
+    return extract(project.root / "hydra", name, weights, head, split, details["metrics"], details["classes"],
+                   details["dataset_hash"], details["source_run"], metric, min(details["imgsz"], 320))
+
+
 def add_head(store: HydraStore, head: str, weights: str | Path, metrics: dict, classes: list,
              dataset_hash: str = "", notes: str = "", source_run: str = "") -> tuple:
     """Add a trained head version after checking it was trained on this hydra's backbone."""

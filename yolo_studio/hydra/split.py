@@ -45,6 +45,31 @@ def run_backbone(model, x, k: int) -> Features:
     return Features(saved, x)
 
 
+def flop_shares(model, imgsz: int = 640) -> list:
+    """For every split k (0..N), the fraction of the model's convolution FLOPs in layers k..N-1,
+    counted on one forward pass at ``imgsz``: what one head costs relative to the whole model, so
+    n heads cost about 1 + (n - 1) * share of one model."""
+    import torch
+
+    flops = [0] * len(model.model)
+    hooks = []
+    for i, layer in enumerate(model.model):
+        for module in layer.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                def count(module, _inputs, output, i=i):
+                    flops[i] += (2 * output.numel() * module.in_channels // module.groups
+                                 * module.kernel_size[0] * module.kernel_size[1])
+                hooks.append(module.register_forward_hook(count))
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, imgsz, imgsz, device=next(model.parameters()).device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    total = sum(flops) or 1
+    return [sum(flops[k:]) / total for k in range(len(flops) + 1)]
+
+
 def shared_prefix(model, k: int) -> int:
     """Where the layers that every head computes alike end: from ``k`` on, the layers without
     parameters or buffers (Upsample, Concat) whose inputs all come from the backbone or from such

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.hydra.store import HydraStore, list_hydras
+from yolo_studio.ui.hydra.extract_dialog import ExtractDialog
 from yolo_studio.workers.job import JobThread
 
 COLUMNS = ("version", "active", "F1", "mAP50", "mAP50-95", "precision", "recall", "classes", "created", "notes")
@@ -175,17 +176,16 @@ class HeadsTab(QtWidgets.QWidget):
             QtWidgets.QMessageBox.information(self, "Extract", "Train a detector first: extraction needs a run's "
                                               "best.pt or a registered model.")
             return
-        dialog = _Form(self, "Extract a hydra model", [("Detector", [s[0] for s in sources]), ("Hydra name", "hydra"),
-                                                      ("First head's name", "base")])
+        dialog = ExtractDialog(sources, self)
         if dialog.exec():
-            source, name, head = dialog.values()
-            self.extract(dict(sources)[source], name, head)
+            self.extract(*dialog.values())
 
-    def extract(self, weights: str, name: str, head: str):
-        from yolo_studio.hydra.model import extract
+    def extract(self, weights: str, name: str, head: str, split: int | None = None):
+        from yolo_studio.hydra.model import extract_in_project
 
         self.status_message.emit(f"Extracting '{name}'…")
-        self.job = JobThread(lambda _job: extract(self.hydra_dir, name, weights, head), "extract", self)
+        self.job = JobThread(lambda _job: extract_in_project(self.project, name, weights, head, split), "extract",
+                             self)
         self.job.finished_with.connect(self._on_extracted)
         self.job.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "Cannot extract", message))
         self.job.start()
