@@ -90,7 +90,7 @@ def _splits(args, project, hydra_dir) -> int:
     from yolo_studio.hydra.model import describe_split, split_options
 
     options = split_options(resolve_model(args.model, project), args.imgsz)
-    return _out(args, {"splits": options}, "where MODEL can be split (cost by FLOPs at "
+    return _out(args, {"splits": options}, f"where {args.model} can be split (cost by FLOPs at "
                 f"{args.imgsz} px; heads run after one shared backbone pass):\n"
                 + "\n".join("  " + describe_split(o) for o in options))
 
