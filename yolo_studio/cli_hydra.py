@@ -87,12 +87,18 @@ def _extract(args, project, hydra_dir) -> int:
 
 def _splits(args, project, hydra_dir) -> int:
     from yolo_studio.deploy.predict import resolve_model
-    from yolo_studio.hydra.model import describe_split, split_options
+    from yolo_studio.hydra.model import split_options
 
     options = split_options(resolve_model(args.model, project), args.imgsz)
     return _out(args, {"splits": options}, f"where {args.model} can be split (cost by FLOPs at "
                 f"{args.imgsz} px; heads run after one shared backbone pass):\n"
-                + "\n".join("  " + describe_split(o) for o in options))
+                + "\n".join("  " + _describe_split(o) for o in options))
+
+
+def _describe_split(option: dict) -> str:
+    mark = " (end of the YAML backbone, default)" if option["default"] else ""
+    return (f"{option['split']}: after {option['after']}{mark}; a head is {option['head_share']:.0%} of the FLOPs, "
+            f"6 heads ~{option['heads_6']:.1f}x, 12 heads ~{option['heads_12']:.1f}x one model")
 
 
 def _train_head(args, project, hydra_dir) -> int:

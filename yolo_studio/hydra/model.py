@@ -69,13 +69,6 @@ def split_options(weights: str | Path, imgsz: int = 640) -> list:
     return options
 
 
-def describe_split(option: dict) -> str:
-    """One line for a split choice, as the CLI and the Extract dialog show it."""
-    mark = " (end of the YAML backbone, default)" if option["default"] else ""
-    return (f"{option['split']}: after {option['after']}{mark}; a head is {option['head_share']:.0%} of the FLOPs, "
-            f"6 heads ~{option['heads_6']:.1f}x, 12 heads ~{option['heads_12']:.1f}x one model")
-
-
 def source_details(weights: Path, project) -> dict:
     """What extraction records about a detector of a project: its metrics, classes, dataset hash,
     source run and training size, from its registry entry or its run folder."""
