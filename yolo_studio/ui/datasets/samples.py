@@ -6,6 +6,8 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from yolo_studio.ui.layout import column, splitter
+
 MAX_LISTED = 5000  # images listed per split and filter; the count says when there are more
 PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#fabed4",
            "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075")
@@ -145,18 +147,8 @@ class SampleBrowserWidget(QtWidgets.QWidget):
         left_layout.addLayout(bar)
         left_layout.addWidget(self.list, 1)
         left_layout.addWidget(self.count)
-        right = QtWidgets.QWidget()
-        right_layout = QtWidgets.QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.view, 1)
-        right_layout.addWidget(self.caption)
-        split = QtWidgets.QSplitter()
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setSizes([300, 700])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(split)
+        right = column((self.view, 1), self.caption)
+        column(splitter(left, right, sizes=[300, 700]), on=self)
 
     def set_index(self, index) -> None:
         """Show a ``core.dataset_validate.DatasetIndex``."""

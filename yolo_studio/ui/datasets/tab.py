@@ -11,6 +11,7 @@ from yolo_studio.core import dataset_import
 from yolo_studio.core.dataset_validate import index_dataset, validate
 from yolo_studio.ui import plot_style
 from yolo_studio.ui.datasets.samples import SampleBrowserWidget
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.workers.job import JobThread
 
 SEVERITY_ICON = {"error": "⛔", "warning": "⚠"}
@@ -69,8 +70,8 @@ class DatasetsTab(QtWidgets.QWidget):
         self.findings.setRootIsDecorated(False)
         self.findings.setAlternatingRowColors(True)
         self.findings.itemDoubleClicked.connect(self._on_findings_item_double_clicked)
-        for column, width in ((0, 28), (1, 130), (2, 340)):
-            self.findings.setColumnWidth(column, width)
+        for index, width in ((0, 28), (1, 130), (2, 340)):
+            self.findings.setColumnWidth(index, width)
         report = QtWidgets.QWidget()
         report_layout = QtWidgets.QVBoxLayout(report)
         bar = QtWidgets.QHBoxLayout()
@@ -99,13 +100,7 @@ class DatasetsTab(QtWidgets.QWidget):
         self.pages.addTab(self.plots, "Statistics")
         self.pages.addTab(self.samples, "Samples")
         self.pages.currentChanged.connect(self._on_pages_current_changed)
-        split = QtWidgets.QSplitter()
-        split.addWidget(left)
-        split.addWidget(self.pages)
-        split.setSizes([280, 1100])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(split)
+        column(splitter(left, self.pages, sizes=[280, 1100]), on=self, margin=2)
 
     # ------------------------------------------------------------------ the list
 

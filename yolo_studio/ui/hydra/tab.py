@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.hydra.store import HydraStore, list_hydras
 from yolo_studio.ui.hydra.extract_dialog import ExtractDialog
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.workers.job import JobThread
 
 COLUMNS = ("version", "active", "F1", "mAP50", "mAP50-95", "precision", "recall", "classes", "created", "notes")
@@ -65,13 +66,7 @@ class HeadsTab(QtWidgets.QWidget):
         right_layout.addWidget(self.table, 1)
         right_layout.addLayout(buttons)
         right_layout.addWidget(self.rule)
-        split = QtWidgets.QSplitter()
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setSizes([330, 1000])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(split)
+        column(splitter(left, right, sizes=[330, 1000]), on=self, margin=2)
         self.refresh()
 
     @property

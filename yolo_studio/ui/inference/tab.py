@@ -14,6 +14,7 @@ from yolo_studio.hydra.store import HydraStore, list_hydras
 from yolo_studio.training import registry
 from yolo_studio.training.run_store import list_runs, run_imgsz
 from yolo_studio.ui.datasets.samples import ImageView
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.workers.job import JobThread
 
 
@@ -63,20 +64,12 @@ class InferenceTab(QtWidgets.QWidget):
         self.list = QtWidgets.QTreeWidget()
         self.list.setHeaderLabels(["source", "objects", "pre ms", "infer ms", "post ms"])
         self.list.setRootIsDecorated(False)
-        for column, width in enumerate((170, 60, 60, 64)):
-            self.list.setColumnWidth(column, width)
+        for index, width in enumerate((170, 60, 60, 64)):
+            self.list.setColumnWidth(index, width)
         self.list.currentItemChanged.connect(self._on_list_current_item_changed)
         self.view = ImageView()
         self.found = QtWidgets.QLabel(wordWrap=True)
-        right = QtWidgets.QWidget()
-        right_layout = QtWidgets.QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.view, 1)
-        right_layout.addWidget(self.found)
-        split = QtWidgets.QSplitter()
-        split.addWidget(self.list)
-        split.addWidget(right)
-        split.setSizes([460, 900])
+        split = splitter(self.list, column((self.view, 1), self.found), sizes=[460, 900])
         self.summary = QtWidgets.QLabel()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

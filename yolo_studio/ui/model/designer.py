@@ -17,6 +17,7 @@ from yolo_studio.core.custom_blocks import catalog_with_blocks
 from yolo_studio.core.document import Edit, ModelDocument
 from yolo_studio.core.renumber import target as target_of
 from yolo_studio.core.validation import validate
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.model.canvas import ModelCanvas
 from yolo_studio.ui.model.panels import PalettePanel, ProblemsPanel, PropertiesPanel, YamlPane
 from yolo_studio.workers.inspection import InspectionThread
@@ -94,15 +95,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         centre.addWidget(self.canvas.widget)
         centre.addWidget(self.problems_panel)
         centre.setSizes([700, 120])
-        split = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(centre)
-        split.addWidget(right)
-        split.setSizes([210, 820, 330])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(top)
-        layout.addWidget(split)
+        column(top, splitter(left, centre, right, sizes=[210, 820, 330]), on=self, margin=2)
         self.right_tabs = right
         right.currentChanged.connect(lambda _i: self.yaml_pane.isVisible() and self._show_yaml())
         self.canvas.rows_selected.connect(self._on_canvas_rows_selected)

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from yolo_studio.core import block_check, block_source
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import BlockFileError, block_files, scan_file
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.modules.editor import CodeEditor
 from yolo_studio.workers.task import TaskThread
 
@@ -87,12 +88,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         top.addWidget(self.onnx_check)
         top.addWidget(self.check_button)
         top.addWidget(self.save_button)
-        centre = QtWidgets.QWidget()
-        centre_layout = QtWidgets.QVBoxLayout(centre)
-        centre_layout.setContentsMargins(0, 0, 0, 0)
-        centre_layout.addLayout(top)
-        centre_layout.addWidget(self.editor)
-        centre_layout.addWidget(self._build_find_bar())
+        centre = column(top, self.editor, self._build_find_bar())
 
         self.results = QtWidgets.QTreeWidget()
         self.results.setHeaderLabels(["block", "result"])
@@ -114,13 +110,8 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         rules.setLayout(form)
         right_layout.addWidget(rules)
 
-        split = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
-        for w in (left, centre, right):
-            split.addWidget(w)
-        split.setSizes([230, 760, 330])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(split)  # Ctrl+S is the main window's Save, which saves the current tab
+        # Ctrl+S is the main window's Save, which saves the current tab
+        column(splitter(left, centre, right, sizes=[230, 760, 330]), on=self, margin=2)
 
     def _build_find_bar(self) -> QtWidgets.QWidget:
         bar = QtWidgets.QWidget()

@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from yolo_studio.training.run_store import curves, delete_run, list_runs
 from yolo_studio.ui import plot_style
 from yolo_studio.ui.datasets.samples import PALETTE, ImageView
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.train.monitor import duration_text
 
 COLUMNS = ("name", "status", "model", "dataset", "epochs", "best mAP50-95", "duration", "started")
@@ -52,11 +53,7 @@ class RunsTab(QtWidgets.QWidget):
         bar.addWidget(QtWidgets.QLabel("Select several runs to compare their curves."), 1)
         for b in (refresh, self.register_button, self.delete_button):
             bar.addWidget(b)
-        top = QtWidgets.QWidget()
-        top_layout = QtWidgets.QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addLayout(bar)
-        top_layout.addWidget(self.table)
+        top = column(bar, self.table)
 
         self.metric = QtWidgets.QComboBox()
         self.metric.addItems(METRICS)
@@ -105,13 +102,7 @@ class RunsTab(QtWidgets.QWidget):
         self.details.addTab(self.log_view, "Log")
         self.details.addTab(plots, "Plots")
         self.details.addTab(checkpoints, "Checkpoints")
-        split = QtWidgets.QSplitter(QtCore.Qt.Vertical)
-        split.addWidget(top)
-        split.addWidget(self.details)
-        split.setSizes([300, 520])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(split)
+        column(splitter(top, self.details, sizes=[300, 520], vertical=True), on=self, margin=2)
 
     # ------------------------------------------------------------------ table
 

@@ -12,6 +12,7 @@ from yolo_studio.core.preflight import Plan, free_name, preflight
 from yolo_studio.core.projects import load_settings
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
+from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.train.form import ArgsFormWidget
 from yolo_studio.ui.train.monitor import MonitorPanel
 from yolo_studio.workers.task import TaskThread
@@ -108,13 +109,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         self.pages.addTab(self.monitor, "Monitor")
         self.pages.addTab(checks_box, "Preflight")
         self.pages.addTab(resolved_box, "Resolved && command")
-        split = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.pages)
-        split.setSizes([430, 970])
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(split)
+        column(splitter(left, self.pages, sizes=[430, 970]), on=self, margin=2)
 
     @property
     def runs_dir(self) -> Path:

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.training.events import epoch_history
 from yolo_studio.ui import plot_style
+from yolo_studio.ui.layout import column
 
 LOSSES = ("box_loss", "cls_loss", "dfl_loss")
 PLOTS = {  # title -> [(metric key, label, pen colour, dashed)]
@@ -63,11 +64,7 @@ class MonitorPanel(QtWidgets.QWidget):
         log_bar = QtWidgets.QHBoxLayout()
         log_bar.addWidget(self.log_search, 1)
         log_bar.addWidget(self.follow)
-        log_box = QtWidgets.QWidget()
-        log_layout = QtWidgets.QVBoxLayout(log_box)
-        log_layout.setContentsMargins(0, 0, 0, 0)
-        log_layout.addLayout(log_bar)
-        log_layout.addWidget(self.log_view)
+        log_box = column(log_bar, self.log_view)
         split = QtWidgets.QSplitter(QtCore.Qt.Vertical)
         split.addWidget(self.plots)
         split.addWidget(log_box)

@@ -1,0 +1,30 @@
+"""Two layout shapes every tab repeats: a column of parts, and parts side by side in a splitter."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+
+def column(*items, on: QtWidgets.QWidget | None = None, margin: int = 0) -> QtWidgets.QWidget:
+    """A widget (``on``, or a new one) laid out as a vertical column of ``items``: widgets, layouts,
+    or (widget, stretch) pairs."""
+    widget = on if on is not None else QtWidgets.QWidget()
+    layout = QtWidgets.QVBoxLayout(widget)
+    layout.setContentsMargins(margin, margin, margin, margin)
+    for item in items:
+        if isinstance(item, tuple):
+            layout.addWidget(*item)
+        elif isinstance(item, QtWidgets.QLayout):
+            layout.addLayout(item)
+        else:
+            layout.addWidget(item)
+    return widget
+
+
+def splitter(*widgets, sizes: list, vertical: bool = False) -> QtWidgets.QSplitter:
+    """``widgets`` side by side (or stacked) with a handle between each, starting at ``sizes``."""
+    split = QtWidgets.QSplitter(QtCore.Qt.Vertical if vertical else QtCore.Qt.Horizontal)
+    for widget in widgets:
+        split.addWidget(widget)
+    split.setSizes(sizes)
+    return split
