@@ -1,15 +1,19 @@
-"""Checking a custom block file: compile, import, and a smoke test of every block for its rule.
+"""Checking a custom block file: compile, import, and a smoke test of every class.
 
 The check runs in a child Python process with a time limit, so a block that loops forever, leaks
 or crashes the interpreter cannot take the studio (or its worker thread) down. The child prints
 one JSON object; ``check_file`` returns it as a dict:
 
 ``{"file", "ok", "error": {"kind", "line", "message"} | None, "blocks": [{"name", "line", "rule",
-"declared", "ok", "out_shape", "params", "ms", "error", "mismatch"}]}``
+"declared", "ok", "out_shape", "params", "ms", "error", "mismatch", "helper"}]}``
 
-Smoke test per rule (input 1x32x16x16): ``c1`` -> ``Block(32)``, ``base`` -> ``Block(32, 64)``,
-``repeat`` -> ``Block(32, 64, 2)``, ``passthrough`` -> ``Block()``, ``concat`` -> ``Block()`` on
-``[1x32x16x16, 1x16x16x16]``; the output channels must be what the rule promises.
+A file is ``ok`` when it compiles, imports and defines at least one ``nn.Module``: that is all a
+model needs to use it. The smoke test then builds each class as a YAML row would, on 32 input
+channels of 16x16 (as many inputs as its ``forward`` reads, for a fusion), with the argument
+layouts the model build would try (``block_layouts``), and reports the output it measured. A class
+that cannot be built alone is a warning, never a refusal: a helper such as the
+``ChannelAttention`` inside a ``CBAM`` is built only as part of the block that uses it, and any
+block is checked for real when a model names it.
 
 With ``onnx=True`` every block that passes is also exported alone to ONNX (TorchScript exporter,
 opset ``ONNX_OPSET``) and each block gains ``"onnx": {"ok", "message", "unsupported": [op, ...]}``.
@@ -50,7 +54,7 @@ def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT, onnx: bool = 
     return result
 
 
-CACHE_VERSION = 1  # bump when the shape or meaning of a result changes
+CACHE_VERSION = 2  # bump when the shape or meaning of a result changes
 
 
 def _cache_file(path: Path) -> Path:
@@ -129,70 +133,124 @@ def _check_here(path: Path, onnx: bool = False) -> dict:
     if not classes:
         return _failed(path, "empty", None, "no torch.nn.Module subclass in this file: define a class deriving "
                                             "from nn.Module")
-    blocks = [_smoke(name, cls, rule, scanned.get(name), path) for name, (cls, rule) in classes.items()]
+    helpers = _helpers(path, set(classes))
+    blocks = [_smoke(name, cls, rule, scanned.get(name), path, helpers.get(name)) for name, (cls, rule) in classes.items()]
     if onnx:
         for block in blocks:
             if block["ok"]:
-                cls, rule = classes[block["name"]]
-                block["onnx"] = _onnx_check(cls, rule)
-    return {"file": str(path), "ok": all(b["ok"] for b in blocks), "error": None, "blocks": blocks}
+                block["onnx"] = _onnx_check(classes[block["name"]][0], block)
+    return {"file": str(path), "ok": True, "error": None, "blocks": blocks}
 
 
-def _sample(rule: str):
-    """Constructor arguments and forward input of the smoke test for a rule."""
-    import torch
+def _helpers(path: Path, names: set) -> dict:
+    """``{class: the class that uses it}`` for classes of the file used inside another of its classes."""
+    import ast
 
-    args = {"c1": [C_IN], "base": [C_IN, C_OUT], "repeat": [C_IN, C_OUT, 2]}.get(rule, [])
-    x = torch.randn(1, C_IN, SIZE, SIZE)
-    return args, ([x, torch.randn(1, C_IN // 2, SIZE, SIZE)] if rule == "concat" else x)
-
-
-def _smoke(name: str, cls, rule: str, scanned, path: Path) -> dict:
-    import torch
-
-    out = {"name": name, "line": scanned.line if scanned else None, "rule": rule,
-           "declared": scanned.declared_rule is not None if scanned else False,
-           "ok": False, "out_shape": None, "params": None, "ms": None, "error": None, "mismatch": None}
-    args, inputs = _sample(rule)
-    try:
-        module = cls(*args)
-    except Exception as exc:
-        out["error"] = {"where": "__init__", "line": _line_in(exc, path), "message": f"{type(exc).__name__}: {exc}"}
-        return out
-    out["params"] = sum(p.numel() for p in module.parameters())
-    module.eval()
-    try:
-        with torch.no_grad():
-            started = time.perf_counter()
-            y = module(inputs)
-            out["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    except Exception as exc:
-        out["error"] = {"where": "forward", "line": _line_in(exc, path), "message": f"{type(exc).__name__}: {exc}"}
-        return out
-    if not isinstance(y, torch.Tensor):
-        out["error"] = {"where": "forward", "line": None,
-                        "message": f"forward returned {type(y).__name__}, not a tensor"}
-        return out
-    out["out_shape"] = list(y.shape[1:])
-    expected = {"c1": C_IN, "passthrough": C_IN, "base": C_OUT, "repeat": C_OUT, "concat": C_IN + C_IN // 2}[rule]
-    if y.shape[1] != expected:
-        out["mismatch"] = (f"rule '{rule}' promises {expected} output channels for this test, the block returned "
-                           f"{y.shape[1]}: {_advice(rule)}")
-        return out
-    out["ok"] = True
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            bases = {getattr(b, "id", "") for b in node.bases}
+            for name in (used - bases) & names - {node.name}:
+                out.setdefault(name, node.name)
     return out
 
 
-def _onnx_check(cls, rule: str) -> dict:
-    """Export one block alone to ONNX; name the operators the exporter could not convert."""
+def forward_inputs(cls) -> int:
+    """How many tensors ``forward`` reads from its first argument: 1 for a plain block, else the
+    highest constant index it takes (``x[2]`` -> 3) or the length it unpacks (``a, b = x``)."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls.forward)))
+    except (OSError, TypeError, SyntaxError):
+        return 1
+    func = tree.body[0]
+    if not isinstance(func, ast.FunctionDef) or len(func.args.args) < 2:
+        return 1
+    x = func.args.args[1].arg
+    count = 1
+    for node in ast.walk(func):
+        if (isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == x
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
+            count = max(count, node.slice.value + 1)
+        if (isinstance(node, ast.Assign) and getattr(node.value, "id", None) == x
+                and isinstance(node.targets[0], ast.Tuple)):
+            count = max(count, len(node.targets[0].elts))
+    iterated = [n.iter for n in ast.walk(func) if isinstance(n, (ast.For, ast.comprehension))]
+    iterated += [n.args[0] for n in ast.walk(func) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "len"
+                 and n.args]
+    multi = count > 1 or any(getattr(n, "id", None) == x for it in iterated for n in ast.walk(it))
+    return max(count, 2) if multi else 1
+
+
+def _sample(cls, rule: str | None):
+    """The smoke test's input: one tensor, or as many as ``forward`` reads (channels differ per input)."""
+    import torch
+
+    k = 2 if rule == "concat" else forward_inputs(cls)
+    if k == 1:
+        return torch.randn(1, C_IN, SIZE, SIZE)
+    return [torch.randn(1, C_IN // (2 ** j) or 1, SIZE, SIZE) for j in range(k)]
+
+
+def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str | None = None) -> dict:
+    """Build ``cls`` as a YAML row would (YAML args ``[]``, then ``[64]``) and run it once."""
+    from yolo_studio.core import block_layouts, ultralytics_hook
+
+    out = {"name": name, "line": scanned.line if scanned else None, "rule": rule,
+           "declared": scanned.declared_rule is not None if scanned else False,
+           "ok": False, "out_shape": None, "params": None, "ms": None, "error": None, "mismatch": None,
+           "helper": used_by, "args": None}
+    x = _sample(cls, rule)
+    c_in = [t.shape[1] for t in x] if isinstance(x, list) else C_IN
+    failure = None
+    for yaml_args in ([], [C_OUT]):
+        row = block_layouts.Row(c_in, yaml_args)
+        if hasattr(cls, "yaml_args"):
+            plan = ["yaml_args"]
+        elif rule is not None:
+            plan = [rule]
+        else:
+            plan = [layout for tier, layout in block_layouts.candidates(cls, row) if tier == 1]
+        for layout in plan:
+            probe = block_layouts.Row(c_in, yaml_args)
+            call = None
+            try:
+                call = cls.yaml_args(probe) if layout == "yaml_args" else block_layouts.call_for(layout, probe)
+                started = time.perf_counter()
+                module, y = ultralytics_hook.try_block(cls, call, 1, x)
+                ms = (time.perf_counter() - started) * 1000
+            except Exception as exc:
+                if failure is None:
+                    failure = (exc, "__init__" if _raised_in_init(exc) else "forward")
+                continue
+            out.update(ok=True, rule=block_layouts.ALIASES.get(layout, layout), out_shape=list(y.shape[1:]),
+                       params=sum(p.numel() for p in module.parameters()), ms=round(ms, 2), args=call)
+            return out
+    exc, where = failure if failure else (ValueError("no argument layout fits its signature"), "__init__")
+    out["error"] = {"where": where, "line": _line_in(exc, path), "message": f"{type(exc).__name__}: {exc}",
+                    "warning": True}
+    return out
+
+
+def _raised_in_init(exc: BaseException) -> bool:
+    return any(frame.f_code.co_name == "__init__" for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
+def _onnx_check(cls, block: dict) -> dict:
+    """Export one block alone to ONNX, built as its smoke test built it; name unsupported operators."""
     import io
     import re
     import warnings
 
     import torch
 
-    args, inputs = _sample(rule)
-    module = cls(*args).eval()
+    inputs = _sample(cls, block["rule"])
+    module = cls(*block["args"]).eval()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -204,14 +262,6 @@ def _onnx_check(cls, rule: str) -> dict:
     return {"ok": True, "message": f"exports to ONNX opset {ONNX_OPSET}", "unsupported": []}
 
 
-def _advice(rule: str) -> str:
-    if rule in ("c1", "passthrough"):
-        return "if the block sets its output channels, take (c1, c2, ...) and use rule 'base'"
-    if rule in ("base", "repeat"):
-        return "the block must return c2 channels (its second argument)"
-    return "a 'concat' block must return the sum of its inputs' channels"
-
-
 def markers(result: dict) -> list:
     """``(line, message)`` pairs to mark in an editor for a check result (1-based lines)."""
     out = []
@@ -220,8 +270,9 @@ def markers(result: dict) -> list:
         out.append((e.get("line") or 1, e["message"]))
     for b in result.get("blocks", []):
         if b.get("error"):
+            used = f" (used inside {b['helper']}: checked when a model builds it)" if b.get("helper") else ""
             out.append((b["error"].get("line") or b.get("line") or 1, f"{b['name']}.{b['error']['where']}: "
-                                                                       f"{b['error']['message']}"))
+                                                                       f"{b['error']['message']}{used}"))
         elif b.get("mismatch"):
             out.append((b.get("line") or 1, f"{b['name']}: {b['mismatch']}"))
     return out

@@ -19,13 +19,14 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from yolo_studio.core.ultralytics_hook import infer_rule
+from yolo_studio.core import block_layouts
 
 CATEGORIES = ("conv", "block", "attention", "transformer", "head", "torch.nn", "torchvision", "custom")
 
 # Channel rules: how Ultralytics' parse_model treats a module's YAML args.
 PASSTHROUGH, C1, BASE, REPEAT, CONCAT, HEAD, SPECIAL = "passthrough", "c1", "base", "repeat", "concat", "head", "special"
-CUSTOM_RULES = (PASSTHROUGH, C1, BASE, REPEAT, CONCAT)
+# What a custom block may declare as ``channel_rule``: an argument layout, or an earlier rule name.
+CUSTOM_RULES = tuple(block_layouts.LAYOUTS) + tuple(block_layouts.ALIASES)
 # Source of Ultralytics blocks that parse_model cannot resolve by name; the studio's hook builds them.
 STUDIO_BUILT = "ultralytics, built by the studio"
 
@@ -86,9 +87,12 @@ class BlockInfo:
     doc: str = ""
     source: str = ""  # "ultralytics", "torch", "torchvision" or the custom block's file
     injected: int = 0  # arguments Ultralytics adds to the YAML's (negative: consumes)
-    multi_input: bool = False
+    multi_input: bool | None = False  # None: either (decided when the block is built)
     common: bool = True  # shown in the palette by default
     extra: dict = field(default_factory=dict, compare=False)
+    # False for a block whose call is decided when it is built (an undeclared custom block): its
+    # argument count and inputs cannot be checked without building it.
+    certain: bool = True
 
     def yaml_arg_range(self) -> tuple:
         """(min, max) number of YAML args; max is None when unbounded."""
@@ -106,8 +110,12 @@ class BlockInfo:
             return names[1:2] + names[2:]  # c1 injected; c2 comes first in the YAML
         if self.rule == REPEAT:
             return names[1:2] + names[3:]  # c1 and n injected
-        if self.rule == C1 or self.name in ("HGStem", "CBLinear"):
+        if self.rule in (C1, "inputs") or self.name in ("HGStem", "CBLinear"):
             return names[1:]
+        if self.rule == "inputs-base":
+            return names[1:]
+        if self.rule == "c1-replace":
+            return [f"{names[0]} (a width: the input channels replace it)"] + names[1:] if names else []
         if self.name == "HGBlock":
             return names[1:4] + names[5:]  # c1 and n injected
         if self.name in ("RTDETRDecoder", "ImagePoolingAttn"):
@@ -324,10 +332,10 @@ def builtin_catalog() -> Catalog:
             if name in blocks or name not in classes:
                 continue
             params, varargs = _resolve_init(name, classes)
-            rule = infer_rule([p.name for p in params])
+            rule = block_layouts.infer_layout([p.name for p in params])
             info = BlockInfo(name, _category(name, classes[name].file), rule, params, varargs, classes[name].doc,
                              STUDIO_BUILT, common=False)
-            blocks[name] = block_with_rule(info, rule)
+            blocks[name] = block_with_rule(info, rule, certain=False)
     torch_dir = _package_dir("torch")
     if torch_dir is not None:
         nn_dir = torch_dir / "nn" / "modules"
@@ -356,7 +364,13 @@ def builtin_catalog() -> Catalog:
     return Catalog(blocks, versions)
 
 
-def block_with_rule(block: BlockInfo, rule: str) -> BlockInfo:
-    """A custom block's info under a given channel rule (injected count follows the rule)."""
-    injected = {PASSTHROUGH: 0, C1: 1, BASE: 1, REPEAT: 2, CONCAT: 0}[rule]
-    return replace(block, rule=rule, injected=injected, multi_input=rule == CONCAT)
+def block_with_rule(block: BlockInfo, rule: str, certain: bool = True) -> BlockInfo:
+    """A custom block's info under a layout (or earlier rule name); the injected count follows it.
+
+    ``certain=False``: the layout was read from the signature and may change when the block is
+    built on its real inputs, so validation does not count its arguments.
+    """
+    layout = block_layouts.ALIASES.get(rule, rule)
+    injected = block_layouts.INJECTED.get(layout, 0)
+    multi = True if layout in block_layouts.MULTI_INPUT or rule == CONCAT else (None if layout == "verbatim" else False)
+    return replace(block, rule=rule, injected=injected, multi_input=multi, certain=certain)

@@ -8,9 +8,11 @@ Two views of the same files:
   classes pickle into checkpoints by a name a fresh process can import again
   (after ``register_modules_dir`` with the same folder).
 
-Channel rules (see docs/CUSTOM_BLOCKS.md): declared with a class attribute
-``channel_rule = "..."`` or inferred from ``__init__``: ``c1, c2, n, ...`` -> repeat,
-``c1, c2, ...`` -> base, ``c1, ...`` -> c1, anything else -> passthrough.
+How a row's YAML arguments become the constructor's (the argument layout, see
+docs/CUSTOM_BLOCKS.md) is declared with ``channel_rule = "..."`` or a ``yaml_args`` classmethod,
+or else read from the signature's parameter names and confirmed when the block is built on its
+real inputs (``ultralytics_hook``). A class is a block when it derives from ``nn.Module``, from
+another block of the file, or from a class it imports from Ultralytics or torch (``C2f``, ``Conv``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from yolo_studio.core import block_layouts
 from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
 from yolo_studio.core.errors import StudioError
-from yolo_studio.core.ultralytics_hook import (PACKAGE, blocks_of, import_block_file, infer_rule,
-                                               register_block_folder)
+from yolo_studio.core.ultralytics_hook import PACKAGE, blocks_of, import_block_file, register_block_folder
+
+YAML_ARGS = "yaml_args"  # the classmethod a block may define to write its own constructor call
+_BLOCK_SOURCES = ("ultralytics", "torch", "timm")  # imported classes a block may derive from
 
 
 
@@ -43,9 +48,25 @@ class ScannedBlock:
     declared_rule: str | None
 
 
-def _is_module_base(base: ast.expr, local_modules: set) -> bool:
-    name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
-    return name == "Module" or name in local_modules
+def _base_name(base: ast.expr) -> str:
+    return base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+
+
+def _imported_classes(tree: ast.Module) -> set:
+    """Names the file imports from Ultralytics, torch or timm, or relatively (a fork's own modules)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in _BLOCK_SOURCES):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _parent_params(name: str) -> tuple | None:
+    """(params, varargs) of an imported Ultralytics class, from the built-in catalog."""
+    from yolo_studio.core.catalog import builtin_catalog
+
+    block = builtin_catalog().get(name)
+    return (block.params, block.varargs) if block is not None else None
 
 
 def scan_file(path: Path) -> list:
@@ -57,36 +78,43 @@ def scan_file(path: Path) -> list:
         raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BlockFileError(f"cannot read: {exc}", str(path)) from None
+    imported = _imported_classes(tree)
     modules: dict = {}
     found = []
     for node in tree.body:
         if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
             continue
-        if not any(_is_module_base(b, set(modules)) for b in node.bases):
+        bases = [_base_name(b) for b in node.bases]
+        if not any(b == "Module" or b in modules or b in imported for b in bases):
             continue
         init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
-        base_name = next((b.id for b in node.bases if isinstance(b, ast.Name) and b.id in modules), None)
+        parent = next((b for b in bases if b in modules or b in imported), None)
         if init is not None:
             params, varargs = _params(init.args)
-        elif base_name:
-            params, varargs = modules[base_name]
+        elif parent in modules:
+            params, varargs = modules[parent]
+        elif parent is not None:
+            params, varargs = _parent_params(parent) or ((), True)
         else:
             params, varargs = (), False
         modules[node.name] = (params, varargs)
         declared = _declared_rule(node)
-        rule = declared or infer_rule([p.name for p in params])
+        rule = declared if declared in CUSTOM_RULES else block_layouts.infer_layout([p.name for p in params])
         doc = (ast.get_docstring(node) or "").strip().splitlines()
         info = BlockInfo(node.name, "custom", rule, params, varargs, doc[0] if doc else "", path.name)
-        found.append(ScannedBlock(block_with_rule(info, rule) if rule in CUSTOM_RULES else info,
+        found.append(ScannedBlock(block_with_rule(info, rule, certain=declared in CUSTOM_RULES),
                                   str(path), node.lineno, declared))
     return found
 
 
 def _declared_rule(node: ast.ClassDef) -> str | None:
+    """``channel_rule``'s value, ``"yaml_args"`` for a class that writes its own call, else None."""
     for stmt in node.body:
         if (isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "channel_rule" for t in stmt.targets)
                 and isinstance(stmt.value, ast.Constant)):
             return stmt.value.value
+        if isinstance(stmt, ast.FunctionDef) and stmt.name == YAML_ARGS:
+            return YAML_ARGS
     return None
 
 
@@ -106,7 +134,7 @@ def scan_blocks(modules_dir: str | Path | None) -> tuple:
         except BlockFileError as exc:
             errors.append(exc)
     for b in blocks:
-        if b.declared_rule is not None and b.declared_rule not in CUSTOM_RULES:
+        if b.declared_rule not in (None, YAML_ARGS) and b.declared_rule not in CUSTOM_RULES:
             errors.append(BlockFileError(f"{b.info.name}: unknown channel_rule '{b.declared_rule}'; use one of "
                                          f"{', '.join(CUSTOM_RULES)}", b.file, b.line))
     return blocks, errors
@@ -121,7 +149,8 @@ def register_modules_dir(modules_dir: str | Path) -> None:
 
 
 def studio_built_blocks(module_names) -> dict:
-    """``{name: (class, rule)}`` for Ultralytics blocks that parse_model cannot resolve itself."""
+    """``{name: (class, None)}`` for Ultralytics blocks that parse_model cannot resolve itself: the
+    studio reads their call from the signature and the row, as for an undeclared custom block."""
     from yolo_studio.core.catalog import STUDIO_BUILT, builtin_catalog
 
     catalog = builtin_catalog()
@@ -130,7 +159,7 @@ def studio_built_blocks(module_names) -> dict:
         return {}
     from ultralytics.nn import modules
 
-    return {name: (getattr(modules, name), catalog.get(name).rule) for name in wanted}
+    return {name: (getattr(modules, name), None) for name in wanted}
 
 
 def load_block_file(path: str | Path) -> dict:
@@ -145,7 +174,7 @@ def load_block_file(path: str | Path) -> dict:
                              _line_in(exc, path)) from None
     found = blocks_of(module)
     for name, (_cls, rule) in found.items():
-        if rule not in CUSTOM_RULES:
+        if rule is not None and rule not in CUSTOM_RULES:
             raise BlockFileError(f"{name}: unknown channel_rule '{rule}'; use one of {', '.join(CUSTOM_RULES)}",
                                  str(path))
     return found

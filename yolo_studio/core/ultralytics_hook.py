@@ -2,59 +2,43 @@
 
 Ultralytics' ``parse_model`` decides a module's channels from fixed sets inside the function:
 a block that is not in them gets its args verbatim and ``c2 = ch[f]``, so a block that changes
-channels silently breaks the model. This module wraps ``ultralytics.nn.tasks.parse_model`` (the
-name every model class calls) with a function that:
+channels silently breaks the model. That is why papers' repositories patch ``tasks.py``. This
+module wraps ``ultralytics.nn.tasks.parse_model`` (the name every model class calls) instead:
 
-1. replaces each custom row by a built-in *placeholder* with the same channel behaviour
-   (``Conv`` for base/repeat, ``Concat`` for concat, ``nn.Identity`` for c1/passthrough), so
-   Ultralytics itself computes every layer's channels exactly as it would for its own blocks;
-2. for ``c1`` rows, appends one temporary ``Detect`` row reading their inputs, whose convs tell
-   the input channels; the row is dropped again afterwards;
-3. swaps each placeholder for the real block, built with the arguments its rule defines.
+1. Ultralytics builds the rows above the first custom row itself; one forward pass of a small
+   image through them gives the custom row's real inputs (as many as its ``from`` lists);
+2. the block is built with the argument layout its class declares, or the first layout read
+   from its signature that constructs and runs on those inputs (``block_layouts``), and its
+   output channels are *measured* from that run;
+3. the custom row becomes an ``Index`` placeholder carrying the measured channels, and
+   Ultralytics builds on to the next custom row; after the last one it builds the whole model,
+   so every built-in layer gets exactly the channels Ultralytics computes, and each
+   placeholder is swapped for its real block.
 
 It also captures Ultralytics' per-layer log lines, which hold the exact arguments passed to
 every module (inspection reports them). This file imports nothing from YOLO Studio, so it can
-be shipped next to a model to train it on a machine without the studio.
+be shipped next to a model to train it on a machine without the studio (with
+``block_layouts.py`` beside it).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import copy
+import functools
 import logging
 import threading
 
-RULES = ("passthrough", "c1", "base", "repeat", "concat")
-_PLACEHOLDER = {"base": "Conv", "repeat": "Conv", "concat": "Concat", "c1": "nn.Identity", "passthrough": "nn.Identity"}
+if __package__:
+    from . import block_layouts
+else:  # shipped as plain files next to a bundle's train.py
+    import block_layouts
+
 _LOCK = threading.RLock()
-
-
+PROBE_SIZE = 256  # the image size Ultralytics itself runs once to find a model's strides
 PACKAGE = "yolo_studio_blocks"  # block files import as yolo_studio_blocks.<file>: checkpoints pickle that name
-
-
-def infer_rule(param_names: list) -> str:
-    """The channel rule implied by a constructor's parameter names (self excluded)."""
-    if param_names[:3] == ["c1", "c2", "n"]:
-        return "repeat"
-    if param_names[:2] == ["c1", "c2"]:
-        return "base"
-    if param_names[:1] == ["c1"]:
-        return "c1"
-    return "passthrough"
-
-
-def class_rule(cls) -> str:
-    """A block class's channel rule: its ``channel_rule`` attribute, else inferred from ``__init__``."""
-    import inspect
-
-    declared = getattr(cls, "channel_rule", None)
-    if declared is not None:
-        return declared
-    try:
-        names = [p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:]]
-    except (TypeError, ValueError):
-        names = []
-    return infer_rule(names)
+RULES = tuple(block_layouts.LAYOUTS) + tuple(block_layouts.ALIASES)
 
 
 def register_block_folder(folder) -> None:
@@ -77,10 +61,13 @@ def register_block_folder(folder) -> None:
 
 
 def blocks_of(module) -> dict:
-    """``{name: (class, rule)}`` for the torch.nn.Module classes a block module defines."""
+    """``{name: (class, declared layout or None)}`` for the torch.nn.Module classes a block module defines.
+
+    Every class is listed, helpers included: a helper is only ever built when a YAML row names it.
+    """
     import torch.nn as nn
 
-    return {name: (obj, class_rule(obj)) for name, obj in vars(module).items()
+    return {name: (obj, block_layouts.declared_layout(obj)) for name, obj in vars(module).items()
             if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__
             and not name.startswith("_")}
 
@@ -138,23 +125,24 @@ def check_supported() -> None:
     params = list(inspect.signature(original).parameters)
     if params[:2] != ["d", "ch"]:
         raise HookUnsupported(f"Ultralytics {version} changed parse_model's signature to ({', '.join(params)})")
-    for name in ("Conv", "Concat", "Detect"):
+    for name in ("Conv", "Concat", "Detect", "Index"):
         if not hasattr(tasks, name):
             raise HookUnsupported(f"Ultralytics {version} no longer has the {name} module in nn.tasks")
 
 
-def _depth_width(d: dict) -> tuple:
-    depth, width = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0)
+def _scale(d: dict) -> tuple:
+    """(depth, width, max_channels) as parse_model reads them from the model dict."""
+    depth, width, max_channels = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0), float("inf")
     scales = d.get("scales")
     if scales:
         scale = d.get("scale") or next(iter(scales.keys()))
-        depth, width, _ = scales[scale]
-    return depth, width
+        depth, width, max_channels = scales[scale]
+    return depth, width, max_channels
 
 
 def _resolve_args(args: list, d: dict) -> list:
     """String arguments resolved as parse_model does (header names, else Python literals)."""
-    depth, width = _depth_width(d)
+    depth, width, _ = _scale(d)
     names = {"nc": d.get("nc"), "reg_max": d.get("reg_max", 16), "end2end": d.get("end2end"),
              "kpt_shape": d.get("kpt_shape", 1.0), "depth": depth, "width": width, "scale": d.get("scale")}
     out = []
@@ -167,10 +155,6 @@ def _resolve_args(args: list, d: dict) -> list:
                     a = ast.literal_eval(a)
         out.append(a)
     return out
-
-
-def _absolute(i: int, f: int) -> int:
-    return f if f >= 0 else i + f
 
 
 class _LayerLog(logging.Handler):
@@ -203,16 +187,54 @@ def _capture_layer_log():
         logger.setLevel(level)
 
 
+class BlockLayoutError(RuntimeError):
+    """A custom row whose block could not be built on its real inputs; the message says what was tried."""
+
+    def __init__(self, layer: int, message: str, hint: str):
+        super().__init__(message)
+        self.layer, self.message, self.hint = layer, message, hint
+
+
+@functools.lru_cache(maxsize=1)
+def ultralytics_sets() -> tuple:
+    """(base_modules, repeat_modules): the classes parse_model injects channels (and repeats) for."""
+    import inspect
+    import textwrap
+
+    tasks = _tasks()
+    original = getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(original)))
+    found = {"base_modules": set(), "repeat_modules": set()}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and getattr(node.targets[0], "id", "") in found:
+            names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            found[node.targets[0].id] = {vars(tasks)[n] for n in names if isinstance(vars(tasks).get(n), type)}
+    return frozenset(found["base_modules"]), frozenset(found["repeat_modules"])
+
+
+def _inherited_layout(cls) -> str | None:
+    """``repeat``/``base`` for a subclass of a block parse_model injects channels for (a C2f subclass)."""
+    with contextlib.suppress(Exception):
+        base, repeat = ultralytics_sets()
+        parents = cls.__mro__[1:]
+        if any(p in repeat for p in parents):
+            return "repeat"
+        if any(p in base for p in parents):
+            return "base"
+    return None
+
+
 class CustomParseModel:
     """A drop-in ``parse_model`` that also builds custom blocks; see the module doc."""
 
     def __init__(self, original, blocks: dict):
         self.__wrapped__ = original
-        self.blocks = blocks  # name -> (class, rule)
-        self.last_args = {}  # layer index -> resolved args of custom rows, for reports
+        self.blocks = blocks  # name -> (class, declared layout or None)
+        self.last_args = {}  # layer index -> the arguments a custom block was built with
+        self.resolved = {}  # layer index -> {"layout", "how", "args", "c_in", "c2", "note"}
         self.layer_lines = {}  # layer index -> Ultralytics' log line (built-in rows)
         self.built_upto = 0
-        self._building = None  # custom row being constructed, while it is
+        self._building = None  # layer being built or measured, while it is
 
     def __call__(self, d, ch, verbose=True):
         rows = list(d["backbone"]) + list(d["head"])
@@ -232,51 +254,116 @@ class CustomParseModel:
         return result
 
     def _build(self, d, ch, rows, custom):
+        import torch
         import torch.nn as nn
 
-        nb = len(d["backbone"])
-        new_rows = [list(r) for r in rows]
-        c1_rows = [i for i, (_, rule) in custom.items() if rule == "c1"]
-        for i, (_cls, rule) in custom.items():
-            f, _, _, args = rows[i]
-            placeholder_args = [args[0]] if rule in ("base", "repeat") else ([1] if rule == "concat" else [])
-            new_rows[i] = [f, 1, _PLACEHOLDER[rule], placeholder_args]
-        if c1_rows:  # one temporary head reading every c1 row's input, to learn its channels
-            new_rows.append([[_absolute(i, rows[i][0]) for i in c1_rows if i > 0] or [0], 1, "Detect", [1]])
-        d1 = {k: v for k, v in d.items() if k not in ("backbone", "head")}
-        d1["backbone"], d1["head"] = new_rows[:nb], new_rows[nb:]
-        seq, save = self.__wrapped__(d1, ch, verbose=True)
+        built = {}  # custom layer -> (module, output channels)
+        outputs = []  # each layer's output on the probe image, for the rows measured so far
+        image = torch.zeros(1, ch, PROBE_SIZE, PROBE_SIZE)
+        self.last_args, self.resolved = {}, {}
+        while True:
+            pending = [i for i in sorted(custom) if i not in built]
+            upto = pending[0] if pending else len(rows)
+            seq, save = self._ultralytics_rows(d, ch, rows, built, upto)
+            if not pending:
+                break
+            with torch.no_grad():
+                self._run(seq, rows, built, outputs, image, upto)
+                built[upto] = self._build_block(upto, rows[upto], custom[upto], d, self._inputs(rows, upto, outputs, image))
+                outputs.append(built[upto][2])
         layers = list(seq)
-        c1_channels = {}
-        if c1_rows:
-            recorder = layers.pop()
-            inputs = iter(branch[0].conv.in_channels for branch in recorder.cv2)
-            c1_channels = {i: (ch if i == 0 else next(inputs)) for i in c1_rows}
-            save = sorted(x % i for i, r in enumerate(rows) for x in ([r[0]] if isinstance(r[0], int) else r[0])
-                          if x != -1)
-        depth, _ = _depth_width(d)
-        self.last_args = {}
-        for i, (cls, rule) in custom.items():
-            f, n, _, args = rows[i]
-            n = max(round(n * depth), 1) if n > 1 else n
-            rest = _resolve_args(list(args), d)
-            holder = layers[i]
-            if rule in ("base", "repeat"):
-                c1, c2 = holder.conv.in_channels, holder.conv.out_channels
-                call = [c1, c2, n, *rest[1:]] if rule == "repeat" else [c1, c2, *rest[1:]]
-                n = 1 if rule == "repeat" else n
-            elif rule == "c1":
-                call = [c1_channels[i], *rest]
-            else:
-                call = rest
-            self._building = i
-            module = nn.Sequential(*(cls(*call) for _ in range(n))) if n > 1 else cls(*call)
-            self._building = None
+        for i, (module, _c2, _y) in built.items():
+            f, _, name, _ = rows[i]
+            cls = custom[i][0]
             module.np = sum(x.numel() for x in module.parameters())
             module.i, module.f, module.type = i, f, f"{cls.__module__}.{cls.__qualname__}"
             layers[i] = module
-            self.last_args[i] = call
+        save = sorted(x % i for i, r in enumerate(rows) for x in ([r[0]] if isinstance(r[0], int) else r[0])
+                      if x != -1)
         return nn.Sequential(*layers), save
+
+    def _ultralytics_rows(self, d, ch, rows, built, upto):
+        """Ultralytics builds ``rows[:upto]``, each custom row an ``Index`` placeholder with its measured channels."""
+        # a copy per pass: parse_model rewrites some rows' args in place (C2fAttn, Segment)
+        new_rows = [[-1, 1, "Index", [built[i][1]]] if i in built else copy.deepcopy(list(r))
+                    for i, r in enumerate(rows[:upto])]
+        nb = len(d["backbone"])
+        d1 = {k: v for k, v in d.items() if k not in ("backbone", "head")}
+        d1["backbone"], d1["head"] = new_rows[:nb], new_rows[nb:]
+        return self.__wrapped__(d1, ch, verbose=True)
+
+    def _run(self, seq, rows, built, outputs, image, upto):
+        """Extend ``outputs`` up to layer ``upto`` (exclusive) with one forward pass of the new layers."""
+        layers = list(seq)
+        for k in range(len(outputs), upto):
+            self._building = k
+            module = layers[k]
+            if k in built:
+                outputs.append(built[k][2])
+                continue
+            was_training = module.training
+            module.eval()
+            outputs.append(module(self._inputs(rows, k, outputs, image)))
+            module.train(was_training)
+        self._building = None
+
+    @staticmethod
+    def _inputs(rows, k, outputs, image):
+        """Layer ``k``'s input(s), as Ultralytics' forward passes them."""
+        f = rows[k][0]
+        if isinstance(f, int):
+            return (image if k == 0 else outputs[k - 1]) if f == -1 else outputs[f]
+        return [(image if k == 0 else outputs[k - 1]) if j == -1 else outputs[j] for j in f]
+
+    def _build_block(self, i, row, block, d, x):
+        """(module, measured output channels, its output) for custom row ``i`` on its real input(s) ``x``."""
+        cls, declared = block
+        f, n, name, args = row
+        depth, width, max_channels = _scale(d)
+        n = max(round(n * depth), 1) if n > 1 else n
+        c_in = [t.shape[1] for t in x] if isinstance(x, list) else x.shape[1]
+        base = block_layouts.Row(c_in, _resolve_args(list(args), d), n, width, max_channels)
+        self._building = i
+        if hasattr(cls, "yaml_args"):
+            plan = [(1, "yaml_args", "declared by its yaml_args classmethod")]
+        elif declared is not None:
+            plan = [(1, declared, "declared with channel_rule")]
+        else:
+            inherited = _inherited_layout(cls)
+            plan = [(1, inherited, "as its Ultralytics parent class")] if inherited else []
+            plan += [(tier, layout, "read from its signature" if tier == 1 else "the only layout that fits")
+                     for tier, layout in block_layouts.candidates(cls, base) if layout != inherited]
+        tried, found = [], []
+        for tier in (1, 2):  # tier 2: layouts the names do not suggest, tried only when none of tier 1 fits
+            for _, layout, how in (p for p in plan if p[0] == tier):
+                row_ = block_layouts.Row(base.c_in, base.args, base.n, base.width, base.max_channels)
+                call = None
+                try:
+                    call = cls.yaml_args(row_) if layout == "yaml_args" else block_layouts.call_for(layout, row_)
+                    module, y = try_block(cls, call, 1 if row_.repeats_taken else n, x)
+                except Exception as exc:  # a candidate that does not fit: try the next one
+                    tried.append((layout, call, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                    continue
+                found.append((layout, how, call, module, y))
+                if tier == 1:
+                    break
+            if found:
+                break
+        if not found:
+            raise BlockLayoutError(i, *_failure(i, name, c_in, tried))
+        if len({(sum(p.numel() for p in m.parameters()), tuple(y.shape)) for *_, m, y in found}) > 1:
+            raise BlockLayoutError(i, *_ambiguity(i, name, c_in, found))
+        layout, how, call, module, y = found[0]
+        note = None
+        if tier == 2:
+            note = (f"layer {i}: {name} was built as {layout} ({block_layouts.LAYOUTS[layout]}), which its "
+                    f"signature does not suggest; add `{block_layouts.line_to_declare(layout)}` to the class "
+                    "to say so")
+        self.last_args[i] = call
+        self.resolved[i] = {"layout": layout, "how": how, "args": call, "c_in": c_in, "c2": int(y.shape[1]),
+                            "note": note}
+        self._building = None
+        return module, int(y.shape[1]), y
 
     def _log_table(self, seq) -> None:
         logger = logging.getLogger("ultralytics")
@@ -302,6 +389,52 @@ class CustomParseModel:
             except (ValueError, SyntaxError):
                 out[m.i] = text or None
         return out
+
+
+def try_block(cls, call, n, x):
+    """Build ``cls(*call)`` (``n`` in a row) and run it once on ``x``; raise if it does not fit."""
+    import torch
+    import torch.nn as nn
+
+    module = nn.Sequential(*(cls(*call) for _ in range(n))) if n > 1 else cls(*call)
+    if any(p.numel() == 0 for p in module.parameters()):
+        raise ValueError("these arguments make a layer with empty weights")
+    was_training = module.training
+    module.eval()
+    try:
+        y = module([t.clone() for t in x] if isinstance(x, list) else x.clone())
+    finally:
+        module.train(was_training)
+    if not isinstance(y, torch.Tensor) or y.dim() < 2:
+        raise TypeError(f"forward returned {type(y).__name__}, not a feature map")
+    return module, y
+
+
+def _channels_text(c_in) -> str:
+    return f"inputs with {', '.join(map(str, c_in))} channels" if isinstance(c_in, list) else f"{c_in} input channels"
+
+
+def _failure(i, name, c_in, tried) -> tuple:
+    lines = [f"layer {i}: {name} could not be built on its {_channels_text(c_in)}; the studio tried:"]
+    lines += [f"  {layout}: {name}({', '.join(map(repr, call or []))}) -> {error}" for layout, call, error in tried]
+    if not tried:
+        lines.append("  no argument layout fits the signature of its __init__ with these YAML arguments")
+    hint = (f"Check the row's arguments against {name}'s __init__. If the repository patched tasks.py for it, "
+            f"write that call in the class: `channel_rule = \"<layout>\"` with one of "
+            f"{', '.join(block_layouts.LAYOUTS)}, or a classmethod `yaml_args(cls, row)` returning the "
+            "constructor arguments (docs/CUSTOM_BLOCKS.md).")
+    return "\n".join(lines), hint
+
+
+def _ambiguity(i, name, c_in, found) -> tuple:
+    lines = [f"layer {i}: {name} builds and runs on its {_channels_text(c_in)} with several different calls, "
+             "and nothing says which one its repository meant:"]
+    for layout, _how, call, module, y in found:
+        params = sum(p.numel() for p in module.parameters())
+        lines.append(f"  {block_layouts.line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "
+                     f"{params:,} params, {int(y.shape[1])} output channels")
+    hint = f"Add the line of the call you mean to class {name}."
+    return "\n".join(lines), hint
 
 
 @contextlib.contextmanager

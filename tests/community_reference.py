@@ -1,0 +1,174 @@
+"""Reference builds for the community corpus: Ultralytics patched the way each repository patched it.
+
+Each case folder of ``tests/data/community`` holds ``blocks.py``, ``model.yaml`` and ``case.yaml``,
+whose ``patch`` says what the followed repository changed in ``parse_model``: names added to
+``base_modules`` and ``repeat_modules``, and ``elif`` branches inserted before its final
+``else``. This module applies exactly that to the source of the installed ``parse_model`` (a
+copy, executed in a copy of ``ultralytics.nn.tasks``' namespace with the block classes added, as
+a patched ``tasks.py`` that imports them would have) and builds the model with it. The studio
+is not involved: this is what a user of that repository gets.
+
+    python tests/community_reference.py CASE_ID [--scale s]   # per-layer table, or the error
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import importlib.util
+import inspect
+import sys
+import textwrap
+from pathlib import Path
+
+import yaml
+
+CORPUS = Path(__file__).parent / "data" / "community"
+PROBE = 256  # output shapes are compared on this image size
+_FINAL_ELSE = "        else:\n            c2 = ch[f]\n"
+
+
+def cases() -> list:
+    return sorted(p.name for p in CORPUS.iterdir() if (p / "case.yaml").is_file()) if CORPUS.is_dir() else []
+
+
+def load_case(case_id: str) -> dict:
+    folder = CORPUS / case_id
+    case = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
+    case["folder"] = folder
+    case["model"] = yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8"))
+    return case
+
+
+def scales_of(model: dict) -> list:
+    return list(model.get("scales") or {}) or [None]
+
+
+def _block_module(folder: Path, case_id: str):
+    spec = importlib.util.spec_from_file_location(f"community_reference_{case_id}", folder / "blocks.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def patched_parse_model(patch: dict, blocks):
+    """A copy of the installed ``parse_model`` with the repository's patch applied."""
+    from ultralytics.nn import tasks
+
+    original = getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)
+    source = textwrap.dedent(inspect.getsource(original))
+    branches = (patch or {}).get("branches") or ""
+    if branches.strip():
+        if _FINAL_ELSE not in source:
+            raise RuntimeError("the installed parse_model has no final 'else: c2 = ch[f]' to patch before")
+        source = source.replace(_FINAL_ELSE, textwrap.indent(textwrap.dedent(branches).strip("\n") + "\n", " " * 8)
+                                + _FINAL_ELSE)
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("base_modules", "repeat_modules"):
+            added = (patch or {}).get(node.targets[0].id) or []
+            literal = node.value.args[0]  # frozenset({...})
+            literal.elts.extend(ast.Name(id=name, ctx=ast.Load()) for name in added)
+    namespace = dict(vars(tasks))
+    namespace.update({k: v for k, v in vars(blocks).items() if not k.startswith("__")})
+    exec(compile(ast.fix_missing_locations(tree), f"<parse_model patched like {patch}>", "exec"), namespace)
+    return namespace["parse_model"]
+
+
+@contextlib.contextmanager
+def patched(case: dict):
+    from ultralytics.nn import tasks
+
+    blocks = _block_module(case["folder"], case["folder"].name)
+    previous = tasks.parse_model
+    tasks.parse_model = patched_parse_model(case.get("patch"), blocks)
+    try:
+        yield
+    finally:
+        tasks.parse_model = previous
+
+
+def model_class(model: dict):
+    from ultralytics.nn import tasks
+
+    task = tasks.guess_model_task(model)
+    name = {"segment": "SegmentationModel", "pose": "PoseModel", "obb": "OBBModel",
+            "classify": "ClassificationModel"}.get(task, "DetectionModel")
+    return getattr(tasks, name)
+
+
+def layer_table(model) -> list:
+    """``[(index, params, output shape)]`` of a built model, shapes from one forward pass."""
+    import torch
+
+    shapes = {}
+
+    def shape(out):
+        if hasattr(out, "shape"):
+            return list(out.shape[1:])
+        if isinstance(out, (list, tuple)):
+            return [shape(o) for o in out]
+        return {k: shape(v) for k, v in out.items()} if isinstance(out, dict) else None
+
+    def record(module, _inputs, out):
+        shapes[module.i] = shape(out)
+
+    handles = [m.register_forward_hook(record) for m in model.model]
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, model.yaml.get("channels", 3), PROBE, PROBE))
+    finally:
+        for h in handles:
+            h.remove()
+    return [(m.i, sum(p.numel() for p in m.parameters()), shapes.get(m.i)) for m in model.model]
+
+
+def build_reference(case_id: str, scale: str | None) -> list:
+    """The per-layer table of the case built by Ultralytics patched like its repository."""
+    from ultralytics.utils import LOGGER
+
+    case = load_case(case_id)
+    model = copy.deepcopy(case["model"])
+    if scale is not None:
+        model["scale"] = scale
+    level = LOGGER.level
+    LOGGER.setLevel(40)
+    try:
+        with patched(case):
+            built = model_class(model)(model, ch=model.get("channels", 3), verbose=False)
+    finally:
+        LOGGER.setLevel(level)
+    return layer_table(built)
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    import yolo_studio  # noqa: F401  (offline settings only: no studio code builds the model)
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", nargs="?", help="case id (all cases if omitted)")
+    parser.add_argument("--scale")
+    args = parser.parse_args(argv)
+    failed = 0
+    for case_id in [args.case] if args.case else cases():
+        for scale in [args.scale] if args.scale else scales_of(load_case(case_id)["model"]):
+            try:
+                table = build_reference(case_id, scale)
+            except Exception as exc:
+                failed += 1
+                print(f"{case_id} [{scale}]: FAILED {type(exc).__name__}: {exc}")
+                continue
+            total = sum(p for _, p, _ in table)
+            print(f"{case_id} [{scale}]: {len(table)} layers, {total:,} params")
+            if args.case:
+                for i, params, shape in table:
+                    print(f"  {i:>3} {params:>10,} {shape}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
