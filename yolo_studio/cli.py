@@ -103,11 +103,12 @@ def main(argv: list | None = None) -> int:
 # --------------------------------------------------------------------------- check
 
 
-def _load_with_problems(file: str, modules: str | None):
-    """(document or None, problems as dicts) for one file."""
+def _load_with_problems(file: str, modules: str | None, unconfirmed: list | None = None):
+    """(document or None, problems as dicts) for one file; ``unconfirmed`` receives the layers that
+    only a build can confirm."""
     from yolo_studio.core.custom_blocks import catalog_with_blocks
     from yolo_studio.core.document import ModelDocument
-    from yolo_studio.core.validation import validate
+    from yolo_studio.core.validation import needs_build, validate
 
     try:
         doc = ModelDocument.load(file)
@@ -118,6 +119,8 @@ def _load_with_problems(file: str, modules: str | None):
     problems = [{"severity": "error", "section": "modules", "layer": None, "line": e.line,
                  "message": str(e), "hint": "Fix the block file."} for e in block_errors]
     problems += [p.to_dict() for p in validate(doc, catalog)]
+    if unconfirmed is not None:
+        unconfirmed.extend(needs_build(doc, catalog))
     return doc, problems
 
 
@@ -131,15 +134,22 @@ def _describe(file: str, p: dict) -> str:
 def cmd_check(args) -> int:
     failed = False
     for file in args.files:
-        doc, problems = _load_with_problems(file, args.modules)
+        confirm = []
+        doc, problems = _load_with_problems(file, args.modules, confirm)
         errors = [p for p in problems if p["severity"] == "error"]
         failed |= bool(errors)
         if args.json:
-            print(json.dumps({"file": file, "ok": not errors, "problems": problems}))
+            print(json.dumps({"file": file, "ok": not errors, "needs_build": confirm, "problems": problems}))
             continue
         for p in problems:
             print(_describe(file, p))
-        if not problems:
+        if errors:
+            continue
+        if confirm:
+            print(f"{file}: no problems found without a build, but needs a build to confirm: the calls of layers "
+                  f"{', '.join(map(str, confirm))} (custom blocks) are decided on their real inputs; run "
+                  f"`yolo-studio inspect {file}" + (f" --modules {args.modules}`" if args.modules else "`"))
+        elif not problems:
             print(f"{file}: OK ({len(doc.rows)} layers)")
     return 1 if failed else 0
 
@@ -191,12 +201,12 @@ def cmd_modules(args) -> int:
             print(f"{where}: {b['name']}: ok, {rule}, out {shape}, {b['params']:,} params, {b['ms']} ms")
             if "onnx" in b:
                 print(f"{where}: {b['name']}: onnx: {'ok' if b['onnx']['ok'] else 'fails'}: {b['onnx']['message']}")
-        elif b["error"]:
+        else:
             e = b["error"]
             line = f"{args.file}:{e['line']}" if e.get("line") else where
-            print(f"{line}: {b['name']}: error in {e['where']}: {e['message']}")
-        else:
-            print(f"{where}: {b['name']}: {rule}: {b['mismatch']}")
+            used = f"it is used inside {b['helper']}, " if b.get("helper") else ""
+            print(f"{line}: {b['name']}: warning: not built alone ({e['where']}: {e['message']}); {used}a model "
+                  "that names it builds it on its real inputs")
     return 0 if result["ok"] else 1
 
 
@@ -279,7 +289,7 @@ def _error_json(file: str, scale, layer, message: str, line=None, hint: str = ""
 def cmd_inspect(args) -> int:
     from yolo_studio.core.errors import BuildError
 
-    from yolo_studio.core.custom_blocks import BlockFileError, load_blocks
+    from yolo_studio.core.custom_blocks import load_vetted_blocks
 
     failed = False
 
@@ -293,11 +303,12 @@ def cmd_inspect(args) -> int:
             print(f"{where}: error" + (f": layer {layer}" if layer is not None else "") + f": {message}"
                   + (f"\n  hint: {hint}" if hint else ""), file=sys.stderr)
 
-    try:
-        blocks = load_blocks(args.modules) if args.modules else {}
-    except BlockFileError as exc:
+    # the same loader as the Model Designer: a file loads when it compiles and imports
+    blocks, block_errors = load_vetted_blocks(args.modules) if args.modules else ({}, [])
+    if block_errors:
         for file in args.files:
-            emit_error(file, None, None, f"custom blocks: {exc}", None, "Fix the block file, then inspect again.")
+            for exc in block_errors:
+                emit_error(file, None, None, f"custom blocks: {exc}", None, "Fix the block file, then inspect again.")
         return 1
     from yolo_studio.core.inspection import inspect_dict
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from yolo_studio.core.custom_blocks import BlockFileError, infer_rule, load_blocks, scan_blocks, scan_file
+from yolo_studio.core.block_layouts import infer_layout
+from yolo_studio.core.custom_blocks import BlockFileError, load_blocks, scan_blocks, scan_file
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import BuildError, CustomBlocksUnsupported
 from yolo_studio.core.inspection import inspect_dict
@@ -29,10 +30,12 @@ def rules_doc(data_dir):
 
 @pytest.mark.parametrize("names, rule", [
     (["c1", "c2", "n", "shortcut"], "repeat"), (["c1", "c2"], "base"), (["c1", "k"], "c1"),
-    (["c1"], "c1"), (["dim"], "passthrough"), ([], "passthrough"), (["c2", "c1"], "passthrough"),
+    (["c1"], "c1"), (["dim"], "c1"), ([], "verbatim"), (["c2", "c1"], "verbatim"),
+    (["in_channels", "out_channels", "num_blocks"], "repeat"), (["inc", "ouc"], "base"), (["inp", "oup", "reduction"], "base"),
+    (["channels", "factor"], "c1"), (["channel", "reduction"], "c1"), (["e_lambda"], "verbatim"), (["dimension"], "verbatim"),
 ])
-def test_rule_inference_from_constructor(names, rule):
-    assert infer_rule(names) == rule
+def test_layout_inference_from_constructor_names(names, rule):
+    assert infer_layout(names) == rule
 
 
 def test_scan_reads_rules_without_importing(blocks_dir):
@@ -40,7 +43,7 @@ def test_scan_reads_rules_without_importing(blocks_dir):
     assert errors == []
     rules = {b.info.name: b.info.rule for b in blocks}
     assert rules == {"KeepAttention": "c1", "StridedConv": "base", "StackedConv": "repeat",
-                     "WeightedFuse": "concat", "Shift": "passthrough", "DeclaredBase": "base"}
+                     "WeightedFuse": "concat", "Shift": "verbatim", "DeclaredBase": "base"}
     fuse = next(b for b in blocks if b.info.name == "WeightedFuse")
     assert fuse.declared_rule == "concat" and fuse.info.multi_input and fuse.info.category == "custom"
     assert next(b for b in blocks if b.info.name == "StackedConv").info.yaml_arg_range() == (1, 2)

@@ -30,7 +30,7 @@ def test_load_and_save_round_trip(editor, data_dir, tmp_path):
 
 
 @pytest.mark.parametrize("name, line", [("syntax_error.py", 3), ("init_raises.py", 7), ("forward_raises.py", 10),
-                                        ("mismatch.py", 4)])
+                                        ("import_error.py", 2)])
 def test_check_errors_are_marked_on_their_line(editor, data_dir, name, line):
     path = data_dir / "bad_blocks" / name
     editor.set_text(path.read_text())

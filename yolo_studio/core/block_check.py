@@ -5,7 +5,7 @@ or crashes the interpreter cannot take the studio (or its worker thread) down. T
 one JSON object; ``check_file`` returns it as a dict:
 
 ``{"file", "ok", "error": {"kind", "line", "message"} | None, "blocks": [{"name", "line", "rule",
-"declared", "ok", "out_shape", "params", "ms", "error", "mismatch", "helper"}]}``
+"declared", "ok", "out_shape", "params", "ms", "error", "helper", "args"}]}``
 
 A file is ``ok`` when it compiles, imports and defines at least one ``nn.Module``: that is all a
 model needs to use it. The smoke test then builds each class as a YAML row would, on 32 input
@@ -191,7 +191,7 @@ def _sample(cls, rule: str | None):
     """The smoke test's input: one tensor, or as many as ``forward`` reads (channels differ per input)."""
     import torch
 
-    k = 2 if rule == "concat" else forward_inputs(cls)
+    k = 2 if getattr(cls, "channel_rule", None) == "concat" else forward_inputs(cls)
     if k == 1:
         return torch.randn(1, C_IN, SIZE, SIZE)
     return [torch.randn(1, C_IN // (2 ** j) or 1, SIZE, SIZE) for j in range(k)]
@@ -203,8 +203,7 @@ def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str |
 
     out = {"name": name, "line": scanned.line if scanned else None, "rule": rule,
            "declared": scanned.declared_rule is not None if scanned else False,
-           "ok": False, "out_shape": None, "params": None, "ms": None, "error": None, "mismatch": None,
-           "helper": used_by, "args": None}
+           "ok": False, "out_shape": None, "params": None, "ms": None, "error": None, "helper": used_by, "args": None}
     x = _sample(cls, rule)
     c_in = [t.shape[1] for t in x] if isinstance(x, list) else C_IN
     failure = None
@@ -273,6 +272,4 @@ def markers(result: dict) -> list:
             used = f" (used inside {b['helper']}: checked when a model builds it)" if b.get("helper") else ""
             out.append((b["error"].get("line") or b.get("line") or 1, f"{b['name']}.{b['error']['where']}: "
                                                                        f"{b['error']['message']}{used}"))
-        elif b.get("mismatch"):
-            out.append((b.get("line") or 1, f"{b['name']}: {b['mismatch']}"))
     return out

@@ -4,7 +4,8 @@
 
 - the model YAML (as saved by the studio),
 - ``modules/``: the block files the model uses (the whole modules folder),
-- ``ultralytics_hook.py``: the studio's self-contained hook that builds custom blocks,
+- ``ultralytics_hook.py`` and ``block_layouts.py``: the studio's self-contained hook that builds
+  custom blocks (the same code the studio builds them with, so the model is identical),
 - ``train.py``: registers the blocks and calls ``YOLO(model).train(...)``; no YOLO Studio needed,
 - ``README.txt``: how to run it.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from yolo_studio.core import ultralytics_hook
+from yolo_studio.core import block_layouts, ultralytics_hook
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.document import ModelDocument
@@ -40,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import ultralytics_hook  # noqa: E402
 
 MODEL = HERE / {model!r}
-# Ultralytics blocks its parse_model cannot place by name, with the channel rule the studio used.
+# Ultralytics blocks its parse_model cannot place by name: built like custom blocks.
 ULTRALYTICS_BLOCKS = {extras!r}
 
 
@@ -63,7 +64,7 @@ def main(argv=None):
     if ULTRALYTICS_BLOCKS:
         from ultralytics.nn import modules
 
-        blocks.update({{name: (getattr(modules, name), rule) for name, rule in ULTRALYTICS_BLOCKS.items()}})
+        blocks.update({{name: (getattr(modules, name), None) for name in ULTRALYTICS_BLOCKS}})
     ultralytics_hook.install(blocks)
     from ultralytics import YOLO
 
@@ -101,10 +102,11 @@ def write_bundle(model: str | Path, out_dir: str | Path, modules_dir: str | Path
         for path in block_files(modules_dir):
             shutil.copy2(path, out / "modules" / path.name)
     shutil.copy2(ultralytics_hook.__file__, out / "ultralytics_hook.py")
+    shutil.copy2(block_layouts.__file__, out / "block_layouts.py")
     catalog = builtin_catalog()
-    extras = {row.module: catalog.get(row.module).rule for row in doc.rows
-              if catalog.get(row.module) is not None and catalog.get(row.module).source == STUDIO_BUILT}
+    extras = sorted({row.module for row in doc.rows
+                     if catalog.get(row.module) is not None and catalog.get(row.module).source == STUDIO_BUILT})
     train = out / "train.py"
-    write_text_atomic(train, TRAIN_PY.format(model=model.name, extras=dict(sorted(extras.items()))))
+    write_text_atomic(train, TRAIN_PY.format(model=model.name, extras=extras))
     write_text_atomic(out / "README.txt", README.format(model=model.name))
     return train

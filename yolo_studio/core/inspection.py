@@ -47,6 +47,7 @@ class LayerReport:
     out_shape: object = None  # [C, H, W] without the batch; a list for several outputs
     params: int = 0
     gflops: float = 0.0
+    layout: str | None = None  # a custom block's argument layout (docs/CUSTOM_BLOCKS.md) and how it was chosen
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -132,6 +133,10 @@ def _layer_in_traceback(exc: BaseException) -> int | None:
 
 def _explain(exc: BaseException, rows: list, layer: int | None) -> BuildError:
     """A ``BuildError`` a user can act on, for an exception raised while building or running ``rows``."""
+    from yolo_studio.core.ultralytics_hook import BlockLayoutError
+
+    if isinstance(exc, BlockLayoutError):  # already says what was tried and the line to add
+        return BuildError(exc.message, exc.layer, exc.hint)
     module = rows[layer][2] if layer is not None and 0 <= layer < len(rows) else None
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, KeyError) and module is not None:
@@ -164,7 +169,9 @@ def _shape(out):
 
 
 def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
-    """Build the Ultralytics model for dict ``d`` (consumed). Returns (model, per-layer args)."""
+    """Build the Ultralytics model for dict ``d`` (consumed).
+
+    Returns (model, per-layer args, ``{layer: how its custom block was called}``)."""
     from ultralytics.nn import tasks
 
     from yolo_studio.core import ultralytics_hook
@@ -180,7 +187,7 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
             raise CustomBlocksUnsupported(
                 f"custom blocks cannot be used with the installed Ultralytics: {exc}. The studio supports "
                 "ultralytics 8.4.x; install that version or update YOLO Studio.") from None
-        return _build_plain(model_class, d, ch), {}
+        return _build_plain(model_class, d, ch), {}, {}
     with ultralytics_hook.installed(blocks or {}) as hook:
         try:
             model = model_class(d, ch=ch, verbose=False)
@@ -189,7 +196,7 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
             if layer is None:
                 layer = hook.built_upto
             raise _explain(exc, d["backbone"] + d["head"], layer) from None
-    return model, hook.layer_args(model.model)
+    return model, hook.layer_args(model.model), dict(hook.resolved)
 
 
 def _build_plain(model_class, d: dict, ch: int):
@@ -224,13 +231,17 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
     nb = len(d["backbone"])
     task, class_name = model_task(d)
     with _preserved_ultralytics_state(), torch.no_grad():
-        model, args = build_model(copy.deepcopy(d), blocks, ch)
+        model, args, resolved = build_model(copy.deepcopy(d), blocks, ch)
         report = InspectionReport(scale, imgsz, task, class_name, notes=notes)
         for m in model.model:
             f, n, module, _ = rows[m.i]
+            how = resolved.get(m.i)
             report.layers.append(LayerReport(m.i, "backbone" if m.i < nb else "head", f, effective_repeats(n, d),
                                              module, args.get(m.i), None,
-                                             sum(p.numel() for p in m.parameters())))
+                                             sum(p.numel() for p in m.parameters()),
+                                             layout=f"{how['layout']} ({how['how']})" if how else None))
+            if how and how["note"]:
+                notes.append(how["note"])
         report.params = sum(p.numel() for p in model.parameters())
         _profile(model, report, rows, imgsz, ch)
     return report

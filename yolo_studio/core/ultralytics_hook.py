@@ -415,11 +415,13 @@ def _channels_text(c_in) -> str:
 
 
 def _failure(i, name, c_in, tried) -> tuple:
-    lines = [f"layer {i}: {name} could not be built on its {_channels_text(c_in)}; the studio tried:"]
-    lines += [f"  {layout}: {name}({', '.join(map(repr, call or []))}) -> {error}" for layout, call, error in tried]
-    if not tried:
-        lines.append("  no argument layout fits the signature of its __init__ with these YAML arguments")
-    hint = (f"Check the row's arguments against {name}'s __init__. If the repository patched tasks.py for it, "
+    """(message, hint) for a custom row that no layout could build; the first failure leads."""
+    first = tried[0][2] if tried else "no argument layout fits its __init__ with these YAML arguments"
+    lines = [f"{name} could not be built on its {_channels_text(c_in)}: {first}"]
+    if len(tried) > 1:
+        lines.append("the studio tried:")
+        lines += [f"  {layout}: {name}({', '.join(map(repr, call or []))}) -> {error}" for layout, call, error in tried]
+    hint = (f"Check the row's arguments against {name}'s __init__. If its repository patched tasks.py for it, "
             f"write that call in the class: `channel_rule = \"<layout>\"` with one of "
             f"{', '.join(block_layouts.LAYOUTS)}, or a classmethod `yaml_args(cls, row)` returning the "
             "constructor arguments (docs/CUSTOM_BLOCKS.md).")
@@ -427,8 +429,9 @@ def _failure(i, name, c_in, tried) -> tuple:
 
 
 def _ambiguity(i, name, c_in, found) -> tuple:
-    lines = [f"layer {i}: {name} builds and runs on its {_channels_text(c_in)} with several different calls, "
-             "and nothing says which one its repository meant:"]
+    """(message, hint) for a custom row that several different calls build: the user picks one line."""
+    lines = [f"{name} builds and runs on its {_channels_text(c_in)} with different calls, and nothing says "
+             "which one its repository meant:"]
     for layout, _how, call, module, y in found:
         params = sum(p.numel() for p in module.parameters())
         lines.append(f"  {block_layouts.line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "

@@ -71,7 +71,8 @@ def _ref_problems(doc: ModelDocument, i: int, block) -> list:
     def err(msg, hint):
         out.append(Problem("error", section, i, msg, hint, _line(row)))
 
-    multi = block.multi_input if block is not None else None
+    # a block whose call is decided at build takes as many inputs as its forward reads: not checked here
+    multi = block.multi_input if block is not None and block.certain else None
     if isinstance(row.from_, list) and multi is False and len(row.from_) > 1:
         err(f"{row.module} takes one input but 'from' lists {len(row.from_)}",
             "Connect one input, or put a Concat in front to merge them.")
@@ -117,11 +118,11 @@ def validate(doc: ModelDocument, catalog: Catalog | None = None) -> list:
         if block is not None and block.source == STUDIO_BUILT:
             problems.append(Problem(
                 "warning", section, i, f"{row.module} is an Ultralytics block that plain Ultralytics cannot place "
-                f"in a YAML; the studio builds it with channel rule '{block.rule}'",
+                "in a YAML; the studio reads its call from its signature and this row when it builds the model",
                 "Inspecting and training through the studio work; plain `yolo train` needs the studio's hook "
                 "installed first (docs/CUSTOM_BLOCKS.md).",
                 _line(row)))
-        if block is not None:
+        if block is not None and block.certain:
             low, high = block.yaml_arg_range()
             count = len(row.args)
             if count < low or (high is not None and count > high):
@@ -145,3 +146,11 @@ def _args_hint(block) -> str:
                 3: "reg_max, end2end and the input channels are added by Ultralytics"}.get(block.injected, "")
     return f"Signature: {block.signature()}" + (f"; {injected}" if injected else "") + "."
 
+
+
+def needs_build(doc: ModelDocument, catalog: Catalog | None = None) -> list:
+    """Layers whose block call is decided only when the model is built (undeclared custom blocks,
+    Ultralytics blocks parse_model does not know): validation cannot vouch for them."""
+    catalog = catalog or builtin_catalog()
+    return [i for i, row in enumerate(doc.rows)
+            if (block := catalog.get(row.module)) is not None and not block.certain]

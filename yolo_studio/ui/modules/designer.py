@@ -278,10 +278,9 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         for b in result.get("blocks", []):
             if b["ok"]:
                 text = f"ok · {b['rule']} · out {'×'.join(map(str, b['out_shape']))} · {b['params']:,} p · {b['ms']} ms"
-            elif b["error"]:
-                text = f"{b['error']['where']}: {b['error']['message']}"
             else:
-                text = b["mismatch"]
+                used = f" · used inside {b['helper']}" if b.get("helper") else ""
+                text = f"not built alone{used} · {b['error']['where']}: {b['error']['message']}"
             item = QtWidgets.QTreeWidgetItem(self.results, [b["name"], text])
             item.setToolTip(1, text)
             if "onnx" in b:
@@ -292,7 +291,11 @@ class ModuleDesignerTab(QtWidgets.QWidget):
                 onnx = QtWidgets.QTreeWidgetItem(item, ["onnx", summary])
                 onnx.setToolTip(1, result_onnx["message"])
                 item.setExpanded(True)
-        self.status_message.emit(f"{Path(result['file']).name}: " + ("all blocks pass" if result["ok"] else "problems found"))
+        alone = sum(1 for b in result.get("blocks", []) if not b["ok"])
+        verdict = ("problems found" if not result["ok"] else "all blocks pass" if not alone else
+                   f"loads; {alone} class{'es' if alone > 1 else ''} not built alone (checked when a model uses "
+                   f"{'them' if alone > 1 else 'it'})")
+        self.status_message.emit(f"{Path(result['file']).name}: {verdict}")
         if result["ok"]:
             self.blocks_changed.emit()
         self.checked.emit(result)
