@@ -79,7 +79,14 @@ def test_check_ok_and_json(resources):
     result = run("check", resources / "models" / "yolo11n-demo.yaml", "--json")
     assert result.returncode == 0
     assert json.loads(result.stdout) == {"file": str(resources / "models" / "yolo11n-demo.yaml"), "ok": True,
-                                         "problems": []}
+                                         "needs_build": [], "problems": []}
+
+
+def test_check_does_not_say_ok_for_calls_only_a_build_can_confirm(resources):
+    model = resources / "models" / "yolo11n-se.yaml"
+    result = run("check", model, "--modules", resources / "modules")
+    assert result.returncode == 0 and "OK" not in result.stdout
+    assert "needs a build to confirm" in result.stdout and "yolo-studio inspect" in result.stdout
 
 
 def test_fmt_rewrites_in_studio_format(tmp_path):

@@ -30,6 +30,9 @@ LAYOUTS = {
     "inputs": "the list of the inputs' channels, then the YAML arguments",
     "inputs-base": "the list of the inputs' channels, the first YAML argument scaled by width, then the rest",
 }
+# With several inputs, ``c1``, ``c1-replace``, ``base`` and ``repeat`` take the first input's channels;
+# a suffix picks another one: ``c1[1]`` is the second input's (e.g. a fusion that keeps the middle
+# input's channels).
 # Rules of earlier versions: the output channels are measured now, so they only name a layout.
 ALIASES = {"passthrough": "verbatim", "concat": "verbatim"}
 MULTI_INPUT = ("inputs", "inputs-base")  # layouts that only make sense with several inputs
@@ -77,10 +80,30 @@ class Row:
     def first_input(self) -> int:
         return self.c_in[0] if isinstance(self.c_in, list) else self.c_in
 
+    def input_channels(self, k: int) -> int:
+        return self.c_in[k] if isinstance(self.c_in, list) else self.c_in
+
+
+def split_layout(layout: str) -> tuple:
+    """``"c1[1]"`` -> ``("c1", 1)``; ``"base"`` -> ``("base", 0)``."""
+    if layout.endswith("]") and "[" in layout:
+        name, _, k = layout[:-1].partition("[")
+        return name, int(k)
+    return layout, 0
+
+
+def is_layout(text) -> bool:
+    """Whether ``text`` names a layout (an input suffix allowed), e.g. a ``channel_rule`` value."""
+    if not isinstance(text, str):
+        return False
+    name, _ = split_layout(text) if text.endswith("]") and text[:-1].partition("[")[2].isdigit() else (text, 0)
+    return name in LAYOUTS or name in ALIASES
+
 
 def call_for(layout: str, row: Row) -> list:
     """The constructor arguments of ``layout`` for ``row`` (raises ``IndexError`` when it cannot apply)."""
-    args, c1 = row.args, row.first_input
+    layout, k = split_layout(layout)
+    args, c1 = row.args, row.input_channels(k)
     if layout == "verbatim":
         return list(args)
     if layout == "c1":
@@ -158,14 +181,19 @@ def candidates(cls, row: Row) -> list:
         if multi:
             first += ["inputs-base"] if r["out"] else []
             first += ["inputs"]
+        singles = []
         if r["repeats"]:
-            first.append("repeat")
+            singles.append("repeat")
         if r["out"]:
-            first.append("base")
+            singles.append("base")
         width_written = bool(row.args) and _is_width(row.args[0], row)
-        first += ["c1-replace", "c1"] if width_written else ["c1", "c1-replace"]
+        singles += ["c1-replace", "c1"] if width_written else ["c1", "c1-replace"]
+        first += [f"{layout}{suffix}" for suffix in _input_suffixes(row) for layout in singles]
     first.append("verbatim")
-    rest = [layout for layout in LAYOUTS if layout not in first and (multi or layout not in MULTI_INPUT)]
+    suffixes = _input_suffixes(row)
+    rest = [f"{layout}{suffix}" for layout in LAYOUTS if multi or layout not in MULTI_INPUT
+            for suffix in (suffixes if layout not in MULTI_INPUT + ("verbatim",) else [""])]
+    rest = [layout for layout in rest if layout not in first]
     out = []
     for tier, layouts in ((1, first), (2, rest)):
         for layout in layouts:
@@ -176,6 +204,19 @@ def candidates(cls, row: Row) -> list:
                 continue
             if _fits(names, required, star, len(call)):
                 out.append((tier, layout))
+    return out
+
+
+def _input_suffixes(row: Row) -> list:
+    """``[""]`` for one input; else the first input, then the last, then the others, one per channel count."""
+    if not isinstance(row.c_in, list):
+        return [""]
+    order = [0, len(row.c_in) - 1, *range(1, len(row.c_in) - 1)]
+    seen, out = set(), []
+    for k in order:
+        if row.c_in[k] not in seen:
+            seen.add(row.c_in[k])
+            out.append("" if k == 0 else f"[{k}]")
     return out
 
 

@@ -370,7 +370,7 @@ def block_with_rule(block: BlockInfo, rule: str, certain: bool = True) -> BlockI
     ``certain=False``: the layout was read from the signature and may change when the block is
     built on its real inputs, so validation does not count its arguments.
     """
-    layout = block_layouts.ALIASES.get(rule, rule)
+    layout = block_layouts.ALIASES.get(rule, block_layouts.split_layout(rule)[0])
     injected = block_layouts.INJECTED.get(layout, 0)
     multi = True if layout in block_layouts.MULTI_INPUT or rule == CONCAT else (None if layout == "verbatim" else False)
     return replace(block, rule=rule, injected=injected, multi_input=multi, certain=certain)

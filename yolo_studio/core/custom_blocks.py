@@ -99,10 +99,11 @@ def scan_file(path: Path) -> list:
             params, varargs = (), False
         modules[node.name] = (params, varargs)
         declared = _declared_rule(node)
-        rule = declared if declared in CUSTOM_RULES else block_layouts.infer_layout([p.name for p in params])
+        known = block_layouts.is_layout(declared)
+        rule = declared if known else block_layouts.infer_layout([p.name for p in params])
         doc = (ast.get_docstring(node) or "").strip().splitlines()
         info = BlockInfo(node.name, "custom", rule, params, varargs, doc[0] if doc else "", path.name)
-        found.append(ScannedBlock(block_with_rule(info, rule, certain=declared in CUSTOM_RULES),
+        found.append(ScannedBlock(block_with_rule(info, rule, certain=known),
                                   str(path), node.lineno, declared))
     return found
 
@@ -134,7 +135,7 @@ def scan_blocks(modules_dir: str | Path | None) -> tuple:
         except BlockFileError as exc:
             errors.append(exc)
     for b in blocks:
-        if b.declared_rule not in (None, YAML_ARGS) and b.declared_rule not in CUSTOM_RULES:
+        if b.declared_rule not in (None, YAML_ARGS) and not block_layouts.is_layout(b.declared_rule):
             errors.append(BlockFileError(f"{b.info.name}: unknown channel_rule '{b.declared_rule}'; use one of "
                                          f"{', '.join(CUSTOM_RULES)}", b.file, b.line))
     return blocks, errors
@@ -174,7 +175,7 @@ def load_block_file(path: str | Path) -> dict:
                              _line_in(exc, path)) from None
     found = blocks_of(module)
     for name, (_cls, rule) in found.items():
-        if rule is not None and rule not in CUSTOM_RULES:
+        if rule is not None and not block_layouts.is_layout(rule):
             raise BlockFileError(f"{name}: unknown channel_rule '{rule}'; use one of {', '.join(CUSTOM_RULES)}",
                                  str(path))
     return found

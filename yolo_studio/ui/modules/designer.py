@@ -12,14 +12,14 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core import block_check, block_source
+from yolo_studio.core import block_check, block_layouts, block_source
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import BlockFileError, block_files, scan_file
 from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.modules.editor import CodeEditor
 from yolo_studio.workers.task import TaskThread
 
-RULE_CHOICES = ("inferred", "passthrough", "c1", "base", "repeat", "concat")
+RULE_CHOICES = ("inferred", *block_layouts.LAYOUTS)
 
 
 def completion_names() -> list:
