@@ -72,7 +72,8 @@ def patched_parse_model(patch: dict, blocks):
             literal = node.value.args[0]  # frozenset({...})
             literal.elts.extend(ast.Name(id=name, ctx=ast.Load()) for name in added)
     namespace = dict(vars(tasks))
-    namespace.update({k: v for k, v in vars(blocks).items() if not k.startswith("__")})
+    # what the repository's tasks.py imported: its blocks, never a helper that shadows an Ultralytics name
+    namespace.update({k: v for k, v in vars(blocks).items() if not k.startswith("__") and k not in namespace})
     exec(compile(ast.fix_missing_locations(tree), f"<parse_model patched like {patch}>", "exec"), namespace)
     return namespace["parse_model"]
 

@@ -210,7 +210,7 @@ def test_ultralytics_blocks_unknown_to_parse_model_are_built_by_the_studio(data_
     doc = ModelDocument.load(data_dir / "models" / "ultralytics_extras.yaml")
     problems = validate(doc)
     assert [(p.severity, p.layer) for p in problems] == [("warning", 2), ("warning", 3)]
-    assert "channel rule 'c1'" in problems[0].message
+    assert "reads its call from its signature" in problems[0].message
     report = inspect_dict(doc.to_dict(), scale="n", imgsz=64)
     cbam, transformer = report.layers[2], report.layers[3]
     assert cbam.args == [32, 7] and cbam.out_shape == [32, 16, 16]

@@ -29,15 +29,18 @@ LAYOUTS = {
     "repeat": "as base, with the scaled repeats inserted third; the layer is built once, as for C2f",
     "inputs": "the list of the inputs' channels, then the YAML arguments",
     "inputs-base": "the list of the inputs' channels, the first YAML argument scaled by width, then the rest",
+    "inputs-count": "how many inputs 'from' lists, then the YAML arguments (a weighted fusion)",
+    "c1-only": "the input channels alone: the YAML arguments are dropped, as some repositories' patches do",
 }
 # With several inputs, ``c1``, ``c1-replace``, ``base`` and ``repeat`` take the first input's channels;
 # a suffix picks another one: ``c1[1]`` is the second input's (e.g. a fusion that keeps the middle
 # input's channels).
 # Rules of earlier versions: the output channels are measured now, so they only name a layout.
 ALIASES = {"passthrough": "verbatim", "concat": "verbatim"}
-MULTI_INPUT = ("inputs", "inputs-base")  # layouts that only make sense with several inputs
+MULTI_INPUT = ("inputs", "inputs-base", "inputs-count")  # layouts that only make sense with several inputs
 # Arguments each layout adds to the YAML's (for counting them statically); c1-replace adds none.
-INJECTED = {"verbatim": 0, "c1": 1, "c1-replace": 0, "base": 1, "repeat": 2, "inputs": 1, "inputs-base": 1}
+INJECTED = {"verbatim": 0, "c1": 1, "c1-replace": 0, "base": 1, "repeat": 2, "inputs": 1, "inputs-base": 1,
+            "inputs-count": 1, "c1-only": 1}
 
 _IN = re.compile(r"^(c1|cin|c_in|ch_in|in_?c|inc|in_?ch|in_?chs|in_?chans?|in_?channels?|in_?planes|inplanes|"
                  r"inp|in_?dim|dim_?in|in_?features|input_?channels?|input_?dim|n_?in|nin|c)$", re.I)
@@ -46,6 +49,8 @@ _OUT = re.compile(r"^(c2|cout|c_out|ch_out|out_?c|ouc|outc|out_?ch|out_?chs|out_
                   r"output_?dim|n_?out|nout)$", re.I)
 _ANY_CHANNELS = re.compile(r"^(channels?|chs?|chans?|dim|planes|num_?channels|filters|width|features|"
                            r"hidden_?dim|embed_?dim|d_?model|c_?)$", re.I)
+_COUNT = re.compile(r"^(length|len|num_?inputs?|n_?inputs?|inputs?_?num|num_?in|num_?feats?|n_?feats?|"
+                    r"num_?levels?|n_?levels?|num_?branch(es)?|k)$", re.I)
 _REPEATS = re.compile(r"^(n|nb|num|number|depth|repeats?|num_?repeats?|num_?blocks?|n_?blocks?|num_?layers|"
                       r"n_?layers|blocks)$", re.I)
 
@@ -110,6 +115,8 @@ def call_for(layout: str, row: Row) -> list:
         return [c1, *args]
     if layout == "c1-replace":
         return [c1, *args[1:]]
+    if layout == "c1-only":
+        return [c1]
     if layout == "base":
         return [c1, row.channels(args[0]), *args[1:]]
     if layout == "repeat":
@@ -119,6 +126,8 @@ def call_for(layout: str, row: Row) -> list:
         return [inputs, *args]
     if layout == "inputs-base":
         return [inputs, row.channels(args[0]), *args[1:]]
+    if layout == "inputs-count":
+        return [len(inputs), *args]
     raise ValueError(f"unknown layout '{layout}'")
 
 
@@ -177,6 +186,8 @@ def candidates(cls, row: Row) -> list:
     multi = isinstance(row.c_in, list)
     r = roles(names)
     first: list = []
+    if multi and names and _COUNT.match(names[0]):
+        first.append("inputs-count")
     if r["in"]:
         if multi:
             first += ["inputs-base"] if r["out"] else []

@@ -286,9 +286,13 @@ class Catalog:
         return out
 
     def with_blocks(self, blocks) -> "Catalog":
-        """A new catalog with extra (custom) blocks; they win over built-ins of the same name."""
+        """A new catalog with extra (custom) blocks. They win over Ultralytics blocks that only the
+        studio can place (a user's own CBAM), not over those ``parse_model`` resolves by name: a
+        ``Conv`` helper in a block file does not change what a YAML ``Conv`` row builds."""
         merged = dict(self.blocks)
-        merged.update({b.name: b for b in blocks})
+        merged.update({b.name: b for b in blocks
+                       if b.name not in self.blocks or self.blocks[b.name].source == STUDIO_BUILT
+                       or self.blocks[b.name].category == "custom"})
         return Catalog(merged, self.versions)
 
     def suggest(self, name: str) -> list:

@@ -210,6 +210,8 @@ def load_vetted_blocks(modules_dir: str | Path, timeout: float | None = None):
     found, errors = {}, []
     for path in block_files(modules_dir):
         result = block_check.check_file_cached(path, timeout or block_check.DEFAULT_TIMEOUT)
+        if (result.get("error") or {}).get("kind") == "empty":
+            continue  # nothing to load (the Modules tab and `modules check` say so)
         if not result["ok"]:
             line, message = block_check.first_problem(result)
             errors.append(BlockFileError(f"did not pass its check, so it is not loaded: {message}", str(path), line))

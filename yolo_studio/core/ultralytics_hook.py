@@ -64,12 +64,16 @@ def blocks_of(module) -> dict:
     """``{name: (class, declared layout or None)}`` for the torch.nn.Module classes a block module defines.
 
     Every class is listed, helpers included: a helper is only ever built when a YAML row names it.
+    A class named like a module Ultralytics' ``parse_model`` resolves itself (a local ``Conv`` helper
+    copied with a paper's block) is left out: as in the repository, whose patched ``tasks.py``
+    imported only its blocks, a YAML ``Conv`` row stays Ultralytics' ``Conv``.
     """
     import torch.nn as nn
 
+    builtins = vars(_tasks())
     return {name: (obj, block_layouts.declared_layout(obj)) for name, obj in vars(module).items()
             if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__
-            and not name.startswith("_")}
+            and not name.startswith("_") and not isinstance(builtins.get(name), type)}
 
 
 def load_block_folder(folder) -> dict:
