@@ -36,6 +36,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_inspect.py
+	$(PY) benchmarks/bench_custom_blocks.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_demo.py

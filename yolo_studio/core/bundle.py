@@ -52,6 +52,18 @@ def value(text):
         return text
 
 
+def install_blocks():
+    """Let Ultralytics build this model's blocks (no edit to its files)."""
+    blocks = {{}}
+    if ULTRALYTICS_BLOCKS:
+        from ultralytics.nn import modules
+
+        blocks.update({{name: (getattr(modules, name), None) for name in ULTRALYTICS_BLOCKS}})
+    if (HERE / "modules").is_dir():  # a block file's own class wins over Ultralytics' of the same name
+        blocks.update(ultralytics_hook.load_block_folder(HERE / "modules"))
+    return ultralytics_hook.install(blocks)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="dataset YAML")
@@ -60,12 +72,7 @@ def main(argv=None):
     parser.add_argument("extra", nargs="*", help="more train arguments as key=value")
     args = parser.parse_args(argv)
     overrides = dict(kv.split("=", 1) for kv in args.extra)
-    blocks = ultralytics_hook.load_block_folder(HERE / "modules") if (HERE / "modules").is_dir() else {{}}
-    if ULTRALYTICS_BLOCKS:
-        from ultralytics.nn import modules
-
-        blocks.update({{name: (getattr(modules, name), None) for name in ULTRALYTICS_BLOCKS}})
-    ultralytics_hook.install(blocks)
+    install_blocks()
     from ultralytics import YOLO
 
     model = YOLO(str(MODEL))
@@ -90,7 +97,8 @@ blocks' names (yolo_studio_blocks.<file>), so YOLO Studio opens them with the sa
 
 def write_bundle(model: str | Path, out_dir: str | Path, modules_dir: str | Path | None = None) -> Path:
     """Write the bundle for ``model`` into ``out_dir``; returns the path of its ``train.py``."""
-    from yolo_studio.core.catalog import STUDIO_BUILT, builtin_catalog
+    from yolo_studio.core.catalog import STUDIO_BUILT
+    from yolo_studio.core.custom_blocks import catalog_with_blocks
 
     model = Path(model)
     doc = ModelDocument.load(model)
@@ -103,7 +111,7 @@ def write_bundle(model: str | Path, out_dir: str | Path, modules_dir: str | Path
             shutil.copy2(path, out / "modules" / path.name)
     shutil.copy2(ultralytics_hook.__file__, out / "ultralytics_hook.py")
     shutil.copy2(block_layouts.__file__, out / "block_layouts.py")
-    catalog = builtin_catalog()
+    catalog, _ = catalog_with_blocks(modules_dir)
     extras = sorted({row.module for row in doc.rows
                      if catalog.get(row.module) is not None and catalog.get(row.module).source == STUDIO_BUILT})
     train = out / "train.py"

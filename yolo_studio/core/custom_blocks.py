@@ -82,7 +82,7 @@ def scan_file(path: Path) -> list:
     modules: dict = {}
     found = []
     for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+        if not isinstance(node, ast.ClassDef):
             continue
         bases = [_base_name(b) for b in node.bases]
         if not any(b == "Module" or b in modules or b in imported for b in bases):
@@ -98,6 +98,8 @@ def scan_file(path: Path) -> list:
         else:
             params, varargs = (), False
         modules[node.name] = (params, varargs)
+        if node.name.startswith("_"):
+            continue  # a private base: its subclasses are blocks, it is not
         declared = _declared_rule(node)
         known = block_layouts.is_layout(declared)
         rule = declared if known else block_layouts.infer_layout([p.name for p in params])

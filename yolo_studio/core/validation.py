@@ -36,7 +36,10 @@ def _header_problems(h: dict) -> list:
     elif not isinstance(nc, int) or isinstance(nc, bool) or nc < 1:
         err(f"'nc' must be a whole number of at least 1, got {nc!r}", "Set 'nc' to your dataset's class count.")
     scales = h.get("scales")
-    if "scales" in h:
+    if "scales" in h and scales in (None, {}):
+        out.append(Problem("warning", "header", None, "'scales' is empty: Ultralytics ignores it and uses "
+                           "depth_multiple and width_multiple", "Remove the empty 'scales:' line, or list the scales."))
+    elif "scales" in h:
         if not isinstance(scales, dict) or not scales:
             err("'scales' must map scale names to [depth, width, max_channels]", "e.g. 'n: [0.50, 0.25, 1024]'.")
         else:
@@ -74,8 +77,12 @@ def _ref_problems(doc: ModelDocument, i: int, block) -> list:
     # a block whose call is decided at build takes as many inputs as its forward reads: not checked here
     multi = block.multi_input if block is not None and block.certain else None
     if isinstance(row.from_, list) and multi is False and len(row.from_) > 1:
-        err(f"{row.module} takes one input but 'from' lists {len(row.from_)}",
-            "Connect one input, or put a Concat in front to merge them.")
+        custom = block is not None and block.category == "custom"
+        err(f"{row.module} takes one input but 'from' lists {len(row.from_)}"
+            + (f" (its class declares channel_rule = \"{block.rule}\")" if custom else ""),
+            "If the block fuses its inputs (its forward takes a list), declare a layout for several inputs in "
+            "the class, e.g. channel_rule = \"inputs\" or \"verbatim\"; otherwise connect one input."
+            if custom else "Connect one input, or put a Concat in front to merge them.")
     elif isinstance(row.from_, list) and multi is False:
         err(f"{row.module} takes one input: write 'from' as {row.from_[0]} instead of a list", "Drop the brackets.")
     elif not isinstance(row.from_, list) and multi is True:
@@ -142,7 +149,9 @@ def validate(doc: ModelDocument, catalog: Catalog | None = None) -> list:
 
 
 def _args_hint(block) -> str:
-    injected = {1: "the input channels are added by Ultralytics", 2: "input channels and repeats are added by Ultralytics",
+    who = "the studio" if block.category == "custom" else "Ultralytics"
+    injected = {1: f"the input channels are added by {who}: do not write them",
+                2: f"input channels and repeats are added by {who}",
                 3: "reg_max, end2end and the input channels are added by Ultralytics"}.get(block.injected, "")
     return f"Signature: {block.signature()}" + (f"; {injected}" if injected else "") + "."
 

@@ -1,0 +1,148 @@
+"""The community corpus: models that follow public repositories, built by the studio exactly as each
+repository's patched Ultralytics builds them (tests/data/community, tests/community_reference.py).
+
+Every case is compared layer by layer (params and output shape) at every scale of its YAML, through
+the loader the Model Designer's inspection uses, through ``yolo-studio inspect`` in a fresh process,
+and through a training bundle's ``ultralytics_hook.py`` under plain Ultralytics (no studio imported).
+A case whose repository's patch cannot be read from the code (it drops the YAML's arguments) names
+in ``case.yaml`` the one line its block needs in the studio; the test checks that line fixes it.
+"""
+
+import copy
+import functools
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import yaml
+
+import community_reference as reference
+from helpers import run_cli
+from yolo_studio.core import block_source
+from yolo_studio.core.custom_blocks import load_vetted_blocks
+from yolo_studio.core.inspection import inspect_dict
+
+CASES = reference.cases()
+
+
+def _declaration(case_id: str) -> dict | None:
+    return reference.load_case(case_id).get("studio_declaration")
+
+
+def _case_folder(case_id: str, tmp_path):
+    """The case's folder as the user has it: with the declared line added when the case names one."""
+    case = reference.load_case(case_id)
+    declared = case.get("studio_declaration")
+    if not declared:
+        return case["folder"]
+    folder = tmp_path / case_id
+    shutil.copytree(case["folder"], folder)
+    source = (folder / "blocks.py").read_text(encoding="utf-8")
+    layout = declared["line"].split("=", 1)[1].strip().strip('"')
+    (folder / "blocks.py").write_text(block_source.set_channel_rule(source, declared["class"], layout),
+                                      encoding="utf-8")
+    return folder
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(case_id: str, scale) -> list:
+    return [list(row) for row in reference.build_reference(case_id, scale)]
+
+
+def _studio(folder, model: dict, scale) -> list:
+    blocks, errors = load_vetted_blocks(folder)
+    assert errors == [], errors
+    report = inspect_dict(copy.deepcopy(model), scale=scale, imgsz=reference.PROBE, blocks=blocks)
+    assert report.error is None, report.error
+    return [[layer.index, layer.params, layer.out_shape] for layer in report.layers]
+
+
+def test_the_corpus_covers_every_family_from_enough_repositories():
+    cases = [reference.load_case(c) for c in CASES]
+    assert len(cases) >= 15
+    assert len({c["follows"] for c in cases}) >= 7
+    assert {1, 2, 3, 4, 5, 6} <= {f for c in cases for f in c["families"]}
+
+
+def test_at_least_nine_in_ten_cases_need_no_edit():
+    declared = [c for c in CASES if _declaration(c)]
+    assert len(declared) <= len(CASES) // 10
+
+
+@pytest.mark.parametrize("case_id", CASES)
+def test_the_model_designer_loader_builds_what_the_patched_repository_builds(case_id, tmp_path):
+    case = reference.load_case(case_id)
+    folder = _case_folder(case_id, tmp_path)
+    for scale in reference.scales_of(case["model"]):
+        assert _studio(folder, case["model"], scale) == _reference(case_id, scale), f"scale {scale}"
+
+
+@pytest.mark.parametrize("case_id", [c for c in CASES if _declaration(c)])
+def test_without_its_declared_line_the_case_differs(case_id):
+    """Guards the corpus: a declaration that is not needed would hide a case the studio gets right."""
+    case = reference.load_case(case_id)
+    scale = reference.scales_of(case["model"])[0]
+    assert _studio(case["folder"], case["model"], scale) != _reference(case_id, scale)
+
+
+@pytest.mark.parametrize("case_id", CASES)
+def test_the_cli_builds_what_the_patched_repository_builds(case_id, tmp_path):
+    case = reference.load_case(case_id)
+    folder = _case_folder(case_id, tmp_path)
+    done = run_cli("inspect", folder / "model.yaml", "--modules", folder, "--scale", "all", "--json",
+                   "--imgsz", reference.PROBE, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["scale"] for r in reports] == reference.scales_of(case["model"])
+    for report in reports:
+        studio = [[layer["index"], layer["params"], layer["out_shape"]] for layer in report["layers"]]
+        assert studio == _reference(case_id, report["scale"]), f"scale {report['scale']}"
+
+
+BUNDLED_BUILD = textwrap.dedent('''
+    import copy, json, runpy, sys
+    from pathlib import Path
+    import yaml
+    import community_reference as reference
+    from ultralytics.nn import tasks
+    original = tasks.parse_model
+    out = {}
+    for case_id, bundle in json.loads(sys.argv[1]):
+        tasks.parse_model = original
+        sys.modules.pop("ultralytics_hook", None)
+        sys.modules.pop("block_layouts", None)
+        runpy.run_path(str(Path(bundle) / "train.py"), run_name="bundle")["install_blocks"]()
+        model = yaml.safe_load((Path(bundle) / "model.yaml").read_text())
+        for scale in reference.scales_of(model):
+            d = copy.deepcopy(model)
+            if scale is not None:
+                d["scale"] = scale
+            built = reference.model_class(d)(d, ch=d.get("channels", 3), verbose=False)
+            out[f"{case_id}/{scale}"] = [list(row) for row in reference.layer_table(built)]
+    print(json.dumps({"tables": out, "studio": any(m.split(".")[0] == "yolo_studio" for m in sys.modules)}))
+''')
+
+
+def test_a_bundle_builds_every_case_identically_under_plain_ultralytics(tmp_path):
+    from yolo_studio.core.bundle import write_bundle
+
+    bundles = []
+    for case_id in CASES:
+        folder = _case_folder(case_id, tmp_path / "declared")
+        write_bundle(folder / "model.yaml", tmp_path / "bundles" / case_id, folder)
+        bundles.append((case_id, str(tmp_path / "bundles" / case_id)))
+    done = subprocess.run([sys.executable, "-c", BUNDLED_BUILD, json.dumps(bundles)], capture_output=True, text=True,
+                          cwd=reference.CORPUS.parent.parent, timeout=1200,
+                          env={"PYTHONPATH": str(reference.CORPUS.parent.parent), "PATH": "/usr/bin:/bin",
+                               "YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "false",
+                               "YOLO_CONFIG_DIR": str(tmp_path / "config")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["studio"] is False, "a bundle must build without YOLO Studio"
+    for case_id in CASES:
+        model = yaml.safe_load((reference.CORPUS / case_id / "model.yaml").read_text())
+        for scale in reference.scales_of(model):
+            assert result["tables"][f"{case_id}/{scale}"] == _reference(case_id, scale), f"{case_id} scale {scale}"
