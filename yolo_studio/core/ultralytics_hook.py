@@ -261,22 +261,22 @@ class CustomParseModel:
         import torch
         import torch.nn as nn
 
-        built = {}  # custom layer -> (module, output channels)
-        outputs = []  # each layer's output on the probe image, for the rows measured so far
-        image = torch.zeros(1, ch, PROBE_SIZE, PROBE_SIZE)
+        built = {}  # custom layer -> (module, output channels, output shape)
+        shapes = []  # each layer's output shape on the probe image, for the rows measured so far
         self.last_args, self.resolved = {}, {}
         while True:
             pending = [i for i in sorted(custom) if i not in built]
-            upto = pending[0] if pending else len(rows)
-            seq, save = self._ultralytics_rows(d, ch, rows, built, upto)
             if not pending:
                 break
+            upto = pending[0]
             with torch.no_grad():
-                self._run(seq, rows, built, outputs, image, upto)
-                built[upto] = self._build_block(upto, rows[upto], custom[upto], d, self._inputs(rows, upto, outputs, image))
-                outputs.append(built[upto][2])
+                self._measure(d, ch, rows, built, shapes, upto)
+                inputs = _materialize(self._inputs(rows, upto, shapes, (1, ch, PROBE_SIZE, PROBE_SIZE)), "cpu")
+                built[upto] = self._build_block(upto, rows[upto], custom[upto], d, inputs)
+            shapes.append(built[upto][2])
+        seq, _ = self._ultralytics_rows(d, ch, rows, built, len(rows))
         layers = list(seq)
-        for i, (module, _c2, _y) in built.items():
+        for i, (module, _c2, _shape) in built.items():
             f, _, name, _ = rows[i]
             cls = custom[i][0]
             module.np = sum(x.numel() for x in module.parameters())
@@ -285,6 +285,20 @@ class CustomParseModel:
         save = sorted(x % i for i, r in enumerate(rows) for x in ([r[0]] if isinstance(r[0], int) else r[0])
                       if x != -1)
         return nn.Sequential(*layers), save
+
+    def _measure(self, d, ch, rows, built, shapes, upto):
+        """Extend ``shapes`` up to layer ``upto`` (exclusive): Ultralytics builds ``rows[:upto]`` and the
+        new layers run once. On PyTorch's meta device that costs neither weights nor arithmetic;
+        a layer that cannot run there is measured on the CPU instead."""
+        import torch
+
+        try:
+            with torch.device("meta"):
+                seq, _ = self._ultralytics_rows(d, ch, rows, built, upto)
+            self._run(seq, rows, built, shapes, ch, upto, "meta")
+        except Exception:
+            seq, _ = self._ultralytics_rows(d, ch, rows, built, upto)
+            self._run(seq, rows, built, shapes, ch, upto, "cpu")
 
     def _ultralytics_rows(self, d, ch, rows, built, upto):
         """Ultralytics builds ``rows[:upto]``, each custom row an ``Index`` placeholder with its measured channels."""
@@ -296,19 +310,25 @@ class CustomParseModel:
         d1["backbone"], d1["head"] = new_rows[:nb], new_rows[nb:]
         return self.__wrapped__(d1, ch, verbose=True)
 
-    def _run(self, seq, rows, built, outputs, image, upto):
-        """Extend ``outputs`` up to layer ``upto`` (exclusive) with one forward pass of the new layers."""
+    def _run(self, seq, rows, built, shapes, ch, upto, device):
+        """Run the layers from ``len(shapes)`` to ``upto`` (exclusive), appending their output shapes."""
         layers = list(seq)
-        for k in range(len(outputs), upto):
-            self._building = k
-            module = layers[k]
-            if k in built:
-                outputs.append(built[k][2])
-                continue
-            was_training = module.training
-            module.eval()
-            outputs.append(module(self._inputs(rows, k, outputs, image)))
-            module.train(was_training)
+        image = (1, ch, PROBE_SIZE, PROBE_SIZE)
+        start = len(shapes)
+        try:
+            for k in range(start, upto):
+                self._building = k
+                if k in built:
+                    shapes.append(built[k][2])
+                    continue
+                module = layers[k]
+                was_training = module.training
+                module.eval()
+                shapes.append(_shape_of(module(_materialize(self._inputs(rows, k, shapes, image), device))))
+                module.train(was_training)
+        except Exception:
+            del shapes[start:]
+            raise
         self._building = None
 
     @staticmethod
@@ -367,7 +387,7 @@ class CustomParseModel:
         self.resolved[i] = {"layout": layout, "how": how, "args": call, "c_in": c_in, "c2": int(y.shape[1]),
                             "note": note}
         self._building = None
-        return module, int(y.shape[1]), y
+        return module, int(y.shape[1]), _shape_of(y)
 
     def _log_table(self, seq) -> None:
         logger = logging.getLogger("ultralytics")
@@ -393,6 +413,25 @@ class CustomParseModel:
             except (ValueError, SyntaxError):
                 out[m.i] = text or None
         return out
+
+
+def _shape_of(out):
+    """An output's shape (nested lists for a layer that returns several tensors)."""
+    if isinstance(out, (list, tuple)):
+        return [_shape_of(o) for o in out]
+    return tuple(out.shape)
+
+
+def _materialize(shape, device):
+    """Tensors of ``shape`` (nested lists give lists): empty on the meta device, random on the CPU
+    (from a generator of their own: measuring must not change the model's initial weights)."""
+    import torch
+
+    if isinstance(shape, list):
+        return [_materialize(s, device) for s in shape]
+    if device == "meta":
+        return torch.empty(shape, device="meta")
+    return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 
 def try_block(cls, call, n, x):
