@@ -84,7 +84,7 @@ def test_helpers_are_named_and_multi_input_blocks_get_their_inputs(tmp_path):
     by = {b["name"]: b for b in result["blocks"]}
     assert result["ok"] and by["CBAMLike"]["ok"]
     assert not by["ChannelGate"]["ok"] and by["ChannelGate"]["helper"] == "CBAMLike"
-    assert by["Fuse3"]["ok"] and by["Fuse3"]["out_shape"] == [32 + 16 + 8, 16, 16], "three inputs, as forward reads"
+    assert by["Fuse3"]["ok"] and by["Fuse3"]["out_shape"] == [3 * 32, 16, 16], "three inputs, as forward reads"
 
 
 def test_an_infinite_loop_is_stopped_by_the_timeout(data_dir):
@@ -99,7 +99,7 @@ def test_every_rule_passes_its_smoke_test(data_dir):
     assert by["KeepAttention"]["out_shape"] == [32, 16, 16] and by["KeepAttention"]["rule"] == "c1"
     assert by["StridedConv"]["out_shape"] == [64, 8, 8]
     assert by["StackedConv"]["out_shape"] == [64, 16, 16] and by["StackedConv"]["params"] > 0
-    assert by["WeightedFuse"]["out_shape"] == [48, 16, 16] and by["WeightedFuse"]["declared"]
+    assert by["WeightedFuse"]["out_shape"] == [64, 16, 16] and by["WeightedFuse"]["declared"]
     assert by["Shift"]["rule"] == "verbatim" and by["Shift"]["ok"]
     assert by["DeclaredBase"]["out_shape"] == [64, 16, 16]
     assert all(b["ms"] is not None for b in result["blocks"])

@@ -78,7 +78,8 @@ def test_several_calls_that_run_make_the_layer_ambiguous_with_the_lines_to_choos
     with pytest.raises(BuildError) as info:
         inspect_dict(_model("Fuse", [2]), imgsz=64, blocks=blocks)
     message = info.value.message
-    assert info.value.layer == 3 and "nothing says which one" in message
+    assert info.value.layer == 3 and "nothing in its code says which one" in message
+    assert message.count("channel_rule") == 2, "calls that build the same layer are one choice"
     assert 'channel_rule = "c1"  ->  Fuse(32, 2)' in message and 'channel_rule = "c1[1]"  ->  Fuse(64, 2)' in message
 
 

@@ -95,7 +95,7 @@ def check_file_cached(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> dic
 def first_problem(result: dict) -> tuple:
     """``(line, message)`` of the first problem of a failed check."""
     found = markers(result)
-    return found[0] if found else (None, "the check failed")
+    return found[0][:2] if found else (None, "the check failed")
 
 
 def _failed(path: Path, kind: str, line, message: str) -> dict:
@@ -188,13 +188,13 @@ def forward_inputs(cls) -> int:
 
 
 def _sample(cls, rule: str | None):
-    """The smoke test's input: one tensor, or as many as ``forward`` reads (channels differ per input)."""
+    """The smoke test's input: one tensor, or as many as ``forward`` reads."""
     import torch
 
     k = 2 if getattr(cls, "channel_rule", None) == "concat" else forward_inputs(cls)
     if k == 1:
         return torch.randn(1, C_IN, SIZE, SIZE)
-    return [torch.randn(1, C_IN // (2 ** j) or 1, SIZE, SIZE) for j in range(k)]
+    return [torch.randn(1, C_IN, SIZE, SIZE) for _ in range(k)]  # many fusions add: same channels
 
 
 def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str | None = None) -> dict:
@@ -213,7 +213,7 @@ def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str |
             plan = ["yaml_args"]
         elif rule is not None:
             plan = [rule]
-        else:
+        else:  # what the names suggest; other calls are the model build's last resort, not a class's verdict
             plan = [layout for tier, layout in block_layouts.candidates(cls, row) if tier == 1]
         for layout in plan:
             probe = block_layouts.Row(c_in, yaml_args)
@@ -262,14 +262,15 @@ def _onnx_check(cls, block: dict) -> dict:
 
 
 def markers(result: dict) -> list:
-    """``(line, message)`` pairs to mark in an editor for a check result (1-based lines)."""
+    """``(line, message, is_warning)`` to mark in an editor for a check result (1-based lines): the
+    file's error, and a warning for each class that could not be built alone."""
     out = []
     if result.get("error"):
         e = result["error"]
-        out.append((e.get("line") or 1, e["message"]))
+        out.append((e.get("line") or 1, e["message"], False))
     for b in result.get("blocks", []):
         if b.get("error"):
             used = f" (used inside {b['helper']}: checked when a model builds it)" if b.get("helper") else ""
             out.append((b["error"].get("line") or b.get("line") or 1, f"{b['name']}.{b['error']['where']}: "
-                                                                       f"{b['error']['message']}{used}"))
+                                                                       f"{b['error']['message']}{used}", True))
     return out

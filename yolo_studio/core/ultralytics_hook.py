@@ -375,8 +375,11 @@ class CustomParseModel:
                 break
         if not found:
             raise BlockLayoutError(i, *_failure(i, name, c_in, tried))
-        if len({(sum(p.numel() for p in m.parameters()), tuple(y.shape)) for *_, m, y in found}) > 1:
-            raise BlockLayoutError(i, *_ambiguity(i, name, c_in, found))
+        distinct = {}  # one call per different result: calls that build the same layer are not a choice
+        for entry in found:
+            distinct.setdefault((sum(p.numel() for p in entry[3].parameters()), tuple(entry[4].shape)), entry)
+        if len(distinct) > 1:
+            raise BlockLayoutError(i, *_ambiguity(i, name, c_in, list(distinct.values())))
         layout, how, call, module, y = found[0]
         note = None
         if tier == 2:
@@ -473,8 +476,8 @@ def _failure(i, name, c_in, tried) -> tuple:
 
 def _ambiguity(i, name, c_in, found) -> tuple:
     """(message, hint) for a custom row that several different calls build: the user picks one line."""
-    lines = [f"{name} builds and runs on its {_channels_text(c_in)} with different calls, and nothing says "
-             "which one its repository meant:"]
+    lines = [f"{name} builds and runs on its {_channels_text(c_in)} with different calls,",
+             "and nothing in its code says which one its repository meant:"]
     for layout, _how, call, module, y in found:
         params = sum(p.numel() for p in module.parameters())
         lines.append(f"  {block_layouts.line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "

@@ -280,7 +280,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened
             self._show_yaml()
         index = self.selected[0] if len(self.selected) == 1 else None
-        self.properties.show_row(index, self.doc.rows[index] if index is not None else None)
+        built = next((layer for layer in self.report.layers if layer.index == index), None) if self.report else None
+        self.properties.show_row(index, self.doc.rows[index] if index is not None else None, built)
 
     def _show_yaml(self) -> None:
         spans = {}
@@ -291,6 +292,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         items += [("error", None, f"{e}", "Fix the block file.") for e in self.block_errors + self.load_errors]
         if self.build_error is not None:
             items.append(("error", self.build_error[1], f"inspection: {self.build_error[0]}", ""))
+        if self.report is not None:  # e.g. a custom block called in a way its signature does not suggest
+            items += [("warning", None, note, "") for note in self.report.notes]
         self.problems_panel.show_problems(items)
 
     # ------------------------------------------------------------------ inspection
@@ -324,6 +327,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
             self.build_error = (report.error.message, report.error.layer)
         self._redraw()
         self._show_problems()
+        self._show_selection()  # the properties show how the selected row was called
         self.totals_changed.emit(f"{len(report.layers)} layers · {report.params:,} params · "
                                  f"{report.gflops:.1f} GFLOPs at {report.imgsz} · {report.task}")
         self.inspected.emit()

@@ -140,7 +140,8 @@ class PropertiesPanel(QtWidgets.QWidget):
                 lines.append(f"{key}: {flow(value)}")
         self.header.setPlainText("\n".join(lines) + "\n")
 
-    def show_row(self, index, row) -> None:
+    def show_row(self, index, row, built=None) -> None:
+        """Show row ``index``; ``built`` is its layer in the last inspection, if any (the call it got)."""
         self.index = index
         enabled = row is not None
         for w in (self.module, self.repeats, self.from_, self.args, self.apply):
@@ -160,7 +161,7 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.from_.setText(flow(row.from_))
         self.args.setText(flow(row.args))
         block = self._catalog.get(row.module) if self._catalog else None
-        self.signature.setText(f"{block.signature()} — rule {block.rule}" if block else "unknown module")
+        self.signature.setText(_call_text(block, built) if block else "unknown module")
         self._show_arg_fields(row.args, block.yaml_arg_names() if block else [])
 
     def _show_arg_fields(self, args: list, names: list) -> None:
@@ -260,10 +261,13 @@ class ProblemsPanel(QtWidgets.QListWidget):
         self.clear()
         if not problems:
             self.addItem("✓ No problems")
+        icons = {"error": self.style().standardIcon(QtWidgets.QStyle.SP_MessageBoxCritical),
+                 "warning": self.style().standardIcon(QtWidgets.QStyle.SP_MessageBoxWarning)}
         for severity, layer, text, hint in problems:
             where = f"layer {layer}: " if layer is not None else ""
-            item = QtWidgets.QListWidgetItem(f"{'⛔' if severity == 'error' else '⚠'} {where}{text}")
-            item.setToolTip(hint or text)
+            # a standard icon: the emoji font is missing on many Linux desktops (an empty box)
+            item = QtWidgets.QListWidgetItem(icons.get(severity, icons["warning"]), f"{where}{text}")
+            item.setToolTip(f"{text}\n\n{hint}" if hint else text)
             item.setData(QtCore.Qt.UserRole, layer)
             self.addItem(item)
 
@@ -271,3 +275,13 @@ class ProblemsPanel(QtWidgets.QListWidget):
         layer = item.data(QtCore.Qt.UserRole)
         if layer is not None:
             self.layer_activated.emit(int(layer))
+
+
+def _call_text(block, built) -> str:
+    """The block's signature and how the row calls it: as built when inspected, else the first guess."""
+    text = block.signature()
+    if built is not None and built.layout:
+        return f"{text}\nbuilt as {built.layout}: {block.name}({', '.join(map(repr, built.args or []))})"
+    if not block.certain:
+        return f"{text}\nlayout {block.rule} first; the call is confirmed when the model is built"
+    return f"{text} — rule {block.rule}"

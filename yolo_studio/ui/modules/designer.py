@@ -57,9 +57,10 @@ class ModuleDesignerTab(QtWidgets.QWidget):
 
     def _build_widgets(self) -> None:
         self.files = QtWidgets.QTreeWidget()
-        self.files.setHeaderLabels(["file / block", "rule"])
+        self.files.setHeaderLabels(["file / block", "layout"])
         self.files.itemClicked.connect(self._on_files_item_clicked)
         self.files.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeToContents)
+        self.files.header().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeToContents)
         new_button = QtWidgets.QToolButton(text="New", popupMode=QtWidgets.QToolButton.InstantPopup)
         menu = QtWidgets.QMenu(new_button)
         for kind in block_source.TEMPLATES:
@@ -149,8 +150,11 @@ class ModuleDesignerTab(QtWidgets.QWidget):
             item.setData(0, QtCore.Qt.UserRole, str(path))
             try:
                 for block in scan_file(path):
-                    rule = block.info.rule + ("" if block.declared_rule else " (inferred)")
+                    rule = block.info.rule + ("" if block.declared_rule else "?")
                     child = QtWidgets.QTreeWidgetItem(item, [block.info.name, rule])
+                    child.setToolTip(1, f"declared: channel_rule = \"{block.declared_rule}\"" if block.declared_rule
+                                     else f"read from the signature: {block.info.rule} is tried first; the model "
+                                          "build confirms the call on the real inputs")
                     child.setData(0, QtCore.Qt.UserRole, str(path))
             except BlockFileError as exc:
                 QtWidgets.QTreeWidgetItem(item, [f"line {exc.line}: {exc.message}", ""])
@@ -270,8 +274,8 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.check_button.setEnabled(True)
         self.result = result
         self.editor.clear_errors()
-        for line, message in block_check.markers(result):
-            self.editor.mark_error(line, message)
+        for line, message, warning in block_check.markers(result):
+            self.editor.mark_error(line, message, warning)
         self.results.clear()
         if result.get("error"):
             QtWidgets.QTreeWidgetItem(self.results, ["file", result["error"]["message"]])

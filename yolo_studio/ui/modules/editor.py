@@ -25,8 +25,8 @@ SC_MARKNUM_FOLDER_SYMBOLS = (25, 26, 27, 28, 29, 30, 31)
 SC_MARK_BOXPLUS, SC_MARK_BOXMINUS, SC_MARK_VLINE, SC_MARK_LCORNER, SC_MARK_TCORNER = 12, 14, 9, 10, 21
 ANNOTATION_BOXED = 2
 STYLE_DEFAULT, STYLE_LINENUMBER, STYLE_BRACELIGHT, STYLE_BRACEBAD = 32, 33, 34, 35
-ERROR_MARKER, ERROR_LINE_MARKER = 0, 1
-ERROR_ANNOTATION_STYLE = 40
+ERROR_MARKER, ERROR_LINE_MARKER, WARNING_MARKER, WARNING_LINE_MARKER = 0, 1, 2, 3
+ERROR_ANNOTATION_STYLE, WARNING_ANNOTATION_STYLE = 40, 41
 MATCH_CASE = 0x4
 
 # Python lexer styles -> colours (0xRRGGBB).
@@ -61,6 +61,8 @@ class CodeEditor(ScintillaEdit):
         self.annotationSetVisible(ANNOTATION_BOXED)
         self.styleSetFore(ERROR_ANNOTATION_STYLE, bgr(0xFFB4B4))
         self.styleSetBack(ERROR_ANNOTATION_STYLE, bgr(0x4A1F1F))
+        self.styleSetFore(WARNING_ANNOTATION_STYLE, bgr(0xF0D58C))
+        self.styleSetBack(WARNING_ANNOTATION_STYLE, bgr(0x3D3418))
         self.charAdded.connect(self._on_char_added)
         self.updateUi.connect(self._on_update_ui)
 
@@ -92,12 +94,14 @@ class CodeEditor(ScintillaEdit):
         self.setMarginWidthN(0, 44)
         self.setMarginTypeN(1, SC_MARGIN_SYMBOL)  # error markers
         self.setMarginWidthN(1, 14)
-        self.setMarginMaskN(1, (1 << ERROR_MARKER))
-        self.markerDefine(ERROR_MARKER, SC_MARK_CIRCLE)
-        self.markerSetFore(ERROR_MARKER, bgr(0xF44747))
-        self.markerSetBack(ERROR_MARKER, bgr(0xF44747))
-        self.markerDefine(ERROR_LINE_MARKER, SC_MARK_BACKGROUND)
-        self.markerSetBack(ERROR_LINE_MARKER, bgr(0x4A1F1F))
+        self.setMarginMaskN(1, (1 << ERROR_MARKER) | (1 << WARNING_MARKER))
+        for marker, line_marker, colour, tint in ((ERROR_MARKER, ERROR_LINE_MARKER, 0xF44747, 0x4A1F1F),
+                                                  (WARNING_MARKER, WARNING_LINE_MARKER, 0xE0B040, 0x3D3418)):
+            self.markerDefine(marker, SC_MARK_CIRCLE)
+            self.markerSetFore(marker, bgr(colour))
+            self.markerSetBack(marker, bgr(colour))
+            self.markerDefine(line_marker, SC_MARK_BACKGROUND)
+            self.markerSetBack(line_marker, bgr(tint))
         self.setMarginTypeN(2, SC_MARGIN_SYMBOL)  # folding
         self.setMarginMaskN(2, SC_MASK_FOLDERS)
         self.setMarginSensitiveN(2, True)
@@ -167,30 +171,32 @@ class CodeEditor(ScintillaEdit):
 
     # ------------------------------------------------------------------ errors
 
-    def mark_error(self, line: int, message: str) -> None:
-        """A red dot in the margin, the line tinted, and the message boxed under it (line is 1-based)."""
+    def mark_error(self, line: int, message: str, warning: bool = False) -> None:
+        """A red dot in the margin (amber for a warning), the line tinted, and the message boxed
+        under it (line is 1-based)."""
         index = max(line - 1, 0)
-        self.markerAdd(index, ERROR_MARKER)
-        self.markerAdd(index, ERROR_LINE_MARKER)
+        self.markerAdd(index, WARNING_MARKER if warning else ERROR_MARKER)
+        self.markerAdd(index, WARNING_LINE_MARKER if warning else ERROR_LINE_MARKER)
         self.annotationSetText(index, message)
-        self.annotationSetStyle(index, ERROR_ANNOTATION_STYLE)
+        self.annotationSetStyle(index, WARNING_ANNOTATION_STYLE if warning else ERROR_ANNOTATION_STYLE)
         self._errors.append((line, message))
 
     def clear_errors(self) -> None:
-        self.markerDeleteAll(ERROR_MARKER)
-        self.markerDeleteAll(ERROR_LINE_MARKER)
+        for marker in (ERROR_MARKER, ERROR_LINE_MARKER, WARNING_MARKER, WARNING_LINE_MARKER):
+            self.markerDeleteAll(marker)
         self.annotationClearAll()
         self._errors = []
 
     def errors(self) -> list:
         return list(self._errors)
 
-    def marked_lines(self) -> list:
-        """1-based lines carrying an error marker, read back from Scintilla."""
-        lines, line = [], self.markerNext(0, 1 << ERROR_MARKER)
+    def marked_lines(self, warnings: bool = True) -> list:
+        """1-based lines carrying an error (or warning) marker, read back from Scintilla."""
+        mask = (1 << ERROR_MARKER) | ((1 << WARNING_MARKER) if warnings else 0)
+        lines, line = [], self.markerNext(0, mask)
         while line >= 0:
             lines.append(line + 1)
-            line = self.markerNext(line + 1, 1 << ERROR_MARKER)
+            line = self.markerNext(line + 1, mask)
         return lines
 
     # ------------------------------------------------------------------ typing helpers
