@@ -227,3 +227,39 @@ def test_a_file_of_the_same_name_in_another_folder_is_loaded_as_itself(tmp_path)
     assert list(load_block_file(tmp_path / "one" / "blocks.py")) == ["First"]
     assert list(load_block_file(tmp_path / "two" / "blocks.py")) == ["Second"]
     assert list(load_blocks(tmp_path / "one")) == ["First"]
+
+
+def test_a_file_pasted_from_a_fork_keeps_its_relative_imports(tmp_path):
+    """Blocks copied out of a fork's ultralytics/nn/modules/ import Ultralytics relatively."""
+    (tmp_path / "helpers.py").write_text("import torch.nn as nn\n\nclass Gate(nn.Module):\n"
+                                         "    def forward(self, x):\n        return x.sigmoid() * x\n")
+    (tmp_path / "block.py").write_text(textwrap.dedent("""
+        import torch.nn as nn
+        from .conv import Conv, autopad
+        from ..modules.block import C2f
+        from ...utils import LOGGER
+        from .helpers import Gate
+
+        class C2fGated(C2f):
+            def __init__(self, c1, c2, n=1, shortcut=False, g=1, e=0.5):
+                super().__init__(c1, c2, n, shortcut, g, e)
+                self.gate = Gate()
+
+            def forward(self, x):
+                return self.gate(super().forward(x))
+
+        class SameConv(nn.Module):
+            def __init__(self, c1, c2, k=3):
+                super().__init__()
+                self.conv = Conv(c1, c2, k, 1, autopad(k))
+
+            def forward(self, x):
+                return self.conv(x)
+        """))
+    blocks = load_blocks(tmp_path)
+    assert {"C2fGated", "SameConv", "Gate"} <= set(blocks)
+    model = {"nc": 2, "backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 2, "C2fGated", [32]], [-1, 1, "SameConv", [48]]],
+             "head": [[[-1], 1, "Detect", ["nc"]]]}
+    report = inspect_dict(model, imgsz=64, blocks=blocks)
+    assert [layer.out_shape[0] for layer in report.layers[:3]] == [16, 32, 48]
+    assert report.layers[1].args[:3] == [16, 32, 2], "a C2f subclass gets the repeats, as C2f does"

@@ -42,15 +42,16 @@ MULTI_INPUT = ("inputs", "inputs-base", "inputs-count")  # layouts that only mak
 INJECTED = {"verbatim": 0, "c1": 1, "c1-replace": 0, "base": 1, "repeat": 2, "inputs": 1, "inputs-base": 1,
             "inputs-count": 1, "c1-only": 1}
 
-_IN = re.compile(r"^(c1|cin|c_in|ch_in|in_?c|inc|in_?ch|in_?chs|in_?chans?|in_?channels?|in_?planes|inplanes|"
-                 r"inp|in_?dim|dim_?in|in_?features|input_?channels?|input_?dim|n_?in|nin|c)$", re.I)
-_OUT = re.compile(r"^(c2|cout|c_out|ch_out|out_?c|ouc|outc|out_?ch|out_?chs|out_?chans?|out_?channels?|"
+_IN = re.compile(r"^(c1|c_?1|cin|c_in|ch_in|in_?c|inc|in_?ch|in_?chs|in_?chans?|in_?channels?|in_?planes|inplanes|"
+                 r"inp|in_?dim|dim_?in|in_?features|input_?channels?|input_?dim|n_?in|nin|c|"
+                 r"channels?_?in|chans?_?in|num_?features|n_?feats?|nf|num_?feat)$", re.I)
+_OUT = re.compile(r"^(c2|c_?2|cout|c_out|ch_out|out_?c|ouc|outc|out_?ch|out_?chs|out_?chans?|out_?channels?|"
                   r"out_?planes|outplanes|oup|outp|out_?dim|dim_?out|out_?features|output_?channels?|"
-                  r"output_?dim|n_?out|nout)$", re.I)
+                  r"output_?dim|n_?out|nout|channels?_?out|chans?_?out)$", re.I)
 _ANY_CHANNELS = re.compile(r"^(channels?|chs?|chans?|dim|planes|num_?channels|filters|width|features|"
                            r"hidden_?dim|embed_?dim|d_?model|c_?)$", re.I)
-_COUNT = re.compile(r"^(length|len|num_?inputs?|n_?inputs?|inputs?_?num|num_?in|num_?feats?|n_?feats?|"
-                    r"num_?levels?|n_?levels?|num_?branch(es)?|k)$", re.I)
+_COUNT = re.compile(r"^(length|len|num_?inputs?|n_?inputs?|inputs?_?num|num_?in|num_?levels?|n_?levels?|"
+                    r"num_?branch(es)?|num_?paths?)$", re.I)
 _REPEATS = re.compile(r"^(n|nb|num|number|depth|repeats?|num_?repeats?|num_?blocks?|n_?blocks?|num_?layers|"
                       r"n_?layers|blocks)$", re.I)
 

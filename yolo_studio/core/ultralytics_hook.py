@@ -49,6 +49,8 @@ def register_block_folder(folder) -> None:
     from pathlib import Path
 
     folder = str(Path(folder).resolve())
+    if not any(isinstance(f, type) and f.__name__ == "_BlockFinder" for f in sys.meta_path):
+        sys.meta_path.insert(0, _BlockFinder)
     package = sys.modules.get(PACKAGE)
     if package is None:
         package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
@@ -102,6 +104,67 @@ def import_block_file(path):
     if cached is not None and Path(getattr(cached, "__file__", "") or "").resolve() != path:
         del sys.modules[name]
     return importlib.import_module(name)
+
+
+def absolute_imports(tree, folder):
+    """Rewrite a pasted file's relative imports as they resolved in its repository.
+
+    Blocks are written inside a fork of Ultralytics (``ultralytics/nn/modules/block.py``,
+    ``ultralytics/nn/extra_modules/attention.py``), so ``from .conv import Conv`` and
+    ``from ..modules.conv import Conv`` name Ultralytics' modules: they are read as if the file sat in
+    ``ultralytics/nn/modules/``. A ``from .name import ...`` whose ``name.py`` is in the same modules
+    folder stays a sibling block file.
+    """
+    import ast
+
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ImportFrom) and node.level):
+            continue
+        first = (node.module or "").split(".")[0]
+        if node.level == 1 and first and (folder / f"{first}.py").exists():
+            node.module = f"{PACKAGE}.{node.module}"
+        else:
+            base = ["ultralytics", "nn", "modules"][: max(3 - (node.level - 1), 1)]
+            node.module = ".".join(base + ([node.module] if node.module else []))
+        node.level = 0
+    return tree
+
+
+class _BlockFinder:
+    """Finds ``yolo_studio_blocks.<file>`` in the registered folders and loads it with ``_BlockLoader``
+    (for the studio's imports and for checkpoints unpickled later alike)."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        import importlib.util
+        import sys
+        from pathlib import Path
+
+        package, _, stem = fullname.partition(".")
+        if package != PACKAGE or not stem or "." in stem or PACKAGE not in sys.modules:
+            return None
+        for folder in sys.modules[PACKAGE].__path__:
+            file = Path(folder) / f"{stem}.py"
+            if file.is_file():
+                return importlib.util.spec_from_file_location(fullname, file, loader=_block_loader(fullname, file))
+        return None
+
+
+def _block_loader(fullname, file):
+    import importlib.machinery
+
+    class _BlockLoader(importlib.machinery.SourceFileLoader):
+        """A block file's source with its relative imports made absolute (no bytecode cache)."""
+
+        def get_code(self, name):
+            import ast
+            from pathlib import Path
+
+            source = self.get_data(self.path).decode("utf-8")
+            tree = absolute_imports(ast.parse(source, self.path), Path(self.path).parent)
+            return compile(tree, self.path, "exec", dont_inherit=True)
+
+    return _BlockLoader(fullname, str(file))
 
 
 class HookUnsupported(RuntimeError):
