@@ -176,3 +176,23 @@ def test_a_local_helper_named_like_an_ultralytics_block_does_not_replace_it(tmp_
     model = {**MODEL, "head": [[-1, 1, "UsesConv", []], [[-1], 1, "Detect", ["nc"]]]}
     report = inspect_dict(model, imgsz=64, blocks=blocks)
     assert report.layers[0].params == 464, "the YAML's Conv rows are Ultralytics' Conv (conv + batch norm)"
+
+
+def test_a_block_returning_several_feature_maps_feeds_index_rows(tmp_path):
+    blocks = _blocks(tmp_path, """
+        import torch.nn as nn
+
+        class Pyramid(nn.Module):
+            def __init__(self, c1):
+                super().__init__()
+                self.down = nn.Conv2d(c1, 2 * c1, 3, 2, 1)
+
+            def forward(self, x):
+                return [x, self.down(x)]
+        """)
+    model = {"nc": 2, "backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Pyramid", []],
+                                   [1, 1, "Index", [16, 0]], [1, 1, "Index", [32, 1]]],
+             "head": [[[2, 3], 1, "Detect", ["nc"]]]}
+    report = inspect_dict(model, imgsz=64, blocks=blocks)
+    assert report.layers[1].out_shape == [[16, 32, 32], [32, 16, 16]]
+    assert report.layers[3].out_shape == [32, 16, 16]

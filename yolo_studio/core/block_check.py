@@ -227,7 +227,8 @@ def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str |
                 if failure is None:
                     failure = (exc, "__init__" if _raised_in_init(exc) else "forward")
                 continue
-            out.update(ok=True, rule=block_layouts.ALIASES.get(layout, layout), out_shape=list(y.shape[1:]),
+            shape = [list(t.shape[1:]) for t in y] if isinstance(y, (list, tuple)) else list(y.shape[1:])
+            out.update(ok=True, rule=block_layouts.ALIASES.get(layout, layout), out_shape=shape,
                        params=sum(p.numel() for p in module.parameters()), ms=round(ms, 2), args=call)
             return out
     exc, where = failure if failure else (ValueError("no argument layout fits its signature"), "__init__")

@@ -440,7 +440,7 @@ class CustomParseModel:
             raise BlockLayoutError(i, *_failure(i, name, c_in, tried))
         distinct = {}  # one call per different result: calls that build the same layer are not a choice
         for entry in found:
-            distinct.setdefault((sum(p.numel() for p in entry[3].parameters()), tuple(entry[4].shape)), entry)
+            distinct.setdefault((sum(p.numel() for p in entry[3].parameters()), str(_shape_of(entry[4]))), entry)
         if len(distinct) > 1:
             raise BlockLayoutError(i, *_ambiguity(i, name, c_in, list(distinct.values())))
         layout, how, call, module, y = found[0]
@@ -450,10 +450,10 @@ class CustomParseModel:
                     f"signature does not suggest; add `{block_layouts.line_to_declare(layout)}` to the class "
                     "to say so")
         self.last_args[i] = call
-        self.resolved[i] = {"layout": layout, "how": how, "args": call, "c_in": c_in, "c2": int(y.shape[1]),
+        self.resolved[i] = {"layout": layout, "how": how, "args": call, "c_in": c_in, "c2": output_channels(y),
                             "note": note}
         self._building = None
-        return module, int(y.shape[1]), _shape_of(y)
+        return module, output_channels(y), _shape_of(y)
 
     def _log_table(self, seq) -> None:
         logger = logging.getLogger("ultralytics")
@@ -514,9 +514,16 @@ def try_block(cls, call, n, x):
         y = module([t.clone() for t in x] if isinstance(x, list) else x.clone())
     finally:
         module.train(was_training)
-    if not isinstance(y, torch.Tensor) or y.dim() < 2:
-        raise TypeError(f"forward returned {type(y).__name__}, not a feature map")
+    tensors = list(y) if isinstance(y, (list, tuple)) else [y]
+    if not tensors or not all(isinstance(t, torch.Tensor) and t.dim() >= 2 for t in tensors):
+        raise TypeError(f"forward returned {type(y).__name__}, not a feature map (or a list of them)")
     return module, y
+
+
+def output_channels(y) -> int:
+    """A block's output channels; for a block that returns several feature maps (read by ``Index``
+    rows, which name their own channels), the last one's."""
+    return int((y[-1] if isinstance(y, (list, tuple)) else y).shape[1])
 
 
 def _channels_text(c_in) -> str:
@@ -544,7 +551,7 @@ def _ambiguity(i, name, c_in, found) -> tuple:
     for layout, _how, call, module, y in found:
         params = sum(p.numel() for p in module.parameters())
         lines.append(f"  {block_layouts.line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "
-                     f"{params:,} params, {int(y.shape[1])} output channels")
+                     f"{params:,} params, {output_channels(y)} output channels")
     hint = f"Add the line of the call you mean to class {name}."
     return "\n".join(lines), hint
 
