@@ -291,6 +291,47 @@ def _inherited_layout(cls) -> str | None:
     return None
 
 
+def _torch_rows_to_place(rows, d) -> dict:
+    """``{layer: class}`` for ``nn.X`` rows whose arguments do not fit ``X`` as written and that
+    parse_model has no rule for: repositories add such layers (``nn.Conv2d``) to ``base_modules``,
+    so their YAML leaves the input channels out. Plain Ultralytics would fail on them; the studio
+    places them like a custom block. Every row Ultralytics can build is left to it."""
+    import inspect
+    import textwrap
+
+    import torch.nn as nn
+
+    tasks = _tasks()
+    known = textwrap.dedent(inspect.getsource(getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)))
+    out = {}
+    for i, (_f, _n, name, args) in enumerate(rows):
+        if not (isinstance(name, str) and name.startswith("nn.")):
+            continue
+        cls = getattr(nn, name[3:], None)
+        if not isinstance(cls, type) or f"nn.{name[3:]}" in known:
+            continue
+        try:
+            inspect.signature(cls).bind(*_resolve_args(list(args), d))
+        except TypeError:
+            out[i] = cls
+        except ValueError:
+            continue
+    return out
+
+
+def _c3k_rule(cls, layout, call, d) -> list:
+    """parse_model turns ``c3k`` on for C3k2 at scales m, l and x; forks' C3k2 variants get the same
+    (the common framework for them lists every C3k2_xxx next to C3k2 in that rule)."""
+    tasks = _tasks()
+    parent = getattr(tasks, "C3k2", None)
+    scale = d.get("scale") or next(iter(d.get("scales") or {}), None)
+    names = block_layouts.parameters(cls)[0]
+    if (layout == "repeat" and parent is not None and issubclass(cls, parent) and scale in {"m", "l", "x"}
+            and names[3:4] == ["c3k"]):
+        return [*call[:3], True, *call[4:]]
+    return call
+
+
 class CustomParseModel:
     """A drop-in ``parse_model`` that also builds custom blocks; see the module doc."""
 
@@ -306,6 +347,7 @@ class CustomParseModel:
     def __call__(self, d, ch, verbose=True):
         rows = list(d["backbone"]) + list(d["head"])
         custom = {i: self.blocks[r[2]] for i, r in enumerate(rows) if isinstance(r[2], str) and r[2] in self.blocks}
+        custom.update({i: (cls, None) for i, cls in _torch_rows_to_place(rows, d).items() if i not in custom})
         with _LOCK, _capture_layer_log() as log:
             try:
                 if not custom:
@@ -427,6 +469,7 @@ class CustomParseModel:
                 call = None
                 try:
                     call = cls.yaml_args(row_) if layout == "yaml_args" else block_layouts.call_for(layout, row_)
+                    call = _c3k_rule(cls, layout, call, d)
                     module, y = try_block(cls, call, 1 if row_.repeats_taken else n, x)
                 except Exception as exc:  # a candidate that does not fit: try the next one
                     tried.append((layout, call, f"{type(exc).__name__}: {exc}".splitlines()[0]))

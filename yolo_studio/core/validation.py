@@ -129,7 +129,14 @@ def validate(doc: ModelDocument, catalog: Catalog | None = None) -> list:
                 "Inspecting and training through the studio work; plain `yolo train` needs the studio's hook "
                 "installed first (docs/CUSTOM_BLOCKS.md).",
                 _line(row)))
-        if block is not None and block.certain:
+        if block is not None and _placed_torch_layer(block, row):
+            problems.append(Problem(
+                "warning", section, i, f"{row.module} takes at least {block.yaml_arg_range()[0]} arguments, got "
+                f"{len(row.args)}: plain Ultralytics passes them as written and fails; the studio calls it as a "
+                "repository that added it to parse_model's base_modules would (input channels first)",
+                "The call is confirmed when the model is built; write all of its arguments for plain `yolo train`.",
+                _line(row)))
+        elif block is not None and block.certain:
             low, high = block.yaml_arg_range()
             count = len(row.args)
             if count < low or (high is not None and count > high):
@@ -159,7 +166,15 @@ def _args_hint(block) -> str:
 
 def needs_build(doc: ModelDocument, catalog: Catalog | None = None) -> list:
     """Layers whose block call is decided only when the model is built (undeclared custom blocks,
-    Ultralytics blocks parse_model does not know): validation cannot vouch for them."""
+    Ultralytics blocks parse_model does not know, torch layers short of arguments): validation
+    cannot vouch for them."""
     catalog = catalog or builtin_catalog()
-    return [i for i, row in enumerate(doc.rows)
-            if (block := catalog.get(row.module)) is not None and not block.certain]
+    return [i for i, row in enumerate(doc.rows) if (block := catalog.get(row.module)) is not None
+            and (not block.certain or _placed_torch_layer(block, row))]
+
+
+def _placed_torch_layer(block, row) -> bool:
+    """A torch.nn layer that parse_model passes its arguments verbatim, written with too few of them:
+    the studio places it like a custom block (ultralytics_hook)."""
+    return (block.source == "torch" and block.rule == "passthrough" and not block.varargs
+            and len(row.args) < block.yaml_arg_range()[0])
