@@ -196,3 +196,20 @@ def test_a_block_returning_several_feature_maps_feeds_index_rows(tmp_path):
     report = inspect_dict(model, imgsz=64, blocks=blocks)
     assert report.layers[1].out_shape == [[16, 32, 32], [32, 16, 16]]
     assert report.layers[3].out_shape == [32, 16, 16]
+
+
+def test_a_torch_layer_a_repository_added_to_base_modules_is_placed_like_a_block():
+    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.validation import needs_build, validate
+
+    model = {"nc": 2, "scales": {"n": [0.5, 0.25, 1024]},
+             "backbone": [[-1, 1, "Conv", [64, 3, 2]], [-1, 1, "nn.Conv2d", [256, 1]], [-1, 1, "nn.Conv2d", [64, 64, 1]]],
+             "head": [[[-1], 1, "Detect", ["nc"]]]}
+    report = inspect_dict(model, imgsz=64)
+    assert report.layers[1].args == [16, 64, 1] and report.layers[1].out_shape[0] == 64, "c1 and the width-scaled c2"
+    assert report.layers[2].args == [64, 64, 1], "a torch row whose arguments fit is Ultralytics' business"
+    import yaml
+
+    doc = ModelDocument.from_text(yaml.safe_dump(model))
+    problems = validate(doc)
+    assert [(p.severity, p.layer) for p in problems] == [("warning", 1)] and needs_build(doc) == [1]
