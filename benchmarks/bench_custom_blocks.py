@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CUSTOM = ROOT / "resources" / "models" / "yolo11n-se.yaml"
 MODULES = ROOT / "resources" / "modules"
 PLAIN = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "cfg/models/11/yolo11.yaml"
-CASE = ROOT / "tests" / "data" / "community" / "masf_yolo_dasi"  # 10 custom rows, three-input fusions
+CASE = ROOT / "tests" / "data" / "community" / "masf_yolo_dasi"  # 13 custom rows, three-input fusions
 ROUNDS = 7
 
 
@@ -64,7 +64,7 @@ def main() -> None:
     print(f"| yolo11.yaml scale n, no custom row | {median['plain']:.3f} |")
     print(f"| ratio | {median['custom'] / median['plain']:.2f}x |")
     print()
-    print(f"| {CASE.name} (10 custom rows), one inspection at 640 | seconds |")
+    print(f"| {CASE.name} (13 custom rows), one inspection at 640 | seconds |")
     print("|---|---|")
     for scale in case.scales():
         seconds = _timed(lambda: inspect_dict(case.to_dict(), scale=scale, imgsz=640, blocks=case_blocks))

@@ -109,7 +109,7 @@ def test_a_block_that_no_call_fits_names_the_layer_the_calls_and_the_declaration
     assert info.value.layer == 3
     assert "Needs could not be built on its 64 input channels: AssertionError: k must be 3 or 5" in info.value.message
     assert "c1: Needs(64, 7)" in info.value.message
-    assert 'channel_rule = \\"<layout>\\"' not in info.value.hint and "yaml_args(cls, row)" in info.value.hint
+    assert 'channel_rule = "<layout>"' in info.value.hint and "yaml_args(cls, row)" in info.value.hint
 
 
 def test_a_call_the_names_do_not_suggest_is_used_with_a_note(tmp_path):
@@ -213,3 +213,79 @@ def test_a_torch_layer_a_repository_added_to_base_modules_is_placed_like_a_block
     doc = ModelDocument.from_text(yaml.safe_dump(model))
     problems = validate(doc)
     assert [(p.severity, p.layer) for p in problems] == [("warning", 1)] and needs_build(doc) == [1]
+
+
+def test_declared_layouts_pass_validation_on_the_rows_they_are_for(tmp_path):
+    """The lines the studio proposes must not be refused by its own validation."""
+    import yaml
+
+    from yolo_studio.core.custom_blocks import catalog_with_blocks
+    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.validation import validate
+
+    (tmp_path / "b.py").write_text(textwrap.dedent("""
+        import torch.nn as nn
+
+        class Pick(nn.Module):
+            channel_rule = "c1[1]"
+
+            def __init__(self, a, b=2):
+                super().__init__()
+                self.conv = nn.Conv2d(a, a, 1)
+
+            def forward(self, x):
+                return self.conv(x[1])
+
+        class Drop(nn.Module):
+            channel_rule = "c1-only"
+
+            def __init__(self, channels, factor=32):
+                super().__init__()
+                self.conv = nn.Conv2d(channels, channels, 1)
+
+            def forward(self, x):
+                return self.conv(x)
+        """))
+    model = {"nc": 2, "backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Conv", [32, 3, 2]]],
+             "head": [[[0, 1], 1, "Pick", [2]], [-1, 1, "Drop", [1024, 8]], [[-1], 1, "Detect", ["nc"]]]}
+    catalog, errors = catalog_with_blocks(tmp_path)
+    assert errors == [] and validate(ModelDocument.from_text(yaml.safe_dump(model)), catalog) == []
+    report = inspect_dict(model, imgsz=64, blocks=load_blocks(tmp_path))
+    assert report.layers[2].args == [32, 2] and report.layers[3].args == [32]
+
+
+def test_a_suffixed_layout_found_as_a_last_resort_gets_its_note(tmp_path):
+    blocks = _blocks(tmp_path, """
+        import torch.nn as nn
+
+        class Second(nn.Module):
+            def __init__(self, q):
+                super().__init__()
+                self.conv = nn.Conv2d(q, q, 1)
+
+            def forward(self, x):
+                return self.conv(x[1])
+        """)
+    report = inspect_dict(_model("Second", []), imgsz=64, blocks=blocks)
+    assert report.layers[3].args == [64]
+    assert any('channel_rule = "c1[1]"' in note for note in report.notes)
+
+
+def test_a_single_input_block_reading_its_shape_is_not_taken_for_a_fusion(tmp_path):
+    import importlib.util
+
+    from yolo_studio.core.block_check import forward_inputs
+
+    (tmp_path / "shapes.py").write_text(textwrap.dedent("""
+        class Plain:
+            def forward(self, x):
+                return [x[:, i] for i in range(x.shape[1])] and len(x.shape)
+
+        class Fusion:
+            def forward(self, xs):
+                return sum(t for t in xs)
+        """))
+    spec = importlib.util.spec_from_file_location("shapes_for_forward_inputs", tmp_path / "shapes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert forward_inputs(module.Plain) == 1 and forward_inputs(module.Fusion) == 2

@@ -58,11 +58,16 @@ CACHE_VERSION = 2  # bump when the shape or meaning of a result changes
 
 
 def _cache_file(path: Path) -> Path:
+    """Keyed on the file and its sibling files (which it may import)."""
     import hashlib
 
     from yolo_studio.core.offline import studio_data_dir
 
-    digest = hashlib.sha256(f"{CACHE_VERSION}:".encode() + path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(f"{CACHE_VERSION}:".encode() + path.read_bytes())
+    for sibling in sorted(path.parent.glob("*.py")):
+        if sibling != path:
+            digest.update(sibling.name.encode() + b"\0" + sibling.read_bytes())
+    digest = digest.hexdigest()
     return studio_data_dir() / "block-checks" / f"{digest}.json"
 
 
@@ -180,14 +185,17 @@ def forward_inputs(cls) -> int:
         if (isinstance(node, ast.Assign) and getattr(node.value, "id", None) == x
                 and isinstance(node.targets[0], ast.Tuple)):
             count = max(count, len(node.targets[0].elts))
+    # iterated (``for t in x``, ``zip(self.convs, x)``) or measured (``len(x)``): the list itself, not
+    # an attribute of it (``range(x.shape[1])`` reads a single tensor)
     iterated = [n.iter for n in ast.walk(func) if isinstance(n, (ast.For, ast.comprehension))]
+    iterated += [arg for it in list(iterated) if isinstance(it, ast.Call) for arg in it.args]
     iterated += [n.args[0] for n in ast.walk(func) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "len"
                  and n.args]
-    multi = count > 1 or any(getattr(n, "id", None) == x for it in iterated for n in ast.walk(it))
+    multi = count > 1 or any(getattr(it, "id", None) == x for it in iterated)
     return max(count, 2) if multi else 1
 
 
-def _sample(cls, rule: str | None):
+def _sample(cls):
     """The smoke test's input: one tensor, or as many as ``forward`` reads."""
     import torch
 
@@ -204,7 +212,7 @@ def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str |
     out = {"name": name, "line": scanned.line if scanned else None, "rule": rule,
            "declared": scanned.declared_rule is not None if scanned else False,
            "ok": False, "out_shape": None, "params": None, "ms": None, "error": None, "helper": used_by, "args": None}
-    x = _sample(cls, rule)
+    x = _sample(cls)
     c_in = [t.shape[1] for t in x] if isinstance(x, list) else C_IN
     failure = None
     for yaml_args in ([], [C_OUT]):
@@ -249,7 +257,7 @@ def _onnx_check(cls, block: dict) -> dict:
 
     import torch
 
-    inputs = _sample(cls, block["rule"])
+    inputs = _sample(cls)
     module = cls(*block["args"]).eval()
     try:
         with warnings.catch_warnings():

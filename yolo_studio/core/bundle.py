@@ -4,7 +4,7 @@
 
 - the model YAML (as saved by the studio),
 - ``modules/``: the block files the model uses (the whole modules folder),
-- ``ultralytics_hook.py`` and ``block_layouts.py``: the studio's self-contained hook that builds
+- ``ultralytics_hook.py``, ``block_layouts.py`` and ``block_loader.py``: the studio's self-contained hook that builds
   custom blocks (the same code the studio builds them with, so the model is identical),
 - ``train.py``: registers the blocks and calls ``YOLO(model).train(...)``; no YOLO Studio needed,
 - ``README.txt``: how to run it.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from yolo_studio.core import block_layouts, ultralytics_hook
+from yolo_studio.core import block_layouts, block_loader, ultralytics_hook
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.document import ModelDocument
@@ -111,6 +111,7 @@ def write_bundle(model: str | Path, out_dir: str | Path, modules_dir: str | Path
             shutil.copy2(path, out / "modules" / path.name)
     shutil.copy2(ultralytics_hook.__file__, out / "ultralytics_hook.py")
     shutil.copy2(block_layouts.__file__, out / "block_layouts.py")
+    shutil.copy2(block_loader.__file__, out / "block_loader.py")
     catalog, _ = catalog_with_blocks(modules_dir)
     extras = sorted({row.module for row in doc.rows
                      if catalog.get(row.module) is not None and catalog.get(row.module).source == STUDIO_BUILT})

@@ -110,9 +110,7 @@ class BlockInfo:
             return names[1:2] + names[2:]  # c1 injected; c2 comes first in the YAML
         if self.rule == REPEAT:
             return names[1:2] + names[3:]  # c1 and n injected
-        if self.rule in (C1, "inputs") or self.name in ("HGStem", "CBLinear"):
-            return names[1:]
-        if self.rule == "inputs-base":
+        if self.rule in (C1, "inputs", "inputs-base", "inputs-count") or self.name in ("HGStem", "CBLinear"):
             return names[1:]
         if self.rule == "c1-replace":
             return [f"{names[0]} (a width: the input channels replace it)"] + names[1:] if names else []
@@ -376,5 +374,8 @@ def block_with_rule(block: BlockInfo, rule: str, certain: bool = True) -> BlockI
     """
     layout = block_layouts.ALIASES.get(rule, block_layouts.split_layout(rule)[0])
     injected = block_layouts.INJECTED.get(layout, 0)
-    multi = True if layout in block_layouts.MULTI_INPUT or rule == CONCAT else (None if layout == "verbatim" else False)
+    # c1, base, repeat, ... take the first input's channels (c1[k]: input k's) and accept one or several
+    multi = True if layout in block_layouts.MULTI_INPUT or rule == CONCAT else None
+    if layout == "c1-only":  # the YAML's arguments are dropped: any count will do
+        return replace(block, rule=rule, injected=0, multi_input=multi, certain=certain, params=(), varargs=True)
     return replace(block, rule=rule, injected=injected, multi_input=multi, certain=certain)

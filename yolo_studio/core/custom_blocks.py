@@ -25,11 +25,10 @@ from pathlib import Path
 from yolo_studio.core import block_layouts
 from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
 from yolo_studio.core.errors import StudioError
-from yolo_studio.core.ultralytics_hook import PACKAGE, blocks_of, import_block_file, register_block_folder
+from yolo_studio.core.block_loader import LOCK, PACKAGE, blocks_of, import_block_file, register_block_folder
 
 YAML_ARGS = "yaml_args"  # the classmethod a block may define to write its own constructor call
 _BLOCK_SOURCES = ("ultralytics", "torch", "timm")  # imported classes a block may derive from
-
 
 
 class BlockFileError(StudioError):
@@ -187,9 +186,10 @@ def forget_loaded_blocks() -> None:
     """Drop imported block modules so the next load reads the files again (hot reload)."""
     import sys
 
-    for name in [n for n in sys.modules if n.startswith(PACKAGE + ".")]:
-        del sys.modules[name]
-    importlib.invalidate_caches()
+    with LOCK:
+        for name in [n for n in sys.modules if n.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
 
 
 def load_blocks(modules_dir: str | Path) -> dict:

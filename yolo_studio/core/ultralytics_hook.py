@@ -18,7 +18,7 @@ module wraps ``ultralytics.nn.tasks.parse_model`` (the name every model class ca
 It also captures Ultralytics' per-layer log lines, which hold the exact arguments passed to
 every module (inspection reports them). This file imports nothing from YOLO Studio, so it can
 be shipped next to a model to train it on a machine without the studio (with
-``block_layouts.py`` beside it).
+``block_layouts.py`` and ``block_loader.py`` beside it).
 """
 
 from __future__ import annotations
@@ -28,143 +28,17 @@ import contextlib
 import copy
 import functools
 import logging
-import threading
 
 if __package__:
     from . import block_layouts
+    from .block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file, load_block_folder,  # noqa: F401
+                               register_block_folder)
 else:  # shipped as plain files next to a bundle's train.py
     import block_layouts
+    from block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file, load_block_folder,  # noqa: F401
+                              register_block_folder)
 
-_LOCK = threading.RLock()
 PROBE_SIZE = 256  # the image size Ultralytics itself runs once to find a model's strides
-PACKAGE = "yolo_studio_blocks"  # block files import as yolo_studio_blocks.<file>: checkpoints pickle that name
-RULES = tuple(block_layouts.LAYOUTS) + tuple(block_layouts.ALIASES)
-
-
-def register_block_folder(folder) -> None:
-    """Make ``yolo_studio_blocks.<file>`` importable from ``folder`` (a namespace of block files)."""
-    import importlib
-    import sys
-    import types
-    from pathlib import Path
-
-    folder = str(Path(folder).resolve())
-    if not any(isinstance(f, type) and f.__name__ == "_BlockFinder" for f in sys.meta_path):
-        sys.meta_path.insert(0, _BlockFinder)
-    package = sys.modules.get(PACKAGE)
-    if package is None:
-        package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
-        package.__path__ = []
-        sys.modules[PACKAGE] = package
-    if folder in package.__path__:
-        package.__path__.remove(folder)
-    package.__path__.insert(0, folder)  # the folder being loaded wins over others with the same file names
-    importlib.invalidate_caches()
-
-
-def blocks_of(module) -> dict:
-    """``{name: (class, declared layout or None)}`` for the torch.nn.Module classes a block module defines.
-
-    Every class is listed, helpers included: a helper is only ever built when a YAML row names it.
-    A class named like a module Ultralytics' ``parse_model`` resolves itself (a local ``Conv`` helper
-    copied with a paper's block) is left out: as in the repository, whose patched ``tasks.py``
-    imported only its blocks, a YAML ``Conv`` row stays Ultralytics' ``Conv``.
-    """
-    import torch.nn as nn
-
-    builtins = vars(_tasks())
-    return {name: (obj, block_layouts.declared_layout(obj)) for name, obj in vars(module).items()
-            if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__
-            and not name.startswith("_") and not isinstance(builtins.get(name), type)}
-
-
-def load_block_folder(folder) -> dict:
-    """Import every ``*.py`` of ``folder`` (not ``_*``) and return all their blocks."""
-    from pathlib import Path
-
-    register_block_folder(folder)
-    found = {}
-    for path in sorted(Path(folder).glob("*.py")):
-        if not path.name.startswith("_"):
-            found.update(blocks_of(import_block_file(path)))
-    return found
-
-
-def import_block_file(path):
-    """Import ``path`` as ``yolo_studio_blocks.<stem>``: this file, even if another folder's file of
-    the same name was imported before."""
-    import importlib
-    import sys
-    from pathlib import Path
-
-    path = Path(path).resolve()
-    register_block_folder(path.parent)
-    name = f"{PACKAGE}.{path.stem}"
-    cached = sys.modules.get(name)
-    if cached is not None and Path(getattr(cached, "__file__", "") or "").resolve() != path:
-        del sys.modules[name]
-    return importlib.import_module(name)
-
-
-def absolute_imports(tree, folder):
-    """Rewrite a pasted file's relative imports as they resolved in its repository.
-
-    Blocks are written inside a fork of Ultralytics (``ultralytics/nn/modules/block.py``,
-    ``ultralytics/nn/extra_modules/attention.py``), so ``from .conv import Conv`` and
-    ``from ..modules.conv import Conv`` name Ultralytics' modules: they are read as if the file sat in
-    ``ultralytics/nn/modules/``. A ``from .name import ...`` whose ``name.py`` is in the same modules
-    folder stays a sibling block file.
-    """
-    import ast
-
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.ImportFrom) and node.level):
-            continue
-        first = (node.module or "").split(".")[0]
-        if node.level == 1 and first and (folder / f"{first}.py").exists():
-            node.module = f"{PACKAGE}.{node.module}"
-        else:
-            base = ["ultralytics", "nn", "modules"][: max(3 - (node.level - 1), 1)]
-            node.module = ".".join(base + ([node.module] if node.module else []))
-        node.level = 0
-    return tree
-
-
-class _BlockFinder:
-    """Finds ``yolo_studio_blocks.<file>`` in the registered folders and loads it with ``_BlockLoader``
-    (for the studio's imports and for checkpoints unpickled later alike)."""
-
-    @staticmethod
-    def find_spec(fullname, path=None, target=None):
-        import importlib.util
-        import sys
-        from pathlib import Path
-
-        package, _, stem = fullname.partition(".")
-        if package != PACKAGE or not stem or "." in stem or PACKAGE not in sys.modules:
-            return None
-        for folder in sys.modules[PACKAGE].__path__:
-            file = Path(folder) / f"{stem}.py"
-            if file.is_file():
-                return importlib.util.spec_from_file_location(fullname, file, loader=_block_loader(fullname, file))
-        return None
-
-
-def _block_loader(fullname, file):
-    import importlib.machinery
-
-    class _BlockLoader(importlib.machinery.SourceFileLoader):
-        """A block file's source with its relative imports made absolute (no bytecode cache)."""
-
-        def get_code(self, name):
-            import ast
-            from pathlib import Path
-
-            source = self.get_data(self.path).decode("utf-8")
-            tree = absolute_imports(ast.parse(source, self.path), Path(self.path).parent)
-            return compile(tree, self.path, "exec", dont_inherit=True)
-
-    return _BlockLoader(fullname, str(file))
 
 
 class HookUnsupported(RuntimeError):
@@ -263,14 +137,19 @@ class BlockLayoutError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=1)
-def ultralytics_sets() -> tuple:
-    """(base_modules, repeat_modules): the classes parse_model injects channels (and repeats) for."""
+def _parse_model_source() -> str:
     import inspect
     import textwrap
 
     tasks = _tasks()
-    original = getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)
-    tree = ast.parse(textwrap.dedent(inspect.getsource(original)))
+    return textwrap.dedent(inspect.getsource(getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)))
+
+
+@functools.lru_cache(maxsize=1)
+def ultralytics_sets() -> tuple:
+    """(base_modules, repeat_modules): the classes parse_model injects channels (and repeats) for."""
+    tasks = _tasks()
+    tree = ast.parse(_parse_model_source())
     found = {"base_modules": set(), "repeat_modules": set()}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and getattr(node.targets[0], "id", "") in found:
@@ -297,12 +176,10 @@ def _torch_rows_to_place(rows, d) -> dict:
     so their YAML leaves the input channels out. Plain Ultralytics would fail on them; the studio
     places them like a custom block. Every row Ultralytics can build is left to it."""
     import inspect
-    import textwrap
 
     import torch.nn as nn
 
-    tasks = _tasks()
-    known = textwrap.dedent(inspect.getsource(getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)))
+    known = _parse_model_source()
     out = {}
     for i, (_f, _n, name, args) in enumerate(rows):
         if not (isinstance(name, str) and name.startswith("nn.")):
@@ -345,6 +222,7 @@ class CustomParseModel:
         self._building = None  # layer being built or measured, while it is
 
     def __call__(self, d, ch, verbose=True):
+        self.last_args, self.resolved = {}, {}
         rows = list(d["backbone"]) + list(d["head"])
         custom = {i: self.blocks[r[2]] for i, r in enumerate(rows) if isinstance(r[2], str) and r[2] in self.blocks}
         custom.update({i: (cls, None) for i, cls in _torch_rows_to_place(rows, d).items() if i not in custom})
@@ -489,7 +367,8 @@ class CustomParseModel:
         layout, how, call, module, y = found[0]
         note = None
         if tier == 2:
-            note = (f"layer {i}: {name} was built as {layout} ({block_layouts.LAYOUTS[layout]}), which its "
+            note = (f"layer {i}: {name} was built as {layout} "
+                    f"({block_layouts.LAYOUTS[block_layouts.split_layout(layout)[0]]}), which its "
                     f"signature does not suggest; add `{block_layouts.line_to_declare(layout)}` to the class "
                     "to say so")
         self.last_args[i] = call

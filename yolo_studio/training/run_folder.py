@@ -109,9 +109,9 @@ def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
     from yolo_studio.core.custom_blocks import studio_built_blocks
     from yolo_studio.core.document import ModelDocument
 
-    blocks = ultralytics_hook.load_block_folder(run.modules) if run.modules.is_dir() else {}
-    if model_yaml is not None:
-        blocks.update(studio_built_blocks(r.module for r in ModelDocument.load(model_yaml).rows))
+    blocks = studio_built_blocks(r.module for r in ModelDocument.load(model_yaml).rows) if model_yaml else {}
+    if run.modules.is_dir():  # a block file's own class wins over Ultralytics' of the same name, as in inspection
+        blocks.update(ultralytics_hook.load_block_folder(run.modules))
     ultralytics_hook.install(blocks)
     return blocks
 

@@ -280,7 +280,10 @@ class ModelDesignerTab(QtWidgets.QWidget):
         if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened
             self._show_yaml()
         index = self.selected[0] if len(self.selected) == 1 else None
-        built = next((layer for layer in self.report.layers if layer.index == index), None) if self.report else None
+        row = self.doc.rows[index] if index is not None else None
+        built = next((layer for layer in self.report.layers  # an edit since the inspection may have moved rows
+                      if layer.index == index and row is not None and layer.module == row.module), None) \
+            if self.report else None
         self.properties.show_row(index, self.doc.rows[index] if index is not None else None, built)
 
     def _show_yaml(self) -> None:
