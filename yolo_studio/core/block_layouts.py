@@ -243,3 +243,32 @@ def _is_width(value, row: Row) -> bool:
 def line_to_declare(layout: str) -> str:
     """The one line a block class needs to use ``layout`` without inference."""
     return f'channel_rule = "{layout}"'
+
+
+def _channels_text(c_in) -> str:
+    return f"inputs with {', '.join(map(str, c_in))} channels" if isinstance(c_in, list) else f"{c_in} input channels"
+
+
+def failure_text(name: str, c_in, tried: list) -> tuple:
+    """(message, hint) for a row that no layout could build; ``tried``: ``[(layout, call, error)]``,
+    the first failure leads."""
+    first = tried[0][2] if tried else "no argument layout fits its __init__ with these YAML arguments"
+    lines = [f"{name} could not be built on its {_channels_text(c_in)}: {first}"]
+    if len(tried) > 1:
+        lines.append("the studio tried:")
+        lines += [f"  {layout}: {name}({', '.join(map(repr, call or []))}) -> {error}" for layout, call, error in tried]
+    hint = (f"Check the row's arguments against {name}'s __init__. If its repository patched tasks.py for it, "
+            f"write that call in the class: `channel_rule = \"<layout>\"` with one of "
+            f"{', '.join(LAYOUTS)}, or a classmethod `yaml_args(cls, row)` returning the "
+            "constructor arguments (docs/CUSTOM_BLOCKS.md).")
+    return "\n".join(lines), hint
+
+
+def ambiguity_text(name: str, c_in, found: list) -> tuple:
+    """(message, hint) for a row that several different calls build; ``found``:
+    ``[(layout, call, params, output channels)]``. The user picks one line."""
+    lines = [f"{name} builds and runs on its {_channels_text(c_in)} with different calls,",
+             "and nothing in its code says which one its repository meant:"]
+    lines += [f"  {line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "
+              f"{params:,} params, {channels} output channels" for layout, call, params, channels in found]
+    return "\n".join(lines), f"Add the line of the call you mean to class {name}."

@@ -31,24 +31,18 @@ import logging
 
 if __package__:
     from . import block_layouts
-    from .block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file, load_block_folder,  # noqa: F401
-                               register_block_folder)
+    from .block_loader import (LOCK as _LOCK, PACKAGE, _tasks, blocks_of, import_block_file,  # noqa: F401
+                               load_block_folder, register_block_folder)
 else:  # shipped as plain files next to a bundle's train.py
     import block_layouts
-    from block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file, load_block_folder,  # noqa: F401
-                              register_block_folder)
+    from block_loader import (LOCK as _LOCK, PACKAGE, _tasks, blocks_of, import_block_file,  # noqa: F401
+                              load_block_folder, register_block_folder)
 
 PROBE_SIZE = 256  # the image size Ultralytics itself runs once to find a model's strides
 
 
 class HookUnsupported(RuntimeError):
     """The installed Ultralytics does not build models the way this hook expects."""
-
-
-def _tasks():
-    from ultralytics.nn import tasks
-
-    return tasks
 
 
 def check_supported() -> None:
@@ -358,12 +352,14 @@ class CustomParseModel:
             if found:
                 break
         if not found:
-            raise BlockLayoutError(i, *_failure(i, name, c_in, tried))
+            raise BlockLayoutError(i, *block_layouts.failure_text(name, c_in, tried))
         distinct = {}  # one call per different result: calls that build the same layer are not a choice
         for entry in found:
             distinct.setdefault((sum(p.numel() for p in entry[3].parameters()), str(_shape_of(entry[4]))), entry)
         if len(distinct) > 1:
-            raise BlockLayoutError(i, *_ambiguity(i, name, c_in, list(distinct.values())))
+            raise BlockLayoutError(i, *block_layouts.ambiguity_text(name, c_in, [
+                (layout, call, sum(p.numel() for p in m.parameters()), output_channels(y))
+                for layout, _how, call, m, y in distinct.values()]))
         layout, how, call, module, y = found[0]
         note = None
         if tier == 2:
@@ -446,36 +442,6 @@ def output_channels(y) -> int:
     """A block's output channels; for a block that returns several feature maps (read by ``Index``
     rows, which name their own channels), the last one's."""
     return int((y[-1] if isinstance(y, (list, tuple)) else y).shape[1])
-
-
-def _channels_text(c_in) -> str:
-    return f"inputs with {', '.join(map(str, c_in))} channels" if isinstance(c_in, list) else f"{c_in} input channels"
-
-
-def _failure(i, name, c_in, tried) -> tuple:
-    """(message, hint) for a custom row that no layout could build; the first failure leads."""
-    first = tried[0][2] if tried else "no argument layout fits its __init__ with these YAML arguments"
-    lines = [f"{name} could not be built on its {_channels_text(c_in)}: {first}"]
-    if len(tried) > 1:
-        lines.append("the studio tried:")
-        lines += [f"  {layout}: {name}({', '.join(map(repr, call or []))}) -> {error}" for layout, call, error in tried]
-    hint = (f"Check the row's arguments against {name}'s __init__. If its repository patched tasks.py for it, "
-            f"write that call in the class: `channel_rule = \"<layout>\"` with one of "
-            f"{', '.join(block_layouts.LAYOUTS)}, or a classmethod `yaml_args(cls, row)` returning the "
-            "constructor arguments (docs/CUSTOM_BLOCKS.md).")
-    return "\n".join(lines), hint
-
-
-def _ambiguity(i, name, c_in, found) -> tuple:
-    """(message, hint) for a custom row that several different calls build: the user picks one line."""
-    lines = [f"{name} builds and runs on its {_channels_text(c_in)} with different calls,",
-             "and nothing in its code says which one its repository meant:"]
-    for layout, _how, call, module, y in found:
-        params = sum(p.numel() for p in module.parameters())
-        lines.append(f"  {block_layouts.line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "
-                     f"{params:,} params, {output_channels(y)} output channels")
-    hint = f"Add the line of the call you mean to class {name}."
-    return "\n".join(lines), hint
 
 
 @contextlib.contextmanager
