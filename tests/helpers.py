@@ -16,6 +16,8 @@ def shipped_model_yamls() -> list:
     return sorted(root.rglob("*.yaml"))
 
 
+DEMO_MODEL_TEXT = (Path(__file__).resolve().parents[1] / "resources" / "models" / "yolo11n-demo.yaml").read_text()
+
 # Training arguments of the tiny real runs in the tests: seconds on a CPU.
 TINY_RUN = {"epochs": 2, "imgsz": 64, "batch": 4, "device": "cpu", "workers": 0, "plots": False}
 
@@ -60,3 +62,59 @@ def run_cli(*args, env=None, cwd=None, timeout=600):
     """``python -m yolo_studio ARGS`` in a fresh process (the test's environment, plus ``env``)."""
     return subprocess.run([sys.executable, "-m", "yolo_studio", *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
+
+
+def answer_next_dialog(button=None):
+    """Answer the next modal dialog (``button``: a standard button or a button's text; else accept);
+    returns the texts it showed."""
+    from PySide6 import QtCore, QtWidgets
+
+    seen = []
+
+    def answer():
+        box = QtWidgets.QApplication.activeModalWidget()
+        if box is None:
+            QtCore.QTimer.singleShot(10, answer)
+            return
+        seen.append(box.text() if isinstance(box, QtWidgets.QMessageBox) else box.windowTitle())
+        if isinstance(button, str):  # a button of the dialog's own, by its text
+            next(b for b in box.buttons() if b.text() == button).click()
+        elif button is not None:
+            box.button(button).click()
+        else:
+            box.accept()
+
+    QtCore.QTimer.singleShot(0, answer)
+    return seen
+
+
+def close_discarding(window) -> None:
+    """Close a studio window a test left with unsaved edits, without the Save / Discard prompt."""
+    for document in window.documents.documents():
+        if document.is_modified():
+            if document.kind == "model":
+                window.model_tab.undo_stack.setClean()
+            else:
+                window.modules_tab.editor.setSavePoint()
+    window.close()
+    window.deleteLater()
+
+
+def hostile_texts() -> dict:
+    """name -> bytes of a file no one should have to explain to the studio (for every entry point)."""
+    DEMO = DEMO_MODEL_TEXT
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    for name, prev in zip("bcdefgh", "abcdefg"):
+        bomb += f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n"
+    return {
+        "nul": DEMO.replace("nc: 3", "nc: 3\0").encode(),
+        "control": DEMO.replace("Conv", "Co\x07nv", 1).encode(),
+        "escape": DEMO.replace("head:", "\x1b[31mhead:").encode(),
+        "invalid_utf8": DEMO.encode()[:300] + b"\xff\xfe\xc3(" + DEMO.encode()[300:],
+        "binary": bytes(range(256)) * 16,
+        "deep_brackets": ("nc: 3\nbackbone: " + "[" * 5000 + "]" * 5000 + "\nhead: []\n").encode(),
+        "deep_mappings": ("nc: 3\nbackbone: " + "{a: " * 3000 + "1" + "}" * 3000 + "\nhead: []\n").encode(),
+        "alias_bomb": (bomb + "nc: 3\nbackbone: [[-1, 1, Conv, *h]]\nhead: *h\n").encode(),
+        "huge": (DEMO + ("# " + "x" * 998 + "\n") * 5_000).encode(),  # 5 MB of comments
+        "empty": b"",
+    }

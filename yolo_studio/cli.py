@@ -85,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `yolo-studio ... | head`: the reader has all it wanted
+        _silence_stdout()
+        return 141  # what a shell reports for a process ended by SIGPIPE
+
+
+def _main(argv: list | None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
@@ -92,12 +100,22 @@ def main(argv: list | None = None) -> int:
                "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle, "train": cmd_train,
                **args.project_handlers}[args.command]
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
+        return code
     except (StudioError, ValueError) as exc:  # user mistakes: a clear message, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not report the closed pipe."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 # --------------------------------------------------------------------------- check
@@ -116,8 +134,8 @@ def _load_with_problems(file: str, modules: str | None, unconfirmed: list | None
         return None, [{"severity": "error", "section": None, "layer": None, "line": exc.line,
                        "message": exc.message, "hint": exc.hint}]
     catalog, block_errors = catalog_with_blocks(modules)
-    problems = [{"severity": "error", "section": "modules", "layer": None, "line": e.line,
-                 "message": str(e), "hint": "Fix the block file."} for e in block_errors]
+    problems = [{"severity": "error", "section": "modules", "layer": None, "line": None,  # the line is the block
+                 "message": str(e), "hint": "Fix the block file."} for e in block_errors]  # file's, in the message
     problems += [p.to_dict() for p in validate(doc, catalog)]
     if unconfirmed is not None:
         unconfirmed.extend(needs_build(doc, catalog))

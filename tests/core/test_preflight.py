@@ -69,7 +69,7 @@ def test_dataset_problems_name_the_file(tmp_path, dataset, resources):
     dataset.write_text("names: [a\n")
     assert any("not valid YAML" in m for m in messages(preflight(plan_for(tmp_path, dataset, model)[0]), "dataset"))
     missing = preflight(plan_for(tmp_path, root / "nope.yaml", model)[0])
-    assert any("cannot read the dataset file" in m for m in messages(missing, "dataset"))
+    assert any("the dataset file does not exist" in m for m in messages(missing, "dataset"))
 
 
 def test_images_without_labels_are_an_error(tmp_path, dataset, resources):

@@ -89,3 +89,20 @@ def test_the_workspace_is_the_users_choice(tmp_path):
     finally:
         projects.save_settings(workspace=None)
     assert projects.workspace_dir() == default
+
+
+def test_saved_files_get_the_users_normal_permissions_and_keep_their_own(tmp_path):
+    import os
+    import stat
+
+    from yolo_studio.core.atomic import write_text_atomic
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new = write_text_atomic(tmp_path / "new.yaml", "nc: 3\n")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
+    kept = tmp_path / "shared.yaml"
+    kept.write_text("nc: 1\n")
+    kept.chmod(0o664)
+    write_text_atomic(kept, "nc: 2\n")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_text() == "nc: 2\n"

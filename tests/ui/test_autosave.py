@@ -6,7 +6,7 @@ import textwrap
 
 from PySide6 import QtWidgets
 
-from test_main_window import answer_next_dialog
+from helpers import answer_next_dialog
 from yolo_studio.core.projects import create_project
 from yolo_studio.core.recovery import RecoveryArea
 from yolo_studio.core.trust import TrustStore

@@ -3,7 +3,7 @@
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from test_main_window import answer_next_dialog
+from helpers import answer_next_dialog
 
 
 @pytest.mark.qt_no_exception_capture  # the studio's own hook must receive it, as in the app

@@ -3,7 +3,7 @@ the window, and the Inference tab running a hydra model."""
 
 from PySide6 import QtWidgets
 
-from test_main_window import answer_next_dialog
+from helpers import answer_next_dialog
 from yolo_studio.core.dataset_check import images_in
 from yolo_studio.core.dataset_import import import_dataset
 from yolo_studio.core.demo_dataset import generate

@@ -3,6 +3,8 @@
 import pytest
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
+from helpers import answer_next_dialog, close_discarding
+
 
 
 @pytest.fixture
@@ -14,31 +16,8 @@ def window(qtbot):
     w.show()
     yield w
     if w.isVisible():  # closed here, not by qtbot: a test may leave unsaved edits behind
-        w.model_tab.undo_stack.setClean()
-        w.close()
+        close_discarding(w)
     w.deleteLater()
-
-
-def answer_next_dialog(button=None):
-    """Answer the next modal dialog (``button``: a standard button or a button's text; else accept);
-    returns the texts it showed."""
-    seen = []
-
-    def answer():
-        box = QtWidgets.QApplication.activeModalWidget()
-        if box is None:
-            QtCore.QTimer.singleShot(10, answer)
-            return
-        seen.append(box.text() if isinstance(box, QtWidgets.QMessageBox) else box.windowTitle())
-        if isinstance(button, str):  # a button of the dialog's own, by its text
-            next(b for b in box.buttons() if b.text() == button).click()
-        elif button is not None:
-            box.button(button).click()
-        else:
-            box.accept()
-
-    QtCore.QTimer.singleShot(0, answer)
-    return seen
 
 
 def test_a_bad_file_is_reported_and_the_open_model_stays(window, resources, data_dir):
@@ -125,3 +104,49 @@ def test_new_from_template_menu_lists_every_shipped_model_by_family(window):
     seg.trigger()
     assert window.model_tab.path is None and window.windowTitle().startswith("untitled.yaml")
     assert window.model_tab.doc.rows[-1].module == "Segment"
+
+
+def test_no_key_is_bound_twice_and_tooltips_name_the_keys(window):
+    """Qt ignores a key that two actions (or one action twice) hold: 'Ambiguous shortcut overload'."""
+    seen = {}
+    for action in window.findChildren(QtGui.QAction):
+        keys = [k.toString() for k in action.shortcuts() if not k.isEmpty()]
+        assert len(keys) == len(set(keys)), f"{action.text()} holds a key twice: {keys}"
+        for key in keys:
+            context = action.shortcutContext()
+            other = seen.setdefault((key, context), action)
+            assert other is action, f"{key} is bound to both {other.text()!r} and {action.text()!r}"
+    assert {k.toString() for k in window.redo_action.shortcuts()} == {"Ctrl+Shift+Z", "Ctrl+Y"}
+    assert window.save_action.toolTip() == f"Save ({QtGui.QKeySequence('Ctrl+S').toString(QtGui.QKeySequence.NativeText)})"
+
+
+def test_enter_in_an_argument_field_applies_it(window, resources, qtbot):
+    window.open_path(resources / "models" / "yolo11n-demo.yaml")
+    tab = window.model_tab
+    tab.select_rows([0])
+    field = tab.properties.arg_fields[0]
+    window.activateWindow()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    field.selectAll()
+    QtTest.QTest.keyClicks(field, "48")
+    QtTest.QTest.keyClick(field, QtCore.Qt.Key_Return)
+    qtbot.waitUntil(lambda: tab.doc.rows[0].args[0] == 48)
+    assert tab.undo_stack.canUndo() and tab.properties.arg_fields[0].text() == "48"
+
+
+def test_hostile_files_opened_in_the_window_are_messages_on_their_line(window, resources, tmp_path):
+    from helpers import hostile_texts
+
+    window.open_path(resources / "models" / "yolo11n-demo.yaml")
+    for name, data in hostile_texts().items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_bytes(data)
+        if name == "huge":  # valid YAML, only large: it opens
+            assert window.open_path(path) and window.model_tab.path == path
+            window.open_path(resources / "models" / "yolo11n-demo.yaml")
+            continue
+        seen = answer_next_dialog()
+        opened = window.open_path(path)
+        assert not opened and seen and str(path) in seen[0], (name, seen)
+        assert "Traceback" not in seen[0] and window.model_tab.path.name == "yolo11n-demo.yaml"

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from helpers import close_discarding
 from yolo_studio.core.document import ModelDocument
 
 CHECK_TIMEOUT = 90_000  # a check is a child process that imports torch
@@ -17,9 +18,7 @@ def window(qtbot, tmp_path):
     w.model_tab.live_inspection = False
     w.show()
     yield w
-    w.model_tab.undo_stack.setClean()
-    w.close()
-    w.deleteLater()
+    close_discarding(w)
 
 
 def test_a_block_saved_in_the_editor_is_placed_on_the_canvas_and_inspects_at_two_scales(window, qtbot, resources):
@@ -106,7 +105,7 @@ def test_an_untrusted_folder_is_asked_about_once_and_a_refusal_runs_nothing(qtbo
     from PySide6 import QtWidgets
 
     from yolo_studio.ui.main_window import MainWindow
-    from test_main_window import answer_next_dialog
+    from helpers import answer_next_dialog
 
     folder = tmp_path / "downloaded"
     folder.mkdir()
@@ -175,3 +174,97 @@ def test_a_block_that_loops_forever_is_reported_and_the_studio_stays_responsive(
     assert any("loops.py" in str(e) and "did not finish" in str(e) for e in model.load_errors)
     messages = [model.problems_panel.item(r).text() for r in range(model.problems_panel.count())]
     assert any("did not pass its check" in m for m in messages), messages
+
+
+def _click_file(modules, name):
+    """A real mouse click on the file's row in the list."""
+    from PySide6 import QtCore, QtTest
+
+    item = next(modules.files.topLevelItem(i) for i in range(modules.files.topLevelItemCount())
+                if modules.files.topLevelItem(i).text(0).split(" ")[0] == name)
+    rect = modules.files.visualItemRect(item)
+    QtTest.QTest.mouseClick(modules.files.viewport(), QtCore.Qt.LeftButton, pos=rect.center())
+
+
+def _type(qtbot, editor, text):
+    from PySide6 import QtCore, QtTest, QtWidgets
+
+    editor.window().activateWindow()
+    QtWidgets.QWidget.setFocus(editor)
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.focusWidget() is editor)
+    for line in text.split("\n"):  # keyClicks cannot type a newline: Return is a key of its own
+        if line:
+            QtTest.QTest.keyClicks(editor, line)
+        if line is not text.split("\n")[-1]:
+            QtTest.QTest.keyClick(editor, QtCore.Qt.Key_Return)
+
+
+def test_switching_files_with_unsaved_text_asks_and_cancel_keeps_the_edit(window, qtbot):
+    from PySide6 import QtWidgets
+
+    from helpers import answer_next_dialog
+
+    modules = window.modules_tab
+    window.tabs.setCurrentWidget(modules)
+    first = modules.new_from_template("attention (keeps channels, rule c1)")
+    second = modules.new_from_template("conv-like (sets channels, rule base)")
+    _click_file(modules, first.name)
+    assert modules.path == first and modules.title.text() == first.name
+    _type(qtbot, modules.editor, "# mine\n")
+    edited = modules.editor.text()
+    assert modules.title.text() == f"{first.name} *"
+    assert any(modules.files.topLevelItem(i).text(0) == f"{first.name} *"
+               for i in range(modules.files.topLevelItemCount()))
+
+    seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
+    _click_file(modules, second.name)
+    assert first.name in seen[0] and "unsaved" in seen[0]
+    assert modules.path == first and modules.editor.text() == edited  # nothing lost
+
+    answer_next_dialog(QtWidgets.QMessageBox.Save)
+    _click_file(modules, second.name)
+    assert modules.path == second and first.read_text() == edited and modules.title.text() == second.name
+    qtbot.waitUntil(lambda: modules.check_button.isEnabled(), timeout=CHECK_TIMEOUT)  # Save also checks
+
+    _type(qtbot, modules.editor, "# thrown away\n")
+    answer_next_dialog(QtWidgets.QMessageBox.Discard)
+    _click_file(modules, first.name)
+    assert modules.path == first and "# thrown away" not in second.read_text()
+
+
+def test_the_quit_prompt_names_every_unsaved_editor(window, qtbot, resources):
+    from PySide6 import QtWidgets
+
+    from helpers import answer_next_dialog
+
+    window.open_path(resources / "models" / "yolo11n-demo.yaml")
+    window.model_tab.update_row(0, args=[32, 3, 2])
+    modules = window.modules_tab
+    block = modules.new_from_template("attention (keeps channels, rule c1)")
+    _type(qtbot, modules.editor, "# unsaved\n")
+    seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
+    assert not window.close()
+    assert "yolo11n-demo.yaml (model, in the Model tab)" in seen[0]
+    assert f"{block.name} (block, in the Modules tab)" in seen[0]
+
+    window.model_tab.undo_stack.setClean()  # only the block is left: it alone is named, and Save writes it
+    seen = answer_next_dialog(QtWidgets.QMessageBox.Save)
+    assert window.close()
+    assert "yolo11n-demo.yaml" not in seen[0] and "# unsaved" in block.read_text()
+
+
+def test_check_checks_the_text_in_the_editor_not_the_file(window, qtbot):
+    modules = window.modules_tab
+    path = modules.new_from_template("attention (keeps channels, rule c1)")
+    saved = path.read_text()
+    broken = saved.replace("def forward(self, x):", "def forward(self, x):\n        return undefined_name", 1)
+    assert broken != saved
+    modules.editor.setText(broken)  # as typed: unsaved
+    with qtbot.waitSignal(modules.checked, timeout=CHECK_TIMEOUT) as checked:
+        modules.check()
+    result = checked.args[0]
+    assert result["unsaved"] and result["file"] == str(path.resolve())
+    line = broken.splitlines().index("        return undefined_name") + 1
+    assert line in modules.editor.marked_lines()
+    assert "undefined_name" in str(result) and "yolo-studio-check-" not in str(result)
+    assert path.read_text() == saved  # checking wrote nothing

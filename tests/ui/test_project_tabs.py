@@ -6,7 +6,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from helpers import plant_defects, zip_folder
-from test_main_window import answer_next_dialog
+from helpers import answer_next_dialog
 from yolo_studio.core.dataset_check import images_in
 from yolo_studio.core.dataset_import import import_dataset, list_datasets
 from yolo_studio.core.demo_dataset import generate

@@ -4,7 +4,7 @@ import shutil
 
 from PySide6 import QtWidgets
 
-from test_main_window import answer_next_dialog
+from helpers import answer_next_dialog
 from yolo_studio.core.demo_project import MODEL, create_demo
 from yolo_studio.core.projects import create_project, open_project
 

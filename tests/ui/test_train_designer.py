@@ -54,7 +54,7 @@ def test_preflight_errors_block_the_start(tab, qtbot):
     with qtbot.waitSignal(tab.preflight_done, timeout=60_000) as done:
         tab.start()
     assert not done.args[0].ok and not tab.running()
-    assert any("cannot read the dataset file" in tab.checks.item(i).text() for i in range(tab.checks.count()))
+    assert any("the dataset file does not exist" in tab.checks.item(i).text() for i in range(tab.checks.count()))
 
 
 def test_a_run_streams_into_the_plots_then_stop_and_resume(tab, qtbot):

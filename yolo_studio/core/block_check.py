@@ -34,9 +34,16 @@ DEFAULT_TIMEOUT = 30.0
 ONNX_OPSET = 17
 
 
-def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT, onnx: bool = False) -> dict:
-    """Check a block file in a child process; never raises for problems in the file."""
+def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT, onnx: bool = False, text: str | None = None) -> dict:
+    """Check a block file in a child process; never raises for problems in the file.
+
+    With ``text``, check that text as the file's content (an editor's unsaved text): it is written,
+    with copies of the file's sibling block files (which it may import), to a scratch folder, and
+    the result names the real file and has ``"unsaved": True``.
+    """
     path = Path(path).resolve()
+    if text is not None:
+        return _check_text(path, text, timeout, onnx)
     code = "import sys, yolo_studio.core.block_check as c; c._main(sys.argv[1], sys.argv[2] == 'onnx')"
     started = time.monotonic()
     try:
@@ -51,6 +58,25 @@ def check_file(path: str | Path, timeout: float = DEFAULT_TIMEOUT, onnx: bool = 
         return _failed(path, "crash", None, f"the check process ended with code {done.returncode}: {tail[0]}")
     result = json.loads(lines[-1])
     result["seconds"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def _check_text(path: Path, text: str, timeout: float, onnx: bool) -> dict:
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="yolo-studio-check-") as scratch:
+        folder = Path(scratch) / path.parent.name
+        folder.mkdir()
+        for sibling in path.parent.glob("*.py"):
+            if sibling.name != path.name and sibling.is_file():
+                shutil.copyfile(sibling, folder / sibling.name)
+        copy = folder / path.name
+        copy.write_text(text, encoding="utf-8")
+        result = check_file(copy, timeout=timeout, onnx=onnx)
+    # the scratch copy's name means nothing to the user: put the file's own back everywhere
+    result = json.loads(json.dumps(result).replace(json.dumps(str(copy))[1:-1], json.dumps(str(path))[1:-1]))
+    result["file"], result["unsaved"] = str(path), True
     return result
 
 

@@ -70,13 +70,21 @@ def _parent_params(name: str) -> tuple | None:
 
 def scan_file(path: Path) -> list:
     """The blocks a file defines, read without running it. Raises ``BlockFileError`` on a syntax error."""
+    from yolo_studio.core.text_files import UnreadableText, read_text
+
     try:
-        source = path.read_text(encoding="utf-8")
+        source = read_text(path)
+        if "\0" in source:  # Python refuses it without saying where
+            raise BlockFileError("the file holds a NUL character: is it a binary file?", str(path),
+                                 source.count("\n", 0, source.index("\0")) + 1)
         tree = ast.parse(source, str(path))
     except SyntaxError as exc:
         raise BlockFileError(f"syntax error: {exc.msg}", str(path), exc.lineno) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BlockFileError(f"cannot read: {exc}", str(path)) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; nesting the parser cannot hold
+        line = exc.line if isinstance(exc, UnreadableText) else None
+        reason = exc.reason if isinstance(exc, UnreadableText) else f"the parser cannot read it ({exc})"
+        raise BlockFileError(f"the file {reason}" if isinstance(exc, UnreadableText) else reason, str(path),
+                             line) from None
     imported = _imported_classes(tree)
     modules: dict = {}
     found = []

@@ -31,11 +31,15 @@ class DatasetReport:
 
 def read_data_yaml(path: str | Path) -> dict:
     """The parsed data YAML; raises ValueError naming the file and what is wrong."""
+    from yolo_studio.core.text_files import UnreadableText, read_text
+
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the dataset file ({exc.strerror or exc})") from None
+        data = yaml.safe_load(read_text(path))
+    except UnreadableText as exc:
+        raise ValueError(f"{path}: the dataset file {exc.reason}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply to be a dataset YAML") from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f"{path}:{line + 1}" if line is not None else str(path)
@@ -148,10 +152,12 @@ def _check_label_file(label: Path, nc: int, kpt_shape=None) -> str | None:
     """The first problem of a label file (any task's line format is accepted), or None."""
     from yolo_studio.core.yolo_labels import check_line, parse_line
 
+    from yolo_studio.core.text_files import read_text
+
     try:
-        lines = label.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"{label}: cannot read ({exc})"
+        lines = read_text(label).splitlines()
+    except ValueError as exc:
+        return str(exc)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -274,10 +274,12 @@ def _check_image(report, image: Path, split: str, hashes: dict) -> None:
 
 
 def _check_labels(report, label: Path, split: str, counts: dict, per_class: list, kpt_shape) -> None:
+    from yolo_studio.core.text_files import UnreadableText, read_text
+
     try:
-        lines = label.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        report.add("malformed", f"cannot read ({exc})", label, split=split)
+        lines = read_text(label).splitlines()
+    except UnreadableText as exc:
+        report.add("malformed", f"the label file {exc.reason}", label, exc.line, split=split)
         return
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -123,18 +123,51 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> ModelYamlError:
     return ModelYamlError(message, file=file, line=mark.line + 1 if mark else None, hint=hint)
 
 
+def _first_unreadable_character(text: str):
+    """(line, 'U+0000') of the first character PyYAML refuses to read, or None."""
+    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()) + 1, f"U+{ord(match.group()):04X}"
+
+
+def _deepest_line(text: str) -> int:
+    """The line where bracket nesting is deepest (where a too-deep document goes wrong)."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+        elif char == "\n":
+            line += 1
+    return where
+
+
 def parse(text: str, file: str = "<text>") -> ParsedModel:
     """Parse model YAML text. Raises ``ModelYamlError`` with file, line and a hint."""
     for line_no, line in enumerate(text.splitlines(), 1):
         if "\t" in line[: len(line) - len(line.lstrip())]:
             raise ModelYamlError("a tab is used for indentation", file=file, line=line_no,
                                  hint="YAML indents with spaces only; replace the tab with spaces.")
+    bad = _first_unreadable_character(text)
+    if bad is not None:
+        line, char = bad
+        raise ModelYamlError(f"the file holds a control character ({char}) YAML does not allow", file=file,
+                             line=line, hint="Remove it: is this a binary file, or text pasted from a terminal?")
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, file) from None
+    except RecursionError:
+        raise ModelYamlError("brackets or indentation nested too deeply to read", file=file,
+                             line=_deepest_line(text), hint="A model row is [from, repeats, module, args]: a "
+                             "few levels of nesting at most.") from None
     finally:
         loader.dispose()
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
@@ -370,12 +403,14 @@ def write(header: dict, rows: list, head_start: int, layout: Layout, spans: dict
 
 def read_file(path: str | Path) -> ParsedModel:
     """Read a model YAML file; errors name the file."""
+    from yolo_studio.core.text_files import UnreadableText, read_text
+
     path = Path(path)
+    if not path.exists():
+        raise ModelYamlError("file not found", file=str(path), hint="Check the path.")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelYamlError("file not found", file=str(path), hint="Check the path.") from None
-    except UnicodeDecodeError as exc:
-        raise ModelYamlError(f"not a UTF-8 text file ({exc.reason})", file=str(path),
-                             hint="Save the YAML as UTF-8 text.") from None
+        text = read_text(path)
+    except UnreadableText as exc:
+        raise ModelYamlError(f"the file {exc.reason}", file=str(path), line=exc.line,
+                             hint="A model YAML is UTF-8 text: is this the right file?") from None
     return parse(text, str(path))

@@ -27,6 +27,11 @@ class Check:
     topic: str  # run | disk | arguments | model | blocks | dataset | device
     message: str
     fix: tuple | None = None  # an action the studio can apply, e.g. ("set_nc", 3)
+    more_fixes: tuple = ()  # other actions that also settle it, offered beside ``fix``
+
+    @property
+    def fixes(self) -> tuple:
+        return ((self.fix,) if self.fix is not None else ()) + tuple(self.more_fixes)
 
 
 @dataclass
@@ -40,6 +45,8 @@ class Plan:
     config: dict  # the resolved arguments
     modules_dir: Path | None = None
     resume: bool = False
+    unsaved_in: str | None = None  # where the model has unsaved edits ("the Model tab"), from the register
+    train_saved: bool = False  # the user chose to train the saved file all the same
 
 
 @dataclass
@@ -124,6 +131,13 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     from yolo_studio.core.validation import validate
 
     add = checks.append
+    if plan.unsaved_in and plan.train_saved:
+        add(Check("warning", "model", f"{plan.model.name}: training the saved file; the unsaved edits in "
+                                      f"{plan.unsaved_in} are not in it"))
+    elif plan.unsaved_in:
+        add(Check("error", "model", f"{plan.model.name} has unsaved edits in {plan.unsaved_in}: save them, or "
+                                    "train the saved file without them", ("save_model", str(plan.model)),
+                  (("train_saved", str(plan.model)),)))
     try:
         doc = ModelDocument.load(plan.model)
     except (ModelYamlError, OSError) as exc:

@@ -15,8 +15,8 @@ AUTOSAVE_MS = 5000
 
 
 class Autosaver(QtCore.QObject):
-    """Writes the open model's YAML and the open block file's text to the recovery area while they
-    have unsaved changes; removes them once saved, and when the studio closes normally."""
+    """Writes the text of every document of the window's register to the recovery area while it has
+    unsaved changes; removes them once saved, and when the studio closes normally."""
 
     def __init__(self, window, interval_ms: int = AUTOSAVE_MS, area: RecoveryArea | None = None):
         super().__init__(window)
@@ -29,12 +29,9 @@ class Autosaver(QtCore.QObject):
 
     def save_now(self) -> None:
         current = {}
-        model = self.window.model_tab
-        if model.is_modified():
-            current[self.area.key_for("model", model.path, self.untitled)] = ("model", model.path, model.doc.to_yaml())
-        modules = self.window.modules_tab
-        if modules.path is not None and modules.editor.modify():
-            current[self.area.key_for("block", modules.path)] = ("block", modules.path, modules.editor.text())
+        for document in self.window.documents.unsaved():
+            kind, path = document.kind, document.file()
+            current[self.area.key_for(kind, path, self.untitled)] = (kind, path, document.text())
         for key, (kind, path, text) in current.items():
             if self.written.get(key) != text:
                 self.area.save(key, kind, path, text)
@@ -93,7 +90,7 @@ def _restore(window, entry) -> bool:
     if entry.kind == "block" and entry.path:
         modules = window.modules_tab
         if Path(entry.path).is_file():
-            modules.open_file(entry.path)
+            modules.open_file(entry.path, ask=False)
         else:
             modules.path = Path(entry.path)
         modules.editor.setText(entry.text)  # modified: Save writes it

@@ -1,4 +1,4 @@
-"""Two layout shapes every tab repeats: a column of parts, and parts side by side in a splitter."""
+"""Shapes every tab repeats: a column of parts, parts side by side in a splitter, severity icons."""
 
 from __future__ import annotations
 
@@ -28,3 +28,13 @@ def splitter(*widgets, sizes: list, vertical: bool = False) -> QtWidgets.QSplitt
         split.addWidget(widget)
     split.setSizes(sizes)
     return split
+
+
+_SEVERITY_PIXMAPS = {"error": QtWidgets.QStyle.SP_MessageBoxCritical, "warning": QtWidgets.QStyle.SP_MessageBoxWarning,
+                     "ok": QtWidgets.QStyle.SP_DialogApplyButton, "info": QtWidgets.QStyle.SP_MessageBoxInformation}
+
+
+def severity_icon(widget: QtWidgets.QWidget, severity: str):
+    """The style's own icon for error / warning / ok / info: an emoji such as a no-entry sign is an
+    empty box on Linux desktops whose fonts lack it."""
+    return widget.style().standardIcon(_SEVERITY_PIXMAPS.get(severity, QtWidgets.QStyle.SP_MessageBoxWarning))

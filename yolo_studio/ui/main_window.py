@@ -11,6 +11,7 @@ from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import StudioError
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.core.open_documents import DocumentRegister, describe
 from yolo_studio.core.projects import Project, add_recent, create_project, is_project, open_project, \
     recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
@@ -45,6 +46,17 @@ def template_task(path: Path) -> str:
         if word in head:
             return task
     return "?"
+
+
+def show_shortcut_in_tooltip(action: QtGui.QAction) -> None:
+    """'Save (Ctrl+S)': the tooltip teaches the key."""
+    keys = [k.toString(QtGui.QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+    if not keys:
+        return
+    text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…")
+    tip = f"{text} ({', '.join(keys)})"
+    if action.toolTip() != tip:
+        action.setToolTip(tip)
 
 
 def settings() -> QtCore.QSettings:
@@ -84,6 +96,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         self.model_tab = ModelDesignerTab(modules_dir=modules_dir)
         self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
+        self.documents = DocumentRegister()  # what every tab asks about open, unsaved work
+        self.documents.add(self.model_tab.document)
+        self.documents.add(self.modules_tab.document)
+        self.model_tab.document.ask_path = self._ask_save_path
         self.tabs.addTab(self.model_tab, "Model")
         self.tabs.addTab(self.modules_tab, "Modules")
         self.project_tabs = ProjectTabs(self)  # Datasets, Train, Runs, Registry, Inference: built when shown
@@ -132,7 +148,9 @@ class MainWindow(QtWidgets.QMainWindow):
         undo = tab.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence.Undo)
         redo = tab.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence.Redo])
+        # both spellings, each once: QKeySequence.Redo *is* Ctrl+Shift+Z on Linux desktops, and an action
+        # holding a key twice makes Qt drop it as an "ambiguous shortcut overload"
+        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
         edit_menu.addSeparator()
@@ -159,6 +177,14 @@ class MainWindow(QtWidgets.QMainWindow):
         toolbar.setObjectName("main-toolbar")
         for action in (self.open_action, self.save_action, undo, redo, frame):
             toolbar.addAction(action)
+        for action in self.findChildren(QtGui.QAction):
+            show_shortcut_in_tooltip(action)
+        self.undo_action, self.redo_action = undo, redo
+        tab.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)  # their texts follow the stack
+
+    def _on_undo_stack_index_changed(self, _index: int) -> None:
+        show_shortcut_in_tooltip(self.undo_action)
+        show_shortcut_in_tooltip(self.redo_action)
 
     def _fill_new_menu(self) -> None:
         if self.new_menu.actions():
@@ -213,7 +239,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_path(self, path: str | Path) -> bool:
         """Open a model YAML; a bad file is reported in a dialog and changes nothing."""
-        if not self._confirm_discard():
+        if not self._confirm_discard([self.model_tab.document]):
             return False
         try:
             doc = ModelDocument.load(path)
@@ -231,7 +257,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.project.remember(model=self.project.relative(path))
 
     def new_from_template(self, template: Path) -> None:
-        if not self._confirm_discard():
+        if not self._confirm_discard([self.model_tab.document]):
             return
         doc = ModelDocument.from_text(template.read_text(encoding="utf-8"), template.name)
         self.model_tab.open_document(doc)
@@ -251,9 +277,14 @@ class MainWindow(QtWidgets.QMainWindow):
         return self._save_to(self.model_tab.path)
 
     def save_as(self) -> bool:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model YAML", str(self.project.models_dir /
-                                                        "model.yaml"), "Model YAML (*.yaml)")
-        return self._save_to(Path(path)) if path else False
+        path = self._ask_save_path()
+        return self._save_to(path) if path else False
+
+    def _ask_save_path(self) -> Path | None:
+        """Save As proposes the model's current name and folder (the project's models folder when untitled)."""
+        current = self.model_tab.path or self.project.models_dir / "model.yaml"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save model YAML", str(current), "Model YAML (*.yaml)")
+        return Path(path) if path else None
 
     def _save_to(self, path: Path) -> bool:
         try:
@@ -265,15 +296,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Saved {saved}", 5000)
         return True
 
-    def _confirm_discard(self) -> bool:
-        if not self.model_tab.is_modified():
+    def _confirm_discard(self, documents: list | None = None) -> bool:
+        """Save / Discard / Cancel for the unsaved ones of ``documents`` (default: every open document),
+        each named; True when the caller may go on."""
+        unsaved = [d for d in (self.documents.documents() if documents is None else documents) if d.is_modified()]
+        if not unsaved:
             return True
+        names = "\n".join(f"• {describe(d)}" for d in unsaved)
         answer = QtWidgets.QMessageBox.question(
-            self, "Unsaved changes", "The model has unsaved changes. Save them first?",
-            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel)
+            self, "Unsaved changes", f"These have unsaved changes:\n\n{names}\n\nSave them first?",
+            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
+            QtWidgets.QMessageBox.Save)
         if answer == QtWidgets.QMessageBox.Save:
-            return self.save()
+            return all(self._save_document(d) for d in unsaved)
         return answer == QtWidgets.QMessageBox.Discard
+
+    def _save_document(self, document) -> bool:
+        if document is self.model_tab.document:
+            path = self.model_tab.path or self._ask_save_path()
+            return self._save_to(path) if path else False
+        return document.save()
 
     def _remember_recent_file(self, path: Path) -> None:
         s = settings()

@@ -37,7 +37,8 @@ class ProjectTabs:
     def _make_train_tab(self):
         from yolo_studio.ui.train.designer import TrainDesignerTab
 
-        tab = TrainDesignerTab(self.window.project_dir, self.window.model_tab.modules_dir, project=self.window.project)
+        tab = TrainDesignerTab(self.window.project_dir, self.window.model_tab.modules_dir, project=self.window.project,
+                               documents=self.window.documents)
         tab.status_message.connect(self._show_status)
         tab.run_ended.connect(lambda _status: "Runs" in self.lazy.widgets and self.lazy.widgets["Runs"].refresh())
         return tab

@@ -11,10 +11,9 @@ from yolo_studio.core import dataset_import
 from yolo_studio.core.dataset_validate import index_dataset, validate
 from yolo_studio.ui import plot_style
 from yolo_studio.ui.datasets.samples import SampleBrowserWidget
-from yolo_studio.ui.layout import column, splitter
+from yolo_studio.ui.layout import column, splitter, severity_icon
 from yolo_studio.workers.job import JobThread
 
-SEVERITY_ICON = {"error": "⛔", "warning": "⚠"}
 
 
 class DatasetsTab(QtWidgets.QWidget):
@@ -256,8 +255,8 @@ class DatasetsTab(QtWidgets.QWidget):
         self.findings.clear()
         for f in report.findings:
             where = f"{f.file}:{f.line}" if f.line else f.file
-            item = QtWidgets.QTreeWidgetItem([SEVERITY_ICON.get(f.severity, ""), f.kind.replace("_", " "), where,
-                                              f.message])
+            item = QtWidgets.QTreeWidgetItem([f.severity, f.kind.replace("_", " "), where, f.message])
+            item.setIcon(0, severity_icon(self, f.severity))
             item.setToolTip(2, where)
             item.setToolTip(3, f.message)
             item.setData(0, QtCore.Qt.UserRole, f.file)

@@ -42,6 +42,37 @@ class EditCommand(QtGui.QUndoCommand):
         self.designer.refresh()
 
 
+class ModelFileDocument:
+    """The Model Designer's document as an ``OpenDocument`` of the window's register."""
+
+    kind = "model"
+    where = "the Model tab"
+
+    def __init__(self, tab: "ModelDesignerTab"):
+        self.tab = tab
+        self.ask_path = lambda: None  # the window gives a Save As dialog for a model never saved
+
+    def file(self) -> Path | None:
+        return self.tab.path
+
+    def is_modified(self) -> bool:
+        return self.tab.is_modified()
+
+    def text(self) -> str:
+        return self.tab.doc.to_yaml()
+
+    def save(self) -> bool:
+        path = self.tab.path or self.ask_path()
+        if not path:
+            return False
+        self.tab.save(path)
+        return True
+
+    def set_header(self, key: str, value) -> None:
+        """A fix from elsewhere (preflight's "set nc"): one undoable edit on the open document."""
+        self.tab.set_header(key, value)
+
+
 class ModelDesignerTab(QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     totals_changed = QtCore.Signal(str)
@@ -63,6 +94,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._position_rows: list = []  # the rows those indices referred to
         self.live_inspection = True  # inspect in the background after every edit
         self.run_blocks = True  # False: the modules folder is not trusted, its blocks never run
+        self.document = ModelFileDocument(self)
         self._build_widgets()
         self.inspector = InspectionThread(self)
         self.inspector.finished.connect(self._on_inspector_finished)
@@ -210,6 +242,11 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def set_head_start(self, index: int) -> None:
         self.apply(self.doc.set_head_start(index))
+
+    def set_header(self, key: str, value) -> None:
+        before = self.doc.state()
+        self.doc.set_header(key, value)
+        self.apply(Edit(f"Set {key}: {value}", before, self.doc.state()))
 
     def reload_blocks(self) -> None:
         """Custom blocks changed on disk: new palette and catalog, re-import, re-validate, re-inspect."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.yaml_text import flow, safe_load
+from yolo_studio.ui.layout import severity_icon
 from yolo_studio.ui.model.canvas import BLOCK_MIME
 
 
@@ -97,6 +98,9 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.error = QtWidgets.QLabel(wordWrap=True)
         self.error.setStyleSheet("color: #e05050")
         self.apply = QtWidgets.QPushButton("Apply")
+        self.apply.setToolTip("Apply the layer's fields (Enter in any field)")
+        for field in (self.from_, self.args, self.repeats.lineEdit(), self.module.lineEdit()):
+            field.returnPressed.connect(self._apply_soon)
         form = QtWidgets.QFormLayout()
         form.addRow("module", self.module)
         form.addRow("repeats", self.repeats)
@@ -106,6 +110,9 @@ class PropertiesPanel(QtWidgets.QWidget):
         self.header.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
         self.header.setMaximumHeight(140)
         self.header_apply = QtWidgets.QPushButton("Apply header")
+        self.header_apply.setToolTip("Apply the header (Ctrl+Enter in the header)")
+        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Return"), self.header, self._on_header_apply_clicked,
+                        context=QtCore.Qt.WidgetShortcut)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
@@ -174,6 +181,7 @@ class PropertiesPanel(QtWidgets.QWidget):
             if i >= len(args):
                 field.setPlaceholderText("default")
             field.textEdited.connect(self._on_arg_field_edited)
+            field.returnPressed.connect(self._apply_soon)  # Enter applies, as in any form
             self.arg_form.addRow(names[i] if i < len(names) else f"arg {i}", field)
             self.arg_fields.append(field)
 
@@ -183,6 +191,11 @@ class PropertiesPanel(QtWidgets.QWidget):
         while values and not values[-1]:
             values.pop()
         self.args.setText("[" + ", ".join(v or "null" for v in values) + "]")
+
+    def _apply_soon(self) -> None:
+        """Enter in a field: apply on the next event-loop turn. Applying redraws the argument fields, and
+        deleting the field whose returnPressed is still being delivered crashes Qt."""
+        QtCore.QTimer.singleShot(0, self, self._on_apply_clicked)
 
     def _on_apply_clicked(self) -> None:
         try:
@@ -253,6 +266,9 @@ class ProblemsPanel(QtWidgets.QListWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setWordWrap(True)  # a long message wraps onto more lines instead of being cut off
+        self.setResizeMode(QtWidgets.QListView.Adjust)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.itemActivated.connect(self._on_item)
         self.itemClicked.connect(self._on_item)
 
@@ -260,13 +276,10 @@ class ProblemsPanel(QtWidgets.QListWidget):
         """``problems``: (severity, layer or None, text, hint)."""
         self.clear()
         if not problems:
-            self.addItem("✓ No problems")
-        icons = {"error": self.style().standardIcon(QtWidgets.QStyle.SP_MessageBoxCritical),
-                 "warning": self.style().standardIcon(QtWidgets.QStyle.SP_MessageBoxWarning)}
+            self.addItem(QtWidgets.QListWidgetItem(severity_icon(self, "ok"), "No problems"))
         for severity, layer, text, hint in problems:
             where = f"layer {layer}: " if layer is not None else ""
-            # a standard icon: the emoji font is missing on many Linux desktops (an empty box)
-            item = QtWidgets.QListWidgetItem(icons.get(severity, icons["warning"]), f"{where}{text}")
+            item = QtWidgets.QListWidgetItem(severity_icon(self, severity), f"{where}{text}")
             item.setToolTip(f"{text}\n\n{hint}" if hint else text)
             item.setData(QtCore.Qt.UserRole, layer)
             self.addItem(item)

@@ -2,8 +2,13 @@
 
 Files of the modules folder are listed with their classes (read with ``ast``, no import). Save
 (Ctrl+S) writes the file atomically and checks it; Check runs ``core.block_check`` (a child
-process with a time limit) on a worker thread. Problems are marked on their lines. When a saved
-file passes, ``blocks_changed`` tells the Model Designer to reload its palette and re-inspect.
+process with a time limit) on a worker thread, on the text in the editor (saved or not). Problems
+are marked on their lines. When a saved file passes, ``blocks_changed`` tells the Model Designer
+to reload its palette and re-inspect.
+
+Unsaved text is never dropped: the file's name carries a ``*`` in the list and the title while the
+editor differs from the file, opening another file asks Save / Discard / Cancel, and the editor is
+an ``OpenDocument`` of the window's register, so the quit prompt names it and autosave keeps it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,28 @@ def completion_names() -> list:
     return sorted(names)
 
 
+class BlockFileDocument:
+    """The Module Designer's editor as an ``OpenDocument`` of the window's register."""
+
+    kind = "block"
+    where = "the Modules tab"
+
+    def __init__(self, tab: "ModuleDesignerTab"):
+        self.tab = tab
+
+    def file(self) -> Path | None:
+        return self.tab.path
+
+    def is_modified(self) -> bool:
+        return self.tab.is_modified()
+
+    def text(self) -> str:
+        return self.tab.editor.text()
+
+    def save(self) -> bool:
+        return self.tab.save()
+
+
 class ModuleDesignerTab(QtWidgets.QWidget):
     blocks_changed = QtCore.Signal()
     status_message = QtCore.Signal(str)
@@ -52,8 +79,13 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.checker = TaskThread("block-check", self)
         self.checker.done.connect(self._on_checker_done)
         self.checker.failed.connect(lambda _job, message: self.status_message.emit(f"check failed: {message}"))
+        self.document = BlockFileDocument(self)
         self._build_widgets()
         self.refresh_files()
+
+    def is_modified(self) -> bool:
+        """The editor holds text the file on disk does not (or a file that no longer exists)."""
+        return self.path is not None and bool(self.editor.modify())
 
     def _build_widgets(self) -> None:
         self.files = QtWidgets.QTreeWidget()
@@ -79,6 +111,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
 
         self.editor = CodeEditor()
         self.editor.set_completions(completion_names())
+        self.editor.savePointChanged.connect(lambda _dirty: self._show_modified())
         self.save_button = QtWidgets.QPushButton("Save && check (Ctrl+S)", clicked=self.save)
         self.check_button = QtWidgets.QPushButton("Check", clicked=self.check)
         self.onnx_check = QtWidgets.QCheckBox("ONNX export check")
@@ -146,7 +179,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
     def refresh_files(self) -> None:
         self.files.clear()
         for path in block_files(self.modules_dir):
-            item = QtWidgets.QTreeWidgetItem(self.files, [path.name, ""])
+            item = QtWidgets.QTreeWidgetItem(self.files, [self._file_label(path), ""])
             item.setData(0, QtCore.Qt.UserRole, str(path))
             try:
                 for block in scan_file(path):
@@ -160,14 +193,60 @@ class ModuleDesignerTab(QtWidgets.QWidget):
                 QtWidgets.QTreeWidgetItem(item, [f"line {exc.line}: {exc.message}", ""])
             item.setExpanded(True)
 
-    def open_file(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.editor.set_text(self.path.read_text(encoding="utf-8"))
-        self.title.setText(self.path.name)
+    def _file_label(self, path: Path) -> str:
+        return f"{path.name} *" if self.path is not None and path == self.path and self.is_modified() else path.name
+
+    def _show_modified(self) -> None:
+        """The ``*`` on the open file's name, in the title and in the file list."""
+        self.title.setText(self._file_label(self.path) if self.path is not None else "No file open")
+        for i in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(i)
+            path = Path(item.data(0, QtCore.Qt.UserRole))
+            item.setText(0, self._file_label(path))
+
+    def confirm_leave(self) -> bool:
+        """Before the editor shows another file: Save / Discard / Cancel when its text is unsaved."""
+        if not self.is_modified():
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Unsaved block file", f"{self.path.name} has unsaved changes. Save them first?",
+            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
+            QtWidgets.QMessageBox.Save)
+        if answer == QtWidgets.QMessageBox.Save:
+            return self.save()
+        return answer == QtWidgets.QMessageBox.Discard
+
+    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+        """Show ``path`` in the editor; False when the user kept the unsaved file or it cannot be read."""
+        path = Path(path)
+        if ask and path != self.path and not self.confirm_leave():
+            self._select_current_file()
+            return False
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror or str(exc)
+            QtWidgets.QMessageBox.warning(self, "Cannot open the block file", f"{path}: {reason}.")
+            self._select_current_file()
+            return False
+        self.path = path
+        self.editor.set_text(text)
+        self._show_modified()
         self._fill_rule_classes()
         self.results.clear()
+        return True
 
-    def new_from_template(self, kind: str) -> Path:
+    def _select_current_file(self) -> None:
+        """Keep the file list on the file the editor shows (after a refused switch)."""
+        for i in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(i)
+            if self.path is not None and Path(item.data(0, QtCore.Qt.UserRole)) == self.path:
+                self.files.setCurrentItem(item)
+                return
+
+    def new_from_template(self, kind: str) -> Path | None:
+        if not self.confirm_leave():
+            return None
         text, name = block_source.template_text(kind)
         path, n = self.modules_dir / f"{name.lower()}.py", 1
         while path.exists():
@@ -177,33 +256,42 @@ class ModuleDesignerTab(QtWidgets.QWidget):
             text, name = block_source.template_text(kind, f"{name}{n}")
         write_text_atomic(path, text)
         self.refresh_files()
-        self.open_file(path)
+        self.open_file(path, ask=False)
         return path
 
-    def save(self) -> None:
+    def save(self) -> bool:
         if self.path is None:
-            return
-        write_text_atomic(self.path, self.editor.text())
+            return False
+        try:
+            write_text_atomic(self.path, self.editor.text())
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot save", f"{self.path}: {exc.strerror or exc}")
+            return False
         self.editor.setSavePoint()
         self.refresh_files()
         self._fill_rule_classes()
         self.status_message.emit(f"Saved {self.path.name}; checking…")
         self.check()
+        return True
 
     def check(self) -> None:
+        """Check what the editor shows: its unsaved text when there is some, else the file."""
         if not self.run_blocks:
             self.status_message.emit("This folder's blocks are not trusted, so they are not run.")
             return
         if self.path is not None:
             self.check_button.setEnabled(False)
             onnx = self.onnx_check.isChecked()
-            self.checker.submit(self._check_and_remember, self.path, onnx)
+            text = self.editor.text() if self.is_modified() else None
+            self.checker.submit(self._check_and_remember, self.path, onnx, text)
 
     @staticmethod
-    def _check_and_remember(path: Path, onnx: bool) -> dict:
-        """Worker thread: check the file and keep the result, so the Model tab need not check it again."""
-        result = block_check.check_file(path, onnx=onnx)
-        block_check.remember(path, result)
+    def _check_and_remember(path: Path, onnx: bool, text: str | None = None) -> dict:
+        """Worker thread: check the file (or the editor's text for it); a saved file's result is kept, so
+        the Model tab need not check it again."""
+        result = block_check.check_file(path, onnx=onnx, text=text)
+        if text is None:
+            block_check.remember(path, result)
         return result
 
     def _classes_of(self, path: Path) -> list:
@@ -216,8 +304,8 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         new = self.path.with_name(new_name if new_name.endswith(".py") else f"{new_name}.py")
         self.path.rename(new)
         self.path = new
-        self.title.setText(new.name)
         self.refresh_files()
+        self._show_modified()
         self.blocks_changed.emit()
         return new
 
@@ -225,7 +313,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.path.unlink()
         self.path = None
         self.editor.set_text("")
-        self.title.setText("No file open")
+        self._show_modified()
         self.refresh_files()
         self.blocks_changed.emit()
 
@@ -299,17 +387,19 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         verdict = ("problems found" if not result["ok"] else "all blocks pass" if not alone else
                    f"loads; {alone} class{'es' if alone > 1 else ''} not built alone (checked when a model uses "
                    f"{'them' if alone > 1 else 'it'})")
-        self.status_message.emit(f"{Path(result['file']).name}: {verdict}")
-        if result["ok"]:
+        what = f"{Path(result['file']).name} (unsaved text)" if result.get("unsaved") else Path(result["file"]).name
+        self.status_message.emit(f"{what}: {verdict}")
+        if result["ok"] and not result.get("unsaved"):  # the Model tab builds from the saved file
             self.blocks_changed.emit()
         self.checked.emit(result)
 
     def _on_files_item_clicked(self, item, _column) -> None:
-        path = item.data(0, QtCore.Qt.UserRole)
-        if path and Path(path) != self.path:
-            self.open_file(path)
-        if item.parent() is not None:
-            self.rule_class.setCurrentText(item.text(0))
+        path, block = item.data(0, QtCore.Qt.UserRole), item.text(0) if item.parent() is not None else None
+        # read before opening: saving the file being left refills the list and deletes ``item``
+        if path and Path(path) != self.path and not self.open_file(path):
+            return
+        if block is not None:
+            self.rule_class.setCurrentText(block)
 
     def shutdown(self) -> None:
         self.checker.stop()

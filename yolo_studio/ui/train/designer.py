@@ -8,17 +8,17 @@ import yaml
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.core import train_config
+from yolo_studio.core.open_documents import DocumentRegister
 from yolo_studio.core.preflight import Plan, free_name, preflight
 from yolo_studio.core.projects import load_settings
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
-from yolo_studio.ui.layout import column, splitter
+from yolo_studio.ui.layout import column, severity_icon, splitter
 from yolo_studio.ui.train.form import ArgsFormWidget
 from yolo_studio.ui.train.monitor import MonitorPanel
 from yolo_studio.workers.task import TaskThread
 from yolo_studio.workers.training import RunSupervisor
 
-ICONS = {"error": "⛔", "warning": "⚠", "ok": "✓"}
 
 
 class TrainDesignerTab(QtWidgets.QWidget):
@@ -26,8 +26,11 @@ class TrainDesignerTab(QtWidgets.QWidget):
     run_ended = QtCore.Signal(str)  # status
     preflight_done = QtCore.Signal(object)  # PreflightResult
 
-    def __init__(self, project_dir: str | Path, modules_dir: str | Path | None = None, parent=None, project=None):
+    def __init__(self, project_dir: str | Path, modules_dir: str | Path | None = None, parent=None, project=None,
+                 documents: DocumentRegister | None = None):
         super().__init__(parent)
+        self.documents = documents or DocumentRegister()  # the window's open documents
+        self._train_saved = None  # (model path, document) the user chose to train without its unsaved edits
         self.project = project  # a core.projects.Project: the form is remembered in it between sessions
         self.project_dir = Path(project_dir)
         self.modules_dir = Path(modules_dir) if modules_dir else None
@@ -91,12 +94,12 @@ class TrainDesignerTab(QtWidgets.QWidget):
 
         self.monitor = MonitorPanel()
         self.checks = QtWidgets.QListWidget(wordWrap=True)
-        self.fix_button = QtWidgets.QPushButton("Apply fix", clicked=self._on_fix_clicked)
-        self.fix_button.hide()
+        self.fix_bar = QtWidgets.QWidget()  # one button per fix preflight offers
+        QtWidgets.QHBoxLayout(self.fix_bar).setContentsMargins(0, 0, 0, 0)
         checks_box = QtWidgets.QWidget()
         checks_layout = QtWidgets.QVBoxLayout(checks_box)
         checks_layout.addWidget(self.checks, 1)
-        checks_layout.addWidget(self.fix_button, 0, QtCore.Qt.AlignLeft)
+        checks_layout.addWidget(self.fix_bar)
         self.resolved_view = QtWidgets.QPlainTextEdit(readOnly=True)
         self.command_view = QtWidgets.QPlainTextEdit(readOnly=True, maximumHeight=70)
         resolved_box = QtWidgets.QWidget()
@@ -183,8 +186,12 @@ class TrainDesignerTab(QtWidgets.QWidget):
     # ------------------------------------------------------------------ preflight
 
     def plan(self) -> Plan:
-        return Plan(Path(self.model_path.text()), Path(self.data_path.text()), self.runs_dir,
-                    self.run_name.text().strip(), self.resolved().config, self.modules_dir)
+        """What Start would train. The register says whether the model has unsaved edits in an editor."""
+        model = Path(self.model_path.text())
+        unsaved = self.documents.unsaved_edits_to(model) if self.model_path.text() else None
+        return Plan(model, Path(self.data_path.text()), self.runs_dir, self.run_name.text().strip(),
+                    self.resolved().config, self.modules_dir, unsaved_in=unsaved.where if unsaved else None,
+                    train_saved=unsaved is not None and self._train_saved == (model, unsaved))
 
     def run_preflight(self, then_start: bool = False) -> None:
         self._start_after_preflight = then_start
@@ -197,22 +204,23 @@ class TrainDesignerTab(QtWidgets.QWidget):
         self.last_preflight = result
         self.preflight_button.setEnabled(True)
         self.checks.clear()
-        self.fix_button.hide()
+        self._clear_fixes()
         for check in result.checks:
-            item = QtWidgets.QListWidgetItem(f"{ICONS[check.severity]} [{check.topic}] {check.message}")
-            self.checks.addItem(item)
-            if check.fix is not None:
-                self.fix_button.setText(_fix_text(check.fix))
-                self.fix_button.setProperty("fix", check.fix)
-                self.fix_button.show()
+            self.checks.addItem(QtWidgets.QListWidgetItem(severity_icon(self, check.severity),
+                                                          f"[{check.topic}] {check.message}"))
+            for fix in check.fixes:
+                button = QtWidgets.QPushButton(_fix_text(fix), clicked=lambda _=False, f=fix: self.apply_fix(f))
+                self.fix_bar.layout().addWidget(button)
+        self.fix_bar.layout().addStretch(1)
         self.preflight_done.emit(result)
         start = self._start_after_preflight
         self._start_after_preflight = False
         if start and result.ok:
             self._launch(result.task or "detect")
-        elif not result.ok:
+        else:  # Preflight pressed, or Start refused: the checks are what the user wants to see
             self.pages.setCurrentIndex(1)
-            self.status_message.emit(f"Not started: {len(result.errors)} preflight error(s)")
+            if not result.ok:
+                self.status_message.emit(f"Not started: {len(result.errors)} preflight error(s)")
         self._update_buttons()
 
     def _show_checks_text(self, text: str) -> None:
@@ -221,20 +229,45 @@ class TrainDesignerTab(QtWidgets.QWidget):
         self.preflight_button.setEnabled(True)
         self._update_buttons()
 
-    def _on_fix_clicked(self) -> None:
-        kind, value = self.fix_button.property("fix")
+    def fix_buttons(self) -> list:
+        return self.fix_bar.findChildren(QtWidgets.QPushButton)
+
+    def _clear_fixes(self) -> None:
+        layout = self.fix_bar.layout()
+        while layout.count():
+            widget = layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+
+    def apply_fix(self, fix: tuple) -> None:
+        """Apply one of preflight's fixes, then check again. A fix to a model open in the Model tab is an
+        edit of that document (undoable there), never a write to the file behind it."""
+        kind, value = fix
+        model = Path(self.model_path.text())
         if kind == "set_name":
             self.run_name.setText(value)
         elif kind == "set_device":
             self.form.set_overrides({**self.form.overrides(), "device": value})
+        elif kind == "save_model":
+            document = self.documents.open_for(model)
+            if document is not None and not document.save():
+                return
+        elif kind == "train_saved":
+            self._train_saved = (model, self.documents.open_for(model))
         elif kind == "set_nc":
-            from yolo_studio.core.document import ModelDocument
+            document = self.documents.open_for(model)
+            if document is not None and hasattr(document, "set_header"):
+                document.set_header("nc", value)
+                self.status_message.emit(f"Set nc: {value} in {model.name} in {document.where} (unsaved; Ctrl+Z "
+                                         "there undoes it)")
+            else:
+                from yolo_studio.core.document import ModelDocument
 
-            doc = ModelDocument.load(self.model_path.text())
-            doc.set_header("nc", value)
-            doc.save()
-            self.status_message.emit(f"Set nc: {value} in {Path(self.model_path.text()).name}")
-        self.fix_button.hide()
+                doc = ModelDocument.load(model)
+                doc.set_header("nc", value)
+                doc.save()
+                self.status_message.emit(f"Set nc: {value} in {model.name}")
+        self._clear_fixes()
         self.run_preflight()
 
     # ------------------------------------------------------------------ running
@@ -406,4 +439,5 @@ def _row(*widgets, stretch: bool = False) -> QtWidgets.QWidget:
 def _fix_text(fix: tuple) -> str:
     kind, value = fix
     return {"set_nc": f"Set nc: {value} in the model", "set_name": f"Use the name '{value}'",
-            "set_device": f"Use device={value}"}.get(kind, f"{kind} {value}")
+            "set_device": f"Use device={value}", "save_model": "Save the model",
+            "train_saved": "Train the saved file"}.get(kind, f"{kind} {value}")
