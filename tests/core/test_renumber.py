@@ -47,3 +47,23 @@ def test_move_follows_rows_and_reports_forward_references():
 def test_input_reference_only_valid_on_row_zero():
     assert remap_from(-1, 0, 1, {0: 1}) == (None, [(0, INPUT, "input")])
     assert remap_from(-1, 0, 0, {0: 0}) == (-1, [])
+
+
+def test_deleting_a_layer_from_a_chain_keeps_the_chain():
+    from yolo_studio.core.document import ModelDocument
+
+    doc = ModelDocument.from_text(
+        "nc: 3\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [32, 3, 2]]\n"
+        "  - [-1, 1, Conv, [64, 3, 2]]\n  - [[-1, 1], 1, Concat, [1]]\n  - [-1, 1, Conv, [64, 1, 1]]\n"
+        "head:\n  - [-1, 1, nn.Identity, []]\n", "m.yaml")
+    edit = doc.delete_rows([2], bridge=True)  # the row after reads what the deleted row read, in its spelling
+    assert [r.from_ for r in doc.rows] == [-1, -1, [-1, 1], -1, -1] and not edit.issues
+    doc.restore(edit.before)
+    edit = doc.delete_rows([1, 2], bridge=True)  # through a run of deleted rows; absolute 1 -> 0
+    assert [r.from_ for r in doc.rows] == [-1, [-1, 0], -1, -1] and not edit.issues
+    doc.restore(edit.before)
+    edit = doc.delete_rows([3], bridge=True)  # a Concat has no single input: its reader is unconnected
+    assert doc.rows[3].from_ is None and [i.reason for i in edit.issues] == ["deleted"]
+    doc.restore(edit.before)
+    doc.delete_rows([2])  # without bridge: as before, unconnected and reported
+    assert doc.rows[2].from_ == [None, 1]

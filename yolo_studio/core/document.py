@@ -122,12 +122,15 @@ class ModelDocument:
             self.head_start += 1
         return self._edit(f"Insert {row.module} at {index}", before, issues)
 
-    def delete_rows(self, indices) -> Edit:
-        """Delete rows; references to them become unconnected inputs and are reported."""
+    def delete_rows(self, indices, bridge: bool = False) -> Edit:
+        """Delete rows; references to them become unconnected inputs and are reported. With ``bridge``,
+        a row that read a deleted single-input row reads that row's input instead (the chain is kept)."""
         deleted = set(indices)
         for i in deleted:
             self._check_index(i)
         before = self.state()
+        if bridge:
+            self.rows = renumber.bridge_deleted(self.rows, deleted)
         mapping = renumber.delete_mapping(len(self.rows), deleted)
         self.rows, issues = renumber.apply_mapping(self.rows, mapping)
         self.head_start -= sum(1 for i in deleted if i < self.head_start)

@@ -106,6 +106,43 @@ def apply_mapping(rows: list, mapping: dict, inserted: dict | None = None) -> tu
     return new_rows, issues
 
 
+def bridge_deleted(rows: list, deleted: set) -> list:
+    """Rows whose references to a deleted single-input row point at that row's own input instead.
+
+    Deleting a layer from a chain keeps the chain (what node editors call "delete and reconnect"):
+    a row reading the deleted row reads what the deleted row read, through any run of deleted
+    single-input rows. A reference to a deleted multi-input row (a Concat) has no single input to
+    take and is left for ``delete_mapping`` to report. Spellings stay relative or absolute.
+    """
+    def source(i: int):
+        """The row a deleted row ``i`` reads, following deleted single-input rows; None if none."""
+        seen = set()
+        while i in deleted and i not in seen:
+            seen.add(i)
+            ref = rows[i].from_
+            if isinstance(ref, list) or ref is None:
+                return None
+            i = target(i, ref)
+            if i is None or i == INPUT:
+                return None
+        return None if i in deleted else i
+
+    out = []
+    for index, row in enumerate(rows):
+        if index in deleted:
+            out.append(row)
+            continue
+        refs = row.from_ if isinstance(row.from_, list) else [row.from_]
+        new = []
+        for ref in refs:
+            t = target(index, ref)
+            bridged = source(t) if t is not None and t in deleted else None
+            new.append(spell(index, bridged, ref < 0) if bridged is not None else ref)
+        new_from = new if isinstance(row.from_, list) else new[0]
+        out.append(replace(row, from_=new_from) if new_from != row.from_ else row)
+    return out
+
+
 def insert_mapping(count: int, index: int) -> dict:
     """Old -> new indices when one row is inserted at ``index`` in ``count`` rows."""
     return {i: (i if i < index else i + 1) for i in range(count)}

@@ -58,6 +58,34 @@ class ModelCanvas(QtCore.QObject):
         self.graph.node_selection_changed.connect(self._on_graph_selection_changed)
         self.graph.data_dropped.connect(self._on_graph_data_dropped)
         self.graph.viewer().moved_nodes.connect(lambda *_: self.positions_changed.emit())
+        self._repair_timer = QtCore.QTimer(self, singleShot=True, interval=0, timeout=self._repair_after_release)
+        self.graph.viewer().viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        if event.type() == QtCore.QEvent.MouseButtonRelease:
+            self._repair_timer.start()  # once NodeGraphQt has handled the release
+        return False
+
+    def _repair_after_release(self) -> None:
+        """Undo what NodeGraphQt leaves behind when a wire is released where it started: it has deleted
+        the wire's pipe and shows a live pipe that nothing ends (its release handler returns early when
+        the end port is the start port), and it emits no signal. The drawn edges return to the document's."""
+        viewer = self.graph.viewer()
+        live = getattr(viewer, "_LIVE_PIPE", None)
+        if live is not None and live.isVisible():
+            viewer.end_live_connection()
+            viewer._detached_port = None
+        self._syncing = True
+        try:
+            for (target, port), source in list(self._edges.items()):
+                if target >= len(self.nodes) or source >= len(self.nodes):
+                    continue
+                in_port, out_port = self.nodes[target].input(port), self.nodes[source].output(0)
+                if not any(pipe.output_port is out_port.view for pipe in in_port.view.connected_pipes):
+                    in_port.disconnect_from(out_port, push_undo=False, emit_signal=False)
+                    out_port.connect_to(in_port, push_undo=False, emit_signal=False)  # draws its pipe again
+        finally:
+            self._syncing = False
 
     # ------------------------------------------------------------------ drawing
 

@@ -87,6 +87,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.catalog, self.block_errors = catalog_with_blocks(modules_dir)
         self.load_errors = []  # block files that did not pass their check (reported by the inspector)
         self.report = None
+        self.report_rows: tuple = ()  # the rows the report was built from (row objects are immutable)
+        self._requested: dict = {}  # inspection generation -> the rows it was asked for
         self.build_error = None
         self.problems = []
         self.selected: list = []
@@ -231,8 +233,9 @@ class ModelDesignerTab(QtWidgets.QWidget):
             self.refresh()
 
     def delete_rows(self, rows: list) -> None:
+        """Delete layers; a layer that read a deleted one reads what it read (the chain is kept)."""
         if rows:
-            self.apply(self.doc.delete_rows(rows))
+            self.apply(self.doc.delete_rows(rows, bridge=True))
 
     def move_row(self, src: int, dst: int) -> None:
         self.apply(self.doc.move_row(src, dst))
@@ -292,11 +295,21 @@ class ModelDesignerTab(QtWidgets.QWidget):
                                if i < len(self._position_rows) and id(self._position_rows[i]) in where}
         self._position_rows = list(self.doc.rows)
 
+    def built_layers(self) -> dict:
+        """Row index -> its layer in the last inspection, matched by row identity, not by index: after
+        a delete or insert, node i must not show the shapes of the row that used to be i. A row edited
+        since then has no layer until the next inspection lands."""
+        if self.report is None:
+            return {}
+        by_row = {id(self.report_rows[layer.index]): layer for layer in self.report.layers
+                  if layer.index < len(self.report_rows)}
+        return {i: by_row[id(row)] for i, row in enumerate(self.doc.rows) if id(row) in by_row}
+
     def _redraw(self) -> None:
         rows = self.doc.rows
         positions = graph_model.layered_layout(rows, self.doc.head_start)
         positions.update(self.user_positions)
-        layers = {layer.index: layer for layer in self.report.layers} if self.report else {}
+        layers = self.built_layers()
         lines = [graph_model.node_lines(i, row, layers.get(i)) for i, row in enumerate(rows)]
         problems = {}
         for p in self.problems:
@@ -317,10 +330,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened
             self._show_yaml()
         index = self.selected[0] if len(self.selected) == 1 else None
-        row = self.doc.rows[index] if index is not None else None
-        built = next((layer for layer in self.report.layers  # an edit since the inspection may have moved rows
-                      if layer.index == index and row is not None and layer.module == row.module), None) \
-            if self.report else None
+        built = self.built_layers().get(index) if index is not None else None
         self.properties.show_row(index, self.doc.rows[index] if index is not None else None, built)
 
     def _show_yaml(self) -> None:
@@ -353,7 +363,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         scale = self.scale.currentText()
         scale = None if scale in ("", "-") else scale
         modules = str(self.modules_dir) if self.modules_dir else None
-        self.inspector.request(self.doc.to_dict(), scale, INSPECT_IMGSZ, modules)
+        generation = self.inspector.request(self.doc.to_dict(), scale, INSPECT_IMGSZ, modules)
+        self._requested = {generation: tuple(self.doc.rows)}  # older requests are superseded
 
     def _on_blocks_loaded(self, errors: list) -> None:
         self.load_errors = errors
@@ -362,7 +373,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
     def _on_inspector_finished(self, generation: int, report) -> None:
         if generation != self.inspector.generation:
             return  # a newer edit superseded this result
-        self.report, self.build_error = report, None
+        self.report, self.report_rows, self.build_error = report, self._requested.get(generation, ()), None
         if report.error is not None:
             self.build_error = (report.error.message, report.error.layer)
         self._redraw()

@@ -1,0 +1,234 @@
+"""A seeded driver of random real gestures on the Model Designer, and the check that the canvas shows
+the document exactly (import as ``from gestures import ...``; the long run is benchmarks/gesture_soak.py).
+
+Gestures go in as a user's do: drops and mouse drags are Qt events on the canvas viewport, keys are
+key events, connections go through NodeGraphQt's own port calls with their signals (what its viewer
+calls when a wire is released). After each gesture ``scene_mismatches`` compares what is drawn with
+the document: one node per row, titles, arguments and shapes, edges equal to ``from``, no stray
+pipes or captions.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtTest, QtWidgets
+
+from yolo_studio.core.graph_model import edges, node_lines
+from yolo_studio.ui.model.canvas import BLOCK_MIME
+from yolo_studio.ui.model.node_item import LayerNode, LayerNodeItem
+
+PALETTE = ("Conv", "C3k2", "SPPF", "nn.Identity", "Concat", "nn.Upsample", "C2f", "Bottleneck", "DWConv", "C2PSA")
+GESTURES = ("drop_palette", "drop_edge", "connect", "disconnect", "drag", "delete", "undo", "redo", "scale",
+            "template", "switch_tab", "edit_args")
+WEIGHTS = (8, 8, 6, 5, 10, 7, 8, 6, 3, 1, 2, 4)
+
+
+def scene_mismatches(tab) -> list:
+    """Every way the canvas differs from the document (empty when it shows it exactly)."""
+    from NodeGraphQt.qgraphics.pipe import LivePipeItem, PipeItem
+
+    rows, canvas = tab.doc.rows, tab.canvas
+    scene = canvas.graph.scene()
+    found = []
+    graph_nodes = [n for n in canvas.graph.all_nodes() if isinstance(n, LayerNode)]
+    items = [i for i in scene.items() if isinstance(i, LayerNodeItem)]
+    if not (len(graph_nodes) == len(canvas.nodes) == len(items) == len(rows)):
+        found.append(f"{len(rows)} rows but {len(canvas.nodes)} nodes, {len(graph_nodes)} in the graph, "
+                     f"{len(items)} node items on the scene")
+    layers = tab.built_layers()
+    for i, (node, row) in enumerate(zip(canvas.nodes, rows)):
+        if node.row_index != i:
+            found.append(f"node {i} says it shows row {node.row_index}")
+        want = node_lines(i, row, layers.get(i))
+        if tuple(node.view.lines) != want:
+            found.append(f"node {i} shows {tuple(node.view.lines)} but row {i} is {want}")
+    drawn = {}
+    for node in canvas.nodes:
+        for port_index, port in enumerate(node.input_ports()):
+            for other in port.connected_ports():
+                drawn[(node.row_index, port_index)] = other.node().row_index
+    wanted = {(e.target, e.port): e.source for e in edges(rows)}
+    if drawn != wanted:
+        extra = {k: v for k, v in drawn.items() if wanted.get(k) != v}
+        missing = {k: v for k, v in wanted.items() if drawn.get(k) != v}
+        found.append(f"edges differ from `from`: drawn but not in the document {extra}, missing {missing}")
+    pipes = [i for i in scene.items() if type(i) is PipeItem]
+    stray = [p for p in pipes if not (p.input_port and p.output_port and p.input_port.scene() is scene
+                                      and p.output_port.scene() is scene)]
+    if stray or len(pipes) != len(wanted):
+        found.append(f"{len(pipes)} pipes on the scene for {len(wanted)} edges ({len(stray)} stray)")
+    live = [i for i in scene.items() if isinstance(i, LivePipeItem) and i.isVisible()]
+    if live:
+        found.append("a wire being dragged is still drawn")
+    captions = [i for i in scene.items() if isinstance(i, QtWidgets.QGraphicsSimpleTextItem)
+                and i.parentItem() is None]
+    if len(captions) != len(canvas._labels):
+        found.append(f"{len(captions)} captions on the scene, {len(canvas._labels)} wanted")
+    return found
+
+
+class GestureDriver:
+    """Performs random gestures on ``window``'s Model Designer; ``seed`` makes a run repeatable."""
+
+    def __init__(self, window, seed: int, templates: list):
+        self.window, self.tab = window, window.model_tab
+        self.random = random.Random(seed)
+        self.templates = templates
+        self.log: list = []
+
+    # -------------------------------------------------------------- plumbing
+
+    @property
+    def viewer(self):
+        return self.tab.canvas.graph.viewer()
+
+    def settle(self) -> None:
+        """Let the deferred parts of a gesture run (the canvas reads NodeGraphQt on the next turn)."""
+        for _ in range(3):
+            QtWidgets.QApplication.processEvents()
+
+    def _to_view(self, scene_point) -> QtCore.QPoint:
+        self.viewer.centerOn(scene_point)
+        return self.viewer.mapFromScene(scene_point)
+
+    def _mouse(self, kind, pos: QtCore.QPoint, buttons) -> None:
+        button = QtCore.Qt.LeftButton if kind != QtCore.QEvent.MouseMove else QtCore.Qt.NoButton
+        event = QtGui.QMouseEvent(kind, QtCore.QPointF(pos), QtCore.QPointF(self.viewer.viewport().mapToGlobal(pos)),
+                                  button, buttons, QtCore.Qt.NoModifier)
+        QtWidgets.QApplication.sendEvent(self.viewer.viewport(), event)
+
+    def _drop(self, module: str, scene_point) -> None:
+        mime = QtCore.QMimeData()
+        mime.setData(BLOCK_MIME, QtCore.QByteArray(module.encode()))
+        mime.setText(module)
+        pos = QtCore.QPointF(self._to_view(scene_point))
+        for kind in (QtCore.QEvent.DragEnter, QtCore.QEvent.DragMove):
+            event = QtGui.QDragMoveEvent(pos.toPoint(), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
+                                         QtCore.Qt.NoModifier, kind)
+            QtWidgets.QApplication.sendEvent(self.viewer.viewport(), event)
+        drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
+        QtWidgets.QApplication.sendEvent(self.viewer.viewport(), drop)
+
+    def _focus_canvas(self) -> None:
+        self.window.activateWindow()
+        self.viewer.setFocus()
+
+    # -------------------------------------------------------------- gestures
+
+    def step(self) -> str:
+        name = self.random.choices(GESTURES, WEIGHTS)[0]
+        if name != "switch_tab" and self.window.tabs.currentWidget() is not self.tab:
+            self.window.tabs.setCurrentWidget(self.tab)
+        detail = getattr(self, f"_g_{name}")() if self.tab.doc.rows or name == "template" else "empty"
+        self.settle()
+        text = f"{name} {detail}"
+        self.log.append(text)
+        return text
+
+    def _node(self):
+        return self.random.choice(self.tab.canvas.nodes)
+
+    def _g_drop_palette(self) -> str:
+        node = self._node()
+        rect = node.view.sceneBoundingRect()
+        point = rect.bottomLeft() + QtCore.QPointF(self.random.uniform(-300, 300), self.random.uniform(5, 60))
+        module = self.random.choice(PALETTE)
+        self._drop(module, point)
+        return f"{module} near {node.row_index}"
+
+    def _g_drop_edge(self) -> str:
+        from NodeGraphQt.qgraphics.pipe import PipeItem
+
+        pipes = [p for p in self.tab.canvas.graph.scene().items() if type(p) is PipeItem and p.input_port]
+        if not pipes:
+            return "no edge"
+        pipe = self.random.choice(pipes)
+        module = self.random.choice(PALETTE)
+        self._drop(module, pipe.path().pointAtPercent(self.random.uniform(0.3, 0.7)))
+        return module
+
+    def _g_connect(self) -> str:
+        nodes = self.tab.canvas.nodes
+        if len(nodes) < 2:
+            return "too few"
+        target = self.random.randrange(1, len(nodes))
+        source = self.random.randrange(0, len(nodes))  # sometimes below: the document must refuse it
+        ports = nodes[target].input_ports()
+        if not ports:
+            return "no port"
+        port = self.random.choice(ports)
+        nodes[source].output(0).connect_to(port)  # with its signals, as the viewer does on release
+        return f"{source} -> {target}.{port.name()}"
+
+    def _g_disconnect(self) -> str:
+        wired = [(n, p) for n in self.tab.canvas.nodes for p in n.input_ports() if p.connected_ports()]
+        if not wired:
+            return "nothing wired"
+        node, port = self.random.choice(wired)
+        port.disconnect_from(port.connected_ports()[0])
+        return f"{node.row_index}.{port.name()}"
+
+    def _g_drag(self) -> str:
+        node = self._node()
+        rect = node.view.sceneBoundingRect()
+        start = self._to_view(QtCore.QPointF(rect.center().x(), rect.top() + 12))
+        end = start + QtCore.QPoint(self.random.randint(-120, 120), self.random.randint(-80, 80))
+        self._mouse(QtCore.QEvent.MouseButtonPress, start, QtCore.Qt.LeftButton)
+        for k in range(1, 5):
+            self._mouse(QtCore.QEvent.MouseMove, start + (end - start) * k / 4, QtCore.Qt.LeftButton)
+        self._mouse(QtCore.QEvent.MouseButtonRelease, end, QtCore.Qt.NoButton)
+        return f"{node.row_index}"
+
+    def _g_delete(self) -> str:
+        rows = self.random.sample(range(len(self.tab.doc.rows)), k=min(len(self.tab.doc.rows),
+                                                                      self.random.choice((1, 1, 2))))
+        self.tab.select_rows(rows)
+        self._focus_canvas()
+        QtTest.QTest.keyClick(self.viewer, QtCore.Qt.Key_Delete)
+        return str(sorted(rows))
+
+    def _g_undo(self) -> str:
+        QtTest.QTest.keySequence(self.window, QtGui.QKeySequence("Ctrl+Z"))
+        return ""
+
+    def _g_redo(self) -> str:
+        QtTest.QTest.keySequence(self.window, QtGui.QKeySequence(self.random.choice(("Ctrl+Shift+Z", "Ctrl+Y"))))
+        return ""
+
+    def _g_scale(self) -> str:
+        count = self.tab.scale.count()
+        if count:
+            self.tab.scale.setCurrentIndex(self.random.randrange(count))
+        return self.tab.scale.currentText()
+
+    def _g_template(self) -> str:
+        path = self.random.choice(self.templates)
+        if self.tab.is_modified():  # the open model has edits: the user discards them
+            def answer():
+                box = QtWidgets.QApplication.activeModalWidget()
+                if box is None:
+                    QtCore.QTimer.singleShot(5, answer)
+                else:
+                    box.button(QtWidgets.QMessageBox.Discard).click()
+            QtCore.QTimer.singleShot(0, answer)
+        self.window.new_from_template(Path(path))
+        return Path(path).name
+
+    def _g_switch_tab(self) -> str:
+        self.window.tabs.setCurrentIndex(self.random.choice((0, 1)))
+        return self.window.tabs.tabText(self.window.tabs.currentIndex())
+
+    def _g_edit_args(self) -> str:
+        index = self.random.randrange(len(self.tab.doc.rows))
+        self.tab.select_rows([index])
+        fields = self.tab.properties.arg_fields
+        if not fields:
+            return f"{index} has no arguments"
+        field = self.random.choice(fields)
+        field.setFocus()
+        field.selectAll()
+        QtTest.QTest.keyClicks(field, str(self.random.choice((8, 16, 32, 64, 3, 1))))
+        QtTest.QTest.keyClick(field, QtCore.Qt.Key_Return)
+        return f"{index}"
