@@ -108,3 +108,18 @@ def test_a_classification_folder_reports_images_per_class_and_empty_classes(tmp_
     assert report.task == "classify" and report.names == ["cat", "dog"]
     assert report.class_counts == {"train": [1, 1], "val": [1, 0]}
     assert [(f.kind, f.file) for f in report.findings] == [("empty_class", str(root / "val" / "dog"))]
+
+
+def test_a_corrupt_png_is_called_not_an_image_even_with_ultralytics_patching_pil(tmp_path):
+    import ultralytics.utils.patches  # noqa: F401  (patches PIL.Image.open to retry with a HEIF plugin)
+
+    from yolo_studio.core.demo_dataset import generate
+    from yolo_studio.core.dataset_validate import validate as validate_dataset
+
+    data = generate(tmp_path / "shapes", train=3, val=1, imgsz=32)
+    image = sorted((data.parent / "images" / "train").glob("*"))[0]
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20)
+    report = validate_dataset(data)
+    finding = next(f for f in report.findings if f.file == str(image))
+    assert "pi_heif" not in finding.message
+    assert "damaged" in finding.message or "not an image" in finding.message

@@ -97,3 +97,12 @@ def test_save_failure_keeps_the_old_file(doc, tmp_path, monkeypatch):
         doc.save(target)
     assert target.read_text() == "old contents\n"
     assert [p.name for p in tmp_path.iterdir()] == ["m.yaml"]
+
+
+def test_task_of_a_model_follows_its_output_module():
+    from helpers import shipped_model_yamls
+    from yolo_studio.core.document import task_of
+
+    tasks = {p.stem: task_of(ModelDocument.load(p)) for p in shipped_model_yamls()}
+    assert tasks["yolo11-cls"] == "classify" and tasks["yolov8-seg"] == "segment" and tasks["rtdetr-l"] == "detect"
+    assert tasks["yolo11-pose"] == "pose" and tasks["yolov8-obb"] == "obb" and tasks["yolo11"] == "detect"

@@ -84,3 +84,18 @@ def test_channels_header_sets_the_input_channels(resources):
     doc.set_header("channels", 1)
     report = inspect_dict(doc.to_dict(), scale="n", imgsz=64)
     assert report.layers[0].args[0] == 1 and report.error is None
+
+
+def test_a_concat_of_maps_of_different_sizes_names_the_sizes_the_nodes_show():
+    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.errors import BuildError
+
+    doc = ModelDocument.from_text(
+        "nc: 3\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [32, 3, 2]]\n"
+        "  - [-1, 1, Conv, [64, 3, 2]]\n  - [-1, 1, Conv, [64, 3, 2]]\n"
+        "head:\n  - [[-1, 2], 1, Concat, [1]]\n  - [[-1], 1, Detect, [nc]]\n", "m.yaml")
+    for imgsz, small, large in ((640, "40×40", "80×80"), (320, "20×20", "40×40")):
+        with pytest.raises(BuildError) as caught:
+            inspect_dict(doc.to_dict(), imgsz=imgsz)
+        assert caught.value.layer == 4
+        assert f"input 0 (layer 3) is {small} but input 1 (layer 2) is {large} at imgsz {imgsz}" in caught.value.message

@@ -130,3 +130,13 @@ def test_batch_progress_shows_epoch_batch_and_memory(qtbot):
     assert monitor.progress.value() == 15 and monitor.progress.maximum() == 30
     x, y = monitor.memory_curve.getOriginalDataset()
     assert list(x) == [1.5] and list(y) == [1.25]
+
+
+def test_the_command_preview_names_the_models_task(tab):
+    from helpers import shipped_model_yamls
+
+    paths = {p.stem: p for p in shipped_model_yamls()}
+    for stem, task in (("yolo11-cls", "classify"), ("yolo11-seg", "segment"), ("yolo11-pose", "pose"),
+                       ("yolo11-obb", "obb"), ("yolo11", "detect")):
+        tab.model_path.setText(str(paths[stem]))
+        assert tab.command_view.toPlainText().startswith(f"yolo {task} train"), stem

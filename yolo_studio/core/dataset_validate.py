@@ -269,8 +269,20 @@ def _check_image(report, image: Path, split: str, hashes: dict) -> None:
             report.add("corrupt_image", f"{width}x{height} px: Ultralytics skips images under 10 px", image,
                        split=split)
     except Exception as exc:  # PIL raises many kinds for a broken file
-        report.add("corrupt_image", f"not a readable image ({type(exc).__name__}: {str(exc)[:80]}): replace or "
-                   "delete it", image, split=split)
+        report.add("corrupt_image", f"{image_problem(exc)}: replace or delete it", image, split=split)
+
+
+def image_problem(exc: BaseException) -> str:
+    """Why a file is not a usable image, in words, whatever the decoder raised. (With Ultralytics
+    imported, PIL's open retries an unknown file with an optional HEIF plugin, so a corrupt PNG can
+    surface as "No module named 'pi_heif'".)"""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, (UnidentifiedImageError, ImportError)):
+        return "not an image: no installed decoder recognises its bytes (corrupt, truncated, or another kind of file)"
+    if isinstance(exc, (SyntaxError, OSError, ValueError)):  # PIL's words for damaged image data
+        return f"a damaged image ({str(exc)[:80] or type(exc).__name__})"
+    return f"not a readable image ({type(exc).__name__}: {str(exc)[:80]})"
 
 
 def _check_labels(report, label: Path, split: str, counts: dict, per_class: list, kpt_shape) -> None:

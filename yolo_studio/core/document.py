@@ -187,3 +187,14 @@ class ModelDocument:
         before = self.state()
         self.header.pop(key)
         return self._edit(f"Remove {key}", before)
+
+
+_HEAD_WORDS = (("classify", "classify"), ("detr", "detect"), ("semanticsegment", "semantic"), ("segment", "segment"),
+               ("pose", "pose"), ("obb", "obb"), ("depth", "depth"), ("detect", "detect"))
+
+
+def task_of(doc: "ModelDocument") -> str:
+    """The task of a model from its output module's name, as Ultralytics guesses it from a YAML
+    ('detect' when no word matches): quick enough for a preview, no torch."""
+    head = doc.rows[-1].module.lower() if doc.rows else ""
+    return next((task for word, task in _HEAD_WORDS if word in head), "detect")

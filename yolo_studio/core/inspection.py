@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import traceback
 from dataclasses import asdict, dataclass, field
 
@@ -131,14 +132,39 @@ def _layer_in_traceback(exc: BaseException) -> int | None:
     return layer
 
 
-def _explain(exc: BaseException, rows: list, layer: int | None) -> BuildError:
-    """A ``BuildError`` a user can act on, for an exception raised while building or running ``rows``."""
+_SIZES = re.compile(r"Expected size (\d+) but got size (\d+) for tensor number (\d+)")
+
+
+def _size_mismatch(text: str, rows: list, layer: int | None, ran_at: int, imgsz: int) -> BuildError | None:
+    """'Expected size 32 but got size 16' from a Concat, in the sizes the nodes show (at ``imgsz``; the
+    build runs once at ``ran_at``) and naming the layers the inputs come from."""
+    match = _SIZES.search(text)
+    if match is None or layer is None or not 0 <= layer < len(rows):
+        return None
+    from yolo_studio.core.renumber import target
+
+    first, other, k = (int(g) for g in match.groups())
+    refs = rows[layer][0] if isinstance(rows[layer][0], list) else [rows[layer][0]]
+    source = lambda i: f"input {i} (layer {target(layer, refs[i])})" if i < len(refs) else f"input {i}"  # noqa: E731
+    size = lambda n: f"{n * imgsz // ran_at}×{n * imgsz // ran_at}"  # noqa: E731
+    return BuildError(f"{rows[layer][2]} joins maps of different sizes: {source(0)} is {size(first)} but {source(k)} "
+                      f"is {size(other)} at imgsz {imgsz}", layer,
+                      "Concatenated maps must have the same height and width: read layers of the same stride, or "
+                      "resample one (nn.Upsample to enlarge, a stride-2 Conv to shrink).")
+
+
+def _explain(exc: BaseException, rows: list, layer: int | None, ran_at: int = 640, imgsz: int = 640) -> BuildError:
+    """A ``BuildError`` a user can act on, for an exception raised while building or running ``rows``
+    (at image size ``ran_at``; sizes are reported at ``imgsz``, the size the user inspects)."""
     from yolo_studio.core.ultralytics_hook import BlockLayoutError
 
     if isinstance(exc, BlockLayoutError):  # already says what was tried and the line to add
         return BuildError(exc.message, exc.layer, exc.hint)
     module = rows[layer][2] if layer is not None and 0 <= layer < len(rows) else None
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    mismatch = _size_mismatch(text, rows, layer, ran_at, imgsz) if isinstance(exc, RuntimeError) else None
+    if mismatch is not None:
+        return mismatch
     if isinstance(exc, KeyError) and module is not None:
         return BuildError(f"unknown module '{module}'", layer, "Check the spelling, or add the block to the modules folder.")
     if isinstance(exc, IndexError) and module is not None:
@@ -168,7 +194,7 @@ def _shape(out):
     return None
 
 
-def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
+def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 640):
     """Build the Ultralytics model for dict ``d`` (consumed).
 
     Returns (model, per-layer args, ``{layer: how its custom block was called}``)."""
@@ -187,7 +213,7 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
             raise CustomBlocksUnsupported(
                 f"custom blocks cannot be used with the installed Ultralytics: {exc}. The studio supports "
                 "ultralytics 8.4.x; install that version or update YOLO Studio.") from None
-        return _build_plain(model_class, d, ch), {}, {}
+        return _build_plain(model_class, d, ch, imgsz), {}, {}
     with ultralytics_hook.installed(blocks or {}) as hook:
         try:
             model = model_class(d, ch=ch, verbose=False)
@@ -195,16 +221,18 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3):
             layer = _layer_in_traceback(exc)
             if layer is None:
                 layer = hook.built_upto
-            raise _explain(exc, d["backbone"] + d["head"], layer) from None
+            raise _explain(exc, d["backbone"] + d["head"], layer, ultralytics_hook.PROBE_SIZE, imgsz) from None
     return model, hook.layer_args(model.model), dict(hook.resolved)
 
 
-def _build_plain(model_class, d: dict, ch: int):
+def _build_plain(model_class, d: dict, ch: int, imgsz: int = 640):
     """Build without the studio's hook (models without custom blocks on an unknown Ultralytics)."""
+    from yolo_studio.core.ultralytics_hook import PROBE_SIZE
+
     try:
         return model_class(d, ch=ch, verbose=False)
     except Exception as exc:
-        raise _explain(exc, d["backbone"] + d["head"], _layer_in_traceback(exc)) from None
+        raise _explain(exc, d["backbone"] + d["head"], _layer_in_traceback(exc), PROBE_SIZE, imgsz) from None
 
 
 def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks: dict | None = None,
@@ -231,7 +259,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
     nb = len(d["backbone"])
     task, class_name = model_task(d)
     with _preserved_ultralytics_state(), torch.no_grad():
-        model, args, resolved = build_model(copy.deepcopy(d), blocks, ch)
+        model, args, resolved = build_model(copy.deepcopy(d), blocks, ch, imgsz)
         report = InspectionReport(scale, imgsz, task, class_name, notes=notes)
         for m in model.model:
             f, n, module, _ = rows[m.i]
@@ -259,7 +287,7 @@ def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int) -
     try:
         _, _, info = thop.profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
     except Exception as exc:
-        report.error = _explain(exc, rows, _layer_in_traceback(exc))
+        report.error = _explain(exc, rows, _layer_in_traceback(exc), imgsz, imgsz)
         info = {}
     finally:
         for h in handles:

@@ -91,7 +91,8 @@ def _ref_problems(doc: ModelDocument, i: int, block) -> list:
         t = target(i, ref)
         name = f"input {pos}" if isinstance(row.from_, list) else "'from'"
         if ref is None:
-            err(f"{name} is not connected (its layer was deleted)", "Connect it to an earlier layer.")
+            err(f"{name} is not connected", "Drag a wire to it from the output of a layer above, or set 'from' "
+                "(-1 reads the previous layer).")
         elif t == INPUT and not (i == 0 and ref == -1):
             err(f"{name} = {ref} points before the first layer", "Only layer 0 can read the image (from -1).")
         elif t >= i:

@@ -36,16 +36,12 @@ def template_files() -> dict:
 
 def template_task(path: Path) -> str:
     """The task of a template, from its output module's name (as Ultralytics guesses it)."""
+    from yolo_studio.core.document import task_of
+
     try:
-        head = ModelDocument.load(path).rows[-1].module.lower()
-    except (StudioError, IndexError):
+        return task_of(ModelDocument.load(path))
+    except StudioError:
         return "?"
-    for word, task in (("classify", "classify"), ("detr", "detect"), ("semanticsegment", "semantic"),
-                       ("segment", "segment"), ("pose", "pose"), ("obb", "obb"), ("depth", "depth"),
-                       ("detect", "detect")):
-        if word in head:
-            return task
-    return "?"
 
 
 def show_shortcut_in_tooltip(action: QtGui.QAction) -> None:

@@ -174,11 +174,27 @@ class TrainDesignerTab(QtWidgets.QWidget):
     def resolved(self) -> train_config.Resolved:
         return train_config.resolve(self.form.overrides())
 
+    def _model_task(self, model: str) -> str:
+        """The model's task for the preview (`yolo classify train ...`), from the file's last module."""
+        from yolo_studio.core.document import ModelDocument, task_of
+        from yolo_studio.core.errors import StudioError
+
+        try:
+            key = (model, Path(model).stat().st_mtime_ns)
+        except OSError:
+            return "detect"
+        if getattr(self, "_task_cache", (None, None))[0] != key:
+            try:
+                self._task_cache = (key, task_of(ModelDocument.load(model)))
+            except StudioError:
+                self._task_cache = (key, "detect")
+        return self._task_cache[1]
+
     def _update_preview(self) -> None:
         resolved = self.resolved()
         model, data = self.model_path.text() or "MODEL.yaml", self.data_path.text() or "DATA.yaml"
         extra = {"project": str(self.runs_dir), "name": self.run_name.text(), "exist_ok": True}
-        self.command_view.setPlainText(train_config.cli_command("detect", resolved, model, data, extra))
+        self.command_view.setPlainText(train_config.cli_command(self._model_task(model), resolved, model, data, extra))
         full = {**resolved.config, "model": model, "data": data, **extra}
         problems = "".join(f"# problem: {message}\n" for _key, message in resolved.problems)
         self.resolved_view.setPlainText(problems + yaml.safe_dump(full, sort_keys=False))
