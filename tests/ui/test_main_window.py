@@ -150,3 +150,47 @@ def test_hostile_files_opened_in_the_window_are_messages_on_their_line(window, r
         opened = window.open_path(path)
         assert not opened and seen and str(path) in seen[0], (name, seen)
         assert "Traceback" not in seen[0] and window.model_tab.path.name == "yolo11n-demo.yaml"
+
+
+def test_help_menu_about_shortcuts_and_offline_docs(window):
+    from yolo_studio.ui.help import DocsDialog, ShortcutsDialog, about_text
+
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert [a.text() for a in menu.actions() if a.text()] == ["&Documentation", "&Keyboard shortcuts",
+                                                               "&About YOLO Studio"]
+    text = about_text()
+    assert "ultralytics" in text and "torch" in text and "Python" in text
+    shortcuts = ShortcutsDialog(window)
+    rows = {shortcuts.table.item(i, 0).text(): shortcuts.table.item(i, 1).text()
+            for i in range(shortcuts.table.rowCount())}
+    assert rows["Save"] == QtGui.QKeySequence("Ctrl+S").toString(QtGui.QKeySequence.NativeText)
+    assert "Ctrl+Shift+Z" in rows["Redo"].replace(" ", "") or "Shift" in rows["Redo"]
+    docs = DocsDialog(window)
+    names = [docs.pages.item(i).text() for i in range(docs.pages.count())]
+    assert names[0] == "README" and "ARCHITECTURE" in names and "YOLO Studio" in docs.view.toPlainText()
+    shortcuts.close()
+    docs.close()
+
+
+def test_template_families_are_in_version_order(window):
+    from yolo_studio.ui.main_window import template_files
+
+    families = list(template_files())
+    numbered = [f for f in families if f.lstrip("v").isdigit()]
+    assert numbered == sorted(numbered, key=lambda f: int(f.lstrip("v")))
+    assert families[:len(numbered)] == numbered and families.index("v8") < families.index("11")
+
+
+def test_the_demo_project_says_what_to_do_first(qtbot, tmp_path):
+    from yolo_studio.core.demo_project import create_demo, first_run_hint
+    from yolo_studio.ui.main_window import MainWindow
+
+    project = create_demo(tmp_path / "demo")
+    assert "Train tab" in first_run_hint(project)
+    w = MainWindow(project_dir=project.root)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.hint is not None and w.hint.isVisible()
+    (project.runs_dir / "train").mkdir(parents=True)
+    assert first_run_hint(project) is None  # once a run exists, no hint
+    w.close()

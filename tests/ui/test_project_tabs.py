@@ -1,6 +1,7 @@
 """The Datasets, Runs, Registry and Inference tabs and the export dialog, on real data and a real model."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -145,6 +146,20 @@ def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, 
     assert len(done.args[0]) == 3 and tab.list.topLevelItemCount() == 3
     assert "ms" in tab.summary.text() and float(tab.list.topLevelItem(0).text(3)) > 0
     assert tab.save_to(tmp_path / "annotated") == 3 and len(list((tmp_path / "annotated").glob("*.jpg"))) == 3
+
+    notes, broken = tmp_path / "notes.txt", tmp_path / "broken.jpg"
+    notes.write_text("not an image")
+    broken.write_bytes(b"\xff\xd8\xff" + b"no jpeg here" * 10)
+    tab.list.setCurrentItem(tab.list.topLevelItem(2))  # a row other than the first, then run again
+    tab.set_sources([*images, notes, broken])
+    with qtbot.waitSignal(tab.finished, timeout=JOB_TIMEOUT) as done:
+        tab.run()
+    errors = {Path(r.source).name: r.error for r in done.args[0] if r.error}
+    assert set(errors) == {"notes.txt", "broken.jpg"} and "not an image" in errors["broken.jpg"]
+    assert tab.list.topLevelItemCount() == 5 and "2 files not read" in tab.summary.text()
+    row = next(i for i in range(5) if tab.list.topLevelItem(i).text(0) == "broken.jpg")
+    tab.list.setCurrentItem(tab.list.topLevelItem(row))  # the previous picture does not stay
+    assert "broken.jpg: not an image" in tab.found.text() and tab.view.scene().items() == []
     tab.shutdown()
 
     dialog = ExportDialog(entry.weights, 64, images)

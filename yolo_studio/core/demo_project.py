@@ -26,7 +26,7 @@ CPU_QUICK = {"epochs": 15, "imgsz": 128, "batch": 16, "device": "cpu", "workers"
 def create_demo(root: str | Path) -> Project:
     """Write the demo project into ``root`` (new or empty); the same files every time."""
     root = Path(root)
-    project = create_project(root, "YOLO Studio demo", "Shapes on noise: a dataset, two models and a preset "
+    project = create_project(root, DEMO_NAME, "Shapes on noise: a dataset, two models and a preset "
                              "to try every part of the studio offline.")
     project.created = ""  # no timestamp: two demos are byte-identical
     demo_dataset.generate(project.datasets_dir / "shapes", train=256, val=64, imgsz=128, seed=0)
@@ -38,6 +38,22 @@ def create_demo(root: str | Path) -> Project:
     project.remember(model=MODEL, data=DATA, preset=PRESET)
     TrustStore().remember(project.root, True)  # its blocks are the studio's own examples
     return project
+
+
+DEMO_NAME = "YOLO Studio demo"
+
+
+def first_run_hint(project: Project) -> str | None:
+    """What to do next, for the demo project while it has no training run yet (None otherwise)."""
+    if project.name != DEMO_NAME:
+        return None
+    runs = project.runs_dir
+    if runs.is_dir() and any(p.is_dir() for p in runs.iterdir()):
+        return None
+    return ("This is the demo project: a 3-class shapes dataset, the model yolo11n-demo (open in the Model tab) and "
+            "a CPU preset. Next: open the Train tab and press Start (about two minutes on a CPU); then, in Runs, "
+            "register the run and test it in Inference. The Modules tab holds the example custom blocks that "
+            "models/yolo11n-se-shapes.yaml uses.")
 
 
 def ensure_demo(workspace: str | Path) -> Project:

@@ -25,6 +25,7 @@ class ImageResult:
     timing: dict = field(default_factory=dict)  # preprocess / inference / postprocess, ms
     frame: int | None = None  # for a video
     saved: str | None = None  # the annotated image
+    error: str | None = None  # why this file gave no result (not an image, unreadable): listed, never skipped
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -55,19 +56,43 @@ def load_model(weights: str | Path):
     return load_run_checkpoint(weights)
 
 
-def expand_sources(sources) -> list:
-    """Files from files and folders (images and videos), sorted; raises ValueError for none."""
-    files = []
+def collect_sources(sources) -> tuple:
+    """(media files, [(path, reason)] for every other file given or found), from files and folders.
+    Hidden files in folders are not listed; nothing else is dropped without a reason."""
+    files, skipped = [], []
+    media = IMAGE_SUFFIXES | VIDEO_SUFFIXES
     for source in sources:
         source = Path(source)
         if source.is_dir():
-            files += sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+            for path in sorted(p for p in source.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in path.relative_to(source).parts):
+                    continue
+                if path.suffix.lower() in media:
+                    files.append(path)
+                else:
+                    skipped.append((path, _not_media(path)))
         elif source.is_file():
-            if source.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-                raise ValueError(f"{source}: not an image or video this studio reads")
-            files.append(source)
+            if source.suffix.lower() in media:
+                files.append(source)
+            else:
+                skipped.append((source, _not_media(source)))
         else:
-            raise ValueError(f"{source} does not exist")
+            skipped.append((source, "does not exist"))
+    return files, skipped
+
+
+def _not_media(path: Path) -> str:
+    kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
+    return f"not an image or video ({kind} are not read; images: {', '.join(sorted(IMAGE_SUFFIXES))})"
+
+
+def expand_sources(sources) -> list:
+    """Media files from files and folders, sorted; raises ValueError naming the first file that is not
+    one, or when there are none."""
+    files, skipped = collect_sources(sources)
+    if skipped and not files:
+        path, reason = skipped[0]
+        raise ValueError(f"{path}: {reason}")
     if not files:
         raise ValueError("no images or videos in " + ", ".join(map(str, sources)))
     return files
@@ -78,26 +103,62 @@ def predict(model, sources, conf: float = 0.25, iou: float = 0.7, imgsz: int = 6
     """Run ``model`` (a YOLO or a weights path) on ``sources``; ``on_result(ImageResult)`` per image."""
     if not hasattr(model, "predict"):
         model = load_model(model)
-    files = expand_sources(sources)
+    files, skipped = collect_sources(sources)
+    if not files and not skipped:
+        raise ValueError("no images or videos in " + ", ".join(map(str, sources)))
     save_dir = Path(save_dir) if save_dir else None
     if save_dir:
         save_dir.mkdir(parents=True, exist_ok=True)
     results = []
+
+    def report(item: ImageResult) -> None:
+        results.append(item)
+        if on_result:
+            on_result(item)
+
+    for path, reason in skipped:
+        report(ImageResult(str(path), 0, 0, error=reason))
     for file in files:
         is_video = file.suffix.lower() in VIDEO_SUFFIXES
+        problem = None if is_video else unreadable_image(file)
+        if problem:
+            report(ImageResult(str(file), 0, 0, error=problem))
+            continue
         stream = model.predict(source=str(file), conf=conf, iou=iou, imgsz=imgsz, device=device, stream=True,
                                verbose=False)
-        for frame, result in enumerate(stream):
-            if (cancelled and cancelled()) or frame >= max_frames:
-                stream.close()
-                return results
-            item = _plain(result, file, frame if is_video else None)
-            if save_dir:
-                item.saved = str(_save(result, save_dir, file, frame if is_video else None))
-            results.append(item)
-            if on_result:
-                on_result(item)
+        frames = 0
+        try:
+            for frame, result in enumerate(stream):
+                if (cancelled and cancelled()) or frame >= max_frames:
+                    stream.close()
+                    return results
+                item = _plain(result, file, frame if is_video else None)
+                if save_dir:
+                    item.saved = str(_save(result, save_dir, file, frame if is_video else None))
+                report(item)
+                frames += 1
+        except Exception as exc:  # a decoder failing mid-file: this file's result, the others go on
+            report(ImageResult(str(file), 0, 0, error=f"could not be read ({type(exc).__name__}: {str(exc)[:100]})"))
+            continue
+        if frames == 0:
+            report(ImageResult(str(file), 0, 0, error="no frame could be read from it"))
     return results
+
+
+def unreadable_image(path: Path) -> str | None:
+    """Why OpenCV (what Ultralytics reads images with) cannot decode ``path``, or None when it can."""
+    import cv2
+    import numpy as np
+
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or exc})"
+    if data.size == 0:
+        return "an empty file"
+    if cv2.imdecode(data, cv2.IMREAD_COLOR) is None:
+        return "not an image: its bytes do not decode (corrupt, truncated, or another kind of file)"
+    return None
 
 
 def _plain(result, file: Path, frame) -> ImageResult:

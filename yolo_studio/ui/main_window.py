@@ -31,7 +31,13 @@ def template_files() -> dict:
     groups: dict = {}
     for path in sorted(root.rglob("*.yaml")):
         groups.setdefault(path.parent.name, []).append(path)
-    return groups
+    return dict(sorted(groups.items(), key=lambda item: _family_order(item[0])))
+
+
+def _family_order(family: str) -> tuple:
+    """v3, v5, v6, v8, v9, v10, 11, 12, ... in version order, then named families (rt-detr, ...)."""
+    digits = family.lstrip("v")
+    return (0, int(digits), family) if digits.isdigit() else (1, 0, family)
 
 
 def template_task(path: Path) -> str:
@@ -103,7 +109,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._settle_trust(modules_dir)
-        self.setCentralWidget(self.tabs)
+        self.hint = self._first_run_hint()
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        if self.hint is not None:
+            layout.addWidget(self.hint)
+        layout.addWidget(self.tabs)
+        self.setCentralWidget(central)
         self.totals = QtWidgets.QLabel()
         self.statusBar().addPermanentWidget(self.totals)
         self.model_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -169,6 +182,12 @@ class MainWindow(QtWidgets.QMainWindow):
         frame.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
         tab.canvas.widget.addAction(frame)
 
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&Documentation", self.docs_dialog, QtGui.QKeySequence.HelpContents)
+        help_menu.addAction("&Keyboard shortcuts", self.shortcuts_dialog)
+        help_menu.addSeparator()
+        help_menu.addAction("&About YOLO Studio", self.about_dialog)
+
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         for action in (self.open_action, self.save_action, undo, redo, frame):
@@ -213,6 +232,25 @@ class MainWindow(QtWidgets.QMainWindow):
         self.modules_tab.run_blocks = not blocked
         if blocked:
             self.statusBar().showMessage(f"Blocks in {modules_dir} are not run (not trusted)", 10000)
+
+    def _first_run_hint(self) -> QtWidgets.QWidget | None:
+        """A banner saying what to do next on the demo project, until its first run (or Close)."""
+        from yolo_studio.core.demo_project import first_run_hint
+
+        text = first_run_hint(self.project)
+        if text is None:
+            return None
+        banner = QtWidgets.QFrame(objectName="first-run-hint")
+        banner.setStyleSheet("#first-run-hint { background: #2d4a6b; } QLabel { color: #f0f4f8; }")
+        label = QtWidgets.QLabel(text, wordWrap=True)
+        close = QtWidgets.QToolButton(toolTip="Hide this hint", autoRaise=True,
+                                      icon=self.style().standardIcon(QtWidgets.QStyle.SP_TitleBarCloseButton))
+        close.clicked.connect(banner.hide)
+        row = QtWidgets.QHBoxLayout(banner)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(label, 1)
+        row.addWidget(close, 0, QtCore.Qt.AlignTop)
+        return banner
 
     def _move_selected(self, step: int) -> None:
         tab = self.model_tab
@@ -430,6 +468,25 @@ class MainWindow(QtWidgets.QMainWindow):
                 tab.shutdown()
 
     # ------------------------------------------------------------------ the project's tabs
+
+    def about_dialog(self) -> None:
+        from yolo_studio.ui.help import about_text
+
+        QtWidgets.QMessageBox.about(self, "About YOLO Studio", about_text())
+
+    def shortcuts_dialog(self):
+        from yolo_studio.ui.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.show()
+        return dialog
+
+    def docs_dialog(self):
+        from yolo_studio.ui.help import DocsDialog
+
+        dialog = DocsDialog(self)
+        dialog.show()
+        return dialog
 
     def devices_dialog(self):
         from yolo_studio.ui.devices import DevicesDialog

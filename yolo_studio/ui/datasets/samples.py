@@ -29,6 +29,10 @@ class ImageView(QtWidgets.QGraphicsView):
         self.setBackgroundBrush(QtGui.QColor("#2b2b2b"))
         self.image_size = QtCore.QSize()
 
+    def clear_image(self) -> None:
+        self.scene().clear()
+        self.image_size = QtCore.QSize()
+
     def show_image(self, path: str | Path | QtGui.QImage) -> bool:
         self.scene().clear()
         image = path if isinstance(path, QtGui.QImage) else QtGui.QImage(str(path))

@@ -14,7 +14,7 @@ from yolo_studio.hydra.store import HydraStore, list_hydras
 from yolo_studio.training import registry
 from yolo_studio.training.run_store import list_runs, run_imgsz
 from yolo_studio.ui.datasets.samples import ImageView
-from yolo_studio.ui.layout import column, splitter
+from yolo_studio.ui.layout import column, splitter, severity_icon
 from yolo_studio.workers.job import JobThread
 
 
@@ -171,8 +171,10 @@ class InferenceTab(QtWidgets.QWidget):
             return predict(weights, sources, conf, iou, imgsz, "cpu", output, on_result=job.report_item,
                            cancelled=job.is_cancelled)
 
-        self.results = []
+        self.list.blockSignals(True)  # clearing moves the current row through the old items
         self.list.clear()
+        self.list.blockSignals(False)
+        self.results = []
         self.job = JobThread(work, "predict", self)
         self.job.item.connect(self._on_job_item)
         self.job.finished_with.connect(self._on_job_finished)
@@ -191,8 +193,13 @@ class InferenceTab(QtWidgets.QWidget):
         self.results.append(result)
         t = result.timing
         name = Path(result.source).name + (f" #{result.frame}" if result.frame is not None else "")
-        item = QtWidgets.QTreeWidgetItem([name, str(len(result.objects)), f"{t.get('preprocess', 0):.1f}",
-                                          f"{t.get('inference', 0):.1f}", f"{t.get('postprocess', 0):.1f}"])
+        if result.error:  # listed with its reason, never skipped
+            item = QtWidgets.QTreeWidgetItem([name, "-", "", "", ""])
+            item.setIcon(0, severity_icon(self, "warning"))
+            item.setToolTip(0, f"{result.source}: {result.error}")
+        else:
+            item = QtWidgets.QTreeWidgetItem([name, str(len(result.objects)), f"{t.get('preprocess', 0):.1f}",
+                                              f"{t.get('inference', 0):.1f}", f"{t.get('postprocess', 0):.1f}"])
         item.setData(0, QtCore.Qt.UserRole, len(self.results) - 1)
         self.list.addTopLevelItem(item)
         if self.list.topLevelItemCount() == 1:
@@ -202,11 +209,15 @@ class InferenceTab(QtWidgets.QWidget):
         self.run_button.setEnabled(True)
         self.cancel_button.hide()
         self.save_button.setEnabled(bool(results))
-        mean = timing_summary(results)
-        objects = sum(len(r.objects) for r in results)
+        failed = [r for r in results if r.error]
+        read = [r for r in results if not r.error]
+        mean = timing_summary(read)
+        objects = sum(len(r.objects) for r in read)
         cancelled = " (cancelled)" if self.job is not None and self.job.is_cancelled() else ""
-        self.summary.setText(f"{len(results)} images{cancelled}, {objects} objects · mean per image: "
-                             + " · ".join(f"{k} {v:.1f} ms" for k, v in mean.items()))
+        not_read = f" · {len(failed)} file{'s' if len(failed) != 1 else ''} not read (listed with the reason)" \
+            if failed else ""
+        self.summary.setText(f"{len(read)} images{cancelled}, {objects} objects · mean per image: "
+                             + " · ".join(f"{k} {v:.1f} ms" for k, v in mean.items()) + not_read)
         self.finished.emit(results)
 
     def _on_job_failed(self, message: str) -> None:
@@ -216,9 +227,14 @@ class InferenceTab(QtWidgets.QWidget):
         self.status_message.emit(f"Inference failed: {message}")
 
     def _on_list_current_item_changed(self, item, _previous) -> None:
-        if item is None:
+        index = item.data(0, QtCore.Qt.UserRole) if item is not None else None
+        if index is None or not 0 <= index < len(self.results):
             return
-        result = self.results[item.data(0, QtCore.Qt.UserRole)]
+        result = self.results[index]
+        if result.error:  # nothing to show: say why, instead of keeping the previous picture
+            self.view.clear_image()
+            self.found.setText(f"{result.source}: {result.error}")
+            return
         frame = result.frame is not None
         if frame or not self.view.show_image(result.source):
             self.view.show_image(result.saved)  # a video frame: the annotated frame
