@@ -92,8 +92,19 @@ def main(argv: list | None = None) -> int:
         return 141  # what a shell reports for a process ended by SIGPIPE
 
 
+def parse(argv: list | None):
+    """The command line; `train --model m.yaml epochs=3` takes key=value arguments after the options too."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "train" and all("=" in e and not e.startswith("-") for e in extra):
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def _main(argv: list | None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse(argv)
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,

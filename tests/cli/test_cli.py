@@ -173,3 +173,15 @@ def test_the_desktop_entry_installs_and_uninstalls(tmp_path, monkeypatch, capsys
     assert (tmp_path / "icons" / "hicolor" / "256x256" / "apps" / "yolo-studio.png").stat().st_size > 1000
     assert main(["install-desktop", "--uninstall"]) == 0
     assert not entry.exists() and "removed" in capsys.readouterr().out
+
+
+def test_train_takes_key_value_arguments_after_its_options():
+    import pytest
+
+    from yolo_studio.cli import parse
+
+    args = parse(["train", "--model", "m.yaml", "--data", "cls_folder", "epochs=1", "imgsz=32"])
+    assert args.overrides == ["epochs=1", "imgsz=32"] and args.data == "cls_folder"
+    assert parse(["train", "epochs=2", "--model", "m.yaml"]).overrides == ["epochs=2"]
+    with pytest.raises(SystemExit):
+        parse(["train", "--model", "m.yaml", "--bogus"])

@@ -111,3 +111,26 @@ def test_large_cpu_runs_warn(tmp_path, dataset, resources):
 def test_requested_gpus():
     assert requested_gpus("0,1") == [0, 1] and requested_gpus([2, 3]) == [2, 3] and requested_gpus(0) == [0]
     assert requested_gpus("cpu") == [] and requested_gpus(None) == [] and requested_gpus("cuda:1") == [1]
+
+
+def test_a_classification_folder_trains_a_classify_model_and_refuses_a_detect_one(tmp_path, tiny_dataset, resources):
+    import shutil
+
+    from helpers import shipped_model_yamls
+    from yolo_studio.core.dataset_check import images_in
+
+    images = images_in(tiny_dataset.parent / "images" / "train")
+    folder = tmp_path / "cls"
+    for split, chosen in (("train", images[:8]), ("val", images[8:12])):
+        for k, image in enumerate(chosen):
+            target = folder / split / ("square" if k % 2 else "circle")
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(image, target / image.name)
+    cls_model = next(p for p in shipped_model_yamls() if p.stem == "yolo11-cls")
+    result = preflight(Plan(cls_model, folder, tmp_path / "runs", "exp", {"imgsz": 32}))
+    assert result.ok, [c.message for c in result.errors]
+    assert result.task == "classify"
+    assert any("2 classes" in c.message and "train: 8 images" in c.message for c in result.checks)
+    detect = preflight(Plan(resources / "models" / "yolo11n-demo.yaml", folder, tmp_path / "runs", "exp", {}))
+    assert any("is a detect model but cls is a classify dataset" in c.message for c in detect.errors)
+    assert not any("Is a directory" in c.message for c in detect.checks)

@@ -214,3 +214,15 @@ def test_mlflow_logging_writes_a_local_store_in_the_project(tmp_path, tiny_datas
     metas = list((project / "mlruns").rglob("meta.yaml"))
     assert any("run_name: ml" in m.read_text() for m in metas), [str(m) for m in metas]
     assert "results logged to file://" in run.log.read_text()
+
+
+def test_metric_groups_come_from_the_keys_of_any_task():
+    from yolo_studio.training.events import metric_group
+
+    assert metric_group("train/box_loss") == ("box_loss", "train", False)
+    assert metric_group("val/box_loss") == ("box_loss", "val", True)
+    assert metric_group("metrics/mAP50-95(M)") == ("mAP (M)", "mAP50-95", False)
+    assert metric_group("metrics/precision(B)") == ("precision / recall (B)", "P", False)
+    assert metric_group("metrics/accuracy_top5") == ("accuracy", "top5", False)
+    assert metric_group("lr/pg2") == ("learning rate", "pg2", False)
+    assert metric_group("fitness") == ("fitness", "fitness", False)

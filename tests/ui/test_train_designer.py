@@ -32,6 +32,8 @@ def tab(qtbot, tmp_path, tiny_dataset, resources):
 
 
 def curve_points(tab, key):
+    if key not in tab.monitor.curves:  # the monitor makes a curve when the run first reports its key
+        return 0
     x, _y = tab.monitor.curves[key].getOriginalDataset()  # getData() is clipped to the current view
     return 0 if x is None else len(x)
 
@@ -140,3 +142,25 @@ def test_the_command_preview_names_the_models_task(tab):
                        ("yolo11-obb", "obb"), ("yolo11", "detect")):
         tab.model_path.setText(str(paths[stem]))
         assert tab.command_view.toPlainText().startswith(f"yolo {task} train"), stem
+
+
+def test_the_monitor_plots_the_keys_a_classify_run_reports(qtbot):
+    """Curves come from the run's own metric keys: a classify run has accuracy, no mAP."""
+    from yolo_studio.ui.train.monitor import MonitorPanel
+
+    monitor = MonitorPanel()
+    qtbot.addWidget(monitor)
+    monitor.resize(1200, 700)
+    monitor.show()
+    events = [{"type": "epoch_end", "epoch": e, "epochs": 3, "epoch_time": 1.0, "eta": 3 - e, "fitness": 0.0,
+               "metrics": {"train/loss": 0.0, "val/loss": 0.0, "metrics/accuracy_top1": 0.0,
+                           "metrics/accuracy_top5": 0.0, "lr/pg0": 0.0}} for e in (1, 2)]
+    monitor.add_events(events)
+    assert set(monitor.groups) == {"loss", "accuracy", "learning rate"}
+    assert len(monitor.curves["metrics/accuracy_top1"].getOriginalDataset()[0]) == 2
+    plot = monitor.groups["accuracy"][0]
+    qtbot.waitUntil(lambda: plot.getViewBox().viewRange()[1][0] >= 0)  # all zeros: the axis does not go negative
+    assert "top1" in plot.titleLabel.text and "top5" in plot.titleLabel.text  # the legend is the title
+    monitor.add_events([{"type": "run_end", "status": "stopped", "epochs_done": 2, "epochs": 3}])
+    assert "ETA" not in monitor.progress_label.text() and "stopped" in monitor.progress_label.text()
+    assert "accuracy_top1 0.000" in monitor.summary.text()

@@ -23,6 +23,7 @@ class DatasetReport:
     splits: dict = field(default_factory=dict)  # split -> {"images": n, "labels": n, "boxes": n}
     errors: list = field(default_factory=list)  # plain sentences, each naming a file
     warnings: list = field(default_factory=list)
+    task: str = "detect"  # detect (or segment/obb: the same layout), pose (kpt_shape), classify (a folder)
 
     @property
     def nc(self) -> int:
@@ -95,9 +96,20 @@ def images_in(folder: Path) -> list:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+def is_classify_folder(folder: Path) -> bool:
+    """A classification dataset as Ultralytics trains it: train/<class>/images (and val/ or test/)."""
+    train = folder / "train"
+    return train.is_dir() and not (folder / "images").is_dir() and any(p.is_dir() for p in train.iterdir())
+
+
 def check_dataset(path: str | Path) -> DatasetReport:
-    """Check a detection dataset YAML: splits, images, label files and their lines."""
+    """Check a dataset: a data YAML (splits, images, label files and their lines), a folder holding a
+    data.yaml, or a classification folder (train/<class>/..., val/<class>/...)."""
     path = Path(path)
+    if path.is_dir() and (path / "data.yaml").is_file():
+        path = path / "data.yaml"
+    elif path.is_dir() and is_classify_folder(path):
+        return _check_classify_folder(path)
     report = DatasetReport(path)
     try:
         data = read_data_yaml(path)
@@ -105,6 +117,7 @@ def check_dataset(path: str | Path) -> DatasetReport:
         report.errors.append(str(exc))
         return report
     report.content = data
+    report.task = "pose" if data.get("kpt_shape") else "detect"
     report.names = class_names(data)
     if not report.names:
         report.errors.append(f"{path}: no class names: add 'names:' with one entry per class")
@@ -114,6 +127,25 @@ def check_dataset(path: str | Path) -> DatasetReport:
             continue
         for folder in split_folders(path, data, split):
             _check_split(report, split, folder)
+    return report
+
+
+def _check_classify_folder(root: Path) -> DatasetReport:
+    report = DatasetReport(root, task="classify")
+    report.names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    splits = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+    if "val" not in splits and "test" not in splits:
+        report.errors.append(f"{root}: no val/ (or test/) folder beside train/: Ultralytics validates on it")
+    for split in splits:
+        classes = sorted(p.name for p in (root / split).iterdir() if p.is_dir())
+        images = sum(len(images_in(root / split / c)) for c in classes)
+        report.splits[split] = {"images": images, "labels": 0, "boxes": 0}
+        empty = [c for c in classes if not images_in(root / split / c)]
+        if empty:
+            report.errors.append(f"{root / split}: class folders without images: {', '.join(empty[:5])}")
+        unknown = sorted(set(classes) - set(report.names))
+        if unknown:
+            report.errors.append(f"{root / split}: classes that train/ does not have: {', '.join(unknown[:5])}")
     return report
 
 

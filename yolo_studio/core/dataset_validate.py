@@ -15,8 +15,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from yolo_studio.core.dataset_check import IMAGE_SUFFIXES, class_names, dataset_root, images_in, labels_dir, \
-    read_data_yaml
+from yolo_studio.core.dataset_check import IMAGE_SUFFIXES, class_names, dataset_root, images_in, is_classify_folder, \
+    labels_dir, read_data_yaml
 from yolo_studio.core.yolo_labels import check_line, guess_task, parse_line, to_object
 
 MAX_BOX_SIZES = 50_000  # box sizes kept for the distribution plot
@@ -340,11 +340,6 @@ def _duplicates(report, hashes: dict) -> None:
 
 
 # ---------------------------------------------------------------------- classify
-
-
-def is_classify_folder(folder: Path) -> bool:
-    train = folder / "train"
-    return train.is_dir() and not (folder / "images").is_dir() and any(p.is_dir() for p in train.iterdir())
 
 
 def _validate_classify(report, root: Path, index: DatasetIndex, progress, cancelled) -> None:

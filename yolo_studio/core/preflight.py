@@ -79,7 +79,8 @@ def preflight(plan: Plan, problems: list = ()) -> PreflightResult:
     for message in dataset.errors:
         add(Check("error", "dataset", message))
     if not dataset.errors:
-        counts = ", ".join(f"{s}: {c['images']} images, {c['boxes']} boxes" for s, c in dataset.splits.items())
+        counts = ", ".join(f"{s}: {c['images']} images" + (f", {c['boxes']} boxes" if dataset.task != "classify" else "")
+                           for s, c in dataset.splits.items())
         add(Check("ok", "dataset", f"{plan.data.name}: {dataset.nc} classes; {counts}"))
     result.task = _check_model(plan, dataset, result.checks)
     result.devices = cuda_devices()
@@ -165,8 +166,9 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         add(Check("error", "model", f"{plan.model.name}: the model does not build: {exc}"))
         return None
     add(Check("ok", "model", f"{plan.model.name}: {report.task}, {len(report.layers)} layers, {report.params:,} params"))
-    data_task = "pose" if "kpt_shape" in dataset.content else "detect"
-    if report.task not in (data_task, "segment" if data_task == "detect" else data_task):
+    data_task = dataset.task
+    fits = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
+    if report.task not in fits.get(data_task, (data_task,)):
         add(Check("error", "model", f"the model is a {report.task} model but {plan.data.name} is a {data_task} "
                                     f"dataset: pick a {data_task} model or dataset"))
     nc = doc.header.get("nc")

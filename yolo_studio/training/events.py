@@ -18,6 +18,7 @@ Event types (every event has ``type`` and ``time``):
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -122,3 +123,40 @@ def epoch_history(events: list) -> list:
         if event["type"] == "epoch_end":
             by_epoch[event["epoch"]] = event
     return [by_epoch[k] for k in sorted(by_epoch)]
+
+
+_SUFFIX = re.compile(r"\(([A-Z])\)$")  # Ultralytics marks box, mask and pose metrics (B), (M), (P)
+
+
+def metric_group(key: str) -> tuple:
+    """(plot title, curve label, dashed) of a metric key, from the key alone: a run's own keys make its
+    plots, whatever the task. ``train/box_loss`` and ``val/box_loss`` share the plot "box_loss" (val
+    dashed); ``metrics/mAP50(B)`` and ``metrics/mAP50-95(B)`` share "mAP (B)"; the learning rates of
+    the parameter groups share "learning rate"; ``metrics/accuracy_top1`` and ``_top5`` share "accuracy"."""
+    section, _, name = key.partition("/")
+    if not name:
+        return key, key, False
+    if section in ("train", "val"):
+        return name, section, section == "val"
+    if section == "lr":
+        return "learning rate", name, False
+    marker = _SUFFIX.search(name)
+    kind = f" ({marker.group(1)})" if marker else ""
+    bare = _SUFFIX.sub("", name)
+    if bare.startswith("mAP"):
+        return f"mAP{kind}", bare, False
+    if bare in ("precision", "recall"):
+        return f"precision / recall{kind}", bare[0].upper(), False
+    if bare.startswith("accuracy"):
+        return "accuracy", bare.replace("accuracy_", ""), False
+    return f"{bare}{kind}", bare, False
+
+
+def metric_keys(history: list) -> list:
+    """Every metric key of ``epoch_end`` events, in first-seen order."""
+    keys: dict = {}
+    for event in history:
+        for key, value in (event.get("metrics") or {}).items():
+            if value is not None:
+                keys.setdefault(key, None)
+    return list(keys)

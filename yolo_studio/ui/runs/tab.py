@@ -57,7 +57,7 @@ class RunsTab(QtWidgets.QWidget):
 
         self.metric = QtWidgets.QComboBox()
         self.metric.addItems(METRICS)
-        self.metric.currentTextChanged.connect(self._draw_overlay)
+        self.metric.currentTextChanged.connect(lambda _text: self._draw_overlay(refill=False))
         plot_style.apply()
         self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
@@ -141,12 +141,30 @@ class RunsTab(QtWidgets.QWidget):
         self._draw_overlay()
         self._show_details(chosen[0] if len(chosen) == 1 else None)
 
-    def _draw_overlay(self) -> None:
+    def _fill_metrics(self, runs: dict) -> None:
+        """The metric box lists the keys the selected runs report (a classify run's accuracy, a detection
+        run's mAP), quality metrics first; the current choice is kept when it still exists."""
+        keys: dict = {}
+        for series in runs.values():
+            keys.update(dict.fromkeys(series))
+        ordered = sorted(keys, key=lambda k: (not k.startswith("metrics/"), not k.startswith("val/"), k))
+        current = self.metric.currentText()
+        self.metric.blockSignals(True)
+        self.metric.clear()
+        self.metric.addItems(ordered or list(METRICS))
+        preferred = next((k for k in METRICS if k in ordered), ordered[0] if ordered else METRICS[0])
+        self.metric.setCurrentText(current if current in ordered else preferred)
+        self.metric.blockSignals(False)
+
+    def _draw_overlay(self, refill: bool = True) -> None:
         self.plot.clear()
         self.legend.clear()
+        runs = {s.path: curves(s.path) for s in self.selected()}
+        if refill:
+            self._fill_metrics(runs)
         key = self.metric.currentText()
         for i, s in enumerate(self.selected()):
-            xs, ys = curves(s.path).get(key, ([], []))
+            xs, ys = runs[s.path].get(key, ([], []))
             self.plot.plot(xs, ys, pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2), name=s.name, symbol="o",
                            symbolSize=5, symbolBrush=PALETTE[i % len(PALETTE)], symbolPen=None)
         self.plot.setTitle(key)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.training.events import epoch_history
+from yolo_studio.training.events import epoch_history, metric_group, metric_keys
 from yolo_studio.ui import plot_style
 from yolo_studio.ui.layout import column
 
-LOSSES = ("box_loss", "cls_loss", "dfl_loss")
-PLOTS = {  # title -> [(metric key, label, pen colour, dashed)]
-    "mAP": [("metrics/mAP50(B)", "mAP50", "#2f80ed", False), ("metrics/mAP50-95(B)", "mAP50-95", "#27ae60", False)],
-    "precision / recall": [("metrics/precision(B)", "P", "#9b51e0", False), ("metrics/recall(B)", "R", "#f2994a", False)],
-    "learning rate": [("lr/pg0", "lr pg0", "#eb5757", False)],
-}  # and a memory plot (GB on the device; the training process's RAM on CPU) from batch progress
+COLUMNS = 4
+COLOURS = ("#2f80ed", "#eb5757", "#27ae60", "#9b51e0", "#f2994a", "#56ccf2", "#bb6bd9", "#6fcf97")
 MAX_LOG_BLOCKS = 20_000
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colours and line clears in Ultralytics' output
 
@@ -28,27 +25,11 @@ class MonitorPanel(QtWidgets.QWidget):
         super().__init__(parent)
         plot_style.apply()
         self.plots = pg.GraphicsLayoutWidget()
-        self.curves: dict = {}  # metric key -> PlotDataItem
-        titles = list(LOSSES) + list(PLOTS)
-        for i, title in enumerate(titles):
-            plot = self.plots.addPlot(row=i // 4, col=i % 4, title=title)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setDownsampling(mode="peak")
-            plot.setClipToView(True)
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-            plot.setLabel("bottom", "epoch")
-            series = ([(f"train/{title}", "train", "#2f80ed", False), (f"val/{title}", "val", "#eb5757", True)]
-                      if title in LOSSES else PLOTS[title])
-            for key, label, colour, dashed in series:
-                pen = pg.mkPen(colour, width=2, style=QtCore.Qt.DashLine if dashed else QtCore.Qt.SolidLine)
-                self.curves[key] = plot.plot([], [], pen=pen, name=label, symbol="o", symbolSize=4,
-                                             symbolBrush=colour, symbolPen=None)
-        memory = self.plots.addPlot(row=1, col=2, title="memory (GB)")
-        memory.showGrid(x=True, y=True, alpha=0.2)
-        memory.setDownsampling(mode="peak")
-        memory.setClipToView(True)
-        memory.setLabel("bottom", "epoch")
-        self.memory_curve = memory.plot([], [], pen=pg.mkPen("#555", width=1.5))
+        self.curves: dict = {}  # metric key -> PlotDataItem, created when the run first reports the key
+        self.groups: dict = {}  # plot title -> (PlotItem, [(label, colour, dashed)])
+        self._plot_count = 0
+        self.memory_plot = self._add_plot("memory (GB)")
+        self.memory_curve = self.memory_plot.plot([], [], pen=pg.mkPen("#888", width=1.5))
         self.progress = QtWidgets.QProgressBar(textVisible=True)
         self.progress_label = QtWidgets.QLabel("No run")
         self.summary = QtWidgets.QLabel(wordWrap=True, textFormat=QtCore.Qt.RichText)
@@ -79,6 +60,35 @@ class MonitorPanel(QtWidgets.QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
         self.reset()
+
+    def _add_plot(self, title: str):
+        count, self._plot_count = self._plot_count, self._plot_count + 1
+        plot = self.plots.addPlot(row=count // COLUMNS, col=count % COLUMNS, title=title)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setDownsampling(mode="peak")
+        plot.setClipToView(True)
+        plot.setLabel("bottom", "epoch")
+        plot.getViewBox().setLimits(yMin=0)  # losses, metrics and rates are never negative: all zeros stay at 0
+        return plot
+
+    def _curve(self, key: str):
+        """The curve of ``key``, made (with its plot) the first time the run reports it. The legend is the
+        plot's title, in the curves' colours, so it never covers them."""
+        if key in self.curves:
+            return self.curves[key]
+        title, label, dashed = metric_group(key)
+        if title not in self.groups:
+            self.groups[title] = (self._add_plot(title), [])
+        plot, legend = self.groups[title]
+        colour = COLOURS[len(legend) % len(COLOURS)]
+        legend.append((label, colour, dashed))
+        pen = pg.mkPen(colour, width=2, style=QtCore.Qt.DashLine if dashed else QtCore.Qt.SolidLine)
+        self.curves[key] = plot.plot([], [], pen=pen, name=label, symbol="o", symbolSize=4, symbolBrush=colour,
+                                     symbolPen=None)
+        names = " ".join(f"<span style='color:{c}'>{'- - ' if d else '— '}{html_escape(n)}</span>"
+                         for n, c, d in legend)
+        plot.setTitle(f"{html_escape(title)}&nbsp;&nbsp;<small>{names}</small>")
+        return self.curves[key]
 
     def reset(self) -> None:
         self.events: list = []
@@ -118,6 +128,8 @@ class MonitorPanel(QtWidgets.QWidget):
     def _redraw_curves(self) -> None:
         history = epoch_history(self.events)
         epochs = [e["epoch"] for e in history]
+        for key in metric_keys(history):
+            self._curve(key)
         for key, curve in self.curves.items():
             points = [(x, e["metrics"].get(key)) for x, e in zip(epochs, history) if e["metrics"].get(key) is not None]
             curve.setData([p[0] for p in points], [p[1] for p in points])
@@ -146,11 +158,10 @@ class MonitorPanel(QtWidgets.QWidget):
             lines.append(f"<b style='color:#c0392b'>Run failed:</b> {e['message']}")
         else:
             lines.append("<b style='color:#c0392b'>Run killed</b> (resume continues from the last saved epoch)")
-        if best is not None:
-            m = best["metrics"]
-            lines.append(f"best epoch {best['epoch']}: mAP50 {m.get('metrics/mAP50(B)') or 0:.3f} · mAP50-95 "
-                         f"{m.get('metrics/mAP50-95(B)') or 0:.3f} · P {m.get('metrics/precision(B)') or 0:.3f} · "
-                         f"R {m.get('metrics/recall(B)') or 0:.3f}")
+        if best is not None:  # the run's own quality metrics, whatever its task
+            shown = [(k.split("/", 1)[1], v) for k, v in best["metrics"].items()
+                     if k.startswith("metrics/") and v is not None][:6]
+            lines.append(f"best epoch {best['epoch']}: " + " · ".join(f"{k} {v:.3f}" for k, v in shown))
         if e.get("best"):
             lines.append(f"weights: {e['best']}")
         self.summary.setText("<br>".join(lines))
@@ -158,6 +169,9 @@ class MonitorPanel(QtWidgets.QWidget):
         if e["type"] == "run_end" and e["status"] == "completed":
             self.progress.setValue(self.progress.maximum())
             self.progress_label.setText("done")
+        else:  # stopped, failed or killed: no ETA for a run that is not running
+            self.progress_label.setText(re.sub(r" · ETA [^·]*$", "", self.progress_label.text()) +
+                                        {"run_end": " · stopped", "error": " · failed"}.get(e["type"], " · killed"))
 
     # ------------------------------------------------------------------ log
 
