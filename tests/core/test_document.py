@@ -106,3 +106,22 @@ def test_task_of_a_model_follows_its_output_module():
     tasks = {p.stem: task_of(ModelDocument.load(p)) for p in shipped_model_yamls()}
     assert tasks["yolo11-cls"] == "classify" and tasks["yolov8-seg"] == "segment" and tasks["rtdetr-l"] == "detect"
     assert tasks["yolo11-pose"] == "pose" and tasks["yolov8-obb"] == "obb" and tasks["yolo11"] == "detect"
+
+
+def test_a_text_edit_replaces_the_document_exactly_and_undoes_to_the_old_bytes(resources):
+    from yolo_studio.core.errors import ModelYamlError
+
+    doc = ModelDocument.load(resources / "models" / "yolo11n-demo.yaml")
+    original = doc.to_yaml()
+    typed = original.replace("[-1, 1, Conv, [64, 3, 2]] # 0-P1/2", "[-1, 1, Conv, [32, 3, 2]] # 0-P1/2, halved") \
+        .replace("nc: 3", "# a comment of mine\nnc: 3")
+    assert typed != original
+    edit = doc.replace_text(typed)
+    assert doc.to_yaml() == typed and doc.rows[0].args == [32, 3, 2]
+    doc.restore(edit.before)
+    assert doc.to_yaml() == original
+    doc.restore(edit.after)
+    assert doc.to_yaml() == typed
+    with pytest.raises(ModelYamlError) as caught:
+        doc.replace_text(typed.replace("[32, 3, 2]]", "[32, 3, 2]", 1))
+    assert caught.value.line is not None and doc.to_yaml() == typed  # nothing changed

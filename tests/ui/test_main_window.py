@@ -194,3 +194,34 @@ def test_the_demo_project_says_what_to_do_first(qtbot, tmp_path):
     (project.runs_dir / "train").mkdir(parents=True)
     assert first_run_hint(project) is None  # once a run exists, no hint
     w.close()
+
+
+def test_the_yaml_pane_is_editable_undoable_and_marks_errors_on_their_line(window, resources, qtbot):
+    window.open_path(resources / "models" / "yolo11n-demo.yaml")
+    tab = window.model_tab
+    original = tab.doc.to_yaml()
+    tab.right_tabs.setCurrentWidget(tab.yaml_pane)
+    pane = tab.yaml_pane
+    window.activateWindow()
+    pane.setFocus()
+    qtbot.waitUntil(pane.hasFocus)
+    assert pane.find("[64, 3, 2]")  # select it, as a double-click and drag would
+    QtTest.QTest.keyClicks(pane, "[48, 3, 2]")
+    qtbot.waitUntil(lambda: tab.doc.rows[0].args == [48, 3, 2], timeout=3000)
+    assert tab.is_modified() and tab.doc.to_yaml() == pane.toPlainText()
+
+    tab.canvas.widget.setFocus()
+    QtTest.QTest.keySequence(window, QtGui.QKeySequence("Ctrl+Z"))
+    assert tab.doc.to_yaml() == original and pane.toPlainText() == original
+
+    pane.setFocus()
+    qtbot.waitUntil(pane.hasFocus)
+    cursor = pane.textCursor()
+    cursor.movePosition(QtGui.QTextCursor.End)
+    pane.setTextCursor(cursor)
+    QtTest.QTest.keyClicks(pane, "  - [-1, 1, Conv, [16, 3")  # an unclosed bracket on the last line
+    last_line = pane.toPlainText().count("\n") + 1
+    qtbot.waitUntil(lambda: pane.error_lines() != [], timeout=3000)
+    assert tab.doc.to_yaml() == original  # nothing applied
+    assert abs(pane.error_lines()[0] - last_line) <= 1 and "YAML" in window.statusBar().currentMessage()
+    assert pane.toPlainText().endswith("[16, 3")  # the typed text stays

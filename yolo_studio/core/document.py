@@ -22,6 +22,7 @@ class DocState:
     rows: tuple
     head_start: int
     header: tuple  # ((key, value), ...) in order
+    layout: object = None  # the file's text around the values (a text edit replaces it)
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,25 @@ class ModelDocument:
         return list(scales) if isinstance(scales, dict) else []
 
     def state(self) -> DocState:
-        return DocState(tuple(self.rows), self.head_start, tuple((k, copy.deepcopy(v)) for k, v in self.header.items()))
+        return DocState(tuple(self.rows), self.head_start, tuple((k, copy.deepcopy(v)) for k, v in self.header.items()),
+                        self.layout)
 
     def restore(self, state: DocState) -> None:
         """Put the document back into a snapshot (undo and redo use this)."""
         self.rows = list(state.rows)
         self.head_start = state.head_start
         self.header = {k: copy.deepcopy(v) for k, v in state.header}
+        if state.layout is not None:
+            self.layout = state.layout
+
+    def replace_text(self, text: str) -> Edit:
+        """Make the document what ``text`` says (the YAML pane edited by hand): one undoable edit.
+        Raises ``ModelYamlError`` (with the line) and changes nothing when the text does not parse."""
+        parsed = model_yaml.parse(text, self.path.name if self.path else "untitled.yaml")
+        before = self.state()
+        self.header, self.rows, self.head_start, self.layout = (dict(parsed.header), list(parsed.rows),
+                                                                parsed.head_start, parsed.layout)
+        return self._edit("Edit the YAML", before)
 
     def _edit(self, text: str, before: DocState, issues=()) -> Edit:
         return Edit(text, before, self.state(), tuple(issues))

@@ -21,6 +21,7 @@ from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 MAX_RECENT = 10
+WARM_UP_DELAY_MS = 300  # after the window is shown: its first paint comes first
 OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
 
 
@@ -435,6 +436,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_path(self.project.resolve(model))
 
     # ------------------------------------------------------------------ Qt events
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not getattr(self, "_warmed", False):
+            self._warmed = True
+            # after the first paint, never before: torch and Ultralytics load on the inspection worker
+            QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self.model_tab.inspector.warm_up)
 
     def dragEnterEvent(self, event):
         if any(u.toLocalFile().lower().endswith((".yaml", ".yml")) for u in event.mimeData().urls()):

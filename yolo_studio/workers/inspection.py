@@ -36,6 +36,23 @@ class InspectionThread(QtCore.QObject):
         self.task.submit(self._inspect, self.generation, model, scale, imgsz, modules_dir)
         return self.generation
 
+    def warm_up(self) -> None:
+        """Import torch and Ultralytics and build one tiny model on the worker, so the user's first
+        inspection does not wait for them (the import alone takes seconds). Queued like a request: an
+        inspection asked for meanwhile runs right after it."""
+        self.task.submit(self._warm_up)
+
+    @staticmethod
+    def _warm_up() -> None:
+        from yolo_studio.core.inspection import inspect_dict
+
+        tiny = {"nc": 1, "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]]],
+                "head": [[[0, 1, 2], 1, "Detect", ["nc"]]]}
+        try:
+            inspect_dict(tiny, imgsz=64)
+        except Exception:  # only a head start: a real request reports its own errors
+            pass
+
     def forget_blocks(self) -> None:
         """Block files changed: the next request loads (and checks) them again."""
         self.task.submit(self._forget_blocks)

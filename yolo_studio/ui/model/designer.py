@@ -22,7 +22,7 @@ from yolo_studio.ui.model.canvas import ModelCanvas
 from yolo_studio.ui.model.panels import PalettePanel, ProblemsPanel, PropertiesPanel, YamlPane
 from yolo_studio.workers.inspection import InspectionThread
 
-INSPECT_DELAY_MS = 250
+INSPECT_DELAY_MS = 60  # debounce: typing several keys costs one build; a newer request supersedes an older one
 INSPECT_IMGSZ = 640
 
 
@@ -137,6 +137,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.canvas.block_dropped.connect(self._on_canvas_block_dropped)
         self.canvas.positions_changed.connect(self._on_canvas_positions_changed)
         self.palette.insert_requested.connect(self._on_palette_insert_requested)
+        self.yaml_pane.text_edited.connect(self._on_yaml_pane_text_edited)
         self.properties.row_edited.connect(self._on_properties_row_edited)
         self.properties.header_edited.connect(self._on_properties_header_edited)
         self.problems_panel.layer_activated.connect(lambda i: self.select_rows([i]))
@@ -426,6 +427,20 @@ class ModelDesignerTab(QtWidgets.QWidget):
         changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
         if changed:
             self.update_row(index, **changed)
+
+    def _on_yaml_pane_text_edited(self, text: str) -> None:
+        """The YAML typed by hand: one undoable edit when it parses; else its error on its line."""
+        from yolo_studio.core.errors import ModelYamlError
+
+        if text == self.doc.to_yaml():
+            return
+        try:
+            edit = self.doc.replace_text(text)
+        except ModelYamlError as exc:
+            self.yaml_pane.show_error(exc.line, f"{exc.message}\n{exc.hint or ''}".strip())
+            self.status_message.emit(f"YAML line {exc.line}: {exc.message}" if exc.line else f"YAML: {exc.message}")
+            return
+        self.apply(edit)
 
     def _on_properties_header_edited(self, header: dict) -> None:
         old = dict(self.doc.header)

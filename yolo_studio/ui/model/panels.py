@@ -228,17 +228,49 @@ class PropertiesPanel(QtWidgets.QWidget):
 
 
 class YamlPane(QtWidgets.QPlainTextEdit):
-    """The document as it will be saved, with the selected rows highlighted."""
+    """The document as it will be saved, with the selected rows highlighted; editable.
+
+    What the user types is offered to the document (``text_edited``) once typing pauses; the tab
+    applies it as one undoable edit, or calls ``show_error`` with the line that does not parse (the
+    typed text stays, marked on that line, until it does).
+    """
+
+    text_edited = QtCore.Signal(str)
+    EDIT_DELAY_MS = 400
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setReadOnly(True)
         self.setLineWrapMode(QtWidgets.QPlainTextEdit.NoWrap)
         self.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
+        self.setToolTip("The YAML as it will be saved. Edit it here: changes apply when you pause typing "
+                        "(Ctrl+Z in the Model tab undoes them).")
+        self._showing = False
+        self._selections: list = []
+        self._error: list = []
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=self.EDIT_DELAY_MS,
+                                    timeout=lambda: self.text_edited.emit(self.toPlainText()))
+        self.textChanged.connect(self._on_text_changed)
+
+    def _on_text_changed(self) -> None:
+        if not self._showing:
+            self._timer.start()
+
+    def is_pending(self) -> bool:
+        """Typed text not yet offered to the document."""
+        return self._timer.isActive()
 
     def show_text(self, text: str, spans: dict, selected: list) -> None:
+        if self.is_pending() or self._error:
+            return  # the user is typing, or their text does not parse yet: it stays until it does
         if self.toPlainText() != text:
+            position = self.textCursor().position()
+            self._showing = True
             self.setPlainText(text)
+            self._showing = False
+            cursor = self.textCursor()
+            cursor.setPosition(min(position, len(text)))
+            self.setTextCursor(cursor)
+        self._error = []
         selections = []
         for i in selected:
             if i not in spans:
@@ -253,10 +285,24 @@ class YamlPane(QtWidgets.QPlainTextEdit):
             sel.format.setProperty(QtGui.QTextFormat.FullWidthSelection, True)
             sel.cursor = cursor
             selections.append(sel)
+        self._selections = selections
         self.setExtraSelections(selections)
-        if selections:
+        if selections and not self.hasFocus():
             self.setTextCursor(QtGui.QTextCursor(selections[0].cursor.block()))
             self.centerCursor()
+
+    def show_error(self, line: int | None, message: str) -> None:
+        """Mark ``line`` (1-based) of the typed text in red, with ``message`` as its tooltip."""
+        sel = QtWidgets.QTextEdit.ExtraSelection()
+        sel.format.setBackground(QtGui.QColor(160, 40, 40, 140))
+        sel.format.setProperty(QtGui.QTextFormat.FullWidthSelection, True)
+        sel.format.setToolTip(message)
+        sel.cursor = QtGui.QTextCursor(self.document().findBlockByNumber(max((line or 1) - 1, 0)))
+        self._error = [sel]
+        self.setExtraSelections(self._error)
+
+    def error_lines(self) -> list:
+        return [sel.cursor.blockNumber() + 1 for sel in self._error]
 
 
 class ProblemsPanel(QtWidgets.QListWidget):
