@@ -17,6 +17,7 @@ from yolo_studio.ui.model.node_item import BACKBONE_COLOUR, HEAD_COLOUR, OUTPUT_
 
 BLOCK_MIME = "application/x-yolo-studio-block"
 APPEND_PORT = "+"
+MIN_FRAME_ZOOM = 0.25  # Frame all goes this far out; below DETAIL_LOD nodes paint their titles large
 
 
 class ModelCanvas(QtCore.QObject):
@@ -215,7 +216,8 @@ class ModelCanvas(QtCore.QObject):
         return sorted(n.row_index for n in self.graph.selected_nodes() if isinstance(n, LayerNode))
 
     def frame_all(self) -> None:
-        """Fit every node in view, between 60 % and 100 % zoom; a tall model shows its top, readable.
+        """Fit every node in view, between 25 % and 100 % zoom (zoomed out, nodes show their titles large);
+        a model taller than that shows its top.
 
         NodeGraphQt's viewer keeps its zoom as a scene range it fits into the view, so that is
         what is set here (plain QGraphicsView transforms are undone by its next resize).
@@ -229,9 +231,9 @@ class ModelCanvas(QtCore.QObject):
         viewer = self.graph.viewer()
         vw, vh = max(viewer.viewport().width(), 1), max(viewer.viewport().height(), 1)
         fit = min(vw / rect.width(), vh / rect.height())
-        scale = min(max(fit, 0.6), 1.0)
+        scale = min(max(fit, MIN_FRAME_ZOOM), 1.0)
         width, height = vw / scale, vh / scale
-        top = rect.top() if fit < 0.6 else rect.center().y() - height / 2
+        top = rect.top() if fit < MIN_FRAME_ZOOM else rect.center().y() - height / 2
         viewer._scene_range = QtCore.QRectF(rect.center().x() - width / 2, top, width, height)
         viewer._update_scene()
 

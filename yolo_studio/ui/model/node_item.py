@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from NodeGraphQt import BaseNode
 from NodeGraphQt.qgraphics.node_base import NodeItem
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.graph_model import NODE_WIDTH
 
@@ -15,6 +15,7 @@ ERROR_BORDER = (230, 60, 60, 255)
 TEXT = QtGui.QColor(230, 232, 236)
 SUBTLE = QtGui.QColor(170, 178, 190)
 NODE_HEIGHT = 66.0
+DETAIL_LOD = 0.7  # below this zoom the node shows only its index and module, in a font that grows as it shrinks
 
 
 class LayerNodeItem(NodeItem):
@@ -34,6 +35,10 @@ class LayerNodeItem(NodeItem):
 
     def paint(self, painter, option, widget):
         super().paint(painter, option, widget)
+        lod = QtWidgets.QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < DETAIL_LOD:
+            self._paint_overview(painter, lod)
+            return
         painter.save()
         rect = self.boundingRect().adjusted(10, 12, -8, -8)
         title, args, info = self.lines
@@ -53,6 +58,27 @@ class LayerNodeItem(NodeItem):
         if self.problem:
             pen = QtGui.QPen(QtGui.QColor(*ERROR_BORDER), 2.5)
             painter.setPen(pen)
+            painter.setBrush(QtCore.Qt.NoBrush)
+            painter.drawRoundedRect(self.boundingRect().adjusted(1, 1, -1, -1), 4, 4)
+        painter.restore()
+
+    def _paint_overview(self, painter, lod: float) -> None:
+        """Zoomed out: the title alone, as large as the node allows, so a whole model stays readable."""
+        painter.save()
+        rect = self.boundingRect().adjusted(6, 6, -6, -6)
+        font = QtGui.QFont(painter.font())
+        font.setBold(True)
+        font.setPixelSize(max(12, min(int(11 / max(lod, 0.05)), int(rect.height() * 0.8))))  # ~11 px on screen
+        metrics = QtGui.QFontMetricsF(font)
+        title = self.lines[0].replace("  ", " ")
+        while font.pixelSize() > 12 and metrics.horizontalAdvance(title) > rect.width():
+            font.setPixelSize(font.pixelSize() - 2)
+            metrics = QtGui.QFontMetricsF(font)
+        painter.setFont(font)
+        painter.setPen(TEXT)
+        painter.drawText(rect, QtCore.Qt.AlignCenter, metrics.elidedText(title, QtCore.Qt.ElideRight, rect.width()))
+        if self.problem:
+            painter.setPen(QtGui.QPen(QtGui.QColor(*ERROR_BORDER), 3 / max(lod, 0.05)))
             painter.setBrush(QtCore.Qt.NoBrush)
             painter.drawRoundedRect(self.boundingRect().adjusted(1, 1, -1, -1), 4, 4)
         painter.restore()
