@@ -166,13 +166,12 @@ def _cleanup(args, project, hydra_dir) -> int:
 def _detect(args, project, hydra_dir) -> int:
     from yolo_studio.deploy.predict import expand_sources
     from yolo_studio.hydra.model import HydraDetector
-    from yolo_studio.training.run_store import run_imgsz
+    from yolo_studio.hydra.store import training_imgsz
 
     store = _store(hydra_dir, args.hydra)
     detector = HydraDetector(store, args.device)
     heads = detector.load_active()
-    source_run = store.load()["backbone"].get("source_run")
-    imgsz = args.imgsz or (run_imgsz(source_run) if source_run else 640)
+    imgsz = args.imgsz or training_imgsz(store)  # the heads' training size: another one gives wrong boxes
     for image in expand_sources(args.sources):
         result = detector.detect(image, imgsz, args.conf, args.iou)
         result["source"] = str(image)

@@ -66,6 +66,9 @@ def test_a_head_trained_with_the_backbone_frozen_is_accepted_and_detect_runs_eve
     assert hs.layer_hash(trained, k) == store.load()["backbone"]["hash"]  # freeze kept the backbone
     version, promoted, _reason = add_trained_head(store, "second", run)
     assert version.version == 1 and promoted and version.classes == ["square", "circle", "triangle"]
+    from yolo_studio.hydra.store import training_imgsz
+
+    assert training_imgsz(store) == TINY_RUN["imgsz"]  # inference defaults to the heads' training size
     add_head(store, "third", weights, {"precision": 0.5, "recall": 0.5}, ["square", "circle", "triangle"])
     detector = HydraDetector(store)
     assert [v.head for v in detector.load_active()] == ["second", "shapes", "third"]

@@ -236,5 +236,20 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def training_imgsz(store: HydraStore, default: int = 640) -> int:
+    """The image size the active heads were trained at (the most common one), else the backbone's run's:
+    inference at another size gives wrong boxes."""
+    from collections import Counter
+
+    from yolo_studio.training.run_store import run_imgsz
+
+    sizes = [run_imgsz(v.source_run, 0) for v in store.active() if v.source_run and Path(v.source_run).is_dir()]
+    sizes = [s for s in sizes if s]
+    if sizes:
+        return Counter(sizes).most_common(1)[0][0]
+    source = store.load()["backbone"].get("source_run")
+    return run_imgsz(source, default) if source and Path(source).is_dir() else default
+
+
 def list_hydras(hydra_dir: str | Path) -> list:
     return [HydraStore(p) for p in sorted(Path(hydra_dir).glob("*")) if (p / "registry.json").is_file()]

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy.predict import IMAGE_SUFFIXES, VIDEO_SUFFIXES, predict, timing_summary
 from yolo_studio.hydra.model import detect_sources
-from yolo_studio.hydra.store import HydraStore, list_hydras
+from yolo_studio.hydra.store import HydraStore, list_hydras, training_imgsz
 from yolo_studio.training import registry
 from yolo_studio.training.run_store import list_runs, run_imgsz
 from yolo_studio.ui.datasets.samples import ImageView
@@ -93,10 +93,9 @@ class InferenceTab(QtWidgets.QWidget):
             if best.is_file():
                 self.model.addItem(f"{run.name}/best.pt (run)", (str(best), run_imgsz(run.path)))
         for store in list_hydras(self.project.root / "hydra"):
-            source = store.load()["backbone"].get("source_run")
             heads = len(store.active())
             self.model.addItem(f"{store.name} (hydra, {heads} active heads)",
-                               (f"{HYDRA}{store.name}", run_imgsz(source) if source else 640))
+                               (f"{HYDRA}{store.name}", training_imgsz(store)))
         if current:
             self.select_model(current[0] if isinstance(current, tuple) else current)
         self.model.blockSignals(False)
