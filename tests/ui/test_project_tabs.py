@@ -183,3 +183,25 @@ def test_the_devices_panel_refreshes_itself(qtbot):
     with qtbot.waitSignal(dialog.refreshed, timeout=JOB_TIMEOUT):  # again, by its timer
         pass
     dialog.close()
+
+
+def test_labels_of_several_heads_on_one_object_stay_readable(qtbot):
+    from PySide6 import QtGui
+
+    from yolo_studio.ui.datasets.samples import ImageView
+
+    view = ImageView()
+    qtbot.addWidget(view)
+    image = QtGui.QImage(320, 240, QtGui.QImage.Format_RGB32)
+    image.fill(QtGui.QColor("gray"))
+    view.show_image(image)
+    same_box = [10.0, 40.0, 120.0, 160.0]
+    view.draw_predictions([{"cls": 0, "name": f"{head}:square", "conf": 0.9, "box": same_box, "head": head}
+                           for head in ("cars", "people", "signs")])
+    labels = [item.sceneBoundingRect() for item in view.scene().items() if isinstance(item, QtWidgets.QGraphicsRectItem)
+              and item.zValue() == 1]
+    assert len(labels) == 3
+    assert not any(a.intersects(b) for i, a in enumerate(labels) for b in labels[i + 1:])  # stacked, not piled
+    colours = {item.pen().color().name() for item in view.scene().items()
+               if isinstance(item, QtWidgets.QGraphicsRectItem) and item.zValue() == 0}
+    assert len(colours) == 3  # one colour per head

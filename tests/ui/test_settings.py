@@ -35,3 +35,34 @@ def test_settings_are_saved_applied_and_used_by_new_train_forms(qtbot, tmp_path)
         assert app.palette().color(QtGui.QPalette.Window).lightness() > 180
         app.setStyle(style)  # as the other tests expect
         app.setPalette(palette)
+
+
+def test_disabled_widgets_look_disabled_in_the_dark_theme(qtbot):
+    from PySide6 import QtGui, QtWidgets
+
+    from yolo_studio.ui.settings_dialog import apply_theme
+
+    apply_theme("dark")
+    try:
+        button, field = QtWidgets.QPushButton("Apply"), QtWidgets.QLineEdit("x")
+        for widget in (button, field):
+            qtbot.addWidget(widget)
+            widget.setEnabled(False)
+        palette = QtWidgets.QApplication.palette()
+        for role in (QtGui.QPalette.ButtonText, QtGui.QPalette.Text, QtGui.QPalette.WindowText,
+                     QtGui.QPalette.Button, QtGui.QPalette.Base):
+            active = palette.color(QtGui.QPalette.Active, role)
+            disabled = palette.color(QtGui.QPalette.Disabled, role)
+            assert active != disabled, role
+        assert palette.color(QtGui.QPalette.Disabled, QtGui.QPalette.ButtonText).lightness() < \
+            palette.color(QtGui.QPalette.Active, QtGui.QPalette.ButtonText).lightness() - 60
+        from yolo_studio.ui import plot_style
+        import pyqtgraph as pg
+
+        plot_style.apply()
+        assert pg.getConfigOption("background") != "w"  # plots follow the dark theme
+    finally:
+        apply_theme("light")
+        from yolo_studio.ui import plot_style
+
+        plot_style.apply()

@@ -33,8 +33,13 @@ def apply_theme(theme: str | None) -> None:
                          (QtGui.QPalette.HighlightedText, QtGui.QColor("white")),
                          (QtGui.QPalette.PlaceholderText, QtGui.QColor(140, 140, 140))):
         palette.setColor(role, colour)
-    palette.setColor(QtGui.QPalette.Disabled, QtGui.QPalette.Text, QtGui.QColor(120, 120, 120))
-    palette.setColor(QtGui.QPalette.Disabled, QtGui.QPalette.ButtonText, QtGui.QColor(120, 120, 120))
+    # disabled widgets must look disabled: dimmer text, and fields and buttons that sink into the window
+    dim = QtGui.QColor(112, 112, 112)
+    for role, colour in ((QtGui.QPalette.Text, dim), (QtGui.QPalette.ButtonText, dim), (QtGui.QPalette.WindowText, dim),
+                         (QtGui.QPalette.Base, QtGui.QColor(40, 40, 43)), (QtGui.QPalette.Button, QtGui.QColor(40, 40, 43)),
+                         (QtGui.QPalette.Highlight, QtGui.QColor(70, 80, 95)),
+                         (QtGui.QPalette.PlaceholderText, QtGui.QColor(90, 90, 90))):
+        palette.setColor(QtGui.QPalette.Disabled, role, colour)
     app.setPalette(palette)
 
 

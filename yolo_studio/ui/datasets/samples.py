@@ -28,13 +28,16 @@ class ImageView(QtWidgets.QGraphicsView):
         self.setTransformationAnchor(QtWidgets.QGraphicsView.AnchorUnderMouse)
         self.setBackgroundBrush(QtGui.QColor("#2b2b2b"))
         self.image_size = QtCore.QSize()
+        self._placed: list = []
 
     def clear_image(self) -> None:
         self.scene().clear()
+        self._placed = []
         self.image_size = QtCore.QSize()
 
     def show_image(self, path: str | Path | QtGui.QImage) -> bool:
         self.scene().clear()
+        self._placed = []
         image = path if isinstance(path, QtGui.QImage) else QtGui.QImage(str(path))
         if image.isNull():
             text = self.scene().addText(f"cannot read {path}")
@@ -75,10 +78,13 @@ class ImageView(QtWidgets.QGraphicsView):
     def draw_predictions(self, objects: list, hidden: set = frozenset()) -> None:
         """Draw prediction dicts (pixel boxes, polygons, keypoints) with their scores."""
         scale = max(self.image_size.width(), self.image_size.height()) / 640
+        self._placed = []  # label rectangles already drawn: a new one is moved below those it would cover
+        heads = sorted({obj["head"] for obj in objects if obj.get("head")})
         for obj in objects:
             if obj["cls"] in hidden or "box" not in obj:
                 continue
-            colour = class_colour(obj["cls"])
+            # several heads of a hydra model: one colour per head (their class 0s would share one)
+            colour = class_colour(heads.index(obj["head"]) if obj.get("head") else obj["cls"])
             pen = QtGui.QPen(colour, max(1.0, 2 * scale))
             if obj.get("polygon"):
                 fill = QtGui.QColor(colour)
@@ -101,9 +107,13 @@ class ImageView(QtWidgets.QGraphicsView):
         item.setFont(font)
         item.setBrush(QtGui.QBrush(QtCore.Qt.white))
         box = item.boundingRect()
-        top = max(0.0, at.y() - box.height())
-        background = self.scene().addRect(QtCore.QRectF(at.x(), top, box.width() + 4, box.height()),
-                                          QtGui.QPen(QtCore.Qt.NoPen), QtGui.QBrush(colour))
+        rect = QtCore.QRectF(at.x(), max(0.0, at.y() - box.height()), box.width() + 4, box.height())
+        placed = self._placed
+        while any(rect.intersects(other) for other in placed):  # labels of boxes that coincide: stacked
+            rect.translate(0, box.height())
+        placed.append(rect)
+        top = rect.top()
+        background = self.scene().addRect(rect, QtGui.QPen(QtCore.Qt.NoPen), QtGui.QBrush(colour))
         item.setPos(at.x() + 2, top)
         item.setZValue(2)
         background.setZValue(1)
