@@ -68,6 +68,9 @@ def test_a_run_streams_into_the_plots_then_stop_and_resume(tab, qtbot):
     qtbot.waitUntil(lambda: any(e["type"] == "batch" for e in tab.monitor.events), timeout=RUN_TIMEOUT)
     assert tab.monitor.progress.value() > 0  # (its label may already show the epoch's end: not checked here)
     assert len(tab.monitor.memory_curve.getOriginalDataset()[0]) > 0  # the CPU run's process memory, per batch
+    import psutil
+
+    assert psutil.Process(tab.supervisor.pid).nice() >= psutil.Process().nice() + 5  # the studio stays quick
     tab.stop()  # graceful: finishes the batch, validates, saves
     qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT)
     assert ended == ["stopped"] and tab.resume_button.isEnabled()

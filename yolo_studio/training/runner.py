@@ -192,10 +192,23 @@ def run(run_dir: str | Path, resume: bool = False, echo=None, tee_log: bool = Fa
     from yolo_studio.training.run_folder import RunFolder
 
     run = RunFolder(Path(run_dir).resolve())
-    if not tee_log:
+    if not tee_log:  # started by the studio
+        _yield_to_the_studio()
         return _run(run, resume, echo)
     with _Tee(run.log):
         return _run(run, resume, echo)
+
+
+TRAINING_NICENESS = 5
+
+
+def _yield_to_the_studio() -> None:
+    """A training the studio started runs at a lower CPU priority, so the window and its inspection stay
+    quick while it trains (it still gets every idle cycle; a GPU's work is unaffected)."""
+    try:
+        os.nice(TRAINING_NICENESS)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: train at normal priority
+        pass
 
 
 def _run(run, resume: bool, echo) -> int:
