@@ -49,6 +49,9 @@ class EventCallbacks:
         self.batch += 1
         if not self.stopped and self.run.stop_file.exists():
             self.stopped = trainer.stop = True
+            # Stop means now: Ultralytics would validate the partial epoch on the whole val set first (minutes
+            # on a real dataset). Keep the last epoch's metrics instead; last.pt is still saved, resumable.
+            trainer.validate = lambda: (trainer.metrics, trainer.fitness)
             print(f"YOLO Studio: stop requested; stopping after batch {self.batch}", flush=True)
         now = time.time()
         if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
