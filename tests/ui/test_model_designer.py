@@ -297,3 +297,18 @@ def test_a_refused_drag_leaves_no_wire_behind(designer, resources, qtbot):
     assert canvas.nodes[13].input(0).connected_ports()[0].node() is canvas.nodes[12]
     assert canvas.edge_count() == before + 1 == len(__import__("yolo_studio.core.graph_model",
                                                                fromlist=["edges"]).edges(designer.doc.rows))
+
+
+def test_a_moved_node_keeps_its_place_when_a_drop_on_its_edge_rewires_it_and_after_undo(designer, resources):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.canvas.nodes[12].set_pos(1400.0, 900.0)  # the user drags Concat 12 aside
+    designer.canvas.positions_changed.emit()
+    designer.insert_block("nn.Identity", 12, (6, 12, 1))  # dropped on the 6 -> 12 edge: row 12 is rewired
+    assert designer.doc.rows[13].module == "Concat" and designer.canvas.nodes[13].pos() == [1400.0, 900.0]
+    designer.undo_stack.undo()
+    assert designer.doc.rows[12].module == "Concat" and designer.canvas.nodes[12].pos() == [1400.0, 900.0]
+    assert designer.canvas.nodes[13].pos() != [1400.0, 900.0]
+    designer.undo_stack.redo()
+    assert designer.canvas.nodes[13].pos() == [1400.0, 900.0]

@@ -287,13 +287,29 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def _follow_moved_rows(self) -> None:
         """Keep positions the user gave nodes when rows shift: rows are immutable, so an unchanged
-        row is the same object after an insert, delete or move (and after undo)."""
+        row is the same object after an insert, delete or move (and after undo). A row an edit
+        rewired (a drop onto its input edge, and the undo of that) is a new object: it is found as the
+        nearest row with the same module, repeats and arguments."""
         if len(self._position_rows) == len(self.doc.rows) and all(
                 a is b for a, b in zip(self._position_rows, self.doc.rows)):
             return
         where = {id(row): i for i, row in enumerate(self.doc.rows)}
-        self.user_positions = {where[id(self._position_rows[i])]: pos for i, pos in self.user_positions.items()
-                               if i < len(self._position_rows) and id(self._position_rows[i]) in where}
+        claimed = set(where[id(r)] for r in self._position_rows if id(r) in where)
+        moved = {}
+        for i, pos in self.user_positions.items():
+            if i >= len(self._position_rows):
+                continue
+            old = self._position_rows[i]
+            if id(old) in where:
+                moved[where[id(old)]] = pos
+                continue
+            twins = [j for j, row in enumerate(self.doc.rows) if j not in claimed and
+                     (row.module, row.repeats, row.args) == (old.module, old.repeats, old.args)]
+            if twins:
+                j = min(twins, key=lambda j: abs(j - i))
+                claimed.add(j)
+                moved[j] = pos
+        self.user_positions = moved
         self._position_rows = list(self.doc.rows)
 
     def built_layers(self) -> dict:
