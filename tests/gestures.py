@@ -69,6 +69,21 @@ def scene_mismatches(tab) -> list:
     return found
 
 
+def drop_block(viewer, module: str, scene_point) -> None:
+    """A real drop of a palette block at ``scene_point``: drag-enter, drag-move and drop events on the
+    canvas viewport, carrying what the palette's drag carries."""
+    mime = QtCore.QMimeData()
+    mime.setData(BLOCK_MIME, QtCore.QByteArray(module.encode()))
+    mime.setText(module)
+    pos = QtCore.QPointF(viewer.mapFromScene(scene_point))
+    for kind in (QtCore.QEvent.DragEnter, QtCore.QEvent.DragMove):
+        event = QtGui.QDragMoveEvent(pos.toPoint(), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
+                                     QtCore.Qt.NoModifier, kind)
+        QtWidgets.QApplication.sendEvent(viewer.viewport(), event)
+    drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
+    QtWidgets.QApplication.sendEvent(viewer.viewport(), drop)
+
+
 class GestureDriver:
     """Performs random gestures on ``window``'s Model Designer; ``seed`` makes a run repeatable."""
 
@@ -100,16 +115,8 @@ class GestureDriver:
         QtWidgets.QApplication.sendEvent(self.viewer.viewport(), event)
 
     def _drop(self, module: str, scene_point) -> None:
-        mime = QtCore.QMimeData()
-        mime.setData(BLOCK_MIME, QtCore.QByteArray(module.encode()))
-        mime.setText(module)
-        pos = QtCore.QPointF(self._to_view(scene_point))
-        for kind in (QtCore.QEvent.DragEnter, QtCore.QEvent.DragMove):
-            event = QtGui.QDragMoveEvent(pos.toPoint(), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
-                                         QtCore.Qt.NoModifier, kind)
-            QtWidgets.QApplication.sendEvent(self.viewer.viewport(), event)
-        drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
-        QtWidgets.QApplication.sendEvent(self.viewer.viewport(), drop)
+        self.viewer.centerOn(scene_point)
+        drop_block(self.viewer, module, scene_point)
 
     def _focus_canvas(self) -> None:
         self.window.activateWindow()

@@ -192,22 +192,9 @@ def test_yaml_pane_shows_the_document_and_highlights_the_selection(designer, res
 
 
 def _drop(designer, module, scene_point):
-    """A real drop event on the canvas viewport, as the palette's drag produces."""
-    from PySide6 import QtCore, QtGui, QtWidgets
+    from gestures import drop_block
 
-    from yolo_studio.ui.model.canvas import BLOCK_MIME
-
-    viewer = designer.canvas.graph.viewer()
-    mime = QtCore.QMimeData()
-    mime.setData(BLOCK_MIME, QtCore.QByteArray(module.encode()))
-    mime.setText(module)
-    pos = QtCore.QPointF(viewer.mapFromScene(scene_point))
-    for kind in (QtCore.QEvent.DragEnter, QtCore.QEvent.DragMove):
-        event = QtGui.QDragMoveEvent(pos.toPoint(), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,
-                                     QtCore.Qt.NoModifier, kind)
-        QtWidgets.QApplication.sendEvent(viewer.viewport(), event)
-    drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
-    QtWidgets.QApplication.sendEvent(viewer.viewport(), drop)
+    drop_block(designer.canvas.graph.viewer(), module, scene_point)
 
 
 def test_dragging_a_block_onto_an_edge_inserts_it_there(designer, resources, qtbot):
