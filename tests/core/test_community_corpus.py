@@ -94,7 +94,19 @@ def test_without_its_declared_line_the_case_differs(case_id):
     assert _studio(case["folder"], case["model"], scale) != _reference(case_id, scale)
 
 
-@pytest.mark.parametrize("case_id", CASES)
+def _one_per_repository(cases: list) -> list:
+    """The first case of each followed repository: the CLI shares the loader the test above runs on every
+    case, so these check its wiring (one child process each) without repeating all of it."""
+    seen, picked = set(), []
+    for case_id in cases:
+        repository = reference.load_case(case_id)["follows"]
+        if repository not in seen:
+            seen.add(repository)
+            picked.append(case_id)
+    return picked
+
+
+@pytest.mark.parametrize("case_id", _one_per_repository(CASES))
 def test_the_cli_builds_what_the_patched_repository_builds(case_id, tmp_path):
     case = reference.load_case(case_id)
     folder = _case_folder(case_id, tmp_path)

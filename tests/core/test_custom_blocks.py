@@ -148,7 +148,7 @@ def test_forward_errors_name_the_layer(rules_doc, blocks_dir):
     doc.update_row(8, module="nn.Identity", args=[])
     with pytest.raises(BuildError) as info:
         inspect_dict(doc.to_dict(), scale="n", imgsz=64, blocks=load_blocks(blocks_dir))
-    assert info.value.layer == 9 and "cannot run on its input" in info.value.message
+    assert info.value.layer == 9 and "joins maps of different sizes" in info.value.message
 
 
 def test_guard_says_plainly_when_ultralytics_changed(rules_doc, blocks_dir, monkeypatch):
