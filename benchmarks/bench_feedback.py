@@ -73,7 +73,7 @@ edits = []
 for k in range(15):
     wait(0.3)
     t = time.perf_counter()
-    tab.update_row(0, args=[32 if k % 2 else 48, 3, 2])
+    tab.update_row(0, args=[16 + 4 * k, 3, 2])  # a new value each time: nothing can be reused
     edits.append(until_inspected() - t)
 print(json.dumps({"open": opened, "edits": edits}))
 tab.undo_stack.setClean()

@@ -442,7 +442,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if not getattr(self, "_warmed", False):
             self._warmed = True
             # after the first paint, never before: torch and Ultralytics load on the inspection worker
-            QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self.model_tab.inspector.warm_up)
+            QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_up)
+
+    def _warm_up(self) -> None:
+        tab = self.model_tab
+        tab.inspector.warm_up(str(tab.modules_dir) if tab.modules_dir and tab.run_blocks else None)
 
     def dragEnterEvent(self, event):
         if any(u.toLocalFile().lower().endswith((".yaml", ".yml")) for u in event.mimeData().urls()):

@@ -36,20 +36,26 @@ class InspectionThread(QtCore.QObject):
         self.task.submit(self._inspect, self.generation, model, scale, imgsz, modules_dir)
         return self.generation
 
-    def warm_up(self) -> None:
-        """Import torch and Ultralytics and build one tiny model on the worker, so the user's first
-        inspection does not wait for them (the import alone takes seconds). Queued like a request: an
-        inspection asked for meanwhile runs right after it."""
-        self.task.submit(self._warm_up)
+    def warm_up(self, modules_dir=None) -> None:
+        """Import torch and Ultralytics, build one tiny model and load the trusted custom blocks of
+        ``modules_dir`` on the worker, so the user's first inspection does not wait for them (the
+        imports alone take seconds). Queued like a request: one asked for meanwhile runs right after."""
+        self.task.submit(self._warm_up, modules_dir)
 
-    @staticmethod
-    def _warm_up() -> None:
+    def _warm_up(self, modules_dir=None) -> None:
         from yolo_studio.core.inspection import inspect_dict
 
-        tiny = {"nc": 1, "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]]],
-                "head": [[[0, 1, 2], 1, "Detect", ["nc"]]]}
-        try:
-            inspect_dict(tiny, imgsz=64)
+        if modules_dir:
+            try:
+                self._blocks_of(modules_dir)
+            except Exception:  # reported by the first real request
+                self._blocks = None
+
+        tiny = {"nc": 1, "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "WarmUpBlock", []],
+                                      [-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]]],
+                "head": [[[0, 2, 3], 1, "Detect", ["nc"]]]}
+        try:  # a custom row too: measuring one runs PyTorch's meta device, whose first use imports a lot
+            inspect_dict(tiny, imgsz=64, blocks={"WarmUpBlock": _warm_up_block()})
         except Exception:  # only a head start: a real request reports its own errors
             pass
 
@@ -100,3 +106,19 @@ class InspectionThread(QtCore.QObject):
 
     def stop(self) -> None:
         self.task.stop()
+
+
+def _warm_up_block():
+    """A block as users write them (channels in, same channels out), for the warm-up build."""
+    import torch.nn as nn
+
+    class WarmUpBlock(nn.Module):
+        def __init__(self, c1):
+            super().__init__()
+            self.conv = nn.Conv2d(c1, c1, 1)
+            self.bn = nn.BatchNorm2d(c1)
+
+        def forward(self, x):
+            return x * self.bn(self.conv(x)).sigmoid()
+
+    return WarmUpBlock
