@@ -9,7 +9,7 @@ DEMO_MODEL := resources/models/yolo11n-demo.yaml
 DEMO_CUSTOM := resources/models/yolo11n-se.yaml
 # On a machine without a screen: make run QT_QPA_PLATFORM=offscreen (or use xvfb-run make run).
 
-.PHONY: setup run demo-cli test bench bundle bundle-smoke bench-bundle clean
+.PHONY: setup run demo-cli test bench soak bundle bundle-smoke bench-bundle clean
 
 setup: $(STAMP)
 
@@ -37,11 +37,17 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_inspect.py
 	$(PY) benchmarks/bench_custom_blocks.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_feedback.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/bench_hydra.py
 	$(PY) benchmarks/bench_startup.py
+
+# 10,000 seeded random gestures on the Model Designer, checking the canvas against the document after
+# each (long: chunks of 500 in their own processes); results go to docs/RELIABILITY.md.
+soak: setup
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/gesture_soak.py --gestures 10000
 
 # The desktop bundle (PyInstaller one-folder, dist/yolo-studio/): large and slow, not part of `make test`.
 bundle: setup
