@@ -19,7 +19,9 @@ from yolo_studio.core.inspection import inspect_dict
 from yolo_studio.core.validation import validate
 
 DEMO = (Path(__file__).resolve().parents[2] / "resources" / "models" / "yolo11n-demo.yaml").read_text()
-NOISE = st.text(alphabet=st.sampled_from(list("[]{},:-#'\"\n\t 0123456789abcnCovDetct._")), max_size=20)
+NOISE = st.text(alphabet=st.sampled_from(list("[]{},:-#'\"\n\t 0123456789abcnCovDetct._&*!|>") +
+                                         ["\x00", "\x07", "\x1b", "\x85", "\u2028", "\ufeff", "\udcff"]),
+                max_size=20)  # with control characters, YAML's own line breaks and a lone surrogate
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -77,7 +79,7 @@ RANDOM_TREE = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) |
 @given(text=mutated_yaml())
 def test_mutated_model_yaml_loads_and_checks_or_says_why(tmp_path, text):
     path = tmp_path / "model.yaml"
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))  # a lone surrogate makes the file invalid UTF-8
     _load_and_check(path)
 
 
