@@ -71,6 +71,22 @@ class ShortcutsDialog(QtWidgets.QDialog):
         self.resize(520, 520)
 
 
+class DocsBrowser(QtWidgets.QTextBrowser):
+    """Markdown with its screenshots scaled to the page's width."""
+
+    def loadResource(self, kind, url):
+        data = super().loadResource(kind, url)
+        if kind == QtGui.QTextDocument.ImageResource and isinstance(data, (QtGui.QImage, QtGui.QPixmap)):
+            width = max(self.viewport().width() - 40, 200)
+            if data.width() > width:
+                return data.scaledToWidth(width, QtCore.Qt.SmoothTransformation)
+        if kind == QtGui.QTextDocument.ImageResource and isinstance(data, (bytes, QtCore.QByteArray)):
+            image = QtGui.QImage.fromData(data)
+            width = max(self.viewport().width() - 40, 200)
+            return image.scaledToWidth(width, QtCore.Qt.SmoothTransformation) if image.width() > width else image
+        return data
+
+
 class DocsDialog(QtWidgets.QDialog):
     """README and docs/*.md, rendered from the files on disk: no network, no browser."""
 
@@ -78,7 +94,7 @@ class DocsDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("YOLO Studio documentation")
         self.pages = QtWidgets.QListWidget()
-        self.view = QtWidgets.QTextBrowser()
+        self.view = DocsBrowser()
         self.view.setOpenLinks(False)
         self.view.anchorClicked.connect(self._on_view_anchor_clicked)
         for path in doc_files():
