@@ -34,15 +34,43 @@ def about_text() -> str:
             f"{sys.executable}</p>")
 
 
+def action_keys(action: QtGui.QAction) -> tuple:
+    """(text without its '&' mnemonics and trailing '…', [keys as the platform writes them])."""
+    keys = [k.toString(QtGui.QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+    return action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…"), keys
+
+
+def show_shortcut_in_tooltip(action: QtGui.QAction) -> None:
+    """'Save (Ctrl+S)': the tooltip teaches the key."""
+    text, keys = action_keys(action)
+    tip = f"{text} ({', '.join(keys)})"
+    if keys and action.toolTip() != tip:
+        action.setToolTip(tip)
+
+
 def shortcut_rows(window: QtWidgets.QWidget) -> list:
     """(action, keys) of every action of ``window`` that has a key, sorted by action."""
     rows = {}
     for action in window.findChildren(QtGui.QAction):
-        keys = [k.toString(QtGui.QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
-        text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…")
+        text, keys = action_keys(action)
         if keys and text:
             rows.setdefault(text, ", ".join(keys))
     return sorted(rows.items(), key=lambda r: r[0].lower())
+
+
+def first_run_banner(text: str) -> QtWidgets.QWidget:
+    """A strip above the tabs with ``text`` and a button that hides it."""
+    banner = QtWidgets.QFrame(objectName="first-run-hint")
+    banner.setStyleSheet("#first-run-hint { background: #2d4a6b; } QLabel { color: #f0f4f8; }")
+    label = QtWidgets.QLabel(text, wordWrap=True)
+    close = QtWidgets.QToolButton(toolTip="Hide this hint", autoRaise=True,
+                                  icon=banner.style().standardIcon(QtWidgets.QStyle.SP_TitleBarCloseButton))
+    close.clicked.connect(banner.hide)
+    row = QtWidgets.QHBoxLayout(banner)
+    row.setContentsMargins(10, 6, 6, 6)
+    row.addWidget(label, 1)
+    row.addWidget(close, 0, QtCore.Qt.AlignTop)
+    return banner
 
 
 def doc_files() -> list:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -16,50 +15,15 @@ from yolo_studio.core.projects import Project, add_recent, create_project, is_pr
     recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
+from yolo_studio.ui.help import first_run_banner, show_shortcut_in_tooltip
 from yolo_studio.ui.project_tabs import ProjectTabs
+from yolo_studio.ui.templates import template_files, template_task
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 MAX_RECENT = 10
 WARM_UP_DELAY_MS = 300  # after the window is shown: its first paint comes first
 OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
-
-
-def template_files() -> dict:
-    """Model YAMLs shipped with Ultralytics, grouped by family folder: {"11": [paths], ...}."""
-    spec = importlib.util.find_spec("ultralytics")
-    root = Path(next(iter(spec.submodule_search_locations))) / "cfg" / "models"
-    groups: dict = {}
-    for path in sorted(root.rglob("*.yaml")):
-        groups.setdefault(path.parent.name, []).append(path)
-    return dict(sorted(groups.items(), key=lambda item: _family_order(item[0])))
-
-
-def _family_order(family: str) -> tuple:
-    """v3, v5, v6, v8, v9, v10, 11, 12, ... in version order, then named families (rt-detr, ...)."""
-    digits = family.lstrip("v")
-    return (0, int(digits), family) if digits.isdigit() else (1, 0, family)
-
-
-def template_task(path: Path) -> str:
-    """The task of a template, from its output module's name (as Ultralytics guesses it)."""
-    from yolo_studio.core.document import task_of
-
-    try:
-        return task_of(ModelDocument.load(path))
-    except StudioError:
-        return "?"
-
-
-def show_shortcut_in_tooltip(action: QtGui.QAction) -> None:
-    """'Save (Ctrl+S)': the tooltip teaches the key."""
-    keys = [k.toString(QtGui.QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
-    if not keys:
-        return
-    text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…")
-    tip = f"{text} ({', '.join(keys)})"
-    if action.toolTip() != tip:
-        action.setToolTip(tip)
 
 
 def settings() -> QtCore.QSettings:
@@ -239,19 +203,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from yolo_studio.core.demo_project import first_run_hint
 
         text = first_run_hint(self.project)
-        if text is None:
-            return None
-        banner = QtWidgets.QFrame(objectName="first-run-hint")
-        banner.setStyleSheet("#first-run-hint { background: #2d4a6b; } QLabel { color: #f0f4f8; }")
-        label = QtWidgets.QLabel(text, wordWrap=True)
-        close = QtWidgets.QToolButton(toolTip="Hide this hint", autoRaise=True,
-                                      icon=self.style().standardIcon(QtWidgets.QStyle.SP_TitleBarCloseButton))
-        close.clicked.connect(banner.hide)
-        row = QtWidgets.QHBoxLayout(banner)
-        row.setContentsMargins(10, 6, 6, 6)
-        row.addWidget(label, 1)
-        row.addWidget(close, 0, QtCore.Qt.AlignTop)
-        return banner
+        return first_run_banner(text) if text is not None else None
 
     def _move_selected(self, step: int) -> None:
         tab = self.model_tab
