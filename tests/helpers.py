@@ -96,6 +96,10 @@ def close_discarding(window) -> None:
                 window.model_tab.undo_stack.setClean()
             else:
                 window.modules_tab.editor.setSavePoint()
+    if any(d.is_modified() for d in window.documents.documents()):  # typed text not applied (the YAML pane)
+        from PySide6 import QtWidgets
+
+        answer_next_dialog(QtWidgets.QMessageBox.Discard)
     window.close()
     window.deleteLater()
 

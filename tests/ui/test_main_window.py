@@ -225,3 +225,19 @@ def test_the_yaml_pane_is_editable_undoable_and_marks_errors_on_their_line(windo
     assert tab.doc.to_yaml() == original  # nothing applied
     assert abs(pane.error_lines()[0] - last_line) <= 1 and "YAML" in window.statusBar().currentMessage()
     assert pane.toPlainText().endswith("[16, 3")  # the typed text stays
+
+
+def test_yaml_typed_just_before_quitting_is_named_in_the_quit_prompt(window, resources, qtbot):
+    window.open_path(resources / "models" / "yolo11n-demo.yaml")
+    tab = window.model_tab
+    tab.right_tabs.setCurrentWidget(tab.yaml_pane)
+    pane = tab.yaml_pane
+    window.activateWindow()
+    pane.setFocus()
+    qtbot.waitUntil(pane.hasFocus)
+    assert pane.find("[64, 3, 2]")
+    QtTest.QTest.keyClicks(pane, "[48, 3, 2]")
+    assert pane.is_pending()  # quit before typing paused
+    seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
+    assert not window.close()
+    assert "yolo11n-demo.yaml (model, in the Model tab)" in seen[0] and tab.doc.rows[0].args == [48, 3, 2]

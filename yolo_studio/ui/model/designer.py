@@ -56,7 +56,8 @@ class ModelFileDocument:
         return self.tab.path
 
     def is_modified(self) -> bool:
-        return self.tab.is_modified()
+        self.tab.yaml_pane.flush()  # text typed in the YAML pane a moment ago is part of the document
+        return self.tab.is_modified() or self.tab.yaml_pane.holds_unapplied_text()
 
     def text(self) -> str:
         return self.tab.doc.to_yaml()

@@ -259,6 +259,16 @@ class YamlPane(QtWidgets.QPlainTextEdit):
         """Typed text not yet offered to the document."""
         return self._timer.isActive()
 
+    def flush(self) -> None:
+        """Offer typed text now (before a quit or a save), instead of when typing pauses."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self.text_edited.emit(self.toPlainText())
+
+    def holds_unapplied_text(self) -> bool:
+        """Text the user typed that the document does not have (pending, or not parsing)."""
+        return self.is_pending() or bool(self._error)
+
     def show_text(self, text: str, spans: dict, selected: list) -> None:
         if self.is_pending() or self._error:
             return  # the user is typing, or their text does not parse yet: it stays until it does
