@@ -99,3 +99,16 @@ def test_a_concat_of_maps_of_different_sizes_names_the_sizes_the_nodes_show():
             inspect_dict(doc.to_dict(), imgsz=imgsz)
         assert caught.value.layer == 4
         assert f"input 0 (layer 3) is {small} but input 1 (layer 2) is {large} at imgsz {imgsz}" in caught.value.message
+
+
+def test_shapes_are_handed_over_before_the_flops_are_counted(resources):
+    """A designer shows shapes from the early report; the final one adds GFLOPs and changes nothing else."""
+    early = []
+    report = inspect_dict(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml").to_dict(), scale="n",
+                          imgsz=640, on_shapes=early.append)
+    (first,) = early
+    assert first is not report and not first.flops_counted and report.flops_counted
+    assert first.gflops == 0 and 6.0 < report.gflops < 7.0
+    assert [layer.out_shape for layer in first.layers] == [layer.out_shape for layer in report.layers]
+    assert first.layers[12].out_shape == [384, 40, 40] and first.params == report.params
+

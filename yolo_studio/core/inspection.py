@@ -67,6 +67,7 @@ class InspectionReport:
     gflops: float = 0.0
     notes: list = field(default_factory=list)
     error: BuildError | None = None  # a forward error leaves layers with params but no shapes
+    flops_counted: bool = True  # False in the early report ``inspect_dict`` hands ``on_shapes``
 
 
 def model_task(d: dict) -> tuple:
@@ -236,8 +237,12 @@ def _build_plain(model_class, d: dict, ch: int, imgsz: int = 640):
 
 
 def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks: dict | None = None,
-                 ch: int = 3) -> InspectionReport:
-    """Inspect a model dict (as ``ModelDocument.to_dict`` gives). Raises ``BuildError``."""
+                 ch: int = 3, on_shapes=None) -> InspectionReport:
+    """Inspect a model dict (as ``ModelDocument.to_dict`` gives). Raises ``BuildError``.
+
+    ``on_shapes(report)``, if given, receives an early copy of the report as soon as the shapes are
+    known, before the GFLOPs are counted (``flops_counted`` False): counting them runs the model again
+    under thop, which costs more than the plain forward pass. A designer shows shapes that much sooner."""
     import torch
 
     from yolo_studio.core.offline import ultralytics_settings_offline
@@ -271,24 +276,37 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
             if how and how["note"]:
                 notes.append(how["note"])
         report.params = sum(p.numel() for p in model.parameters())
+        if on_shapes is not None:
+            _profile(model, report, rows, imgsz, ch, count_flops=False)
+            early = copy.deepcopy(report)
+            early.flops_counted = False
+            on_shapes(early)
+            if report.error is not None:  # counting would fail the same way
+                return report
         _profile(model, report, rows, imgsz, ch)
     return report
 
 
-def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int) -> None:
-    """One forward pass at ``imgsz``: output shapes from hooks, GFLOPs per layer from thop."""
-    import thop
+def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int, count_flops: bool = True) -> None:
+    """One forward pass at ``imgsz``: output shapes from hooks and, if ``count_flops``, GFLOPs per
+    layer from thop (whose counting makes the pass about twice as slow)."""
     import torch
 
     shapes = {}
     handles = [m.register_forward_hook(lambda mod, _in, out: shapes.__setitem__(mod.i, _shape(out)))
                for m in model.model]
     x = torch.zeros(1, ch, imgsz, imgsz)
+    info = {}
     try:
-        _, _, info = thop.profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+        if count_flops:
+            import thop
+
+            _, _, info = thop.profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+        else:
+            model.eval()  # as thop runs it (the model is built for this inspection only)
+            model(x)
     except Exception as exc:
         report.error = _explain(exc, rows, _layer_in_traceback(exc), imgsz, imgsz)
-        info = {}
     finally:
         for h in handles:
             h.remove()

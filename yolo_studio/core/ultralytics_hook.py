@@ -299,6 +299,8 @@ class CustomParseModel:
                     shapes.append(built[k][2])
                     continue
                 module = layers[k]
+                if device == "meta":
+                    _skip_batch_norm(module)
                 was_training = module.training
                 module.eval()
                 shapes.append(_shape_of(module(_materialize(self._inputs(rows, k, shapes, image), device))))
@@ -397,6 +399,18 @@ class CustomParseModel:
             except (ValueError, SyntaxError):
                 out[m.i] = text or None
         return out
+
+
+def _skip_batch_norm(module) -> None:
+    """Replace the batch norms inside ``module`` (a copy built for measuring) by identities: they keep
+    the shape, and on the meta device PyTorch runs each one through a slow Python decomposition."""
+    import torch.nn as nn
+
+    for name, child in module.named_children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(module, name, nn.Identity())
+        else:
+            _skip_batch_norm(child)
 
 
 def _shape_of(out):

@@ -7,11 +7,17 @@ from PySide6 import QtCore
 from yolo_studio.workers.task import TaskThread
 
 
+class _Superseded(Exception):
+    """A newer request arrived while this one ran: stop it after its shapes."""
+
+
 class InspectionThread(QtCore.QObject):
     """``request`` queues an inspection; results carry the request's generation number.
 
     A request still queued when a newer one arrives is skipped, so only the latest edit is
-    inspected; the caller drops results whose generation is not its latest.
+    inspected; the caller drops results whose generation is not its latest. Each request reports
+    twice: ``shapes_known`` as soon as the shapes are measured, ``finished`` once the GFLOPs are
+    counted too (not at all if a newer request arrived meanwhile).
 
     Custom blocks are loaded here, on the worker, the first time a request needs them (and
     again after ``forget_blocks``): each file is checked in a child process first, so a block
@@ -19,6 +25,7 @@ class InspectionThread(QtCore.QObject):
     """
 
     finished = QtCore.Signal(int, object)  # generation, InspectionReport (plain data, no tensors)
+    shapes_known = QtCore.Signal(int, object)  # generation, early report: shapes, GFLOPs not counted yet
     failed = QtCore.Signal(int, str, object)  # generation, message, layer or None
     blocks_loaded = QtCore.Signal(object)  # [BlockFileError] of the files that were not loaded
 
@@ -87,9 +94,16 @@ class InspectionThread(QtCore.QObject):
         from yolo_studio.core.errors import StudioError
         from yolo_studio.core.inspection import inspect_dict
 
+        def early(report) -> None:  # on this thread: the signal is queued to the caller's
+            self.shapes_known.emit(generation, report)
+            if generation < self.generation:
+                raise _Superseded  # the newer request needs the thread more than these GFLOPs
+
         try:
             blocks = self._blocks_of(modules_dir)
-            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks), None
+            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks, on_shapes=early), None
+        except _Superseded:
+            return None
         except StudioError as exc:
             return generation, getattr(exc, "message", str(exc)), getattr(exc, "layer", None)
         except Exception as exc:  # a block's own bug must not take the studio down
