@@ -15,19 +15,21 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
-from yolo_studio.core.graph_model import edges, node_lines
-from yolo_studio.ui.model.canvas import BLOCK_MIME
+from yolo_studio.core.graph_model import collapse, edges, node_lines
+from yolo_studio.ui.model.canvas import BLOCK_MIME, FoldedBox, SectionCaption
 from yolo_studio.ui.model.node_item import LayerNode, LayerNodeItem
 
 PALETTE = ("Conv", "C3k2", "SPPF", "nn.Identity", "Concat", "nn.Upsample", "C2f", "Bottleneck", "DWConv", "C2PSA")
 GESTURES = ("drop_palette", "drop_edge", "connect", "disconnect", "drag", "delete", "undo", "redo", "scale",
-            "template", "switch_tab", "edit_args")
-WEIGHTS = (8, 8, 6, 5, 10, 7, 8, 6, 3, 1, 2, 4)
+            "template", "switch_tab", "edit_args", "fold")
+WEIGHTS = (8, 8, 6, 5, 10, 7, 8, 6, 3, 1, 2, 4, 2)
 
 
 def scene_mismatches(tab) -> list:
     """Every way the canvas differs from the document (empty when it shows it exactly)."""
-    from NodeGraphQt.qgraphics.pipe import LivePipeItem, PipeItem
+    from NodeGraphQt.qgraphics.pipe import LivePipeItem
+
+    from yolo_studio.ui.model.routing import RoutedPipe
 
     rows, canvas = tab.doc.rows, tab.canvas
     scene = canvas.graph.scene()
@@ -54,7 +56,7 @@ def scene_mismatches(tab) -> list:
         extra = {k: v for k, v in drawn.items() if wanted.get(k) != v}
         missing = {k: v for k, v in wanted.items() if drawn.get(k) != v}
         found.append(f"edges differ from `from`: drawn but not in the document {extra}, missing {missing}")
-    pipes = [i for i in scene.items() if type(i) is PipeItem]
+    pipes = [i for i in scene.items() if type(i) is RoutedPipe]
     stray = [p for p in pipes if not (p.input_port and p.output_port and p.input_port.scene() is scene
                                       and p.output_port.scene() is scene)]
     if stray or len(pipes) != len(wanted):
@@ -64,8 +66,17 @@ def scene_mismatches(tab) -> list:
         found.append("a wire being dragged is still drawn")
     captions = [i for i in scene.items() if isinstance(i, QtWidgets.QGraphicsSimpleTextItem)
                 and i.parentItem() is None]
-    if len(captions) != len(canvas._labels):
-        found.append(f"{len(captions)} captions on the scene, {len(canvas._labels)} wanted")
+    wanted_captions = [i for i in canvas._labels if isinstance(i, SectionCaption)]
+    if len(captions) != len(wanted_captions):
+        found.append(f"{len(captions)} captions on the scene, {len(wanted_captions)} wanted")
+    positions = {i: (0.0, 0.0) for i in range(len(rows))}
+    _, hidden, boxes = collapse(rows, tab.doc.head_start, positions, tab.folded)
+    shown_hidden = {n.row_index for n in canvas.nodes if not n.view.isVisible()}
+    if shown_hidden != hidden:
+        found.append(f"hidden nodes {sorted(shown_hidden)}, but the folded sections hide {sorted(hidden)}")
+    drawn_boxes = sorted(i.box.section for i in scene.items() if isinstance(i, FoldedBox))
+    if drawn_boxes != sorted(boxes):
+        found.append(f"folded boxes drawn {drawn_boxes}, wanted {sorted(boxes)}")
     return found
 
 
@@ -135,7 +146,8 @@ class GestureDriver:
         return text
 
     def _node(self):
-        return self.random.choice(self.tab.canvas.nodes)
+        shown = [n for n in self.tab.canvas.nodes if n.view.isVisible()]
+        return self.random.choice(shown or self.tab.canvas.nodes)
 
     def _g_drop_palette(self) -> str:
         node = self._node()
@@ -146,9 +158,10 @@ class GestureDriver:
         return f"{module} near {node.row_index}"
 
     def _g_drop_edge(self) -> str:
-        from NodeGraphQt.qgraphics.pipe import PipeItem
+        from yolo_studio.ui.model.routing import RoutedPipe
 
-        pipes = [p for p in self.tab.canvas.graph.scene().items() if type(p) is PipeItem and p.input_port]
+        pipes = [p for p in self.tab.canvas.graph.scene().items()
+                 if type(p) is RoutedPipe and p.input_port and p.isVisible()]
         if not pipes:
             return "no edge"
         pipe = self.random.choice(pipes)
@@ -176,6 +189,17 @@ class GestureDriver:
         node, port = self.random.choice(wired)
         port.disconnect_from(port.connected_ports()[0])
         return f"{node.row_index}.{port.name()}"
+
+    def _g_fold(self) -> str:
+        """A click on a section caption, or on a folded section's box: folds or unfolds it."""
+        targets = [i for i in self.tab.canvas._labels if isinstance(i, (SectionCaption, FoldedBox))]
+        if not targets:
+            return "no caption"
+        item = self.random.choice(targets)
+        point = self._to_view(item.sceneBoundingRect().center())
+        self._mouse(QtCore.QEvent.MouseButtonPress, point, QtCore.Qt.LeftButton)
+        self._mouse(QtCore.QEvent.MouseButtonRelease, point, QtCore.Qt.NoButton)
+        return f"{type(item).__name__} {sorted(self.tab.folded)}"
 
     def _g_drag(self) -> str:
         node = self._node()

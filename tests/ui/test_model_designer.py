@@ -101,6 +101,20 @@ def test_live_inspection_shows_shapes_params_and_totals(designer, resources, qtb
     assert designer.report.scale == "s" and "params" in totals[-1]
 
 
+def test_shapes_show_before_the_gflops_are_counted(designer, resources, qtbot):
+    seen, totals = [], []
+    designer.shapes_shown.connect(lambda: seen.append((designer.report.flops_counted,
+                                                       designer.canvas.nodes[0].view.lines[2])))
+    designer.inspected.connect(lambda: seen.append("inspected"))
+    designer.totals_changed.connect(totals.append)
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    with qtbot.waitSignal(designer.inspected, timeout=60_000):
+        pass
+    assert seen[0][0] is False and seen[0][1].startswith("16×320×320")  # shapes on the node, GFLOPs pending
+    assert seen[-2][0] is True and seen[-1] == "inspected"
+    assert "counting GFLOPs" in totals[-2] and "6.4 GFLOPs" in totals[-1]
+
+
 def test_build_errors_appear_on_their_node(designer, resources, qtbot):
     designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
     with qtbot.waitSignal(designer.inspected, timeout=60_000):
@@ -206,8 +220,11 @@ def test_dragging_a_block_onto_an_edge_inserts_it_there(designer, resources, qtb
     canvas = designer.canvas
     concat_in = canvas.nodes[12].input(1).view  # the 6 -> Concat(12) skip edge
     pipe = next(p for p in canvas.graph.scene().items() if isinstance(p, PipeItem) and p.input_port is concat_in)
-    canvas.graph.viewer().centerOn(pipe.path().pointAtPercent(0.5))
-    _drop(designer, "nn.Identity", pipe.path().pointAtPercent(0.5))
+    # a stretch of the edge that no other edge crosses (it runs down a gutter other edges use too)
+    point = next(pipe.path().pointAtPercent(k / 20) for k in range(4, 17)
+                 if canvas._edge_at(pipe.path().pointAtPercent(k / 20)) == (6, 12, 1))
+    canvas.graph.viewer().centerOn(point)
+    _drop(designer, "nn.Identity", point)
     rows = designer.doc.rows
     assert rows[12].module == "nn.Identity" and rows[12].from_ == 6
     assert rows[13].from_ == [-2, -1]

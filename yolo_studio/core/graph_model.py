@@ -72,6 +72,51 @@ def layered_layout(rows: list, head_start: int) -> dict:
     return out
 
 
+SECTIONS = ("backbone", "head")
+
+
+def section_rows(name: str, count: int, head_start: int) -> range:
+    return range(0, min(head_start, count)) if name == "backbone" else range(min(head_start, count), count)
+
+
+def collapse(rows: list, head_start: int, positions: dict, collapsed: set) -> tuple:
+    """Fold the ``collapsed`` sections ("backbone", "head") of a layout into one summary box each.
+
+    A folded section keeps showing the rows that matter outside it: those a row of another section
+    reads (a backbone's P3, P4 and P5) and those nothing reads (a head's outputs), stacked under
+    its box; the rest are hidden. Returns (positions, hidden row indices, ``{section: Box}``)."""
+    out, hidden, boxes = dict(positions), set(), {}
+    read_from = {}
+    for e in edges(rows):
+        read_from.setdefault(e.source, set()).add(e.target)
+    for name in SECTIONS:
+        members = section_rows(name, len(rows), head_start)
+        if name not in collapsed or not members:
+            continue
+        x, y = positions[members[0]]
+        shown = [i for i in members if not read_from.get(i) or any(t not in members for t in read_from[i])]
+        boxes[name] = Box(name, x, y, members[0], members[-1], len(members) - len(shown))
+        for level, i in enumerate(shown, start=1):
+            out[i] = (x, y + level * ROW_HEIGHT)
+        hidden.update(i for i in members if i not in shown)
+    return out, hidden, boxes
+
+
+@dataclass(frozen=True)
+class Box:
+    """A folded section as drawn: where, which rows it spans, and how many of them it hides."""
+
+    section: str
+    x: float
+    y: float
+    first: int
+    last: int
+    hidden: int
+
+    def caption(self) -> str:
+        return f"{self.section.upper()}  layers {self.first}–{self.last}: {self.hidden} folded"
+
+
 def format_shape(shape, times: str = "×") -> str:
     """``[64, 80, 80]`` as ``64×80×80``; several outputs show the first and an ellipsis."""
     if shape is None:

@@ -146,6 +146,17 @@ class MainWindow(QtWidgets.QMainWindow):
         frame = view_menu.addAction("&Frame all", tab.canvas.frame_all, QtGui.QKeySequence("F"))
         frame.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
         tab.canvas.widget.addAction(frame)
+        overview = view_menu.addAction("&Overview map", tab.canvas.overview.set_enabled_by_user)
+        overview.setCheckable(True)
+        overview.setChecked(True)
+        overview.setToolTip("A map of the whole model in the canvas's corner, while part of it is out of view")
+        view_menu.addSeparator()
+        for name in ("backbone", "head"):
+            fold = view_menu.addAction(f"Fold the {name}", lambda name=name: tab.toggle_section(name))
+            fold.setCheckable(True)
+            fold.setToolTip(f"Show the {name} as one box and the layers other sections read "
+                            "(or click its caption on the canvas)")
+            tab.sections_folded.connect(lambda fold=fold, name=name: fold.setChecked(name in tab.folded))
 
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&Documentation", self.docs_dialog, QtGui.QKeySequence.HelpContents)

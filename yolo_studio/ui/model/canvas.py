@@ -12,8 +12,10 @@ from NodeGraphQt import NodeGraph
 from NodeGraphQt.constants import LayoutDirectionEnum
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.graph_model import edges, input_count
-from yolo_studio.ui.model.node_item import BACKBONE_COLOUR, HEAD_COLOUR, OUTPUT_COLOUR, LayerNode
+from yolo_studio.core.graph_model import NODE_WIDTH, edges, input_count
+from yolo_studio.ui.model.node_item import BACKBONE_COLOUR, HEAD_COLOUR, NODE_HEIGHT, OUTPUT_COLOUR, LayerNode
+from yolo_studio.ui.model.overview import OverviewMap
+from yolo_studio.ui.model.routing import RoutingViewer
 
 BLOCK_MIME = "application/x-yolo-studio-block"
 APPEND_PORT = "+"
@@ -25,12 +27,13 @@ class ModelCanvas(QtCore.QObject):
     inputs_changed = QtCore.Signal(int, list)  # row, new input sources in port order (None = unconnected)
     block_dropped = QtCore.Signal(str, int, object)  # module, insert index, edge (source, target, port) or None
     positions_changed = QtCore.Signal()
+    section_toggled = QtCore.Signal(str)  # "backbone" or "head": its caption or folded box was clicked
 
     def __init__(self, parent=None):
         super().__init__(parent)
         private_stack = QtGui.QUndoStack(self)  # NodeGraphQt's own; users undo on the document's stack
         private_stack.setUndoLimit(1)
-        self.graph = NodeGraph(undo_stack=private_stack)
+        self.graph = NodeGraph(undo_stack=private_stack, viewer=RoutingViewer(undo_stack=private_stack))
         self.graph.set_layout_direction(LayoutDirectionEnum.VERTICAL.value)
         # NodeGraphQt's cycle check is a search without a visited set: exponential on YOLO's skip
         # connections. The document guarantees no cycles (a row only reads rows above it).
@@ -51,6 +54,7 @@ class ModelCanvas(QtCore.QObject):
         self._shown: list = []  # per node: (ports, lines, colour, problem, pos) as drawn
         self._edges: dict = {}  # (target row, port) -> source row, as drawn
         self._labels: list = []
+        self._placed: list = []  # node positions when the edges were last routed
         self._syncing = False
         self._dirty_rows: set = set()
         self._flush_timer = QtCore.QTimer(self, singleShot=True, interval=0, timeout=self._flush_connections)
@@ -58,9 +62,14 @@ class ModelCanvas(QtCore.QObject):
         self.graph.port_disconnected.connect(self._on_graph_port_changed)
         self.graph.node_selection_changed.connect(self._on_graph_selection_changed)
         self.graph.data_dropped.connect(self._on_graph_data_dropped)
-        self.graph.viewer().moved_nodes.connect(lambda *_: self.positions_changed.emit())
+        self.graph.viewer().moved_nodes.connect(self._on_nodes_moved)
         self._repair_timer = QtCore.QTimer(self, singleShot=True, interval=0, timeout=self._repair_after_release)
         self.graph.viewer().viewport().installEventFilter(self)
+        self.overview = OverviewMap(self.graph.viewer(), self.extent)
+
+    def _on_nodes_moved(self, *_):
+        self.graph.viewer().reroute()  # edges of other nodes may now have to go round the moved ones
+        self.positions_changed.emit()
 
     def eventFilter(self, watched, event):
         if event.type() == QtCore.QEvent.MouseButtonRelease:
@@ -91,8 +100,10 @@ class ModelCanvas(QtCore.QObject):
     # ------------------------------------------------------------------ drawing
 
     def show_model(self, rows: list, head_start: int, positions: dict, lines: list, problems: dict,
-                   multi_input: set, outputs: set, selected: list = ()) -> None:
-        """Show ``rows``: ``lines[i]`` is node i's text, ``problems[i]`` its message.
+                   multi_input: set, outputs: set, selected: list = (), hidden: set = frozenset(),
+                   boxes: dict | None = None) -> None:
+        """Show ``rows``: ``lines[i]`` is node i's text, ``problems[i]`` its message; the rows in
+        ``hidden`` are folded into the ``boxes`` of their sections (``graph_model.collapse``).
 
         Updates in place: node i keeps showing row i; only nodes whose text, colour, position or
         ports changed are touched, and only edges that changed are rewired, so an edit on a
@@ -104,7 +115,7 @@ class ModelCanvas(QtCore.QObject):
             for i, row in enumerate(rows):
                 colour = OUTPUT_COLOUR if i in outputs else (HEAD_COLOUR if i >= head_start else BACKBONE_COLOUR)
                 ports = (input_count(row), i in multi_input)
-                wanted.append((ports, lines[i], colour, problems.get(i, ""), tuple(positions[i])))
+                wanted.append((ports, lines[i], colour, problems.get(i, ""), tuple(positions[i]), i not in hidden))
             while len(self.nodes) > len(rows):
                 self._remove_node(len(self.nodes) - 1)
             for i, state in enumerate(wanted):
@@ -113,7 +124,11 @@ class ModelCanvas(QtCore.QObject):
                 elif self._shown[i] != state:
                     self._update_node(i, state)
             self._rewire({(e.target, e.port): e.source for e in edges(rows)})
-            self._label_sections(positions, head_start, len(rows))
+            placed = [state[4:] for state in wanted]
+            if placed != self._placed:  # a node moved or was folded: edges may now pass behind others
+                self._placed = placed
+                self.graph.viewer().reroute()
+            self._label_sections(positions, head_start, len(rows), boxes or {})
             chosen = set(selected)
             for node in self.nodes:
                 if node.selected() != (node.row_index in chosen):
@@ -128,7 +143,7 @@ class ModelCanvas(QtCore.QObject):
 
     def _add_node(self, i: int, state: tuple) -> None:
         """Append a node for row ``i`` (== len(nodes))."""
-        ports, lines, colour, problem, pos = state
+        ports, lines, colour, problem, pos, visible = state
         node = LayerNode()
         for name in self._port_names(ports):
             if name == APPEND_PORT:
@@ -139,11 +154,12 @@ class ModelCanvas(QtCore.QObject):
         node.set_name(f"layer-{id(node)}")  # unique already: NodeGraphQt's name search stays short
         node.show_row(i, lines, colour, problem)
         self.graph.add_node(node, pos=list(pos), selected=False, push_undo=False)
+        node.view.setVisible(visible)
         self.nodes.append(node)
         self._shown.append(state)
 
     def _update_node(self, i: int, state: tuple) -> None:
-        ports, lines, colour, problem, pos = state
+        ports, lines, colour, problem, pos, visible = state
         node = self.nodes[i]
         if self._shown[i][0] != ports:  # e.g. a Concat now shown where a Conv was
             keep = node.set_input_ports(self._port_names(ports), APPEND_PORT)
@@ -151,6 +167,10 @@ class ModelCanvas(QtCore.QObject):
         node.show_row(i, lines, colour, problem)
         if self._shown[i][4] != pos:
             node.set_property("pos", [float(pos[0]), float(pos[1])], push_undo=False)
+        if node.view.isVisible() != visible:
+            node.view.setVisible(visible)
+            if not visible:
+                node.set_selected(False)
         node.view.update()
         self._shown[i] = state
 
@@ -177,25 +197,28 @@ class ModelCanvas(QtCore.QObject):
                                                         emit_signal=False)
                 self._edges[key] = source
 
-    def _label_sections(self, positions: dict, head_start: int, count: int) -> None:
-        """'Backbone' and 'Head' captions above their columns."""
+    def _label_sections(self, positions: dict, head_start: int, count: int, boxes: dict) -> None:
+        """'Backbone' and 'Head' captions above their columns (click one to fold its section), and a
+        box standing for each folded section."""
         scene = self.graph.scene()
         for label in self._labels:
             scene.removeItem(label)
         self._labels = []
-        for text, first in (("BACKBONE", 0), ("HEAD", head_start)):
+        for name, first in (("backbone", 0), ("head", head_start)):
             if first >= count:
                 continue
-            label = QtWidgets.QGraphicsSimpleTextItem(text)
-            font = label.font()
-            font.setPointSize(14)
-            font.setBold(True)
-            label.setFont(font)
-            label.setBrush(QtGui.QColor(120, 150, 190) if first == 0 else QtGui.QColor(170, 140, 200))
-            x, y = positions[first]
+            colour = QtGui.QColor(120, 150, 190) if first == 0 else QtGui.QColor(170, 140, 200)
+            box = boxes.get(name)
+            label = SectionCaption(f"{'▸' if box else '▾'} {name.upper()}", colour,
+                                   lambda name=name: self.section_toggled.emit(name))
+            x, y = (box.x, box.y) if box else positions[first]
             label.setPos(x, y - 46)
             scene.addItem(label)
             self._labels.append(label)
+            if box is not None:
+                item = FoldedBox(box, colour, lambda name=name: self.section_toggled.emit(name))
+                scene.addItem(item)
+                self._labels.append(item)
 
     def positions(self) -> dict:
         return {n.row_index: tuple(n.pos()) for n in self.nodes}
@@ -215,6 +238,17 @@ class ModelCanvas(QtCore.QObject):
     def selected_rows(self) -> list:
         return sorted(n.row_index for n in self.graph.selected_nodes() if isinstance(n, LayerNode))
 
+    def extent(self) -> QtCore.QRectF:
+        """The scene rect the model covers: every node, and room for the section captions."""
+        rect = QtCore.QRectF()
+        for node in self.nodes:
+            if node.view.isVisible():
+                rect = rect.united(node.view.sceneBoundingRect())
+        for item in self._labels:
+            if isinstance(item, FoldedBox):
+                rect = rect.united(item.sceneBoundingRect())
+        return rect.adjusted(-40, -70, 40, 40) if not rect.isEmpty() else rect
+
     def frame_all(self) -> None:
         """Fit every node in view, between 25 % and 100 % zoom (zoomed out, nodes show their titles large);
         a model taller than that shows its top.
@@ -224,10 +258,7 @@ class ModelCanvas(QtCore.QObject):
         """
         if not self.nodes:
             return
-        rect = QtCore.QRectF()
-        for node in self.nodes:
-            rect = rect.united(node.view.sceneBoundingRect())
-        rect = rect.adjusted(-40, -70, 40, 40)  # room for the section captions
+        rect = self.extent()
         viewer = self.graph.viewer()
         vw, vh = max(viewer.viewport().width(), 1), max(viewer.viewport().height(), 1)
         fit = min(vw / rect.width(), vh / rect.height())
@@ -296,7 +327,7 @@ class ModelCanvas(QtCore.QObject):
 
     def _row_after(self, scene_pos) -> int:
         """Where a block dropped at ``scene_pos`` goes: after the nearest node above it in its column."""
-        above = [n for n in self.nodes if n.view.sceneBoundingRect().top() <= scene_pos.y()]
+        above = [n for n in self.nodes if n.view.isVisible() and n.view.sceneBoundingRect().top() <= scene_pos.y()]
         if not above:
             return 0
         nearest_dx = min(abs(n.view.sceneBoundingRect().center().x() - scene_pos.x()) for n in above)
@@ -304,15 +335,78 @@ class ModelCanvas(QtCore.QObject):
         return max(column, key=lambda n: n.view.sceneBoundingRect().top()).row_index + 1
 
     def _edge_at(self, scene_pos):
+        """(source, target, port) of the edge under ``scene_pos``: the nearest one where several pass
+        close by (detours share gutters)."""
         from NodeGraphQt.qgraphics.pipe import PipeItem
 
         area = QtCore.QRectF(scene_pos.x() - 6, scene_pos.y() - 6, 12, 12)
-        for item in self.graph.scene().items(area):
-            if isinstance(item, PipeItem) and item.input_port and item.output_port:
-                target = item.input_port.node
-                source = item.output_port.node
-                t_node = self.graph.get_node_by_id(target.id)
-                s_node = self.graph.get_node_by_id(source.id)
-                port = [p.view for p in t_node.input_ports()].index(item.input_port)
-                return s_node.row_index, t_node.row_index, port
-        return None
+        pipes = [item for item in self.graph.scene().items(area)
+                 if isinstance(item, PipeItem) and item.input_port and item.output_port and item.isVisible()]
+        if not pipes:
+            return None
+
+        def distance(pipe) -> float:
+            path = pipe.path()
+            return min(QtCore.QLineF(scene_pos, path.pointAtPercent(k / 200)).length() for k in range(201))
+
+        item = min(pipes, key=distance)
+        t_node = self.graph.get_node_by_id(item.input_port.node.id)
+        s_node = self.graph.get_node_by_id(item.output_port.node.id)
+        port = [p.view for p in t_node.input_ports()].index(item.input_port)
+        return s_node.row_index, t_node.row_index, port
+
+class SectionCaption(QtWidgets.QGraphicsSimpleTextItem):
+    """A section's caption; clicking it folds or unfolds the section."""
+
+    def __init__(self, text: str, colour: QtGui.QColor, on_click):
+        super().__init__(text)
+        font = self.font()
+        font.setPointSize(14)
+        font.setBold(True)
+        self.setFont(font)
+        self.setBrush(colour)
+        self.on_click = on_click
+        self.setCursor(QtCore.Qt.PointingHandCursor)
+        self.setToolTip("Click to fold or unfold this section")
+
+    def mousePressEvent(self, event):
+        event.accept()
+
+    def mouseReleaseEvent(self, event):
+        if self.contains(event.pos()):
+            QtCore.QTimer.singleShot(0, self.on_click)  # after NodeGraphQt has finished with the click
+
+
+class FoldedBox(QtWidgets.QGraphicsItem):
+    """A folded section: its layers' span and how many are hidden; click to unfold."""
+
+    def __init__(self, box, colour: QtGui.QColor, on_click):
+        super().__init__()
+        self.box, self.colour, self.on_click = box, colour, on_click
+        self.setPos(box.x, box.y)
+        self.setCursor(QtCore.Qt.PointingHandCursor)
+        self.setToolTip(f"{box.caption()}. Click to unfold.")
+
+    def boundingRect(self):
+        return QtCore.QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
+
+    def paint(self, painter, option, widget=None):
+        rect = self.boundingRect().adjusted(1, 1, -1, -1)
+        painter.setBrush(QtGui.QColor(self.colour.red() // 4, self.colour.green() // 4, self.colour.blue() // 4))
+        painter.setPen(QtGui.QPen(self.colour, 2, QtCore.Qt.DashLine))
+        painter.drawRoundedRect(rect, 6, 6)
+        lod = QtWidgets.QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        font = QtGui.QFont(painter.font())
+        font.setBold(True)
+        font.setPixelSize(max(11, min(int(11 / max(lod, 0.05)), 20)))  # two lines fit at 20 px
+        painter.setFont(font)
+        painter.setPen(QtGui.QColor(230, 232, 236))
+        text = f"layers {self.box.first}–{self.box.last}\n{self.box.hidden} folded (click)"
+        painter.drawText(rect.adjusted(6, 4, -6, -4), QtCore.Qt.AlignCenter, text)
+
+    def mousePressEvent(self, event):
+        event.accept()
+
+    def mouseReleaseEvent(self, event):
+        if self.boundingRect().contains(event.pos()):
+            QtCore.QTimer.singleShot(0, self.on_click)

@@ -22,7 +22,8 @@ from yolo_studio.ui.model.canvas import ModelCanvas
 from yolo_studio.ui.model.panels import PalettePanel, ProblemsPanel, PropertiesPanel, YamlPane
 from yolo_studio.workers.inspection import InspectionThread
 
-INSPECT_DELAY_MS = 60  # debounce: typing several keys costs one build; a newer request supersedes an older one
+INSPECT_DELAY_MS = 0  # the next event-loop turn: edits made together cost one build; the YAML pane waits for
+# typing to pause itself, and a request made while one runs supersedes any still queued
 INSPECT_IMGSZ = 640
 
 
@@ -78,7 +79,9 @@ class ModelDesignerTab(QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     totals_changed = QtCore.Signal(str)
     title_changed = QtCore.Signal()
-    inspected = QtCore.Signal()  # a new inspection result (or error) is shown
+    inspected = QtCore.Signal()  # a new inspection result (or error) is shown, GFLOPs included
+    shapes_shown = QtCore.Signal()  # a new inspection's shapes are shown (its GFLOPs may follow)
+    sections_folded = QtCore.Signal()  # a section of the canvas was folded or unfolded
 
     def __init__(self, parent=None, modules_dir: str | Path | None = None):
         super().__init__(parent)
@@ -94,6 +97,9 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.problems = []
         self.selected: list = []
         self.user_positions: dict = {}  # row index -> (x, y) the user dragged a node to
+        self.folded: set = set()  # sections ("backbone", "head") shown folded into one box
+        self._unfolded: dict = {}  # row -> position, as laid out before folding
+        self._drawn: dict = {}  # row -> position, as drawn (folded)
         self._position_rows: list = []  # the rows those indices referred to
         self.live_inspection = True  # inspect in the background after every edit
         self.run_blocks = True  # False: the modules folder is not trusted, its blocks never run
@@ -101,6 +107,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._build_widgets()
         self.inspector = InspectionThread(self)
         self.inspector.finished.connect(self._on_inspector_finished)
+        self.inspector.shapes_known.connect(self._on_inspector_shapes)
         self.inspector.blocks_loaded.connect(self._on_blocks_loaded)
         self.inspector.failed.connect(self._on_inspector_failed)
         self._inspect_timer = QtCore.QTimer(self, singleShot=True, interval=INSPECT_DELAY_MS,
@@ -137,6 +144,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.canvas.inputs_changed.connect(self._on_canvas_inputs_changed)
         self.canvas.block_dropped.connect(self._on_canvas_block_dropped)
         self.canvas.positions_changed.connect(self._on_canvas_positions_changed)
+        self.canvas.section_toggled.connect(self.toggle_section)
         self.palette.insert_requested.connect(self._on_palette_insert_requested)
         self.yaml_pane.text_edited.connect(self._on_yaml_pane_text_edited)
         self.properties.row_edited.connect(self._on_properties_row_edited)
@@ -171,7 +179,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def save(self, path: str | Path | None = None) -> Path:
         target = self.doc.save(path)
-        graph_model.save_positions(target, self.doc.rows, self.canvas.positions())
+        graph_model.save_positions(target, self.doc.rows, self._node_positions())
         self.undo_stack.setClean()
         self.title_changed.emit()
         return target
@@ -267,8 +275,21 @@ class ModelDesignerTab(QtWidgets.QWidget):
         name = self.path.name if self.path else "the open model"
         return [f"layer {i} ({row.module}) of {name}" for i, row in enumerate(self.doc.rows) if row.module in names]
 
+    def toggle_section(self, name: str) -> None:
+        """Fold a section of the canvas into one box, or unfold it (a view change: the model is untouched)."""
+        self.folded ^= {name}
+        self._redraw()
+        self.canvas.frame_all()
+        self.sections_folded.emit()
+
     def select_rows(self, rows: list) -> None:
         self.selected = [r for r in rows if 0 <= r < len(self.doc.rows)]
+        hidden = [name for name in self.folded for i in self.selected
+                  if i in graph_model.section_rows(name, len(self.doc.rows), self.doc.head_start)]
+        if hidden:  # a layer picked elsewhere (a problem, the YAML) is shown: unfold its section
+            self.folded -= set(hidden)
+            self._redraw()
+            self.sections_folded.emit()
         self.canvas.select_rows(self.selected)
         self._show_selection()
 
@@ -327,6 +348,9 @@ class ModelDesignerTab(QtWidgets.QWidget):
         rows = self.doc.rows
         positions = graph_model.layered_layout(rows, self.doc.head_start)
         positions.update(self.user_positions)
+        self._unfolded = positions
+        positions, hidden, boxes = graph_model.collapse(rows, self.doc.head_start, positions, self.folded)
+        self._drawn = positions
         layers = self.built_layers()
         lines = [graph_model.node_lines(i, row, layers.get(i)) for i, row in enumerate(rows)]
         problems = {}
@@ -342,7 +366,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
                 multi.add(i)
             if block is not None and block.category == "head" and i >= self.doc.head_start:
                 outputs.add(i)
-        self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected)
+        self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected,
+                               hidden, boxes)
 
     def _show_selection(self) -> None:
         if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened
@@ -388,18 +413,26 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.load_errors = errors
         self._show_problems()
 
+    def _on_inspector_shapes(self, generation: int, report) -> None:
+        if generation == self.inspector.generation:
+            self._show_report(generation, report)
+
     def _on_inspector_finished(self, generation: int, report) -> None:
-        if generation != self.inspector.generation:
-            return  # a newer edit superseded this result
+        if generation == self.inspector.generation:  # else a newer edit superseded this result
+            self._show_report(generation, report)
+            self.inspected.emit()
+
+    def _show_report(self, generation: int, report) -> None:
         self.report, self.report_rows, self.build_error = report, self._requested.get(generation, ()), None
         if report.error is not None:
             self.build_error = (report.error.message, report.error.layer)
         self._redraw()
         self._show_problems()
         self._show_selection()  # the properties show how the selected row was called
+        flops = f"{report.gflops:.1f} GFLOPs" if report.flops_counted else "counting GFLOPs"
         self.totals_changed.emit(f"{len(report.layers)} layers · {report.params:,} params · "
-                                 f"{report.gflops:.1f} GFLOPs at {report.imgsz} · {report.task}")
-        self.inspected.emit()
+                                 f"{flops} at {report.imgsz} · {report.task}")
+        self.shapes_shown.emit()
 
     def _on_inspector_failed(self, generation: int, message: str, layer) -> None:
         if generation != self.inspector.generation:
@@ -408,6 +441,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._redraw()
         self._show_problems()
         self.totals_changed.emit(f"{len(self.doc.rows)} layers · build failed")
+        self.shapes_shown.emit()
         self.inspected.emit()
 
     def shutdown(self) -> None:
@@ -432,8 +466,17 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.insert_block(module, index, edge)
 
     def _on_canvas_positions_changed(self) -> None:
-        self.user_positions = self.canvas.positions()
+        self.user_positions = self._node_positions()
         self._position_rows = list(self.doc.rows)
+
+    def _node_positions(self) -> dict:
+        """Where each node is, as if no section were folded: a node the user moved where he put it,
+        a folded node where it is when unfolded."""
+        out = dict(self._unfolded)
+        for i, pos in self.canvas.positions().items():
+            if self._drawn.get(i) is None or max(abs(a - b) for a, b in zip(pos, self._drawn[i])) > 0.5:
+                out[i] = pos
+        return out
 
     def _on_palette_insert_requested(self, module: str) -> None:
         index = (self.selected[-1] + 1) if self.selected else len(self.doc.rows) - 1

@@ -33,6 +33,12 @@ class LayerNodeItem(NodeItem):
     def align_icon(self, h_offset=0.0, v_offset=0.0):
         self._icon_item.setVisible(False)
 
+    def set_proxy_mode(self, mode):
+        """NodeGraphQt shows its own name label again when the zoom leaves its proxy mode."""
+        super().set_proxy_mode(mode)
+        self._text_item.setVisible(False)
+        self._icon_item.setVisible(False)
+
     def paint(self, painter, option, widget):
         super().paint(painter, option, widget)
         lod = QtWidgets.QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
@@ -63,20 +69,32 @@ class LayerNodeItem(NodeItem):
         painter.restore()
 
     def _paint_overview(self, painter, lod: float) -> None:
-        """Zoomed out: the title alone, as large as the node allows, so a whole model stays readable."""
+        """Zoomed out: the title alone, as large as the node allows (on two lines if that makes it
+        larger: "3" over "RepNCSPELAN4"), so a whole model stays readable."""
         painter.save()
-        rect = self.boundingRect().adjusted(6, 6, -6, -6)
+        rect = self.boundingRect().adjusted(6, 4, -6, -4)
         font = QtGui.QFont(painter.font())
         font.setBold(True)
-        font.setPixelSize(max(12, min(int(11 / max(lod, 0.05)), int(rect.height() * 0.8))))  # ~11 px on screen
-        metrics = QtGui.QFontMetricsF(font)
         title = self.lines[0].replace("  ", " ")
-        while font.pixelSize() > 12 and metrics.horizontalAdvance(title) > rect.width():
-            font.setPixelSize(font.pixelSize() - 2)
+        best, flags = 12, QtCore.Qt.AlignCenter
+        size = max(12, min(int(11 / max(lod, 0.05)), int(rect.height() * 0.8)))  # ~11 px on screen
+        while size > 12:  # the largest size at which the title fits on one line, or wrapped on two
+            font.setPixelSize(size)
             metrics = QtGui.QFontMetricsF(font)
+            if metrics.horizontalAdvance(title) <= rect.width():
+                best = size
+                break
+            if " " in title and 2 * metrics.height() <= rect.height() and max(
+                    metrics.horizontalAdvance(word) for word in title.split(" ", 1)) <= rect.width():
+                best, flags = size, QtCore.Qt.AlignCenter | QtCore.Qt.TextWordWrap
+                break
+            size -= 2
+        font.setPixelSize(best)
+        metrics = QtGui.QFontMetricsF(font)
         painter.setFont(font)
         painter.setPen(TEXT)
-        painter.drawText(rect, QtCore.Qt.AlignCenter, metrics.elidedText(title, QtCore.Qt.ElideRight, rect.width()))
+        text = title if flags & QtCore.Qt.TextWordWrap else metrics.elidedText(title, QtCore.Qt.ElideRight, rect.width())
+        painter.drawText(rect, flags, text)
         if self.problem:
             painter.setPen(QtGui.QPen(QtGui.QColor(*ERROR_BORDER), 3 / max(lod, 0.05)))
             painter.setBrush(QtCore.Qt.NoBrush)
