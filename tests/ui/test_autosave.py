@@ -86,3 +86,34 @@ def test_saved_work_is_not_kept_for_recovery(qtbot, tmp_path, resources):
     finally:
         window.close()
         window.deleteLater()
+
+
+def test_yaml_typed_in_the_pane_that_does_not_parse_is_autosaved_and_restored_into_the_pane(qtbot, tmp_path,
+                                                                                            resources):
+    from helpers import close_discarding
+    from yolo_studio.ui.autosave import _restore
+    from yolo_studio.ui.main_window import MainWindow
+
+    model = tmp_path / "model.yaml"
+    model.write_text((resources / "models" / "yolo11n-demo.yaml").read_text())
+    create_project(tmp_path / "project")
+    window = MainWindow(project_dir=tmp_path / "project")
+    try:
+        window.open_path(model)
+        typed = model.read_text().replace("nc: 3", "nc: [3") + "\n# half-way through an edit\n"
+        window.model_tab.type_yaml(typed)
+        assert window.model_tab.yaml_pane.error_lines()  # does not parse: kept in the pane, marked
+        window.autosaver.save_now()
+        (entry,) = [e for e in RecoveryArea().entries() if e.kind == "model"]
+        assert entry.text == typed  # the pane's text, not the last document that parsed
+    finally:
+        close_discarding(window)
+    restored = MainWindow(project_dir=tmp_path / "project")
+    try:
+        assert _restore(restored, entry)
+        pane = restored.model_tab.yaml_pane
+        assert pane.toPlainText() == typed and pane.error_lines()
+        assert restored.model_tab.path == model and restored.model_tab.document.is_modified()
+    finally:
+        close_discarding(restored)
+        RecoveryArea().clear(RecoveryArea().key_for("model", model, "x"))

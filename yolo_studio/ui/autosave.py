@@ -79,9 +79,8 @@ def _restore(window, entry) -> bool:
     if entry.kind == "model":
         try:
             doc = ModelDocument.from_text(entry.text, Path(entry.path).name if entry.path else "untitled.yaml")
-        except StudioError as exc:
-            QtWidgets.QMessageBox.warning(window, "Cannot restore", f"{entry.describe()}: {exc}")
-            return False
+        except StudioError:  # text typed in the YAML pane that did not parse yet: it goes back there
+            return _restore_unparsed(window, entry)
         doc.path = Path(entry.path) if entry.path else None
         window.model_tab.open_document(doc)
         window.model_tab.undo_stack.resetClean()  # unsaved: the title shows it, closing asks
@@ -96,3 +95,25 @@ def _restore(window, entry) -> bool:
         modules.editor.setText(entry.text)  # modified: Save writes it
         return True
     return False
+
+
+def _restore_unparsed(window, entry) -> bool:
+    """Model text that does not parse (it was in the YAML pane): open the file it belongs to, or the
+    first template if it was never saved, and put the text back in the pane, its error on its line."""
+    from yolo_studio.ui.templates import template_files
+
+    path = Path(entry.path) if entry.path else None
+    try:
+        doc = ModelDocument.load(path) if path and path.is_file() else None
+    except StudioError:
+        doc = None
+    if doc is None:
+        template = next(iter(template_files().values()))[0]
+        doc = ModelDocument.from_text(template.read_text(encoding="utf-8"), path.name if path else "untitled.yaml")
+        doc.path = path
+    tab = window.model_tab
+    tab.open_document(doc)
+    tab.type_yaml(entry.text)
+    window.tabs.setCurrentWidget(tab)
+    window._update_title()
+    return True

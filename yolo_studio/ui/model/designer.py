@@ -61,6 +61,10 @@ class ModelFileDocument:
         return self.tab.is_modified() or self.tab.yaml_pane.holds_unapplied_text()
 
     def text(self) -> str:
+        """What would be lost: the YAML pane's text while it holds some the document lacks (typed a
+        moment ago, or not parsing yet), else the document."""
+        if self.tab.yaml_pane.holds_unapplied_text():
+            return self.tab.yaml_pane.toPlainText()
         return self.tab.doc.to_yaml()
 
     def save(self) -> bool:
@@ -487,6 +491,13 @@ class ModelDesignerTab(QtWidgets.QWidget):
         changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
         if changed:
             self.update_row(index, **changed)
+
+    def type_yaml(self, text: str) -> None:
+        """Put ``text`` in the YAML pane as if typed there, and offer it now: it applies if it parses,
+        else it stays in the pane with its error on its line (recovered text that never parsed)."""
+        self.right_tabs.setCurrentWidget(self.yaml_pane)
+        self.yaml_pane.setPlainText(text)
+        self.yaml_pane.flush()
 
     def _on_yaml_pane_text_edited(self, text: str) -> None:
         """The YAML typed by hand: one undoable edit when it parses; else its error on its line."""
