@@ -112,3 +112,41 @@ def test_shapes_are_handed_over_before_the_flops_are_counted(resources):
     assert [layer.out_shape for layer in first.layers] == [layer.out_shape for layer in report.layers]
     assert first.layers[12].out_shape == [384, 40, 40] and first.params == report.params
 
+
+
+def test_counting_stops_when_told_to_and_the_shapes_were_handed_over(resources):
+    from yolo_studio.core.inspection import InspectionStopped
+
+    early, asked = [], []
+    with pytest.raises(InspectionStopped):
+        inspect_dict(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml").to_dict(), scale="n", imgsz=640,
+                     on_shapes=early.append, keep_going=lambda: not asked.append(1) and len(asked) < 3)
+    assert len(early) == 1 and early[0].layers[0].out_shape == [16, 320, 320] and len(asked) == 3
+    report = inspect_dict(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml").to_dict(), scale="n",
+                          imgsz=640)  # Ultralytics and the studio are left as they were
+    assert 6.0 < report.gflops < 7.0
+
+
+def test_a_block_that_needs_contiguous_memory_is_inspected_without_a_false_error(tmp_path):
+    """Shapes are measured with channels-last memory (faster on a CPU); a block whose ``view`` needs the
+    usual layout, as many papers' blocks do, is measured again in it instead of reported broken."""
+    import torch.nn as nn
+
+    class Flatten2d(nn.Module):  # reshapes with view(), which refuses a channels-last input
+        def __init__(self, c1):
+            super().__init__()
+            self.proj = nn.Conv2d(c1, c1, 1)
+
+        def forward(self, x):
+            b, c, h, w = x.shape
+            y = self.proj(x).view(b, c * h * w).softmax(-1).view(b, c, h, w)
+            return x * y
+
+    d = {"nc": 2, "backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Flatten2d", []], [-1, 1, "Conv", [32, 3, 2]]],
+         "head": [[[1, 2], 1, "Detect", ["nc"]]]}
+    import torch
+
+    with pytest.raises(RuntimeError, match="view"):  # the premise: this block refuses channels-last input
+        Flatten2d(4)(torch.zeros(1, 4, 8, 8).contiguous(memory_format=torch.channels_last))
+    report = inspect_dict(d, imgsz=128, blocks={"Flatten2d": (Flatten2d, None)})
+    assert report.error is None and report.layers[1].out_shape == [16, 64, 64] and report.gflops > 0

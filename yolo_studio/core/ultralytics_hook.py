@@ -39,6 +39,8 @@ else:  # shipped as plain files next to a bundle's train.py
                               load_block_folder, register_block_folder)
 
 PROBE_SIZE = 256  # the image size Ultralytics itself runs once to find a model's strides
+CPU_MEASURE_PARAMS = 4_000_000  # until the meta device is warm, smaller prefixes are measured on the CPU
+_meta_ready = False  # whether this process has run layers on the meta device (its imports are done)
 
 
 class HookUnsupported(RuntimeError):
@@ -265,14 +267,23 @@ class CustomParseModel:
 
     def _measure(self, d, ch, rows, built, shapes, upto):
         """Extend ``shapes`` up to layer ``upto`` (exclusive): Ultralytics builds ``rows[:upto]`` and the
-        new layers run once. On PyTorch's meta device that costs neither weights nor arithmetic;
-        a layer that cannot run there is measured on the CPU instead."""
+        new layers run once. They are built on PyTorch's meta device (no weights are initialised) and
+        run there: no arithmetic, a fixed price per operation. The meta device's first use in a
+        process costs over a second of imports, so until it has been used (``warm_meta_device``) a
+        small model runs on the CPU instead, with zero weights (only shapes matter).
+        A layer that cannot run on the meta device is measured on the CPU with a normal build."""
         import torch
 
         try:
             with torch.device("meta"):
                 seq, _ = self._ultralytics_rows(d, ch, rows, built, upto)
-            self._run(seq, rows, built, shapes, ch, upto, "meta")
+            device = "meta"
+            if not _meta_ready and sum(p.numel() for p in seq.parameters()) <= CPU_MEASURE_PARAMS:
+                _zeros_on_cpu(seq)
+                device = "cpu"
+            self._run(seq, rows, built, shapes, ch, upto, device)
+            if device == "meta":
+                _set_meta_ready()
         except Exception:
             seq, _ = self._ultralytics_rows(d, ch, rows, built, upto)
             self._run(seq, rows, built, shapes, ch, upto, "cpu")
@@ -299,8 +310,7 @@ class CustomParseModel:
                     shapes.append(built[k][2])
                     continue
                 module = layers[k]
-                if device == "meta":
-                    _skip_batch_norm(module)
+                _skip_batch_norm(module)  # a throwaway copy: uninitialised (CPU) or empty (meta) statistics
                 was_training = module.training
                 module.eval()
                 shapes.append(_shape_of(module(_materialize(self._inputs(rows, k, shapes, image), device))))
@@ -399,6 +409,37 @@ class CustomParseModel:
             except (ValueError, SyntaxError):
                 out[m.i] = text or None
         return out
+
+
+def _zeros_on_cpu(module) -> None:
+    """Give a module built on the meta device zero-filled CPU weights and buffers (``to_empty`` would
+    import sympy the first time: most of a second)."""
+    import torch
+
+    for m in module.modules():
+        for name, p in list(m._parameters.items()):
+            if p is not None:
+                m._parameters[name] = torch.nn.Parameter(torch.zeros(p.shape, dtype=p.dtype), p.requires_grad)
+        for name, b in list(m._buffers.items()):
+            if b is not None:
+                m._buffers[name] = torch.zeros(b.shape, dtype=b.dtype)
+
+
+def _set_meta_ready() -> None:
+    global _meta_ready
+    _meta_ready = True
+
+
+def warm_meta_device() -> None:
+    """Use the operations layers run on the meta device once: PyTorch runs them through Python
+    references whose first call imports its compiler stack (over a second)."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.empty(1, 4, 8, 8, device="meta")
+    y = torch.cat([x + x, x * x.sigmoid(), F.silu(F.conv2d(x, torch.empty(4, 4, 3, 3, device="meta"), padding=1))], 1)
+    F.interpolate(F.max_pool2d(y, 5, 1, 2), scale_factor=2.0, mode="nearest").softmax(1).mean()
+    _set_meta_ready()
 
 
 def _skip_batch_norm(module) -> None:

@@ -22,7 +22,7 @@ from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 MAX_RECENT = 10
-WARM_UP_DELAY_MS = 300  # after the window is shown: its first paint comes first
+WARM_UP_DELAY_MS = 1000  # the warm-up starts after the first paint, or this long after the window is shown
 OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
 
 
@@ -63,6 +63,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         self.model_tab = ModelDesignerTab(modules_dir=modules_dir)
         self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
+        self._warmed = False  # torch and Ultralytics are loaded on the inspection worker after the first paint
         self.documents = DocumentRegister()  # what every tab asks about open, unsaved work
         self.documents.add(self.model_tab.document)
         self.documents.add(self.modules_tab.document)
@@ -402,12 +403,18 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, event):
         super().showEvent(event)
-        if not getattr(self, "_warmed", False):
-            self._warmed = True
-            # after the first paint, never before: torch and Ultralytics load on the inspection worker
-            QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_up)
+        QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_up)  # if no paint comes (e.g. minimised)
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if not self._warmed:  # right after the first paint, never before
+            QtCore.QTimer.singleShot(0, self, self._warm_up)
 
     def _warm_up(self) -> None:
+        """torch and Ultralytics load on the inspection worker, so the first shapes come sooner."""
+        if self._warmed:
+            return
+        self._warmed = True
         tab = self.model_tab
         tab.inspector.warm_up(str(tab.modules_dir) if tab.modules_dir and tab.run_blocks else None)
 

@@ -7,10 +7,6 @@ from PySide6 import QtCore
 from yolo_studio.workers.task import TaskThread
 
 
-class _Superseded(Exception):
-    """A newer request arrived while this one ran: stop it after its shapes."""
-
-
 class InspectionThread(QtCore.QObject):
     """``request`` queues an inspection; results carry the request's generation number.
 
@@ -37,6 +33,7 @@ class InspectionThread(QtCore.QObject):
         self.generation = 0  # written on the UI thread, read on the worker's: a plain int is safe
         self.block_check_timeout = None  # seconds per block file check; None: block_check's default
         self._blocks = None  # {modules_dir: blocks}, only touched on the worker thread
+        self._meta_warmed = False  # whether the meta device's operations have been used once
 
     def request(self, model: dict, scale, imgsz: int, modules_dir=None) -> int:
         self.generation += 1
@@ -50,20 +47,25 @@ class InspectionThread(QtCore.QObject):
         self.task.submit(self._warm_up, modules_dir)
 
     def _warm_up(self, modules_dir=None) -> None:
-        from yolo_studio.core.inspection import inspect_dict
-
         if modules_dir:
             try:
                 self._blocks_of(modules_dir)
             except Exception:  # reported by the first real request
                 self._blocks = None
 
-        tiny = {"nc": 1, "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "WarmUpBlock", []],
-                                      [-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]]],
-                "head": [[[0, 2, 3], 1, "Detect", ["nc"]]]}
-        try:  # a custom row too: measuring one runs PyTorch's meta device, whose first use imports a lot
-            inspect_dict(tiny, imgsz=64, blocks={"WarmUpBlock": _warm_up_block()})
+        try:
+            inspect_tiny_model()
         except Exception:  # only a head start: a real request reports its own errors
+            pass
+
+    @staticmethod
+    def _warm_meta_device() -> None:
+        """Large models' custom rows are measured on the meta device: pay its first use now, while idle."""
+        from yolo_studio.core.ultralytics_hook import warm_meta_device
+
+        try:
+            warm_meta_device()
+        except Exception:  # only a head start
             pass
 
     def forget_blocks(self) -> None:
@@ -92,17 +94,19 @@ class InspectionThread(QtCore.QObject):
         if generation < self.generation:
             return None
         from yolo_studio.core.errors import StudioError
-        from yolo_studio.core.inspection import inspect_dict
+        from yolo_studio.core.inspection import InspectionStopped, inspect_dict
 
         def early(report) -> None:  # on this thread: the signal is queued to the caller's
             self.shapes_known.emit(generation, report)
-            if generation < self.generation:
-                raise _Superseded  # the newer request needs the thread more than these GFLOPs
+
+        def keep_going() -> bool:  # a newer request needs the thread more than these GFLOPs
+            return generation >= self.generation
 
         try:
             blocks = self._blocks_of(modules_dir)
-            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks, on_shapes=early), None
-        except _Superseded:
+            return generation, inspect_dict(model, scale=scale, imgsz=imgsz, blocks=blocks, on_shapes=early,
+                                            keep_going=keep_going), None
+        except InspectionStopped:
             return None
         except StudioError as exc:
             return generation, getattr(exc, "message", str(exc)), getattr(exc, "layer", None)
@@ -110,6 +114,9 @@ class InspectionThread(QtCore.QObject):
             return generation, f"{type(exc).__name__}: {exc}", None
 
     def _on_task_done(self, _job: int, result) -> None:
+        if result is not None and not self._meta_warmed:  # the first shapes are shown: now the rest
+            self._meta_warmed = True
+            self.task.submit(self._warm_meta_device)
         if result is None:
             return
         generation, outcome, layer = result
@@ -120,6 +127,17 @@ class InspectionThread(QtCore.QObject):
 
     def stop(self) -> None:
         self.task.stop()
+
+
+def inspect_tiny_model():
+    """Inspect a tiny model with a custom row: what the first real inspection would otherwise pay for
+    (imports, first kernels, a custom row measured on the CPU: the meta device is warmed later)."""
+    from yolo_studio.core.inspection import inspect_dict
+
+    tiny = {"nc": 1, "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "WarmUpBlock", []],
+                                  [-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]]],
+            "head": [[[0, 2, 3], 1, "Detect", ["nc"]]]}
+    return inspect_dict(tiny, imgsz=64, blocks={"WarmUpBlock": (_warm_up_block(), None)})
 
 
 def _warm_up_block():
@@ -136,3 +154,4 @@ def _warm_up_block():
             return x * self.bn(self.conv(x)).sigmoid()
 
     return WarmUpBlock
+
