@@ -14,6 +14,7 @@ import sys
 from yolo_studio import __version__
 from yolo_studio.cli_hydra import add_parsers as add_hydra_parsers
 from yolo_studio.cli_project import add_parsers
+from yolo_studio.cli_weights import add_parsers as add_weights_parsers
 from yolo_studio.core.errors import ModelYamlError, StudioError
 
 
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("--mlflow", action="store_true", help="log to a local MLflow store in PROJECT/mlruns")
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
 
-    project_handlers = {**add_parsers(sub), **add_hydra_parsers(sub)}
+    project_handlers = {**add_parsers(sub), **add_hydra_parsers(sub), **add_weights_parsers(sub)}
 
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")

@@ -242,16 +242,21 @@ class CustomParseModel:
 
         built = {}  # custom layer -> (module, output channels, output shape)
         shapes = []  # each layer's output shape on the probe image, for the rows measured so far
+        ambient = torch.get_default_device()
         self.last_args, self.resolved = {}, {}
         while True:
             pending = [i for i in sorted(custom) if i not in built]
             if not pending:
                 break
             upto = pending[0]
-            with torch.no_grad():
+            # blocks are measured on the CPU even when the caller builds on the meta device (the transfer
+            # report reads only the shapes of the weights): a block's forward may need real numbers
+            with torch.no_grad(), torch.device("cpu"):
                 self._measure(d, ch, rows, built, shapes, upto)
                 inputs = _materialize(self._inputs(rows, upto, shapes, (1, ch, PROBE_SIZE, PROBE_SIZE)), "cpu")
                 built[upto] = self._build_block(upto, rows[upto], custom[upto], d, inputs)
+            if ambient.type == "meta":
+                built[upto] = (built[upto][0].to("meta"), *built[upto][1:])
             shapes.append(built[upto][2])
         seq, _ = self._ultralytics_rows(d, ch, rows, built, len(rows))
         layers = list(seq)

@@ -1,0 +1,125 @@
+"""``yolo-studio diff`` and ``yolo-studio transfer``: architectures compared by structure, and which
+weights of a checkpoint a model to train would get.
+
+A model is a YAML, a checkpoint (``.pt``: read without running code from it, its stored YAML
+compared) or a run folder (the YAML it trained). With ``--json`` each prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from yolo_studio.core.checkpoints import CheckpointError
+
+
+def add_parsers(sub) -> dict:
+    diff = sub.add_parser("diff", help="compare two model architectures, matched by structure")
+    diff.add_argument("a", metavar="A", help="a model YAML, a checkpoint (.pt) or a run folder")
+    diff.add_argument("b", metavar="B", help="the same kinds")
+    diff.add_argument("--json", action="store_true")
+    tra = sub.add_parser("transfer", help="which weights of a checkpoint a model would start from, per layer")
+    tra.add_argument("model", metavar="MODEL.yaml", help="the model to train")
+    tra.add_argument("weights", metavar="WEIGHTS.pt", help="the checkpoint to start from")
+    tra.add_argument("--modules", default=None, metavar="DIR", help="folder of the model's custom blocks")
+    tra.add_argument("--scale", default=None, help="the model's scale (default: from its file name, as Ultralytics)")
+    tra.add_argument("--json", action="store_true")
+    return {"diff": cmd_diff, "transfer": cmd_transfer}
+
+
+def load_architecture(source: str | Path) -> tuple:
+    """(model dict, label) from a YAML, a checkpoint or a run folder."""
+    from yolo_studio.core.checkpoints import read_checkpoint
+    from yolo_studio.core.document import ModelDocument
+
+    path = Path(source)
+    if path.is_dir():
+        found = sorted((path / "artifacts").glob("*.yaml")) if (path / "artifacts").is_dir() else []
+        found = [p for p in found if p.name not in ("run.yaml", "resolved.yaml")]
+        if not found:
+            raise CheckpointError(f"{path}: not a run folder of the studio (no model YAML in artifacts/)",
+                                  "Give a model YAML, a .pt, or a run folder (runs/NAME).")
+        path = found[0]
+    if path.suffix == ".pt":
+        info = read_checkpoint(path)
+        if not info.model_yaml:
+            raise CheckpointError(f"{path.name}: the checkpoint stores no model YAML to compare",
+                                  "Compare the YAML it was trained from instead.")
+        return info.model_yaml, path.name
+    return ModelDocument.load(path).to_dict(), path.name
+
+
+def cmd_diff(args) -> int:
+    from yolo_studio.core.arch_diff import ADDED, REMOVED, diff_models
+
+    a, label_a = load_architecture(args.a)
+    b, label_b = load_architecture(args.b)
+    diff = diff_models(a, b)
+    if args.json:
+        print(json.dumps({"a": label_a, "b": label_b, **diff.to_dict()}))
+        return 0
+    counts = diff.counts()
+    print(f"{label_a} -> {label_b}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) +
+          ("" if not diff.unchanged() else " (the same architecture)"))
+    rows_a = (a.get("backbone") or []) + (a.get("head") or [])
+    rows_b = (b.get("backbone") or []) + (b.get("head") or [])
+    for m in diff.matches:
+        if m.kind == ADDED:
+            print(f"  + {m.b:>3} {rows_b[m.b][2]} {rows_b[m.b][3]}")
+        elif m.kind == REMOVED:
+            print(f"  - {m.a:>3} {rows_a[m.a][2]} {rows_a[m.a][3]}")
+        elif m.kind != "same" or m.fields:
+            what = ", ".join(f"{f}: {_field(rows_a[m.a], f, m.a)} -> {_field(rows_b[m.b], f, m.b)}" for f in m.fields)
+            kind = "rewired" if m.kind == "same" else m.kind
+            print(f"  ~ {m.a:>3} -> {m.b:<3} {rows_b[m.b][2]} ({kind}{': ' + what if what else ''})")
+    return 0
+
+
+def _field(row, name, index):
+    if name == "from":  # the layers it reads, not the relative spelling (-1 reads another layer after an insert)
+        from yolo_studio.core.renumber import target
+
+        refs = row[0] if isinstance(row[0], list) else [row[0]]
+        return "reads " + ", ".join(str(target(index, r)) for r in refs)
+    return row[{"repeats": 1, "module": 2, "args": 3}[name]]
+
+
+def cmd_transfer(args) -> int:
+    from yolo_studio.core.checkpoints import read_checkpoint
+    from yolo_studio.core.custom_blocks import load_vetted_blocks
+    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.transfer import plan_transfer, target_shapes
+
+    doc = ModelDocument.load(args.model)
+    info = read_checkpoint(args.weights)
+    blocks = {}
+    if args.modules:
+        blocks, errors = load_vetted_blocks(args.modules)
+        if errors:
+            raise CheckpointError(f"{errors[0]}", "Fix the block file (yolo-studio modules check).")
+    scale = args.scale or _scale_from_name(Path(args.model), doc.to_dict())
+    report, _ = plan_transfer(info.state, info.model_yaml, doc.to_dict(),
+                              target_shapes(doc.to_dict(), scale, blocks))
+    if args.json:
+        print(json.dumps({"model": str(args.model), "weights": str(args.weights), "checkpoint": info.summary(),
+                          **report.to_dict()}))
+        return 0
+    print(f"{Path(args.weights).name}: {info.summary()}")
+    print(report.headline())
+    for note in report.notes:
+        print(f"note: {note}")
+    for layer in report.layers:
+        if layer.state != "full":
+            print(f"  {layer.state:>10}  {layer.describe()}")
+    return 0
+
+
+def _scale_from_name(path: Path, model: dict) -> str | None:
+    """The scale Ultralytics trains a YAML at: the one its file name names (yolo11n.yaml -> n)."""
+    scales = model.get("scales") or {}
+    if not scales:
+        return None
+    from ultralytics.nn.tasks import guess_model_scale
+
+    scale = guess_model_scale(path)
+    return scale if scale in scales else next(iter(scales))

@@ -1,0 +1,125 @@
+"""Two model architectures compared row by row, matched by structure, not by index.
+
+Inserting one block at layer 10 shifts every later index by one; a comparison by index would call
+every later row changed, and Ultralytics' transfer by state-dict key loses their weights the same
+way. Here rows are matched as a diff matches lines: the longest common sequence of rows with the
+same module, repeats and arguments; inside a replaced stretch, rows with the same module are paired
+(their arguments or repeats changed); rows removed on one side and added identically on the other
+are a move. A matched row whose inputs are not the matched rows of its inputs is "rewired".
+
+Rows are ``[from, repeats, module, args]`` lists (``ModelDocument.to_dict()`` or a checkpoint's
+stored YAML). No torch, no Qt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from yolo_studio.core.renumber import INPUT, target
+
+SAME, CHANGED, ADDED, REMOVED, MOVED = "same", "changed", "added", "removed", "moved"
+
+
+@dataclass(frozen=True)
+class RowMatch:
+    a: int | None  # row index in A (None: added in B)
+    b: int | None  # row index in B (None: removed from A)
+    kind: str  # same | changed | added | removed | moved
+    fields: tuple = ()  # what differs between a matched pair: "module", "repeats", "args", "from"
+
+
+@dataclass
+class ArchDiff:
+    matches: list = field(default_factory=list)  # RowMatch, in B's order, then removed rows in A's
+
+    def mapping(self) -> dict:
+        """A row -> B row, for every row of A that has a counterpart in B."""
+        return {m.a: m.b for m in self.matches if m.a is not None and m.b is not None}
+
+    def counts(self) -> dict:
+        out = {kind: 0 for kind in (SAME, CHANGED, ADDED, REMOVED, MOVED)}
+        for m in self.matches:
+            out[m.kind] += 1
+        out["rewired"] = sum(1 for m in self.matches if "from" in m.fields)
+        return out
+
+    def unchanged(self) -> bool:
+        return all(m.kind == SAME and not m.fields for m in self.matches)
+
+    def to_dict(self) -> dict:
+        return {"counts": self.counts(),
+                "rows": [{"a": m.a, "b": m.b, "kind": m.kind, "fields": list(m.fields)} for m in self.matches]}
+
+
+def rows_of(model: dict) -> list:
+    """A model dict's rows, backbone then head."""
+    return [list(r) for r in (model.get("backbone") or []) + (model.get("head") or [])]
+
+
+def _signature(row) -> str:
+    return json.dumps([row[2], row[1], row[3]], sort_keys=True, default=str)
+
+
+def _sources(i: int, row) -> list:
+    refs = row[0] if isinstance(row[0], list) else [row[0]]
+    return [target(i, r) for r in refs]
+
+
+def diff_rows(rows_a: list, rows_b: list) -> ArchDiff:
+    """Match the rows of A to those of B; see the module doc."""
+    sig_a, sig_b = [_signature(r) for r in rows_a], [_signature(r) for r in rows_b]
+    pairs: dict = {}  # b -> a
+    for op, a1, a2, b1, b2 in SequenceMatcher(None, sig_a, sig_b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pairs.update({b1 + k: a1 + k for k in range(a2 - a1)})
+        elif op == "replace":  # pair rows of the same module, in order (an LCS on module names)
+            inner = SequenceMatcher(None, [rows_a[i][2] for i in range(a1, a2)],
+                                    [rows_b[j][2] for j in range(b1, b2)], autojunk=False)
+            for block in inner.get_matching_blocks():
+                pairs.update({b1 + block.b + k: a1 + block.a + k for k in range(block.size)})
+    matched_a = set(pairs.values())
+    removed = [i for i in range(len(rows_a)) if i not in matched_a]
+    added = [j for j in range(len(rows_b)) if j not in pairs]
+    moved = {}
+    for j in added:  # the same row removed elsewhere: a move
+        twin = next((i for i in removed if sig_a[i] == sig_b[j] and i not in moved.values()), None)
+        if twin is not None:
+            moved[j] = twin
+    pairs.update(moved)
+    b_of = {a: b for b, a in pairs.items()}
+
+    diff = ArchDiff()
+    for j, row in enumerate(rows_b):
+        i = pairs.get(j)
+        if i is None:
+            diff.matches.append(RowMatch(None, j, ADDED))
+            continue
+        old = rows_a[i]
+        fields = [name for name, k in (("module", 2), ("repeats", 1), ("args", 3)) if old[k] != row[k]]
+        if _rewired(_sources(i, old), _sources(j, row), b_of, pairs):
+            fields.append("from")
+        kind = MOVED if j in moved else (CHANGED if any(f != "from" for f in fields) else SAME)
+        diff.matches.append(RowMatch(i, j, kind, tuple(fields)))
+    diff.matches += [RowMatch(i, None, REMOVED) for i in range(len(rows_a)) if i not in b_of]
+    return diff
+
+
+def _rewired(sources_a: list, sources_b: list, b_of: dict, a_of: dict) -> bool:
+    """Whether a matched row reads other layers: an input that was replaced (its A row removed, its B
+    row added) is not a rewiring, an input that now comes from another matched layer is."""
+    if len(sources_a) != len(sources_b):
+        return True
+    for sa, sb in zip(sources_a, sources_b):
+        if sa in (None, INPUT) or sb in (None, INPUT):
+            if sa != sb:
+                return True
+        elif sa in b_of or sb in a_of:
+            if b_of.get(sa) != sb:
+                return True
+    return False
+
+
+def diff_models(a: dict, b: dict) -> ArchDiff:
+    return diff_rows(rows_of(a), rows_of(b))
