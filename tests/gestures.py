@@ -39,11 +39,15 @@ def scene_mismatches(tab) -> list:
     if not (len(graph_nodes) == len(canvas.nodes) == len(items) == len(rows)):
         found.append(f"{len(rows)} rows but {len(canvas.nodes)} nodes, {len(graph_nodes)} in the graph, "
                      f"{len(items)} node items on the scene")
-    layers = tab.built_layers()
+    layers, wanted_lines = tab.built_layers(), tab.node_lines()
     for i, (node, row) in enumerate(zip(canvas.nodes, rows)):
         if node.row_index != i:
             found.append(f"node {i} says it shows row {node.row_index}")
-        want = node_lines(i, row, layers.get(i))
+        want = wanted_lines[i]
+        if layers.get(i) is not None and want != node_lines(i, row, layers[i]):
+            found.append(f"row {i}'s text {want} is not its own inspection's")
+        if not want[0].startswith(f"{i}  {row.module}"):
+            found.append(f"row {i}'s text {want} names another row")
         if tuple(node.view.lines) != want:
             found.append(f"node {i} shows {tuple(node.view.lines)} but row {i} is {want}")
     drawn = {}

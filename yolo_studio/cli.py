@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     trn = sub.add_parser("train", help="train a model in a run folder (same events and files as the studio)",
                          description="Train in <project>/runs/<name>/ with live events; Ctrl+C stops after "
                                      "the current batch (resumable), twice kills.")
-    trn.add_argument("--model", metavar="MODEL.yaml", help="model YAML to train")
+    trn.add_argument("--model", metavar="MODEL", help="model YAML to train, or a checkpoint (.pt) to fine-tune")
+    trn.add_argument("--weights", default=None, metavar="WEIGHTS.pt",
+                     help="start a YAML model from these weights, each layer from the layer it matches")
     trn.add_argument("--data", metavar="DATA.yaml", help="dataset YAML")
     trn.add_argument("--modules", default=None, metavar="DIR", help="folder of custom block files (*.py)")
     trn.add_argument("--project", default=".", metavar="DIR", help="project folder; runs go to DIR/runs (default .)")
@@ -198,12 +200,14 @@ def cmd_train(args) -> int:
     if args.resume:
         return headless.train_resume(args.resume, out)
     if not args.model or not args.data:
-        print("error: give --model MODEL.yaml and --data DATA.yaml (or --resume RUN_DIR)", file=sys.stderr)
+        print("error: give --model MODEL.yaml (or WEIGHTS.pt) and --data DATA.yaml (or --resume RUN_DIR)",
+              file=sys.stderr)
         return 2
     try:
         overrides = parse_overrides(args.overrides)
         return headless.train_new(args.model, args.data, args.project, args.name, overrides, args.preset,
-                                  args.modules, out, {"tensorboard": args.tensorboard, "mlflow": args.mlflow})
+                                  args.modules, out, {"tensorboard": args.tensorboard, "mlflow": args.mlflow},
+                                  weights=args.weights)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -97,7 +97,9 @@ def cmd_transfer(args) -> int:
         blocks, errors = load_vetted_blocks(args.modules)
         if errors:
             raise CheckpointError(f"{errors[0]}", "Fix the block file (yolo-studio modules check).")
-    scale = args.scale or _scale_from_name(Path(args.model), doc.to_dict())
+    from yolo_studio.core.preflight import scale_of
+
+    scale = args.scale or scale_of(Path(args.model), doc.to_dict())
     report, _ = plan_transfer(info.state, info.model_yaml, doc.to_dict(),
                               target_shapes(doc.to_dict(), scale, blocks))
     if args.json:
@@ -113,13 +115,3 @@ def cmd_transfer(args) -> int:
             print(f"  {layer.state:>10}  {layer.describe()}")
     return 0
 
-
-def _scale_from_name(path: Path, model: dict) -> str | None:
-    """The scale Ultralytics trains a YAML at: the one its file name names (yolo11n.yaml -> n)."""
-    scales = model.get("scales") or {}
-    if not scales:
-        return None
-    from ultralytics.nn.tasks import guess_model_scale
-
-    scale = guess_model_scale(path)
-    return scale if scale in scales else next(iter(scales))

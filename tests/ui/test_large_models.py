@@ -131,3 +131,36 @@ def test_zoomed_out_titles_stay_large_and_the_name_label_stays_hidden(designer):
     viewer.render(painter)
     painter.end()
     assert not image.isNull()
+
+
+def test_the_view_menu_turns_the_overview_map_off_and_on(qtbot, tmp_path):
+    from yolo_studio.core.projects import create_project
+    from yolo_studio.ui.main_window import MainWindow
+
+    window = MainWindow(project_dir=create_project(tmp_path / "p").root)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    window.model_tab.live_inspection = False
+    window.model_tab.open_document(ModelDocument.load(_yaml("yolov9e.yaml")))
+    canvas = window.model_tab.canvas
+    canvas.frame_all()
+    canvas.overview.render_scene()
+    assert canvas.overview.isVisible()
+    action = next(a for a in window.findChildren(QtGui.QAction) if a.text() == "&Overview map")
+    action.trigger()  # as a click in the menu does
+    assert not action.isChecked() and not canvas.overview.isVisible()
+    action.trigger()
+    assert canvas.overview.isVisible()
+    window.model_tab.undo_stack.setClean()
+
+
+def test_the_overview_map_follows_an_edit(designer, qtbot):
+    canvas = _open(designer, "yolov9e.yaml")
+    canvas.frame_all()
+    canvas.overview.render_scene()
+    before = canvas.overview._picture.toImage()
+    designer.delete_rows([3])
+    assert canvas.overview._render_timer.isActive()  # the canvas asked for a new picture
+    qtbot.waitUntil(lambda: not canvas.overview._render_timer.isActive(), timeout=2000)
+    assert canvas.overview._picture.toImage() != before

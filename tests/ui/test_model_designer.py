@@ -316,3 +316,63 @@ def test_a_moved_node_keeps_its_place_when_a_drop_on_its_edge_rewires_it_and_aft
     assert designer.canvas.nodes[13].pos() != [1400.0, 900.0]
     designer.undo_stack.redo()
     assert designer.canvas.nodes[13].pos() == [1400.0, 900.0]
+
+
+def _type_in_pane(designer, text):
+    designer.right_tabs.setCurrentWidget(designer.yaml_pane)
+    designer.yaml_pane.setPlainText(text)  # as typed: textChanged starts the pane's pause timer
+    designer.yaml_pane.flush()
+
+
+def test_broken_yaml_is_marked_where_its_bracket_opens_listed_and_cleared_once_fixed(designer, resources):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.right_tabs.setCurrentWidget(designer.yaml_pane)
+    good = designer.doc.to_yaml()
+    lines = good.splitlines()
+    row = next(k for k, line in enumerate(lines) if "[-1, 1, Conv, [128, 3, 2]]" in line)
+    broken = good.replace("[-1, 1, Conv, [128, 3, 2]]", "[-1, 1, Conv, [128, 3, 2]", 1)
+    _type_in_pane(designer, broken)
+    assert designer.yaml_pane.error_lines() == [row + 1]  # the line whose '[' is not closed
+    texts = [designer.problems_panel.item(i).text() for i in range(designer.problems_panel.count())]
+    assert any(t.startswith(f"YAML pane, line {row + 1}") for t in texts), texts
+    _type_in_pane(designer, good.replace("[-1, 1, Conv, [128, 3, 2]]", "[-1, 1, Conv, [96, 3, 2]]", 1))
+    assert designer.yaml_pane.error_lines() == [] and designer.doc.rows[1].args == [96, 3, 2]
+    assert not any("YAML pane" in designer.problems_panel.item(i).text()
+                   for i in range(designer.problems_panel.count()))
+
+
+def test_an_undo_while_the_pane_holds_unapplied_yaml_is_not_silently_overwritten(designer, resources):
+    from helpers import answer_next_dialog
+
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.right_tabs.setCurrentWidget(designer.yaml_pane)
+    designer._show_yaml()
+    _type_in_pane(designer, designer.doc.to_yaml().replace("[-1, 1, Conv, [64, 3, 2]]", "[-1, 1, Conv, [32, 3, 2]]"))
+    assert designer.doc.rows[0].args == [32, 3, 2]
+    fixed = designer.doc.to_yaml()
+    typed = fixed.replace("[-1, 1, Conv, [128, 3, 2]]", "[-1, 1, Conv, [128, 3, 2]")
+    _type_in_pane(designer, typed)  # does not parse: kept in the pane
+    assert designer.yaml_pane.error_lines()
+    designer.undo_stack.undo()  # Ctrl+Z on the canvas: the model goes back to 64
+    assert designer.doc.rows[0].args == [64, 3, 2]
+    seen = answer_next_dialog("Keep the model, drop my YAML")
+    _type_in_pane(designer, fixed)  # fixing the typed text would bring 32 back: the user is asked
+    assert "Applying your text replaces that change" in seen[0]
+    assert designer.doc.rows[0].args == [64, 3, 2] and designer.undo_stack.canRedo()
+    assert designer.yaml_pane.toPlainText() == designer.doc.to_yaml() and designer.yaml_pane.error_lines() == []
+
+
+def test_nodes_say_measuring_until_their_shapes_arrive(designer, resources, qtbot):
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    with qtbot.waitSignal(designer.inspected, timeout=60_000):
+        pass
+    designer.update_row(6, args=[384, True])
+    assert designer.canvas.nodes[6].view.lines[2] == "measuring…"  # not its "from", between the edit and the shapes
+    assert designer.canvas.nodes[6].view.lines[0] == "6  C3k2"  # the repeats the scale gives, as inspected
+    with qtbot.waitSignal(designer.shapes_shown, timeout=60_000):
+        pass
+    assert "×" in designer.canvas.nodes[6].view.lines[2]

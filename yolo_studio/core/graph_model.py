@@ -128,9 +128,12 @@ def format_shape(shape, times: str = "×") -> str:
     return str(shape) if shape else ""
 
 
-def node_lines(index: int, row, layer=None) -> tuple:
-    """(title, args, info) text for a node; ``layer`` is the row's inspection report, if any."""
-    repeats = layer.repeats if layer is not None else row.repeats
+def node_lines(index: int, row, layer=None, pending: bool = False, repeats: int | None = None) -> tuple:
+    """(title, args, info) text for a node; ``layer`` is the row's inspection report, if any.
+
+    Without one, ``pending`` says an inspection is on its way (the node says so instead of showing
+    its ``from``), and ``repeats`` is the count the scale's depth gives (what the inspection will show)."""
+    repeats = layer.repeats if layer is not None else (repeats if repeats is not None else row.repeats)
     title = f"{index}  {row.module}" + (f"  ×{repeats}" if repeats > 1 else "")
     args = layer.args if layer is not None and layer.args is not None else row.args
     args_text = str(args)
@@ -140,7 +143,7 @@ def node_lines(index: int, row, layer=None) -> tuple:
         shape = format_shape(layer.out_shape)
         info = f"{shape}   {layer.params:,} p" if shape else f"{layer.params:,} params"
     else:
-        info = f"from {row.from_}"
+        info = "measuring…" if pending else f"from {row.from_}"
     return title, args_text, info
 
 

@@ -118,6 +118,8 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> ModelYamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     plain = next((text for key, text in _PLAIN_YAML_PROBLEMS if key in problem), None)
+    if plain and "is not closed" in plain and getattr(exc, "context_mark", None) is not None:
+        mark = exc.context_mark  # the line the bracket opens on, not the line where PyYAML gave up
     message = f"YAML syntax error: {plain or problem}"
     hint = "Check the indentation and brackets on this line; every row is [from, repeats, module, args]."
     return ModelYamlError(message, file=file, line=mark.line + 1 if mark else None, hint=hint)

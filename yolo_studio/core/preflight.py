@@ -47,6 +47,7 @@ class Plan:
     resume: bool = False
     unsaved_in: str | None = None  # where the model has unsaved edits ("the Model tab"), from the register
     train_saved: bool = False  # the user chose to train the saved file all the same
+    weights: Path | None = None  # a checkpoint whose weights a YAML model starts from (matched by structure)
 
 
 @dataclass
@@ -139,6 +140,8 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         add(Check("error", "model", f"{plan.model.name} has unsaved edits in {plan.unsaved_in}: save them, or "
                                     "train the saved file without them", ("save_model", str(plan.model)),
                   (("train_saved", str(plan.model)),)))
+    if plan.model.suffix == ".pt":
+        return _check_checkpoint(plan, dataset, add)
     try:
         doc = ModelDocument.load(plan.model)
     except (ModelYamlError, OSError) as exc:
@@ -176,7 +179,72 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         add(Check("warning", "model", f"the model has nc={nc} but {plan.data.name} has {dataset.nc} classes: "
                                       f"Ultralytics will override it; set nc: {dataset.nc} in the model to match",
                   ("set_nc", dataset.nc)))
+    if plan.weights is not None:
+        _check_weights(plan, doc, blocks, add)
     return report.task
+
+
+PICKLE_NOTE = ("a checkpoint is a Python pickle: Ultralytics loads it when the training starts, which runs code "
+               "from it; train only from files you trust (a run of yours, or weights from their publisher)")
+
+
+def _read(path: Path, add):
+    from yolo_studio.core.checkpoints import CheckpointError, read_checkpoint
+
+    try:
+        return read_checkpoint(path)
+    except CheckpointError as exc:
+        add(Check("error", "model", str(exc)))
+        return None
+
+
+def _check_checkpoint(plan: Plan, dataset, add) -> str | None:
+    """Fine-tuning from a checkpoint: what it is, read without running it, against the dataset."""
+    info = _read(plan.model, add)
+    if info is None:
+        return None
+    add(Check("ok", "model", f"{plan.model.name}: {info.summary()}; {PICKLE_NOTE}"))
+    data_task = dataset.task
+    fits = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
+    if info.task and info.task not in fits.get(data_task, (data_task,)):
+        add(Check("error", "model", f"{plan.model.name} is a {info.task} model but {plan.data.name} is a "
+                                    f"{data_task} dataset: pick a {data_task} checkpoint or dataset"))
+    if dataset.nc and info.names and info.nc != dataset.nc:
+        shown = ", ".join(list(info.names.values())[:4]) + (", ..." if info.nc > 4 else "")
+        add(Check("warning", "model", f"{plan.model.name} was trained on {info.nc} classes ({shown}) but "
+                                      f"{plan.data.name} has {dataset.nc}: the head's class outputs start from "
+                                      "scratch for the new classes; every other layer keeps its weights"))
+    return info.task
+
+
+def _check_weights(plan: Plan, doc, blocks: dict, add) -> None:
+    """A YAML model starting from a checkpoint's weights: the transfer, matched by structure."""
+    from yolo_studio.core.transfer import plan_transfer, target_shapes
+
+    info = _read(plan.weights, add)
+    if info is None:
+        return
+    report, _ = plan_transfer(info.state, info.model_yaml, doc.to_dict(),
+                              target_shapes(doc.to_dict(), scale_of(plan.model, doc.to_dict()), blocks))
+    add(Check("ok", "model", f"weights from {plan.weights.name} ({info.summary()}): {report.headline()} "
+                             f"{PICKLE_NOTE}"))
+    fresh = [t for t in report.layers if t.state in ("none", "partial")]
+    if fresh:
+        add(Check("warning", "model", "start from scratch or only partly: " +
+                  "; ".join(t.describe() for t in fresh[:4]) + (f"; and {len(fresh) - 4} more" if len(fresh) > 4 else "")))
+
+
+def scale_of(path: Path, model: dict) -> str | None:
+    """The scale Ultralytics builds a YAML at: the one its file name names (yolo11n.yaml -> n), else the first."""
+    scales = model.get("scales") or {}
+    if model.get("scale") in scales:
+        return model["scale"]
+    if not scales:
+        return None
+    from ultralytics.nn.tasks import guess_model_scale
+
+    scale = guess_model_scale(path)
+    return scale if scale in scales else next(iter(scales))
 
 
 

@@ -19,14 +19,16 @@ from yolo_studio.training.run_folder import RunFolder, prepare_run
 POLL_SECONDS = 0.5
 
 
-def plan_and_check(model, data, project, name, overrides: dict, preset: str | None = None, modules=None):
+def plan_and_check(model, data, project, name, overrides: dict, preset: str | None = None, modules=None,
+                   weights=None):
     """(Plan, Resolved, PreflightResult) for a new run; the studio's Start does the same."""
     project = Path(project)
     values = train_config.load_preset(preset, project) if preset else {}
     resolved = train_config.resolve(overrides, values)
     runs_dir = project / "runs"
     name = name or free_name(runs_dir, "train")
-    plan = Plan(Path(model), Path(data), runs_dir, name, resolved.config, Path(modules) if modules else None)
+    plan = Plan(Path(model), Path(data), runs_dir, name, resolved.config, Path(modules) if modules else None,
+                weights=Path(weights) if weights else None)
     return plan, resolved, preflight(plan, resolved.problems)
 
 
@@ -37,8 +39,8 @@ def print_checks(result, out=print) -> None:
 
 
 def train_new(model, data, project=".", name=None, overrides=None, preset=None, modules=None, out=print,
-              logging=None) -> int:
-    plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules)
+              logging=None, weights=None) -> int:
+    plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules, weights)
     print_checks(result, out)
     if not result.ok:
         out(f"Not started: {len(result.errors)} preflight error(s) above.")
@@ -47,7 +49,7 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
 
     adopt_project(project)  # the studio can open this folder later and list the run
     run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",
-                      plan.modules_dir, logging)
+                      plan.modules_dir, logging, weights=plan.weights)
     out(f"Run folder: {run.path}")
     out(f"Same run with plain Ultralytics: {(run.artifacts / 'command.txt').read_text().strip().splitlines()[-1]}")
     return supervise(run, resume=False, out=out)

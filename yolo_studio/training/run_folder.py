@@ -66,8 +66,13 @@ class RunFolder:
 
 
 def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name: str, overrides: dict,
-                task: str = "detect", modules_dir: str | Path | None = None, logging: dict | None = None) -> RunFolder:
+                task: str = "detect", modules_dir: str | Path | None = None, logging: dict | None = None,
+                weights: str | Path | None = None) -> RunFolder:
     """Create the run folder with its artifacts; raises ValueError for arguments Ultralytics refuses.
+
+    ``model`` is a YAML or a checkpoint to fine-tune (copied into the run, as a YAML is). ``weights``: a
+    checkpoint a YAML model starts from; the training process matches its layers by structure and
+    trains from the remapped ``artifacts/transferred.pt`` (``transfer.json`` says what came from where).
 
     ``logging``: ``{"tensorboard": bool, "mlflow": bool}``, the run's offline experiment logging.
     """
@@ -89,13 +94,15 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
             shutil.copy2(path, run.modules / path.name)
     spec = {"model": model.name, "source_model": str(model), "data": str(data), "task": task,
             "modules": str(modules_dir) if modules_dir else None, "overrides": resolved.overrides,
-            "logging": {k: bool((logging or {}).get(k)) for k in LOGGERS}}
+            "logging": {k: bool((logging or {}).get(k)) for k in LOGGERS},
+            "weights": str(Path(weights).resolve()) if weights else None}
     write_text_atomic(run.artifacts / "run.yaml", yaml.safe_dump(spec, sort_keys=False))
+    extra = {"pretrained": str(run.artifacts / TRANSFERRED)} if weights else {}
     full = {**resolved.config, "model": str(run.artifacts / model.name), "data": str(data), "task": task,
-            "project": str(run.path.parent), "name": name}
+            "project": str(run.path.parent), "name": name, **extra}
     write_text_atomic(run.artifacts / "resolved.yaml", yaml.safe_dump(full, sort_keys=False))
     command = cli_command(task, resolved, str(run.artifacts / model.name), str(data),
-                          {"project": str(run.path.parent), "name": name, "exist_ok": True})
+                          {"project": str(run.path.parent), "name": name, "exist_ok": True, **extra})
     note = ("# The model uses custom blocks: plain `yolo` needs them registered first\n"
             "# (see `yolo-studio bundle`); `yolo-studio train --resume` does it for you.\n"
             if run.modules.is_dir() else "")

@@ -147,9 +147,10 @@ class MainWindow(QtWidgets.QMainWindow):
         frame = view_menu.addAction("&Frame all", tab.canvas.frame_all, QtGui.QKeySequence("F"))
         frame.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
         tab.canvas.widget.addAction(frame)
-        overview = view_menu.addAction("&Overview map", tab.canvas.overview.set_enabled_by_user)
+        overview = view_menu.addAction("&Overview map")
         overview.setCheckable(True)
         overview.setChecked(True)
+        overview.toggled.connect(tab.canvas.overview.set_enabled_by_user)
         overview.setToolTip("A map of the whole model in the canvas's corner, while part of it is out of view")
         view_menu.addSeparator()
         for name in ("backbone", "head"):

@@ -129,6 +129,7 @@ class ModelCanvas(QtCore.QObject):
                 self._placed = placed
                 self.graph.viewer().reroute()
             self._label_sections(positions, head_start, len(rows), boxes or {})
+            self.overview.schedule_render()
             chosen = set(selected)
             for node in self.nodes:
                 if node.selected() != (node.row_index in chosen):

@@ -15,6 +15,7 @@ from yolo_studio.core import graph_model
 from yolo_studio.core.catalog import CONCAT
 from yolo_studio.core.custom_blocks import catalog_with_blocks
 from yolo_studio.core.document import Edit, ModelDocument
+from yolo_studio.core.inspection import effective_repeats
 from yolo_studio.core.renumber import target as target_of
 from yolo_studio.core.validation import validate
 from yolo_studio.ui.layout import column, splitter
@@ -79,6 +80,15 @@ class ModelFileDocument:
         self.tab.set_header(key, value)
 
 
+def _repeats(n, header: dict):
+    """The repeats the scale's depth gives a row (as inspection reports them); the written ones if the
+    header cannot say (it is being edited)."""
+    try:
+        return effective_repeats(n, header)
+    except (KeyError, TypeError, ValueError, IndexError, StopIteration):
+        return n
+
+
 class ModelDesignerTab(QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     totals_changed = QtCore.Signal(str)
@@ -102,6 +112,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.selected: list = []
         self.user_positions: dict = {}  # row index -> (x, y) the user dragged a node to
         self.folded: set = set()  # sections ("backbone", "head") shown folded into one box
+        self._yaml_problem = None  # (line, message) of YAML typed in the pane that does not parse
+        self._awaiting = None  # the generation of the inspection on its way, if any
         self._unfolded: dict = {}  # row -> position, as laid out before folding
         self._drawn: dict = {}  # row -> position, as drawn (folded)
         self._position_rows: list = []  # the rows those indices referred to
@@ -154,7 +166,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.properties.row_edited.connect(self._on_properties_row_edited)
         self.properties.header_edited.connect(self._on_properties_header_edited)
         self.problems_panel.layer_activated.connect(lambda i: self.select_rows([i]))
-        self.scale.currentTextChanged.connect(lambda _s: self._schedule_inspection())
+        self.scale.currentTextChanged.connect(lambda _s: (self._schedule_inspection(), self._redraw()))
 
     # ------------------------------------------------------------------ documents
 
@@ -304,11 +316,11 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._follow_moved_rows()
         self.selected = [i for i in self.selected if i < len(self.doc.rows)]
         self.problems = validate(self.doc, self.catalog)
+        self._schedule_inspection()  # first: the nodes say "measuring…" while it is on its way
         self._redraw()
         self._show_selection()
         self.properties.show_header(self.doc.header)
         self._show_problems()
-        self._schedule_inspection()
         self.title_changed.emit()
 
     def _follow_moved_rows(self) -> None:
@@ -348,6 +360,16 @@ class ModelDesignerTab(QtWidgets.QWidget):
                   if layer.index < len(self.report_rows)}
         return {i: by_row[id(row)] for i, row in enumerate(self.doc.rows) if id(row) in by_row}
 
+    def node_lines(self) -> list:
+        """Each row's node text: its last inspection if it has one, else its YAML values (and
+        "measuring…" while an inspection is on its way)."""
+        layers = self.built_layers()
+        pending = self.live_inspection and self.build_error is None and (
+            self._inspect_timer.isActive() or self._awaiting is not None)
+        depth = {**self.doc.header, "scale": self._scale()}
+        return [graph_model.node_lines(i, row, layers.get(i), pending, _repeats(row.repeats, depth))
+                for i, row in enumerate(self.doc.rows)]
+
     def _redraw(self) -> None:
         rows = self.doc.rows
         positions = graph_model.layered_layout(rows, self.doc.head_start)
@@ -355,8 +377,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._unfolded = positions
         positions, hidden, boxes = graph_model.collapse(rows, self.doc.head_start, positions, self.folded)
         self._drawn = positions
-        layers = self.built_layers()
-        lines = [graph_model.node_lines(i, row, layers.get(i)) for i, row in enumerate(rows)]
+        lines = self.node_lines()
         problems = {}
         for p in self.problems:
             if p.layer is not None and p.severity == "error":
@@ -391,6 +412,10 @@ class ModelDesignerTab(QtWidgets.QWidget):
             items.append(("error", self.build_error[1], f"inspection: {self.build_error[0]}", ""))
         if self.report is not None:  # e.g. a custom block called in a way its signature does not suggest
             items += [("warning", None, note, "") for note in self.report.notes]
+        if self._yaml_problem is not None and self.yaml_pane.holds_unapplied_text():
+            line, message = self._yaml_problem
+            items.insert(0, ("error", None, f"YAML pane, line {line}: {message} (your text is kept, not applied "
+                                            "until it parses)", "Fix the line in the YAML tab."))
         self.problems_panel.show_problems(items)
 
     # ------------------------------------------------------------------ inspection
@@ -402,16 +427,22 @@ class ModelDesignerTab(QtWidgets.QWidget):
     def _start_inspection(self) -> None:
         if any(p.severity == "error" for p in self.problems) or not self.doc.rows:
             self.totals_changed.emit(f"{len(self.doc.rows)} layers · fix the problems to see shapes and params")
+            self._redraw()  # no inspection is coming: the nodes stop saying "measuring…"
             return
         if not self.run_blocks and any(self.catalog.get(r.module).category == "custom" for r in self.doc.rows):
             self.totals_changed.emit(f"{len(self.doc.rows)} layers · not inspected: the custom blocks' folder "
                                      "is not trusted")
+            self._redraw()
             return
-        scale = self.scale.currentText()
-        scale = None if scale in ("", "-") else scale
         modules = str(self.modules_dir) if self.modules_dir else None
-        generation = self.inspector.request(self.doc.to_dict(), scale, INSPECT_IMGSZ, modules)
+        generation = self.inspector.request(self.doc.to_dict(), self._scale(), INSPECT_IMGSZ, modules)
         self._requested = {generation: tuple(self.doc.rows)}  # older requests are superseded
+        self._awaiting = generation
+        self.totals_changed.emit(f"{len(self.doc.rows)} layers · measuring shapes…")
+
+    def _scale(self) -> str | None:
+        scale = self.scale.currentText()
+        return None if scale in ("", "-") else scale
 
     def _on_blocks_loaded(self, errors: list) -> None:
         self.load_errors = errors
@@ -423,6 +454,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
 
     def _on_inspector_finished(self, generation: int, report) -> None:
         if generation == self.inspector.generation:  # else a newer edit superseded this result
+            self._awaiting = None
             self._show_report(generation, report)
             self.inspected.emit()
 
@@ -441,6 +473,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
     def _on_inspector_failed(self, generation: int, message: str, layer) -> None:
         if generation != self.inspector.generation:
             return
+        self._awaiting = None
         self.report, self.build_error = None, (message, layer)
         self._redraw()
         self._show_problems()
@@ -503,15 +536,46 @@ class ModelDesignerTab(QtWidgets.QWidget):
         """The YAML typed by hand: one undoable edit when it parses; else its error on its line."""
         from yolo_studio.core.errors import ModelYamlError
 
-        if text == self.doc.to_yaml():
+        current = self.doc.to_yaml()
+        if text == current:
+            self.yaml_pane.clear_error()
+            self._show_problems()
             return
         try:
             edit = self.doc.replace_text(text)
         except ModelYamlError as exc:
             self.yaml_pane.show_error(exc.line, f"{exc.message}\n{exc.hint or ''}".strip())
             self.status_message.emit(f"YAML line {exc.line}: {exc.message}" if exc.line else f"YAML: {exc.message}")
+            self._yaml_problem = (exc.line, exc.message)
+            self._show_problems()
             return
+        if self.yaml_pane.shown_text and self.yaml_pane.shown_text != current and not self._confirm_stale_yaml():
+            self.doc.restore(edit.before)  # the model as it is now wins; the pane shows it again
+            self._drop_yaml_text()
+            return
+        self._yaml_problem = None
+        self.yaml_pane.clear_error()
         self.apply(edit)
+
+    def _confirm_stale_yaml(self) -> bool:
+        """The model changed (an undo, a canvas edit) while the YAML pane held text not applied yet:
+        applying that text would silently replace the change. The user decides."""
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "The model changed while you typed",
+                                    "The model changed (an undo, or an edit on the canvas) while the YAML pane "
+                                    "held text that was not applied yet. Applying your text replaces that change.",
+                                    parent=self)
+        apply = box.addButton("Apply my YAML", QtWidgets.QMessageBox.AcceptRole)
+        box.addButton("Keep the model, drop my YAML", QtWidgets.QMessageBox.RejectRole)
+        box.setDefaultButton(apply)
+        box.exec()
+        return box.clickedButton() is apply
+
+    def _drop_yaml_text(self) -> None:
+        self._yaml_problem = None
+        self.yaml_pane.clear_error()
+        self.yaml_pane.shown_text = ""
+        self._show_yaml()
+        self._show_problems()
 
     def _on_properties_header_edited(self, header: dict) -> None:
         old = dict(self.doc.header)

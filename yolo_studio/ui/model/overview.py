@@ -2,8 +2,8 @@
 
 Shown while part of the model is out of view (a yolov9e or an rtdetr-resnet101 never fits at a
 readable zoom). Clicking or dragging in the map moves the canvas there. The map is a picture of
-the scene, drawn again a moment after the scene changes (not on every frame of a drag), so it
-costs nothing while the user works on the canvas.
+the scene, drawn again a moment after the canvas redraws or the scene changes (not on every frame
+of a drag), so it costs nothing while the user works on the canvas.
 """
 
 from __future__ import annotations
@@ -31,12 +31,17 @@ class OverviewMap(QtWidgets.QWidget):
         self._source = QtCore.QRectF()  # the scene rect the picture shows
         self._shown_view = QtCore.QRectF()  # the viewer's visible scene rect, as last framed
         self._render_timer = QtCore.QTimer(self, singleShot=True, interval=150, timeout=self.render_scene)
-        viewer.scene().changed.connect(lambda *_: self._render_timer.start())
+        viewer.scene().changed.connect(lambda *_: self.schedule_render())
         viewer.installEventFilter(self)
         viewer.viewport().installEventFilter(self)
         self.hide()
 
     # ------------------------------------------------------------------ what it shows
+
+    def schedule_render(self) -> None:
+        """Draw the picture again a moment from now (the canvas calls this after every redraw: Qt does
+        not report every item's repaint as a scene change)."""
+        self._render_timer.start()
 
     def visible_scene_rect(self) -> QtCore.QRectF:
         return self.viewer.mapToScene(self.viewer.viewport().rect()).boundingRect()

@@ -245,6 +245,7 @@ class YamlPane(QtWidgets.QPlainTextEdit):
         self.setToolTip("The YAML as it will be saved. Edit it here: changes apply when you pause typing "
                         "(Ctrl+Z in the Model tab undoes them).")
         self._showing = False
+        self.shown_text = ""  # the document's text as last shown (what typing in the pane edits)
         self._selections: list = []
         self._error: list = []
         self._timer = QtCore.QTimer(self, singleShot=True, interval=self.EDIT_DELAY_MS,
@@ -272,6 +273,7 @@ class YamlPane(QtWidgets.QPlainTextEdit):
     def show_text(self, text: str, spans: dict, selected: list) -> None:
         if self.is_pending() or self._error:
             return  # the user is typing, or their text does not parse yet: it stays until it does
+        self.shown_text = text  # the document the user's next typing starts from
         if self.toPlainText() != text:
             position = self.textCursor().position()
             self._showing = True
@@ -310,6 +312,11 @@ class YamlPane(QtWidgets.QPlainTextEdit):
         sel.cursor = QtGui.QTextCursor(self.document().findBlockByNumber(max((line or 1) - 1, 0)))
         self._error = [sel]
         self.setExtraSelections(self._error)
+
+    def clear_error(self) -> None:
+        """The typed text parses now (or was dropped): the document shows again."""
+        self._error = []
+        self.setExtraSelections(self._selections)
 
     def error_lines(self) -> list:
         return [sel.cursor.blockNumber() + 1 for sel in self._error]
