@@ -204,6 +204,15 @@ def _check_checkpoint(plan: Plan, dataset, add) -> str | None:
     if info is None:
         return None
     add(Check("ok", "model", f"{plan.model.name}: {info.summary()}; {PICKLE_NOTE}"))
+    from yolo_studio.core.custom_blocks import catalog_with_blocks
+
+    catalog, _errors = catalog_with_blocks(plan.modules_dir)
+    stored = (info.model_yaml or {}).get("backbone", []) + (info.model_yaml or {}).get("head", [])
+    unknown = sorted({str(r[2]) for r in stored if catalog.get(str(r[2])) is None})
+    if unknown:
+        add(Check("error", "blocks", f"{plan.model.name} uses blocks that are neither Ultralytics' nor in the "
+                                     f"modules folder: {', '.join(unknown)}. Give the folder of their files "
+                                     "(--modules, or the project's modules/)"))
     data_task = dataset.task
     fits = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
     if info.task and info.task not in fits.get(data_task, (data_task,)):
@@ -227,7 +236,7 @@ def _check_weights(plan: Plan, doc, blocks: dict, add) -> None:
     report, _ = plan_transfer(info.state, info.model_yaml, doc.to_dict(),
                               target_shapes(doc.to_dict(), scale_of(plan.model, doc.to_dict()), blocks))
     add(Check("ok", "model", f"weights from {plan.weights.name} ({info.summary()}): {report.headline()} "
-                             f"{PICKLE_NOTE}"))
+                             f"({PICKLE_NOTE})"))
     fresh = [t for t in report.layers if t.state in ("none", "partial")]
     if fresh:
         add(Check("warning", "model", "start from scratch or only partly: " +

@@ -10,6 +10,8 @@ Event types (every event has ``type`` and ``time``):
 - ``final``: ``metrics`` of the best weights after the last epoch (Ultralytics' extra
   ``on_fit_epoch_end`` after ``final_eval``; never another epoch)
 - ``checkpoint``: ``epoch``, ``path``
+- ``transfer``: ``weights``, ``headline``, ``total``, ``loaded``, ``plain`` (a YAML model started from a
+  checkpoint: tensors the studio transferred by structure, and what plain Ultralytics would have)
 - ``run_end``: ``status`` (completed | stopped), ``best_epoch``, ``best_fitness``, ``best``, ``last``
 - ``error``: ``message`` (what to do), ``detail`` (the exception)
 - ``killed``: written by the supervisor when it kills the process

@@ -27,6 +27,10 @@ def plan_and_check(model, data, project, name, overrides: dict, preset: str | No
     resolved = train_config.resolve(overrides, values)
     runs_dir = project / "runs"
     name = name or free_name(runs_dir, "train")
+    if modules is None and str(model).endswith(".pt"):  # a run's or the registry's checkpoint: its blocks travel with it
+        from yolo_studio.training.run_folder import checkpoint_blocks
+
+        modules = checkpoint_blocks(model)
     plan = Plan(Path(model), Path(data), runs_dir, name, resolved.config, Path(modules) if modules else None,
                 weights=Path(weights) if weights else None)
     return plan, resolved, preflight(plan, resolved.problems)
@@ -144,4 +148,6 @@ def describe(event: dict) -> str | None:
         return f"error: {event['message']}"
     if kind == "killed":
         return "the run was killed"
+    if kind == "transfer":
+        return f"weights from {Path(event['weights']).name}: {event['headline']}"
     return None

@@ -25,6 +25,7 @@ import yaml
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.train_config import cli_command, resolve
+from yolo_studio.training.transfer_weights import TRANSFERRED
 
 
 LOGGERS = {"tensorboard": "tensorboard", "mlflow": "mlflow"}  # integration -> the package it needs
@@ -116,11 +117,22 @@ def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
     from yolo_studio.core.custom_blocks import studio_built_blocks
     from yolo_studio.core.document import ModelDocument
 
-    blocks = studio_built_blocks(r.module for r in ModelDocument.load(model_yaml).rows) if model_yaml else {}
+    blocks = studio_built_blocks(_module_names(Path(model_yaml))) if model_yaml else {}
     if run.modules.is_dir():  # a block file's own class wins over Ultralytics' of the same name, as in inspection
         blocks.update(ultralytics_hook.load_block_folder(run.modules))
     ultralytics_hook.install(blocks)
     return blocks
+
+
+def _module_names(model: Path) -> list:
+    """The module names of a model YAML's rows, or of the YAML a checkpoint stores (read without running it)."""
+    from yolo_studio.core.checkpoints import read_checkpoint
+    from yolo_studio.core.document import ModelDocument
+
+    if model.suffix == ".pt":
+        stored = read_checkpoint(model).model_yaml or {}
+        return [str(r[2]) for r in (stored.get("backbone") or []) + (stored.get("head") or [])]
+    return [r.module for r in ModelDocument.load(model).rows]
 
 
 def checkpoint_blocks(path: str | Path) -> Path | None:

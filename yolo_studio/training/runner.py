@@ -242,6 +242,13 @@ def _run(run, resume: bool, echo) -> int:
             model = YOLO(str(run.model), task=spec.get("task") or None)
             kwargs = {**spec.get("overrides", {}), "data": spec["data"], "project": str(run.path.parent),
                       "name": run.path.name, "exist_ok": True}
+            if spec.get("weights"):  # a YAML model starting from a checkpoint, each layer from the one it matches
+                from yolo_studio.training.transfer_weights import write_transferred
+
+                path, report = write_transferred(run, spec["weights"])
+                kwargs["pretrained"] = str(path)
+                writer.write("transfer", weights=spec["weights"], headline=report.headline(), total=report.total,
+                             loaded=report.loaded, plain=report.plain)
         writer.write("run_start", pid=os.getpid(), resumed=resume, save_dir=str(run.path),
                      epochs=spec.get("overrides", {}).get("epochs"), config=kwargs)
         callbacks.attach(model)
