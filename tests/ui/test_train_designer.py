@@ -167,3 +167,24 @@ def test_the_monitor_plots_the_keys_a_classify_run_reports(qtbot):
     monitor.add_events([{"type": "run_end", "status": "stopped", "epochs_done": 2, "epochs": 3}])
     assert "ETA" not in monitor.progress_label.text() and "stopped" in monitor.progress_label.text()
     assert "accuracy_top1 0.000" in monitor.summary.text()
+
+
+def test_a_checkpoint_as_the_model_and_weights_for_a_yaml_go_through_preflight(tab, qtbot, trained_project,
+                                                                               resources):
+    best = trained_project.runs_dir / "tiny" / "weights" / "best.pt"
+    tab.model_path.setText(str(best))  # fine-tune: its custom blocks are found in its run folder
+    assert "yolo detect train model=" in tab.command_view.toPlainText()
+    with qtbot.waitSignal(tab.preflight_done, timeout=120_000) as done:
+        tab.run_preflight()
+    texts = [tab.checks.item(i).text() for i in range(tab.checks.count())]
+    assert done.args[0].ok, texts
+    assert any("best.pt: detect, 3 classes, trained at imgsz 64" in t and "Python pickle" in t for t in texts)
+
+    tab.model_path.setText(str(resources / "models" / "yolo11n-se.yaml"))
+    tab.modules_dir = resources / "modules"
+    tab.weights_path.setText(str(best))  # a YAML starting from these weights
+    assert "artifacts/transferred.pt" in tab.command_view.toPlainText()
+    with qtbot.waitSignal(tab.preflight_done, timeout=120_000) as done:
+        tab.run_preflight()
+    texts = [tab.checks.item(i).text() for i in range(tab.checks.count())]
+    assert any("The studio transfers 467/467 tensors" in t for t in texts), texts

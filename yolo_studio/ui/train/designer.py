@@ -12,7 +12,7 @@ from yolo_studio.core.open_documents import DocumentRegister
 from yolo_studio.core.preflight import Plan, free_name, preflight
 from yolo_studio.core.projects import load_settings
 from yolo_studio.training.events import read_events, run_status
-from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
+from yolo_studio.training.run_folder import LOGGERS, RunFolder, checkpoint_blocks, logging_available, prepare_run
 from yolo_studio.ui.layout import column, severity_icon, splitter
 from yolo_studio.ui.train.form import ArgsFormWidget
 from yolo_studio.ui.train.monitor import MonitorPanel
@@ -50,12 +50,17 @@ class TrainDesignerTab(QtWidgets.QWidget):
     # ------------------------------------------------------------------ widgets
 
     def _build_widgets(self) -> None:
-        self.model_path = QtWidgets.QLineEdit(placeholderText="model YAML")
+        self.model_path = QtWidgets.QLineEdit(placeholderText="model YAML, or weights (.pt) to fine-tune")
+        self.weights_path = QtWidgets.QLineEdit(
+            placeholderText="optional: weights (.pt) a YAML model starts from, each layer from the layer it matches")
         self.data_path = QtWidgets.QLineEdit(placeholderText="dataset YAML")
         self.run_name = QtWidgets.QLineEdit(free_name(self.runs_dir, "train"))
-        for edit in (self.model_path, self.data_path, self.run_name):
+        for edit in (self.model_path, self.weights_path, self.data_path, self.run_name):
             edit.textChanged.connect(self._update_preview)
-        browse_model = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.model_path, "Model YAML"))
+        browse_model = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
+            self.model_path, "Model YAML or weights", "Models (*.yaml *.yml *.pt)"))
+        browse_weights = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
+            self.weights_path, "Start from weights", "Weights (*.pt)"))
         browse_data = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.data_path, "Dataset YAML"))
         demo = QtWidgets.QPushButton("Demo dataset", clicked=self.use_demo_dataset,
                                      toolTip="Generate (once) the synthetic shapes dataset in this project")
@@ -67,6 +72,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         save_preset = QtWidgets.QPushButton("Save as…", clicked=self.save_preset_dialog)
         form = QtWidgets.QFormLayout()
         form.addRow("Model", _row(self.model_path, browse_model))
+        form.addRow("Weights", _row(self.weights_path, browse_weights))
         form.addRow("Dataset", _row(self.data_path, browse_data, demo))
         form.addRow("Run name", self.run_name)
         form.addRow("Preset", _row(self.preset, apply_preset, save_preset))
@@ -118,8 +124,8 @@ class TrainDesignerTab(QtWidgets.QWidget):
     def runs_dir(self) -> Path:
         return self.project_dir / "runs"
 
-    def _browse(self, edit: QtWidgets.QLineEdit, title: str) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, title, str(self.project_dir), "YAML (*.yaml *.yml)")
+    def _browse(self, edit: QtWidgets.QLineEdit, title: str, kinds: str = "YAML (*.yaml *.yml)") -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, title, str(self.project_dir), kinds)
         if path:
             edit.setText(path)
 
@@ -185,7 +191,13 @@ class TrainDesignerTab(QtWidgets.QWidget):
             return "detect"
         if getattr(self, "_task_cache", (None, None))[0] != key:
             try:
-                self._task_cache = (key, task_of(ModelDocument.load(model)))
+                if model.endswith(".pt"):  # read without running code from it
+                    from yolo_studio.core.checkpoints import read_checkpoint
+
+                    task = read_checkpoint(model).task or "detect"
+                else:
+                    task = task_of(ModelDocument.load(model))
+                self._task_cache = (key, task)
             except StudioError:
                 self._task_cache = (key, "detect")
         return self._task_cache[1]
@@ -194,6 +206,8 @@ class TrainDesignerTab(QtWidgets.QWidget):
         resolved = self.resolved()
         model, data = self.model_path.text() or "MODEL.yaml", self.data_path.text() or "DATA.yaml"
         extra = {"project": str(self.runs_dir), "name": self.run_name.text(), "exist_ok": True}
+        if self.weights_path.text():  # what the run trains from: the checkpoint remapped to this model's layers
+            extra["pretrained"] = str(self.runs_dir / self.run_name.text() / "artifacts" / "transferred.pt")
         self.command_view.setPlainText(train_config.cli_command(self._model_task(model), resolved, model, data, extra))
         full = {**resolved.config, "model": model, "data": data, **extra}
         problems = "".join(f"# problem: {message}\n" for _key, message in resolved.problems)
@@ -205,9 +219,13 @@ class TrainDesignerTab(QtWidgets.QWidget):
         """What Start would train. The register says whether the model has unsaved edits in an editor."""
         model = Path(self.model_path.text())
         unsaved = self.documents.unsaved_edits_to(model) if self.model_path.text() else None
+        modules = self.modules_dir
+        if model.suffix == ".pt":  # a run's or the registry's checkpoint: its block files travel with it
+            modules = checkpoint_blocks(model) or modules
         return Plan(model, Path(self.data_path.text()), self.runs_dir, self.run_name.text().strip(),
-                    self.resolved().config, self.modules_dir, unsaved_in=unsaved.where if unsaved else None,
-                    train_saved=unsaved is not None and self._train_saved == (model, unsaved))
+                    self.resolved().config, modules, unsaved_in=unsaved.where if unsaved else None,
+                    train_saved=unsaved is not None and self._train_saved == (model, unsaved),
+                    weights=Path(self.weights_path.text()) if self.weights_path.text().strip() else None)
 
     def run_preflight(self, then_start: bool = False) -> None:
         self._start_after_preflight = then_start
@@ -297,7 +315,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         plan = self.plan()
         try:
             run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
-                              plan.modules_dir, self.logging_choice())
+                              plan.modules_dir, self.logging_choice(), weights=plan.weights)
         except (ValueError, OSError) as exc:
             self.status_message.emit(f"Not started: {exc}")
             return
@@ -397,6 +415,9 @@ class TrainDesignerTab(QtWidgets.QWidget):
             self.model_path.setText(str(self.project.resolve(model)))
         if data and self.project.resolve(data).is_file():
             self.data_path.setText(str(self.project.resolve(data)))
+        weights = saved.get("weights")
+        if weights and self.project.resolve(weights).is_file():
+            self.weights_path.setText(str(self.project.resolve(weights)))
         preset = saved.get("preset") or state.get("preset")
         if preset in train_config.preset_names(self.project_dir):
             self.preset.setCurrentText(preset)
@@ -414,7 +435,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         if self.project is None:
             return
         paths = {k: self.project.relative(e.text()) if e.text() else "" for k, e in
-                 (("model", self.model_path), ("data", self.data_path))}
+                 (("model", self.model_path), ("data", self.data_path), ("weights", self.weights_path))}
         try:
             self.project.remember(train={**paths, "preset": self.preset.currentText(), "mode": self.mode.currentText(),
                                          "overrides": self.form.overrides(), "logging": self.logging_choice()})
