@@ -376,3 +376,37 @@ def test_nodes_say_measuring_until_their_shapes_arrive(designer, resources, qtbo
     with qtbot.waitSignal(designer.shapes_shown, timeout=60_000):
         pass
     assert "×" in designer.canvas.nodes[6].view.lines[2]
+
+
+def test_a_checkpoint_opens_as_its_architecture_and_nodes_show_which_layers_keep_its_weights(
+        qtbot, trained_project, resources, tmp_path):
+    import shutil
+
+    from yolo_studio.core.projects import create_project
+    from yolo_studio.core.trust import TrustStore
+    from yolo_studio.ui.main_window import MainWindow
+
+    project = create_project(tmp_path / "p")  # a project with the blocks the checkpoint's model uses
+    for block in (resources / "modules").glob("*.py"):
+        shutil.copy(block, project.modules_dir / block.name)
+    TrustStore().remember(project.root, True)
+    window = MainWindow(project_dir=project.root)
+    qtbot.addWidget(window)
+    tab = window.model_tab
+    try:
+        with qtbot.waitSignal(tab.inspected, timeout=120_000):
+            assert window.open_path(trained_project.runs_dir / "tiny" / "weights" / "best.pt")
+        assert tab.path is None and [r.module for r in tab.doc.rows][:2] == ["Conv", "DownsampleConv"]
+        marks = tab.transfer_marks()
+        assert len(marks) == len(tab.doc.rows) and {state for state, _ in marks.values()} <= {"full", "no weights"}
+        with qtbot.waitSignal(tab.inspected, timeout=120_000):
+            tab.insert_block("CBAM", 6)
+        node = tab.canvas.nodes[6]
+        assert node.view.mark[0] == "none" and "new layer: starts from scratch" in node.view.toolTip()
+        assert tab.canvas.nodes[7].view.mark[0] == "full"  # the layer after it keeps its weights
+        assert "plain Ultralytics would transfer" in window.statusBar().currentMessage() or tab.transfer is not None
+        tab.show_weights(None)
+        assert tab.canvas.nodes[6].view.mark is None
+    finally:
+        tab.undo_stack.setClean()
+        window.close()

@@ -68,6 +68,7 @@ class InspectionReport:
     notes: list = field(default_factory=list)
     error: BuildError | None = None  # a forward error leaves layers with params but no shapes
     flops_counted: bool = True  # False in the early report ``inspect_dict`` hands ``on_shapes``
+    tensor_shapes: dict = field(default_factory=dict)  # state-dict key -> shape (for the transfer report)
 
 
 def model_task(d: dict) -> tuple:
@@ -282,6 +283,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
             if how and how["note"]:
                 notes.append(how["note"])
         report.params = sum(p.numel() for p in model.parameters())
+        report.tensor_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         if on_shapes is not None:
             _profile(model, report, rows, imgsz, ch, count_flops=False)
             early = copy.deepcopy(report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.document import ModelDocument
@@ -153,6 +154,12 @@ class MainWindow(QtWidgets.QMainWindow):
         overview.toggled.connect(tab.canvas.overview.set_enabled_by_user)
         overview.setToolTip("A map of the whole model in the canvas's corner, while part of it is out of view")
         view_menu.addSeparator()
+        view_menu.addAction("Show &weights from a checkpoint…", self.show_weights_dialog).setToolTip(
+            "Colour each layer by what it would start from in a checkpoint: all, some or none of its tensors")
+        hide = view_menu.addAction("Hide weights", lambda: tab.show_weights(None))
+        hide.setEnabled(False)
+        tab.weights_changed.connect(lambda: hide.setEnabled(tab.weights is not None))
+        view_menu.addSeparator()
         for name in ("backbone", "head"):
             fold = view_menu.addAction(f"Fold the {name}", lambda name=name: tab.toggle_section(name))
             fold.setCheckable(True)
@@ -238,10 +245,13 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ files
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a model YAML; a bad file is reported in a dialog and changes nothing."""
+        """Open a model YAML, or the architecture a checkpoint stores (as an untitled document, its nodes
+        coloured by what keeps the checkpoint's weights); a bad file is reported and changes nothing."""
         if not self._confirm_discard([self.model_tab.document]):
             return False
         try:
+            if str(path).endswith(".pt"):
+                return self._open_checkpoint(Path(path))
             doc = ModelDocument.load(path)
         except StudioError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open model", str(exc))
@@ -249,6 +259,30 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_tab.open_document(doc)
         self._remember_recent(Path(path))
         return True
+
+    def _open_checkpoint(self, path: Path) -> bool:
+        from yolo_studio.core.checkpoints import CheckpointError, read_checkpoint
+
+        info = read_checkpoint(path)
+        if not info.model_yaml:
+            raise CheckpointError(f"{path.name} stores no model YAML", "Open the YAML it was trained from.")
+        stored = {k: v for k, v in info.model_yaml.items() if k != "yaml_file"}
+        doc = ModelDocument.from_text(yaml.safe_dump(stored, sort_keys=False), f"{path.stem}.yaml")
+        self.model_tab.open_document(doc)  # untitled: Save asks where to write the YAML; the .pt is never written
+        self.model_tab.show_weights(path)
+        self.statusBar().showMessage(f"The architecture stored in {path.name} ({info.summary()}). Save writes it "
+                                     "as a YAML; the stripe on each node shows whether it keeps its weights (green "
+                                     "all, amber some, red none) as you edit.", 15000)
+        return True
+
+    def show_weights_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Show which layers keep a checkpoint's weights",
+                                                        str(self.project.root), "Weights (*.pt)")
+        if path:
+            try:
+                self.model_tab.show_weights(path)
+            except StudioError as exc:
+                QtWidgets.QMessageBox.warning(self, "Cannot read the checkpoint", str(exc))
 
     def _remember_recent(self, path: Path) -> None:
         """Recent files for the menu, and the project's last model (opened again with the project)."""
@@ -264,7 +298,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model YAML", str(self.project.models_dir),
-                                                        "Model YAML (*.yaml *.yml)")
+                                                        "Model YAML or checkpoint (*.yaml *.yml *.pt)")
         if path:
             self.open_path(path)
 

@@ -101,7 +101,7 @@ class ModelCanvas(QtCore.QObject):
 
     def show_model(self, rows: list, head_start: int, positions: dict, lines: list, problems: dict,
                    multi_input: set, outputs: set, selected: list = (), hidden: set = frozenset(),
-                   boxes: dict | None = None) -> None:
+                   boxes: dict | None = None, marks: dict | None = None) -> None:
         """Show ``rows``: ``lines[i]`` is node i's text, ``problems[i]`` its message; the rows in
         ``hidden`` are folded into the ``boxes`` of their sections (``graph_model.collapse``).
 
@@ -115,7 +115,8 @@ class ModelCanvas(QtCore.QObject):
             for i, row in enumerate(rows):
                 colour = OUTPUT_COLOUR if i in outputs else (HEAD_COLOUR if i >= head_start else BACKBONE_COLOUR)
                 ports = (input_count(row), i in multi_input)
-                wanted.append((ports, lines[i], colour, problems.get(i, ""), tuple(positions[i]), i not in hidden))
+                wanted.append((ports, lines[i], colour, problems.get(i, ""), tuple(positions[i]), i not in hidden,
+                               (marks or {}).get(i)))
             while len(self.nodes) > len(rows):
                 self._remove_node(len(self.nodes) - 1)
             for i, state in enumerate(wanted):
@@ -124,7 +125,7 @@ class ModelCanvas(QtCore.QObject):
                 elif self._shown[i] != state:
                     self._update_node(i, state)
             self._rewire({(e.target, e.port): e.source for e in edges(rows)})
-            placed = [state[4:] for state in wanted]
+            placed = [state[4:6] for state in wanted]
             if placed != self._placed:  # a node moved or was folded: edges may now pass behind others
                 self._placed = placed
                 self.graph.viewer().reroute()
@@ -144,7 +145,7 @@ class ModelCanvas(QtCore.QObject):
 
     def _add_node(self, i: int, state: tuple) -> None:
         """Append a node for row ``i`` (== len(nodes))."""
-        ports, lines, colour, problem, pos, visible = state
+        ports, lines, colour, problem, pos, visible, mark = state
         node = LayerNode()
         for name in self._port_names(ports):
             if name == APPEND_PORT:
@@ -153,19 +154,19 @@ class ModelCanvas(QtCore.QObject):
                 node.add_input(name, display_name=False)
         node.add_output("out", multi_output=True, display_name=False)
         node.set_name(f"layer-{id(node)}")  # unique already: NodeGraphQt's name search stays short
-        node.show_row(i, lines, colour, problem)
+        node.show_row(i, lines, colour, problem, mark)
         self.graph.add_node(node, pos=list(pos), selected=False, push_undo=False)
         node.view.setVisible(visible)
         self.nodes.append(node)
         self._shown.append(state)
 
     def _update_node(self, i: int, state: tuple) -> None:
-        ports, lines, colour, problem, pos, visible = state
+        ports, lines, colour, problem, pos, visible, mark = state
         node = self.nodes[i]
         if self._shown[i][0] != ports:  # e.g. a Concat now shown where a Conv was
             keep = node.set_input_ports(self._port_names(ports), APPEND_PORT)
             self._edges = {k: v for k, v in self._edges.items() if k[0] != i or k[1] < keep}
-        node.show_row(i, lines, colour, problem)
+        node.show_row(i, lines, colour, problem, mark)
         if self._shown[i][4] != pos:
             node.set_property("pos", [float(pos[0]), float(pos[1])], push_undo=False)
         if node.view.isVisible() != visible:

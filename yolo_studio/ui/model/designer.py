@@ -96,6 +96,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
     inspected = QtCore.Signal()  # a new inspection result (or error) is shown, GFLOPs included
     shapes_shown = QtCore.Signal()  # a new inspection's shapes are shown (its GFLOPs may follow)
     sections_folded = QtCore.Signal()  # a section of the canvas was folded or unfolded
+    weights_changed = QtCore.Signal()  # a checkpoint's weights are shown on the nodes, or no longer
 
     def __init__(self, parent=None, modules_dir: str | Path | None = None):
         super().__init__(parent)
@@ -114,6 +115,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.folded: set = set()  # sections ("backbone", "head") shown folded into one box
         self._yaml_problem = None  # (line, message) of YAML typed in the pane that does not parse
         self._awaiting = None  # the generation of the inspection on its way, if any
+        self.weights = None  # CheckpointInfo whose transfer the nodes show (View > Show weights from ...)
+        self.transfer = None  # TransferReport of the last inspection's model from ``weights``
         self._unfolded: dict = {}  # row -> position, as laid out before folding
         self._drawn: dict = {}  # row -> position, as drawn (folded)
         self._position_rows: list = []  # the rows those indices referred to
@@ -360,6 +363,40 @@ class ModelDesignerTab(QtWidgets.QWidget):
                   if layer.index < len(self.report_rows)}
         return {i: by_row[id(row)] for i, row in enumerate(self.doc.rows) if id(row) in by_row}
 
+    # ------------------------------------------------------------------ weights
+
+    def show_weights(self, path) -> None:
+        """Colour each node by what it would start from in checkpoint ``path`` (None: stop). The file is
+        read without running code from it; raises ``CheckpointError`` for one that cannot be read."""
+        from yolo_studio.core.checkpoints import read_checkpoint
+
+        self.weights = read_checkpoint(path) if path is not None else None
+        self._update_transfer()
+        self._redraw()
+        self.weights_changed.emit()
+        if self.weights is not None:
+            self.status_message.emit(f"Weights from {self.weights.path.name}, on each node's left edge: green all "
+                                     "of its tensors, amber some, red none (it starts from scratch), grey a layer "
+                                     "without weights; hover a node for details.")
+
+    def _update_transfer(self) -> None:
+        if self.weights is None or self.report is None or not self.report.tensor_shapes:
+            self.transfer = None
+            return
+        from yolo_studio.core.transfer import plan_transfer
+
+        inspected = {"backbone": [row.as_list() for row in self.report_rows], "head": []}
+        self.transfer, _ = plan_transfer(self.weights.state, self.weights.model_yaml, inspected,
+                                         self.report.tensor_shapes)
+
+    def transfer_marks(self) -> dict:
+        """Row index -> (state, text) of its weights, matched to the inspected rows by identity."""
+        if self.transfer is None:
+            return {}
+        by_row = {id(self.report_rows[t.layer]): t for t in self.transfer.layers if t.layer < len(self.report_rows)}
+        return {i: (by_row[id(row)].state, by_row[id(row)].describe())
+                for i, row in enumerate(self.doc.rows) if id(row) in by_row}
+
     def node_lines(self) -> list:
         """Each row's node text: its last inspection if it has one, else its YAML values (and
         "measuring…" while an inspection is on its way)."""
@@ -392,7 +429,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
             if block is not None and block.category == "head" and i >= self.doc.head_start:
                 outputs.add(i)
         self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected,
-                               hidden, boxes)
+                               hidden, boxes, self.transfer_marks())
 
     def _show_selection(self) -> None:
         if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened
@@ -462,6 +499,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.report, self.report_rows, self.build_error = report, self._requested.get(generation, ()), None
         if report.error is not None:
             self.build_error = (report.error.message, report.error.layer)
+        self._update_transfer()
         self._redraw()
         self._show_problems()
         self._show_selection()  # the properties show how the selected row was called

@@ -15,6 +15,8 @@ ERROR_BORDER = (230, 60, 60, 255)
 TEXT = QtGui.QColor(230, 232, 236)
 SUBTLE = QtGui.QColor(170, 178, 190)
 NODE_HEIGHT = 66.0
+TRANSFER_COLOURS = {"full": (70, 190, 110), "partial": (235, 175, 50), "none": (225, 70, 70),
+                    "no weights": (130, 136, 148)}  # from the checkpoint: all, some, none of its tensors
 DETAIL_LOD = 0.7  # below this zoom the node shows only its index and module, in a font that grows as it shrinks
 
 
@@ -23,6 +25,7 @@ class LayerNodeItem(NodeItem):
 
     lines = ("", "", "")
     problem = ""
+    mark = None  # (transfer state, text) when a checkpoint's weights are shown: a stripe on the left edge
 
     def calc_size(self, add_w=0.0, add_h=0.0):
         return NODE_WIDTH, NODE_HEIGHT
@@ -41,6 +44,13 @@ class LayerNodeItem(NodeItem):
 
     def paint(self, painter, option, widget):
         super().paint(painter, option, widget)
+        if self.mark is not None:
+            painter.save()
+            painter.setPen(QtCore.Qt.NoPen)
+            painter.setBrush(QtGui.QColor(*TRANSFER_COLOURS.get(self.mark[0], (120, 120, 120))))
+            rect = self.boundingRect()
+            painter.drawRoundedRect(QtCore.QRectF(rect.x() + 1, rect.y() + 1, 7, rect.height() - 2), 3, 3)
+            painter.restore()
         lod = QtWidgets.QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if lod < DETAIL_LOD:
             self._paint_overview(painter, lod)
@@ -112,12 +122,14 @@ class LayerNode(BaseNode):
         super().__init__(qgraphics_item=LayerNodeItem)
         self.row_index = -1
 
-    def show_row(self, index: int, lines: tuple, colour: tuple, problem: str) -> None:
+    def show_row(self, index: int, lines: tuple, colour: tuple, problem: str, mark: tuple | None = None) -> None:
         self.row_index = index
         item = self.view
         item.lines = lines
         item.problem = problem
-        item.setToolTip(problem or f"{lines[0]}\n{lines[1]}\n{lines[2]}")
+        item.mark = mark
+        tip = problem or f"{lines[0]}\n{lines[1]}\n{lines[2]}"
+        item.setToolTip(f"{tip}\n\nweights: {mark[1]}" if mark else tip)
         if tuple(self.model.color[:3]) != tuple(colour):  # NodeGraphQt properties are slow: set on change
             self.set_color(*colour)
         item.update()
