@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("--name", default=None, help="run name (default: train, train-2, ...)")
     trn.add_argument("--preset", default=None, help="a built-in preset or one of DIR/presets/*.yaml")
     trn.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped, killed or crashed run")
+    trn.add_argument("--continue", dest="continue_run", default=None, metavar="RUN_DIR",
+                     help="a new run from a finished run's last weights and arguments (e.g. epochs=20 more)")
     trn.add_argument("--tensorboard", action="store_true", help="TensorBoard event files in the run folder")
     trn.add_argument("--mlflow", action="store_true", help="log to a local MLflow store in PROJECT/mlruns")
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
@@ -199,6 +201,12 @@ def cmd_train(args) -> int:
     out = lambda line: print(line, flush=True)  # noqa: E731
     if args.resume:
         return headless.train_resume(args.resume, out)
+    if args.continue_run:
+        try:
+            return headless.train_continue(args.continue_run, parse_overrides(args.overrides), args.name, out)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if not args.model or not args.data:
         print("error: give --model MODEL.yaml (or WEIGHTS.pt) and --data DATA.yaml (or --resume RUN_DIR)",
               file=sys.stderr)

@@ -68,12 +68,13 @@ class RunFolder:
 
 def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name: str, overrides: dict,
                 task: str = "detect", modules_dir: str | Path | None = None, logging: dict | None = None,
-                weights: str | Path | None = None) -> RunFolder:
+                weights: str | Path | None = None, parent: str | Path | None = None) -> RunFolder:
     """Create the run folder with its artifacts; raises ValueError for arguments Ultralytics refuses.
 
     ``model`` is a YAML or a checkpoint to fine-tune (copied into the run, as a YAML is). ``weights``: a
     checkpoint a YAML model starts from; the training process matches its layers by structure and
     trains from the remapped ``artifacts/transferred.pt`` (``transfer.json`` says what came from where).
+    ``parent``: the finished run this one continues (its curves come first in this run's history).
 
     ``logging``: ``{"tensorboard": bool, "mlflow": bool}``, the run's offline experiment logging.
     """
@@ -96,7 +97,8 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
     spec = {"model": model.name, "source_model": str(model), "data": str(data), "task": task,
             "modules": str(modules_dir) if modules_dir else None, "overrides": resolved.overrides,
             "logging": {k: bool((logging or {}).get(k)) for k in LOGGERS},
-            "weights": str(Path(weights).resolve()) if weights else None}
+            "weights": str(Path(weights).resolve()) if weights else None,
+            "parent": str(Path(parent).resolve()) if parent else None}
     write_text_atomic(run.artifacts / "run.yaml", yaml.safe_dump(spec, sort_keys=False))
     extra = {"pretrained": str(run.artifacts / TRANSFERRED)} if weights else {}
     full = {**resolved.config, "model": str(run.artifacts / model.name), "data": str(data), "task": task,

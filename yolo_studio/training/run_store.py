@@ -37,6 +37,7 @@ class RunSummary:
     duration: float = 0.0  # seconds of training (sum of the epochs' times)
     started: float | None = None  # unix time of the first start
     studio: bool = True  # a studio run folder (events.jsonl), else a plain Ultralytics one
+    parent: str = ""  # the finished run this one continues (train --continue), by folder name
 
     @property
     def folder(self) -> RunFolder:
@@ -73,6 +74,7 @@ def _from_events(run: RunFolder) -> RunSummary:
         spec = run.spec()
         summary.model, summary.data, summary.task = spec.get("model", ""), spec.get("data", ""), spec.get("task", "")
         summary.epochs = int((spec.get("overrides") or {}).get("epochs") or 0)
+        summary.parent = Path(spec["parent"]).name if spec.get("parent") else ""
     except (OSError, yaml.YAMLError, TypeError, AttributeError):
         pass
     starts = [e for e in events if e["type"] == "run_start"]
@@ -149,6 +151,27 @@ def curves(path: str | Path) -> dict:
                 xs, ys = out.setdefault(key, ([], []))
                 xs.append(epoch)
                 ys.append(value)
+    return out
+
+
+def history(path: str | Path, depth: int = 20) -> dict:
+    """Like ``curves``, for a run and the finished runs it continues (``train --continue``): the parent's
+    epochs first, this run's numbered after them, so a continued run reads as one training."""
+    run = RunFolder(Path(path))
+    own = curves(path)
+    try:
+        parent = run.spec().get("parent") if (run.artifacts / "run.yaml").is_file() else None
+    except (OSError, yaml.YAMLError, AttributeError):
+        parent = None
+    if not parent or depth <= 0 or not Path(parent).is_dir():
+        return own
+    before = history(parent, depth - 1)
+    offset = max((max(xs) for xs, _ in before.values() if xs), default=0)
+    out = {key: (list(xs), list(ys)) for key, (xs, ys) in before.items()}
+    for key, (xs, ys) in own.items():
+        into = out.setdefault(key, ([], []))
+        into[0].extend(x + offset for x in xs)
+        into[1].extend(ys)
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.training.run_store import curves, delete_run, list_runs
+from yolo_studio.training.run_store import delete_run, history, list_runs
 from yolo_studio.ui import plot_style
 from yolo_studio.ui.datasets.samples import PALETTE, ImageView
 from yolo_studio.ui.layout import column, splitter
@@ -123,6 +123,10 @@ class RunsTab(QtWidgets.QWidget):
                     item.setForeground(QtGui.QColor(STATUS_COLOUR.get(s.status, "#555")))
                 if col == 3:
                     item.setToolTip(s.data)
+                if col == 0 and s.parent:  # train --continue: its curves start with the parent's epochs
+                    item.setText(f"{s.name}  (continues {s.parent})")
+                    item.setToolTip(f"A new run from {s.parent}'s last weights and arguments; its curves show "
+                                    f"{s.parent}'s epochs first")
                 self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
         for row in range(self.table.rowCount()):
@@ -159,7 +163,7 @@ class RunsTab(QtWidgets.QWidget):
     def _draw_overlay(self, refill: bool = True) -> None:
         self.plot.clear()
         self.legend.clear()
-        runs = {s.path: curves(s.path) for s in self.selected()}
+        runs = {s.path: history(s.path) for s in self.selected()}  # a continued run with its parent's epochs
         if refill:
             self._fill_metrics(runs)
         key = self.metric.currentText()
