@@ -27,30 +27,8 @@ def add_parsers(sub) -> dict:
     return {"diff": cmd_diff, "transfer": cmd_transfer}
 
 
-def load_architecture(source: str | Path) -> tuple:
-    """(model dict, label) from a YAML, a checkpoint or a run folder."""
-    from yolo_studio.core.checkpoints import read_checkpoint
-    from yolo_studio.core.document import ModelDocument
-
-    path = Path(source)
-    if path.is_dir():
-        found = sorted((path / "artifacts").glob("*.yaml")) if (path / "artifacts").is_dir() else []
-        found = [p for p in found if p.name not in ("run.yaml", "resolved.yaml")]
-        if not found:
-            raise CheckpointError(f"{path}: not a run folder of the studio (no model YAML in artifacts/)",
-                                  "Give a model YAML, a .pt, or a run folder (runs/NAME).")
-        path = found[0]
-    if path.suffix == ".pt":
-        info = read_checkpoint(path)
-        if not info.model_yaml:
-            raise CheckpointError(f"{path.name}: the checkpoint stores no model YAML to compare",
-                                  "Compare the YAML it was trained from instead.")
-        return info.model_yaml, path.name
-    return ModelDocument.load(path).to_dict(), path.name
-
-
 def cmd_diff(args) -> int:
-    from yolo_studio.core.arch_diff import ADDED, REMOVED, diff_models
+    from yolo_studio.core.arch_diff import ADDED, REMOVED, describe_match, diff_models, load_architecture
 
     a, label_a = load_architecture(args.a)
     b, label_b = load_architecture(args.b)
@@ -64,24 +42,10 @@ def cmd_diff(args) -> int:
     rows_a = (a.get("backbone") or []) + (a.get("head") or [])
     rows_b = (b.get("backbone") or []) + (b.get("head") or [])
     for m in diff.matches:
-        if m.kind == ADDED:
-            print(f"  + {m.b:>3} {rows_b[m.b][2]} {rows_b[m.b][3]}")
-        elif m.kind == REMOVED:
-            print(f"  - {m.a:>3} {rows_a[m.a][2]} {rows_a[m.a][3]}")
-        elif m.kind != "same" or m.fields:
-            what = ", ".join(f"{f}: {_field(rows_a[m.a], f, m.a)} -> {_field(rows_b[m.b], f, m.b)}" for f in m.fields)
-            kind = "rewired" if m.kind == "same" else m.kind
-            print(f"  ~ {m.a:>3} -> {m.b:<3} {rows_b[m.b][2]} ({kind}{': ' + what if what else ''})")
+        if m.kind in (ADDED, REMOVED) or m.kind != "same" or m.fields:
+            print(f"  {describe_match(m, rows_a, rows_b)}")
     return 0
 
-
-def _field(row, name, index):
-    if name == "from":  # the layers it reads, not the relative spelling (-1 reads another layer after an insert)
-        from yolo_studio.core.renumber import target
-
-        refs = row[0] if isinstance(row[0], list) else [row[0]]
-        return "reads " + ", ".join(str(target(index, r)) for r in refs)
-    return row[{"repeats": 1, "module": 2, "args": 3}[name]]
 
 
 def cmd_transfer(args) -> int:

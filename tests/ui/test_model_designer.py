@@ -410,3 +410,25 @@ def test_a_checkpoint_opens_as_its_architecture_and_nodes_show_which_layers_keep
     finally:
         tab.undo_stack.setClean()
         window.close()
+
+
+def test_comparing_with_another_architecture_marks_what_differs_by_structure(designer, resources, tmp_path):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.compare_with(resources / "models" / "yolo11n-demo.yaml")
+    assert designer.diff_marks() == {} and "(the same)" in designer.compare_list.item(0).text()
+    designer.insert_block("CBAM", 10)  # the open model now has one more layer than the compared one
+    designer.update_row(2, args=[96, False, 0.25])
+    marks = designer.diff_marks()
+    assert marks[10][0] == "added" and marks[2][0] == "changed" and marks[11][0] == "rewired"  # reads the new one
+    assert all(i not in marks for i in range(12, len(designer.doc.rows)))  # not every later row
+    assert designer.canvas.nodes[10].view.mark[0] == "added"
+    texts = [designer.compare_list.item(i).text() for i in range(designer.compare_list.count())]
+    assert any("+  10 CBAM" in t for t in texts) and any("changed: args" in t for t in texts), texts
+    item = next(designer.compare_list.item(i) for i in range(designer.compare_list.count())
+                if "CBAM" in designer.compare_list.item(i).text())
+    designer.compare_list.itemClicked.emit(item)
+    assert designer.selected == [10]
+    designer.compare_with(None)
+    assert designer.canvas.nodes[10].view.mark is None

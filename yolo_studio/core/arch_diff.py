@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from pathlib import Path
+
 from yolo_studio.core.renumber import INPUT, target
 
 SAME, CHANGED, ADDED, REMOVED, MOVED = "same", "changed", "added", "removed", "moved"
@@ -123,3 +125,43 @@ def _rewired(sources_a: list, sources_b: list, b_of: dict, a_of: dict) -> bool:
 
 def diff_models(a: dict, b: dict) -> ArchDiff:
     return diff_rows(rows_of(a), rows_of(b))
+
+
+def describe_match(m: RowMatch, rows_a: list, rows_b: list) -> str:
+    """One line for a difference: ``+ 10 CBAM [7]``, ``- 3 Conv [...]``, ``~ 5 -> 6 Conv (rewired: ...)``."""
+    if m.kind == ADDED:
+        return f"+ {m.b:>3} {rows_b[m.b][2]} {rows_b[m.b][3]}"
+    if m.kind == REMOVED:
+        return f"- {m.a:>3} {rows_a[m.a][2]} {rows_a[m.a][3]}"
+    what = ", ".join(f"{f}: {_field(rows_a[m.a], f, m.a)} -> {_field(rows_b[m.b], f, m.b)}" for f in m.fields)
+    kind = "rewired" if m.kind == SAME else m.kind
+    return f"~ {m.a:>3} -> {m.b:<3} {rows_b[m.b][2]} ({kind}{': ' + what if what else ''})"
+
+
+def _field(row, name, index):
+    if name == "from":  # the layers it reads, not the relative spelling (-1 reads another layer after an insert)
+        refs = row[0] if isinstance(row[0], list) else [row[0]]
+        return "reads " + ", ".join(str(target(index, r)) for r in refs)
+    return row[{"repeats": 1, "module": 2, "args": 3}[name]]
+
+
+def load_architecture(source: str | Path) -> tuple:
+    """(model dict, label) from a YAML, a checkpoint or a run folder."""
+    from yolo_studio.core.checkpoints import CheckpointError, read_checkpoint
+    from yolo_studio.core.document import ModelDocument
+
+    path = Path(source)
+    if path.is_dir():
+        found = sorted((path / "artifacts").glob("*.yaml")) if (path / "artifacts").is_dir() else []
+        found = [p for p in found if p.name not in ("run.yaml", "resolved.yaml")]
+        if not found:
+            raise CheckpointError(f"{path}: not a run folder of the studio (no model YAML in artifacts/)",
+                                  "Give a model YAML, a .pt, or a run folder (runs/NAME).")
+        path = found[0]
+    if path.suffix == ".pt":
+        info = read_checkpoint(path)
+        if not info.model_yaml:
+            raise CheckpointError(f"{path.name}: the checkpoint stores no model YAML to compare",
+                                  "Compare the YAML it was trained from instead.")
+        return info.model_yaml, path.name
+    return ModelDocument.load(path).to_dict(), path.name

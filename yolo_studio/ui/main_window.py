@@ -154,6 +154,11 @@ class MainWindow(QtWidgets.QMainWindow):
         overview.toggled.connect(tab.canvas.overview.set_enabled_by_user)
         overview.setToolTip("A map of the whole model in the canvas's corner, while part of it is out of view")
         view_menu.addSeparator()
+        view_menu.addAction("&Compare with…", self.compare_dialog).setToolTip(
+            "Mark what differs from another model (a YAML, a checkpoint), matched by structure")
+        stop_compare = view_menu.addAction("Stop comparing", lambda: tab.compare_with(None))
+        stop_compare.setEnabled(False)
+        tab.comparison_changed.connect(lambda: stop_compare.setEnabled(tab.comparison is not None))
         view_menu.addAction("Show &weights from a checkpoint…", self.show_weights_dialog).setToolTip(
             "Colour each layer by what it would start from in a checkpoint: all, some or none of its tensors")
         hide = view_menu.addAction("Hide weights", lambda: tab.show_weights(None))
@@ -274,6 +279,15 @@ class MainWindow(QtWidgets.QMainWindow):
                                      "as a YAML; the stripe on each node shows whether it keeps its weights (green "
                                      "all, amber some, red none) as you edit.", 15000)
         return True
+
+    def compare_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Compare with another model", str(self.project.root),
+                                                        "Model YAML or checkpoint (*.yaml *.yml *.pt)")
+        if path:
+            try:
+                self.model_tab.compare_with(path)
+            except StudioError as exc:
+                QtWidgets.QMessageBox.warning(self, "Cannot compare", str(exc))
 
     def show_weights_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Show which layers keep a checkpoint's weights",

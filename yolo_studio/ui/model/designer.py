@@ -97,6 +97,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
     shapes_shown = QtCore.Signal()  # a new inspection's shapes are shown (its GFLOPs may follow)
     sections_folded = QtCore.Signal()  # a section of the canvas was folded or unfolded
     weights_changed = QtCore.Signal()  # a checkpoint's weights are shown on the nodes, or no longer
+    comparison_changed = QtCore.Signal()  # compared with another architecture, or no longer
 
     def __init__(self, parent=None, modules_dir: str | Path | None = None):
         super().__init__(parent)
@@ -117,6 +118,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self._awaiting = None  # the generation of the inspection on its way, if any
         self.weights = None  # CheckpointInfo whose transfer the nodes show (View > Show weights from ...)
         self.transfer = None  # TransferReport of the last inspection's model from ``weights``
+        self.comparison = None  # (label, model dict) of the architecture the nodes are compared with
         self._unfolded: dict = {}  # row -> position, as laid out before folding
         self._drawn: dict = {}  # row -> position, as drawn (folded)
         self._position_rows: list = []  # the rows those indices referred to
@@ -149,6 +151,12 @@ class ModelDesignerTab(QtWidgets.QWidget):
         top.addStretch(1)
         left = QtWidgets.QTabWidget()
         left.addTab(self.palette, "Blocks")
+        self.compare_list = QtWidgets.QListWidget()
+        self.compare_list.setWordWrap(True)
+        self.compare_list.itemClicked.connect(
+            lambda item: item.data(QtCore.Qt.UserRole) is not None and self.select_rows([item.data(QtCore.Qt.UserRole)]))
+        left.addTab(self.compare_list, "Compare")
+        self.left_tabs = left
         right = QtWidgets.QTabWidget()
         right.addTab(self.properties, "Properties")
         right.addTab(self.yaml_pane, "YAML")
@@ -389,6 +397,52 @@ class ModelDesignerTab(QtWidgets.QWidget):
         self.transfer, _ = plan_transfer(self.weights.state, self.weights.model_yaml, inspected,
                                          self.report.tensor_shapes)
 
+    def compare_with(self, source) -> None:
+        """Compare the model with another architecture (a YAML, a checkpoint or a run folder; None: stop),
+        matched by structure: the nodes are marked, the Compare list says what differs. Raises
+        ``StudioError`` for a source that cannot be read."""
+        from yolo_studio.core.arch_diff import load_architecture
+
+        self.comparison = load_architecture(source)[::-1] if source is not None else None
+        self._redraw()
+        if self.comparison is not None:
+            self.left_tabs.setCurrentWidget(self.compare_list)
+        self.comparison_changed.emit()
+
+    def _diff(self):
+        from yolo_studio.core.arch_diff import diff_rows, rows_of
+
+        return diff_rows(rows_of(self.comparison[1]), [row.as_list() for row in self.doc.rows])
+
+    def diff_marks(self) -> dict:
+        """Row index -> (kind, text) for the rows that differ from the compared architecture."""
+        from yolo_studio.core.arch_diff import describe_match, rows_of
+
+        if self.comparison is None:
+            return {}
+        theirs, ours = rows_of(self.comparison[1]), [row.as_list() for row in self.doc.rows]
+        return {m.b: ("rewired" if m.kind == "same" else m.kind, describe_match(m, theirs, ours))
+                for m in self._diff().matches if m.b is not None and (m.kind != "same" or m.fields)}
+
+    def _show_comparison(self) -> None:
+        from yolo_studio.core.arch_diff import describe_match, rows_of
+
+        self.compare_list.clear()
+        if self.comparison is None:
+            self.compare_list.addItem("View > Compare with… lists here what differs from another model "
+                                      "(a YAML, a checkpoint or a run), matched by structure.")
+            return
+        label, other = self.comparison
+        diff = self._diff()
+        counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
+        self.compare_list.addItem(f"against {label}: {counts}" + (" (the same)" if diff.unchanged() else ""))
+        theirs, ours = rows_of(other), [row.as_list() for row in self.doc.rows]
+        for m in diff.matches:
+            if m.kind != "same" or m.fields:
+                item = QtWidgets.QListWidgetItem(describe_match(m, theirs, ours))
+                item.setData(QtCore.Qt.UserRole, m.b)
+                self.compare_list.addItem(item)
+
     def transfer_marks(self) -> dict:
         """Row index -> (state, text) of its weights, matched to the inspected rows by identity."""
         if self.transfer is None:
@@ -429,7 +483,8 @@ class ModelDesignerTab(QtWidgets.QWidget):
             if block is not None and block.category == "head" and i >= self.doc.head_start:
                 outputs.add(i)
         self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected,
-                               hidden, boxes, self.transfer_marks())
+                               hidden, boxes, self.diff_marks() if self.comparison else self.transfer_marks())
+        self._show_comparison()
 
     def _show_selection(self) -> None:
         if self.yaml_pane.isVisible():  # a hidden pane is filled when its tab is opened

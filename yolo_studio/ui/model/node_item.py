@@ -16,7 +16,9 @@ TEXT = QtGui.QColor(230, 232, 236)
 SUBTLE = QtGui.QColor(170, 178, 190)
 NODE_HEIGHT = 66.0
 TRANSFER_COLOURS = {"full": (70, 190, 110), "partial": (235, 175, 50), "none": (225, 70, 70),
-                    "no weights": (130, 136, 148)}  # from the checkpoint: all, some, none of its tensors
+                    "no weights": (130, 136, 148),  # from the checkpoint: all, some, none of its tensors
+                    "added": (80, 160, 255), "changed": (235, 175, 50), "moved": (180, 120, 255),
+                    "rewired": (120, 210, 220)}  # against a compared model
 DETAIL_LOD = 0.7  # below this zoom the node shows only its index and module, in a font that grows as it shrinks
 
 
