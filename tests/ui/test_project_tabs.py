@@ -103,6 +103,10 @@ def test_runs_tab_lists_compares_shows_details_and_deletes_only_when_confirmed(q
     tab.table.setSelectionMode(QtWidgets.QAbstractItemView.MultiSelection)
     tab.table.selectRow(names.index("copy-of-tiny"))
     assert len(tab.selected()) == 2 and len(tab.plot.listDataItems()) == 2  # overlaid curves
+    assert tab.compare_button.isEnabled()  # two runs: their architectures can be compared
+    assert "(the same architecture)" in tab.compare_architectures()
+    for dialog in tab.findChildren(QtWidgets.QDialog):
+        dialog.close()
     tab.table.clearSelection()
     tab.table.selectRow([tab.table.item(r, 0).text() for r in range(tab.table.rowCount())].index("copy-of-tiny"))
     answer_next_dialog(QtWidgets.QMessageBox.Cancel)

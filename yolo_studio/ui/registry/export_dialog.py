@@ -103,7 +103,15 @@ class ExportDialog(QtWidgets.QDialog):
         self.result.setText(f"<b style='color:#c0392b'>Export failed:</b> {message}")
 
     def done(self, code: int) -> None:  # closing waits for a running export (it cannot be interrupted)
+        self._wait_for_export()
+        super().done(code)
+
+    def closeEvent(self, event) -> None:  # also when closed hidden (QDialog rejects only a visible one)
+        self._wait_for_export()
+        super().closeEvent(event)
+
+    def _wait_for_export(self) -> None:
+        """Destroying a QThread that still runs aborts the whole process: wait for it first."""
         if self.job is not None and self.job.isRunning():
             self.result.setText("Waiting for the export to finish…")
             self.job.wait()
-        super().done(code)

@@ -49,9 +49,12 @@ class RunsTab(QtWidgets.QWidget):
         refresh = QtWidgets.QPushButton("Refresh", clicked=self.refresh)
         self.delete_button = QtWidgets.QPushButton("Delete run…", clicked=self.delete_dialog)
         self.register_button = QtWidgets.QPushButton("Register model…", clicked=self._on_register_clicked)
+        self.compare_button = QtWidgets.QPushButton("Compare architectures", clicked=self.compare_architectures,
+                                                    toolTip="Select two runs: what differs between their models, "
+                                                            "matched by structure", enabled=False)
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("Select several runs to compare their curves."), 1)
-        for b in (refresh, self.register_button, self.delete_button):
+        for b in (refresh, self.compare_button, self.register_button, self.delete_button):
             bar.addWidget(b)
         top = column(bar, self.table)
 
@@ -141,9 +144,38 @@ class RunsTab(QtWidgets.QWidget):
     def _on_table_item_selection_changed(self) -> None:
         chosen = self.selected()
         self.delete_button.setEnabled(len(chosen) == 1)
+        self.compare_button.setEnabled(len(chosen) == 2)
         self.register_button.setEnabled(len(chosen) == 1 and (chosen[0].path / "weights" / "best.pt").is_file())
         self._draw_overlay()
         self._show_details(chosen[0] if len(chosen) == 1 else None)
+
+    def compare_architectures(self) -> str:
+        """What differs between the models of the two selected runs (as `yolo-studio diff A B`), in a dialog;
+        returns its text."""
+        from yolo_studio.core.arch_diff import describe_match, diff_models, load_architecture, rows_of
+        from yolo_studio.core.errors import StudioError
+
+        a, b = self.selected()[:2]
+        try:
+            (model_a, label_a), (model_b, label_b) = load_architecture(a.path), load_architecture(b.path)
+        except StudioError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot compare", str(exc))
+            return ""
+        diff = diff_models(model_a, model_b)
+        counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
+        lines = [f"{a.name} ({label_a}) -> {b.name} ({label_b}): {counts}" +
+                 (" (the same architecture)" if diff.unchanged() else "")]
+        lines += [describe_match(m, rows_of(model_a), rows_of(model_b)) for m in diff.matches
+                  if m.kind != "same" or m.fields]
+        text = "\n".join(lines)
+        dialog = QtWidgets.QDialog(self, windowTitle=f"Architectures: {a.name} and {b.name}")
+        view = QtWidgets.QPlainTextEdit(text, readOnly=True)
+        view.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
+        close = QtWidgets.QPushButton("Close", clicked=dialog.accept)
+        column(view, close, on=dialog)
+        dialog.resize(760, 420)
+        dialog.open()
+        return text
 
     def _fill_metrics(self, runs: dict) -> None:
         """The metric box lists the keys the selected runs report (a classify run's accuracy, a detection
