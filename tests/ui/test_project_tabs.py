@@ -209,3 +209,32 @@ def test_labels_of_several_heads_on_one_object_stay_readable(qtbot):
     colours = {item.pen().color().name() for item in view.scene().items()
                if isinstance(item, QtWidgets.QGraphicsRectItem) and item.zValue() == 0}
     assert len(colours) == 3  # one colour per head
+
+
+def test_a_finished_run_continues_from_the_runs_tab_in_the_train_tab(qtbot, trained_project, tmp_path):
+    from yolo_studio.core.trust import TrustStore
+    from yolo_studio.ui.main_window import MainWindow
+
+    project = tmp_path / "project"  # a copy: the shared run 'tiny' stays as it is
+    shutil.copytree(trained_project.root, project)
+    TrustStore().remember(project, True)
+    window = MainWindow(project_dir=project)
+    qtbot.addWidget(window)
+    try:
+        runs = window.lazy.show("Runs")
+        names = [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())]
+        runs.table.selectRow(names.index("tiny"))
+        assert runs.continue_button.isEnabled() and not runs.compare_button.isEnabled()
+        train = window.lazy.get("Train")
+        ended = []
+        train.run_ended.connect(ended.append)
+        run = window.project_tabs.continue_run(str(project / "runs" / "tiny"), 1)
+        assert run is not None and run.path.name == "tiny-continued"
+        qtbot.waitUntil(lambda: bool(ended), timeout=JOB_TIMEOUT)
+        assert ended == ["completed"]
+        runs.refresh()
+        names = [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())]
+        assert "tiny-continued  (continues tiny)" in names
+    finally:
+        window.model_tab.undo_stack.setClean()
+        window.close()

@@ -59,37 +59,48 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
     return supervise(run, resume=False, out=out)
 
 
-def train_continue(run_dir, overrides=None, name=None, out=print) -> int:
-    """A new run that continues a finished one: it starts from the finished run's last weights with its
-    arguments (``overrides`` on top, e.g. epochs), in a run folder of its own linked to the parent.
-    Ultralytics refuses to resume a finished run; this is what a user means by "train it longer"."""
+def prepare_continuation(run_dir, overrides=None, name=None) -> tuple:
+    """(run folder or None, PreflightResult) for a new run that continues a finished one: from the finished
+    run's last weights with its arguments (``overrides`` on top, e.g. epochs), linked to the parent.
+    The folder is prepared only if preflight passes. Raises ``ValueError`` with what to do instead."""
     parent = RunFolder(Path(run_dir).resolve())
     if not (parent.artifacts / "run.yaml").is_file():
-        out(f"error: {parent.path} is not a YOLO Studio run folder (no artifacts/run.yaml)")
-        return 1
+        raise ValueError(f"{parent.path} is not a YOLO Studio run folder (no artifacts/run.yaml)")
     status = run_status(read_events(parent.events))
     if status != "completed":
-        out(f"error: {parent.path.name} is {status}, not finished: continue it with --resume {parent.path}")
-        return 1
+        raise ValueError(f"{parent.path.name} is {status}, not finished: resume it instead (--resume {parent.path})")
     if not parent.last.is_file():
-        out(f"error: {parent.last} does not exist: the run kept no weights to continue from")
-        return 1
+        raise ValueError(f"{parent.last} does not exist: the run kept no weights to continue from")
     spec = parent.spec()
-    project = parent.path.parent.parent
     name = name or free_name(parent.path.parent, f"{parent.path.name}-continued")
     values = {**(spec.get("overrides") or {}), **(overrides or {})}
-    plan, resolved, result = plan_and_check(parent.last, spec["data"], project, name, values,
+    plan, resolved, result = plan_and_check(parent.last, spec["data"], parent.path.parent.parent, name, values,
                                             modules=parent.modules if parent.modules.is_dir() else None)
-    print_checks(result, out)
     if not result.ok:
-        out(f"Not started: {len(result.errors)} preflight error(s) above.")
-        return 1
+        return None, result
     run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",
                       plan.modules_dir, spec.get("logging"), parent=parent.path)
+    return run, result
+
+
+def train_continue(run_dir, overrides=None, name=None, out=print) -> int:
+    """``yolo-studio train --continue``: Ultralytics refuses to resume a finished run; this is what a user
+    means by "train it longer"."""
+    try:
+        run, result = prepare_continuation(run_dir, overrides, name)
+    except ValueError as exc:
+        out(f"error: {exc}")
+        return 1
+    print_checks(result, out)
+    if run is None:
+        out(f"Not started: {len(result.errors)} preflight error(s) above.")
+        return 1
     out(f"Run folder: {run.path}")
-    out(f"Continues {parent.path.name} from its last weights with its arguments; the learning-rate schedule "
-        f"starts again (warmup, then decay over these {resolved.config.get('epochs')} epochs)")
+    out(f"Continues {Path(run_dir).name} from its last weights with its arguments; {LR_RESTARTS}")
     return supervise(run, resume=False, out=out)
+
+
+LR_RESTARTS = "the learning-rate schedule starts again (warmup, then decay over the new epochs)"
 
 
 def train_resume(run_dir, out=print) -> int:

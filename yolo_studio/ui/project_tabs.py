@@ -51,6 +51,7 @@ class ProjectTabs:
         tab.register_requested.connect(self.register_dialog)
         tab.predict_requested.connect(self.test_in_inference)
         tab.export_requested.connect(self.export_dialog)
+        tab.continue_requested.connect(self.continue_run)
         return tab
 
     def _make_registry_tab(self):
@@ -100,6 +101,24 @@ class ProjectTabs:
 
         train.run_ended.connect(on_ended)
         train.start_prepared(run)
+        return run
+
+    def continue_run(self, run_path: str, epochs: int):
+        """A finished run trained longer: a new run from its last weights, followed in the Train tab."""
+        from yolo_studio.training.headless import LR_RESTARTS, prepare_continuation
+
+        try:
+            run, result = prepare_continuation(run_path, {"epochs": epochs})
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self.window, "Cannot continue the run", str(exc))
+            return None
+        if run is None:
+            QtWidgets.QMessageBox.warning(self.window, "Cannot continue the run", "\n".join(
+                c.message for c in result.errors))
+            return None
+        train = self.lazy.show("Train")
+        train.start_prepared(run)
+        self._show_status(f"{run.path.name} continues {Path(run_path).name} for {epochs} epochs; {LR_RESTARTS}")
         return run
 
     def _make_inference_tab(self):

@@ -28,6 +28,7 @@ class RunsTab(QtWidgets.QWidget):
     register_requested = QtCore.Signal(str)  # run folder
     predict_requested = QtCore.Signal(str)  # weights file
     export_requested = QtCore.Signal(str)  # weights file
+    continue_requested = QtCore.Signal(str, int)  # a finished run folder, more epochs
 
     def __init__(self, project, parent=None):
         super().__init__(parent)
@@ -49,12 +50,15 @@ class RunsTab(QtWidgets.QWidget):
         refresh = QtWidgets.QPushButton("Refresh", clicked=self.refresh)
         self.delete_button = QtWidgets.QPushButton("Delete run…", clicked=self.delete_dialog)
         self.register_button = QtWidgets.QPushButton("Register model…", clicked=self._on_register_clicked)
+        self.continue_button = QtWidgets.QPushButton("Continue…", clicked=self.continue_dialog, enabled=False,
+                                                     toolTip="Train a finished run longer: a new run from its last "
+                                                             "weights and arguments")
         self.compare_button = QtWidgets.QPushButton("Compare architectures", clicked=self.compare_architectures,
                                                     toolTip="Select two runs: what differs between their models, "
                                                             "matched by structure", enabled=False)
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("Select several runs to compare their curves."), 1)
-        for b in (refresh, self.compare_button, self.register_button, self.delete_button):
+        for b in (refresh, self.continue_button, self.compare_button, self.register_button, self.delete_button):
             bar.addWidget(b)
         top = column(bar, self.table)
 
@@ -145,9 +149,19 @@ class RunsTab(QtWidgets.QWidget):
         chosen = self.selected()
         self.delete_button.setEnabled(len(chosen) == 1)
         self.compare_button.setEnabled(len(chosen) == 2)
+        self.continue_button.setEnabled(len(chosen) == 1 and chosen[0].status == "completed" and chosen[0].studio)
         self.register_button.setEnabled(len(chosen) == 1 and (chosen[0].path / "weights" / "best.pt").is_file())
         self._draw_overlay()
         self._show_details(chosen[0] if len(chosen) == 1 else None)
+
+    def continue_dialog(self) -> None:
+        """Ask how many more epochs, then ask the Train tab to run them (a new run linked to this one)."""
+        (run,) = self.selected()[:1]
+        epochs, ok = QtWidgets.QInputDialog.getInt(
+            self, "Continue the run", f"Train {run.name} for how many more epochs? (A new run starts from its last "
+            "weights with its arguments; the learning-rate schedule starts again.)", max(run.epochs, 1), 1, 100000)
+        if ok:
+            self.continue_requested.emit(str(run.path), epochs)
 
     def compare_architectures(self) -> str:
         """What differs between the models of the two selected runs (as `yolo-studio diff A B`), in a dialog;
