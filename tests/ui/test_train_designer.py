@@ -188,3 +188,33 @@ def test_a_checkpoint_as_the_model_and_weights_for_a_yaml_go_through_preflight(t
         tab.run_preflight()
     texts = [tab.checks.item(i).text() for i in range(tab.checks.count())]
     assert any("The studio transfers 467/467 tensors" in t for t in texts), texts
+
+
+def test_the_weights_picker_lists_runs_registry_and_the_folders_from_settings(qtbot, trained_project, tmp_path):
+    import shutil
+
+    from yolo_studio.core.projects import load_settings, save_settings
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    folder = tmp_path / "official"
+    folder.mkdir()
+    shutil.copy(trained_project.runs_dir / "tiny" / "weights" / "best.pt", folder / "yolo11n-shapes.pt")
+    (folder / "broken.pt").write_bytes(b"not weights")
+    before = load_settings().get("weights_folders")
+    save_settings(weights_folders=[str(folder)])
+    try:
+        tab = TrainDesignerTab(trained_project.root, project=trained_project)
+        qtbot.addWidget(tab)
+        sections = dict(tab.weights_choices())
+        assert [w.label() for w in sections["Runs of this project"]][:1] == ["tiny/best.pt  (detect, 3 classes, 5 MB)"]
+        labels = sorted(w.label() for w in sections["Weights folders (Settings)"])
+        assert labels[1] == "yolo11n-shapes.pt  (detect, 3 classes, 5 MB)"
+        assert labels[0].startswith("broken.pt") and "cannot be read: not a PyTorch checkpoint" in labels[0]
+        tab._fill_weights_menu()
+        action = next(a for a in tab.weights_menu.actions() if a.text().startswith("yolo11n-shapes.pt"))
+        action.trigger()
+        assert tab.model_path.text() == str(folder / "yolo11n-shapes.pt")
+        assert not next(a for a in tab.weights_menu.actions() if a.text().startswith("broken.pt")).isEnabled()
+        tab.shutdown()
+    finally:
+        save_settings(weights_folders=before or [])

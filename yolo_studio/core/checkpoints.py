@@ -89,6 +89,18 @@ class _Unpickler(pickle.Unpickler):
         return _stub_for(module, name)
 
 
+class _SummaryUnpickler(_Unpickler):
+    """Reads a checkpoint's ``data.pkl`` alone: tensors are not rebuilt, their storages not read."""
+
+    def find_class(self, module, name):
+        if module.startswith("torch"):
+            return _stub_for(module, name)
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        return None
+
+
 class _PickleModule:
     """What ``torch.load(pickle_module=...)`` needs: torch keeps its own storage handling."""
 
@@ -197,3 +209,65 @@ def _task_of(yaml_dict: dict | None) -> str | None:
         return guess_model_task(yaml_dict)
     except Exception:
         return None
+
+
+@dataclass
+class WeightsFile:
+    """A weights file found in a folder, for pickers: what it is, without reading its tensors."""
+
+    path: Path
+    size: int  # bytes
+    task: str | None = None
+    nc: int = 0
+    version: str | None = None
+    problem: str | None = None  # why it could not be read
+
+    def label(self) -> str:
+        size = f"{self.size / 2**20:.0f} MB" if self.size >= 2**20 else f"{self.size / 1024:.0f} KB"
+        name = self.path.name
+        if self.path.parent.name == "weights":  # a run's best.pt by its run's name
+            name = f"{self.path.parent.parent.name}/{self.path.name}"
+        elif self.path.name == "model.pt" and self.path.parent.name.startswith("v"):  # a registry entry
+            name = f"{self.path.parent.parent.name}:{self.path.parent.name}"
+        if self.problem:
+            return f"{name}  ({size}; cannot be read: {self.problem})"
+        return f"{name}  ({self.task or '?'}, {self.nc} classes, {size})"
+
+
+def peek_checkpoint(path: str | Path) -> WeightsFile:
+    """Task, classes and writer of a checkpoint from its pickle alone (no tensor is read, no code run)."""
+    path = Path(path)
+    found = WeightsFile(path, path.stat().st_size if path.exists() else 0)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+            with archive.open(name) as f:
+                ckpt = _SummaryUnpickler(f).load()
+    except (OSError, zipfile.BadZipFile, StopIteration, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, IndexError, KeyError) as exc:
+        found.problem = "not a PyTorch checkpoint" if isinstance(exc, (zipfile.BadZipFile, StopIteration)) else \
+            type(exc).__name__
+        return found
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model") or ckpt.get("ema"), Stub):
+        found.problem = "not an Ultralytics checkpoint"
+        return found
+    model = ckpt.get("ema") if isinstance(ckpt.get("ema"), Stub) else ckpt["model"]
+    args = ckpt.get("train_args") if isinstance(ckpt.get("train_args"), dict) else {}
+    names = model.__dict__.get("names") or {}
+    found.nc = len(names) if isinstance(names, (dict, list, tuple)) else 0
+    task = args.get("task") or _task_of(model.__dict__.get("yaml") if isinstance(model.__dict__.get("yaml"), dict)
+                                        else None)
+    found.task = task if isinstance(task, str) else None
+    found.version = str(ckpt["version"]) if ckpt.get("version") else None
+    return found
+
+
+def find_weights(folders, limit: int = 200) -> list:
+    """The ``.pt`` files in ``folders`` (and their subfolders), newest first, each peeked at."""
+    files = []
+    for folder in folders:
+        folder = Path(folder).expanduser()
+        if folder.is_dir():
+            files += [p for p in folder.rglob("*.pt") if p.is_file()]
+    files = sorted(set(files), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+    return [peek_checkpoint(p) for p in files]

@@ -71,8 +71,14 @@ class SettingsDialog(QtWidgets.QDialog):
             self.trackers[name] = box
             tracker_row.addWidget(box)
         tracker_row.addStretch(1)
+        self.weights_folders = QtWidgets.QPlainTextEdit("\n".join(settings.get("weights_folders") or []))
+        self.weights_folders.setPlaceholderText("one folder per line, e.g. where you copied yolo11n.pt and friends")
+        self.weights_folders.setToolTip("The Train tab's model picker lists the weights (.pt) found in these "
+                                        "folders, with their task, classes and size")
+        self.weights_folders.setMaximumHeight(70)
         form = QtWidgets.QFormLayout()
         form.addRow("Workspace (new projects)", row)
+        form.addRow("Weights folders", self.weights_folders)
         form.addRow("Theme", self.theme)
         form.addRow("Default training device", self.device)
         form.addRow("Offline trackers for new runs", tracker_row)
@@ -82,7 +88,7 @@ class SettingsDialog(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
-        self.resize(620, 200)
+        self.resize(620, 280)
 
     def _browse(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Workspace folder", self.workspace.text())
@@ -92,6 +98,8 @@ class SettingsDialog(QtWidgets.QDialog):
     def accept(self) -> None:
         save_settings(workspace=self.workspace.text().strip() or None, theme=self.theme.currentText(),
                       default_device=self.device.currentText().strip() or None,
-                      trackers={name: box.isChecked() for name, box in self.trackers.items()})
+                      trackers={name: box.isChecked() for name, box in self.trackers.items()},
+                      weights_folders=[line.strip() for line in self.weights_folders.toPlainText().splitlines()
+                                       if line.strip()])
         apply_theme(self.theme.currentText())
         super().accept()

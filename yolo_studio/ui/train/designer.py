@@ -59,6 +59,12 @@ class TrainDesignerTab(QtWidgets.QWidget):
             edit.textChanged.connect(self._update_preview)
         browse_model = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
             self.model_path, "Model YAML or weights", "Models (*.yaml *.yml *.pt)"))
+        self.weights_menu = QtWidgets.QMenu(self)
+        self.weights_menu.aboutToShow.connect(self._fill_weights_menu)
+        pick_weights = QtWidgets.QToolButton(text="Weights ▾", popupMode=QtWidgets.QToolButton.InstantPopup,
+                                             toolTip="Fine-tune: the project's runs, its registry, and the weights "
+                                                     "folders set in Settings")
+        pick_weights.setMenu(self.weights_menu)
         browse_weights = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
             self.weights_path, "Start from weights", "Weights (*.pt)"))
         browse_data = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.data_path, "Dataset YAML"))
@@ -71,7 +77,7 @@ class TrainDesignerTab(QtWidgets.QWidget):
         apply_preset = QtWidgets.QPushButton("Apply", clicked=self.apply_preset)
         save_preset = QtWidgets.QPushButton("Save as…", clicked=self.save_preset_dialog)
         form = QtWidgets.QFormLayout()
-        form.addRow("Model", _row(self.model_path, browse_model))
+        form.addRow("Model", _row(self.model_path, browse_model, pick_weights))
         form.addRow("Weights", _row(self.weights_path, browse_weights))
         form.addRow("Dataset", _row(self.data_path, browse_data, demo))
         form.addRow("Run name", self.run_name)
@@ -123,6 +129,31 @@ class TrainDesignerTab(QtWidgets.QWidget):
     @property
     def runs_dir(self) -> Path:
         return self.project_dir / "runs"
+
+    def weights_choices(self) -> list:
+        """(section, [WeightsFile]) for the model picker: runs, registry, the folders from Settings."""
+        from yolo_studio.core.checkpoints import find_weights
+        from yolo_studio.core.projects import load_settings
+
+        runs = [p for p in sorted(self.runs_dir.glob("*/weights/best.pt"))] if self.runs_dir.is_dir() else []
+        registry = self.project.registry_dir if self.project is not None else self.project_dir / "registry"
+        entries = sorted(registry.glob("*/v*/model.pt")) if registry.is_dir() else []
+        from yolo_studio.core.checkpoints import peek_checkpoint
+
+        return [("Runs of this project", [peek_checkpoint(p) for p in runs]),
+                ("Registry", [peek_checkpoint(p) for p in entries]),
+                ("Weights folders (Settings)", find_weights(load_settings().get("weights_folders") or []))]
+
+    def _fill_weights_menu(self) -> None:
+        self.weights_menu.clear()
+        for section, files in self.weights_choices():
+            self.weights_menu.addSection(section)
+            if not files:
+                self.weights_menu.addAction("none found").setEnabled(False)
+            for found in files:
+                action = self.weights_menu.addAction(found.label(), lambda p=found.path: self.model_path.setText(str(p)))
+                action.setEnabled(found.problem is None)
+                action.setToolTip(str(found.path))
 
     def _browse(self, edit: QtWidgets.QLineEdit, title: str, kinds: str = "YAML (*.yaml *.yml)") -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, title, str(self.project_dir), kinds)
