@@ -18,6 +18,8 @@ from yolo_studio.core.document import Edit, ModelDocument
 from yolo_studio.core.inspection import effective_repeats
 from yolo_studio.core.renumber import target as target_of
 from yolo_studio.core.validation import validate
+from yolo_studio.ui.model.overlays import OverlaysMixin
+from yolo_studio.ui.model.yaml_editing import YamlEditingMixin
 from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.model.canvas import ModelCanvas
 from yolo_studio.ui.model.panels import PalettePanel, ProblemsPanel, PropertiesPanel, YamlPane
@@ -89,7 +91,7 @@ def _repeats(n, header: dict):
         return n
 
 
-class ModelDesignerTab(QtWidgets.QWidget):
+class ModelDesignerTab(OverlaysMixin, YamlEditingMixin, QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     totals_changed = QtCore.Signal(str)
     title_changed = QtCore.Signal()
@@ -371,86 +373,6 @@ class ModelDesignerTab(QtWidgets.QWidget):
                   if layer.index < len(self.report_rows)}
         return {i: by_row[id(row)] for i, row in enumerate(self.doc.rows) if id(row) in by_row}
 
-    # ------------------------------------------------------------------ weights
-
-    def show_weights(self, path) -> None:
-        """Colour each node by what it would start from in checkpoint ``path`` (None: stop). The file is
-        read without running code from it; raises ``CheckpointError`` for one that cannot be read."""
-        from yolo_studio.core.checkpoints import read_checkpoint
-
-        self.weights = read_checkpoint(path) if path is not None else None
-        self._update_transfer()
-        self._redraw()
-        self.weights_changed.emit()
-        if self.weights is not None:
-            self.status_message.emit(f"Weights from {self.weights.path.name}, on each node's left edge: green all "
-                                     "of its tensors, amber some, red none (it starts from scratch), grey a layer "
-                                     "without weights; hover a node for details.")
-
-    def _update_transfer(self) -> None:
-        if self.weights is None or self.report is None or not self.report.tensor_shapes:
-            self.transfer = None
-            return
-        from yolo_studio.core.transfer import plan_transfer
-
-        inspected = {"backbone": [row.as_list() for row in self.report_rows], "head": []}
-        self.transfer, _ = plan_transfer(self.weights.state, self.weights.model_yaml, inspected,
-                                         self.report.tensor_shapes)
-
-    def compare_with(self, source) -> None:
-        """Compare the model with another architecture (a YAML, a checkpoint or a run folder; None: stop),
-        matched by structure: the nodes are marked, the Compare list says what differs. Raises
-        ``StudioError`` for a source that cannot be read."""
-        from yolo_studio.core.arch_diff import load_architecture
-
-        self.comparison = load_architecture(source)[::-1] if source is not None else None
-        self._redraw()
-        if self.comparison is not None:
-            self.left_tabs.setCurrentWidget(self.compare_list)
-        self.comparison_changed.emit()
-
-    def _diff(self):
-        from yolo_studio.core.arch_diff import diff_rows, rows_of
-
-        return diff_rows(rows_of(self.comparison[1]), [row.as_list() for row in self.doc.rows])
-
-    def diff_marks(self) -> dict:
-        """Row index -> (kind, text) for the rows that differ from the compared architecture."""
-        from yolo_studio.core.arch_diff import describe_match, rows_of
-
-        if self.comparison is None:
-            return {}
-        theirs, ours = rows_of(self.comparison[1]), [row.as_list() for row in self.doc.rows]
-        return {m.b: ("rewired" if m.kind == "same" else m.kind, describe_match(m, theirs, ours))
-                for m in self._diff().matches if m.b is not None and (m.kind != "same" or m.fields)}
-
-    def _show_comparison(self) -> None:
-        from yolo_studio.core.arch_diff import describe_match, rows_of
-
-        self.compare_list.clear()
-        if self.comparison is None:
-            self.compare_list.addItem("View > Compare with… lists here what differs from another model "
-                                      "(a YAML, a checkpoint or a run), matched by structure.")
-            return
-        label, other = self.comparison
-        diff = self._diff()
-        counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
-        self.compare_list.addItem(f"against {label}: {counts}" + (" (the same)" if diff.unchanged() else ""))
-        theirs, ours = rows_of(other), [row.as_list() for row in self.doc.rows]
-        for m in diff.matches:
-            if m.kind != "same" or m.fields:
-                item = QtWidgets.QListWidgetItem(describe_match(m, theirs, ours))
-                item.setData(QtCore.Qt.UserRole, m.b)
-                self.compare_list.addItem(item)
-
-    def transfer_marks(self) -> dict:
-        """Row index -> (state, text) of its weights, matched to the inspected rows by identity."""
-        if self.transfer is None:
-            return {}
-        by_row = {id(self.report_rows[t.layer]): t for t in self.transfer.layers if t.layer < len(self.report_rows)}
-        return {i: (by_row[id(row)].state, by_row[id(row)].describe())
-                for i, row in enumerate(self.doc.rows) if id(row) in by_row}
-
     def node_lines(self) -> list:
         """Each row's node text: its last inspection if it has one, else its YAML values (and
         "measuring…" while an inspection is on its way)."""
@@ -483,7 +405,7 @@ class ModelDesignerTab(QtWidgets.QWidget):
             if block is not None and block.category == "head" and i >= self.doc.head_start:
                 outputs.add(i)
         self.canvas.show_model(rows, self.doc.head_start, positions, lines, problems, multi, outputs, self.selected,
-                               hidden, boxes, self.diff_marks() if self.comparison else self.transfer_marks())
+                               hidden, boxes, self.overlay_marks())
         self._show_comparison()
 
     def _show_selection(self) -> None:
@@ -617,58 +539,6 @@ class ModelDesignerTab(QtWidgets.QWidget):
         changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
         if changed:
             self.update_row(index, **changed)
-
-    def type_yaml(self, text: str) -> None:
-        """Put ``text`` in the YAML pane as if typed there, and offer it now: it applies if it parses,
-        else it stays in the pane with its error on its line (recovered text that never parsed)."""
-        self.right_tabs.setCurrentWidget(self.yaml_pane)
-        self.yaml_pane.setPlainText(text)
-        self.yaml_pane.flush()
-
-    def _on_yaml_pane_text_edited(self, text: str) -> None:
-        """The YAML typed by hand: one undoable edit when it parses; else its error on its line."""
-        from yolo_studio.core.errors import ModelYamlError
-
-        current = self.doc.to_yaml()
-        if text == current:
-            self.yaml_pane.clear_error()
-            self._show_problems()
-            return
-        try:
-            edit = self.doc.replace_text(text)
-        except ModelYamlError as exc:
-            self.yaml_pane.show_error(exc.line, f"{exc.message}\n{exc.hint or ''}".strip())
-            self.status_message.emit(f"YAML line {exc.line}: {exc.message}" if exc.line else f"YAML: {exc.message}")
-            self._yaml_problem = (exc.line, exc.message)
-            self._show_problems()
-            return
-        if self.yaml_pane.shown_text and self.yaml_pane.shown_text != current and not self._confirm_stale_yaml():
-            self.doc.restore(edit.before)  # the model as it is now wins; the pane shows it again
-            self._drop_yaml_text()
-            return
-        self._yaml_problem = None
-        self.yaml_pane.clear_error()
-        self.apply(edit)
-
-    def _confirm_stale_yaml(self) -> bool:
-        """The model changed (an undo, a canvas edit) while the YAML pane held text not applied yet:
-        applying that text would silently replace the change. The user decides."""
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "The model changed while you typed",
-                                    "The model changed (an undo, or an edit on the canvas) while the YAML pane "
-                                    "held text that was not applied yet. Applying your text replaces that change.",
-                                    parent=self)
-        apply = box.addButton("Apply my YAML", QtWidgets.QMessageBox.AcceptRole)
-        box.addButton("Keep the model, drop my YAML", QtWidgets.QMessageBox.RejectRole)
-        box.setDefaultButton(apply)
-        box.exec()
-        return box.clickedButton() is apply
-
-    def _drop_yaml_text(self) -> None:
-        self._yaml_problem = None
-        self.yaml_pane.clear_error()
-        self.yaml_pane.shown_text = ""
-        self._show_yaml()
-        self._show_problems()
 
     def _on_properties_header_edited(self, header: dict) -> None:
         old = dict(self.doc.header)
