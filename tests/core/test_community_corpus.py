@@ -153,13 +153,13 @@ BUNDLED_BUILD = textwrap.dedent('''
     from ultralytics.nn import tasks
     original = tasks.parse_model
     out = {}
-    for case_id, bundle in json.loads(sys.argv[1]):
+    for case_id, bundle, scales in json.loads(sys.argv[1]):
         tasks.parse_model = original
         sys.modules.pop("ultralytics_hook", None)
         sys.modules.pop("block_layouts", None)
         runpy.run_path(str(Path(bundle) / "train.py"), run_name="bundle")["install_blocks"]()
         model = yaml.safe_load((Path(bundle) / "model.yaml").read_text())
-        for scale in reference.scales_of(model):
+        for scale in scales:
             d = copy.deepcopy(model)
             if scale is not None:
                 d["scale"] = scale
@@ -170,13 +170,16 @@ BUNDLED_BUILD = textwrap.dedent('''
 
 
 def test_a_bundle_builds_every_case_identically_under_plain_ultralytics(tmp_path):
+    """Every case at its smallest and largest scale, and the first case of each repository at every scale."""
     from yolo_studio.core.bundle import write_bundle
 
-    bundles = []
+    bundles, every_scale = [], set(_one_per_repository(CASES))
     for case_id in CASES:
         folder = _case_folder(case_id, tmp_path / "declared")
         write_bundle(folder / "model.yaml", tmp_path / "bundles" / case_id, folder)
-        bundles.append((case_id, str(tmp_path / "bundles" / case_id)))
+        scales = reference.scales_of(reference.load_case(case_id)["model"])
+        bundles.append((case_id, str(tmp_path / "bundles" / case_id),
+                        scales if case_id in every_scale else _smallest_and_largest(scales)))
     done = subprocess.run([sys.executable, "-c", BUNDLED_BUILD, json.dumps(bundles)], capture_output=True, text=True,
                           cwd=reference.CORPUS.parent.parent, timeout=1200,
                           env={"PYTHONPATH": str(reference.CORPUS.parent.parent), "PATH": "/usr/bin:/bin",
@@ -185,7 +188,6 @@ def test_a_bundle_builds_every_case_identically_under_plain_ultralytics(tmp_path
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["studio"] is False, "a bundle must build without YOLO Studio"
-    for case_id in CASES:
-        model = yaml.safe_load((reference.CORPUS / case_id / "model.yaml").read_text())
-        for scale in reference.scales_of(model):
+    for case_id, _bundle, scales in bundles:
+        for scale in scales:
             assert result["tables"][f"{case_id}/{scale}"] == _reference(case_id, scale), f"{case_id} scale {scale}"

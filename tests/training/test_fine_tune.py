@@ -77,23 +77,15 @@ def test_preflight_refuses_a_file_that_is_not_a_checkpoint_and_a_checkpoint_with
     assert any("DownsampleConv, SEAttention" in c.message and "--modules" in c.message for c in result.errors)
 
 
-def test_a_finished_run_continues_as_a_new_linked_run_whose_history_includes_the_parent(trained_project, tmp_path):
+def test_only_a_finished_run_of_the_studio_can_be_continued(trained_project, tmp_path):
+    """Continuing itself (a training) is tested from the Runs tab; here what is refused, and why."""
+    refused = run_cli("train", "--continue", trained_project.runs_dir)
+    assert refused.returncode == 1 and "not a YOLO Studio run folder" in refused.stdout + refused.stderr
     import shutil
 
-    from yolo_studio.training.run_store import curves, history, summarize
-
-    project = tmp_path / "project"  # a copy: the shared run 'tiny' stays as it is
-    shutil.copytree(trained_project.root, project)
-    parent = project / "runs" / "tiny"
-    done = run_cli("train", "--continue", parent, "epochs=1")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "learning-rate schedule starts again" in done.stdout
-    child = project / "runs" / "tiny-continued"
-    assert summarize(child).parent == "tiny" and summarize(child).status == "completed"
-    own, parents = curves(child), curves(parent)
-    key = next(k for k in own if k.startswith("metrics/mAP50-95"))
-    xs, ys = history(child)[key]
-    assert xs == parents[key][0] + [x + max(parents[key][0]) for x in own[key][0]]  # one training, renumbered
-    assert ys == parents[key][1] + own[key][1]
-    refused = run_cli("train", "--continue", project / "runs")
-    assert refused.returncode == 1 and "not a YOLO Studio run folder" in refused.stdout + refused.stderr
+    stopped = tmp_path / "runs" / "stopped"
+    shutil.copytree(trained_project.runs_dir / "tiny", stopped)
+    events = (stopped / "events.jsonl").read_text().splitlines()
+    (stopped / "events.jsonl").write_text("\n".join(e for e in events if '"run_end"' not in e) + "\n")
+    refused = run_cli("train", "--continue", stopped)
+    assert refused.returncode == 1 and "resume it instead (--resume" in refused.stdout + refused.stderr

@@ -235,6 +235,13 @@ def test_a_finished_run_continues_from_the_runs_tab_in_the_train_tab(qtbot, trai
         runs.refresh()
         names = [runs.table.item(r, 0).text() for r in range(runs.table.rowCount())]
         assert "tiny-continued  (continues tiny)" in names
+        from yolo_studio.training.run_store import curves, history
+
+        parent, child = project / "runs" / "tiny", run.path
+        key = next(k for k in curves(child) if k.startswith("metrics/mAP50-95"))
+        xs, ys = history(child)[key]  # one training: the parent's epochs, then the new ones numbered after
+        assert xs == curves(parent)[key][0] + [x + max(curves(parent)[key][0]) for x in curves(child)[key][0]]
+        assert ys == curves(parent)[key][1] + curves(child)[key][1]
     finally:
         window.model_tab.undo_stack.setClean()
         window.close()
