@@ -53,6 +53,7 @@ def test_the_cli_compares_a_yaml_with_an_edited_copy(tmp_path):
     (tmp_path / "b.yaml").write_text(doc.to_yaml())
     done = run_cli("diff", tmp_path / "a.yaml", tmp_path / "b.yaml")
     assert done.returncode == 0 and "1 added" in done.stdout and "+  10 CBAM [7]" in done.stdout, done.stdout
+    assert "params: 2,590,425 -> " in done.stdout  # the first, as inspection counts them; the second has CBAM's too
     done = run_cli("diff", tmp_path / "a.yaml", tmp_path / "b.yaml", "--json")
     assert json.loads(done.stdout)["counts"]["added"] == 1
     done = run_cli("diff", tmp_path / "a.yaml", tmp_path)
