@@ -6,7 +6,7 @@ import pytest
 from gestures import GestureDriver, scene_mismatches
 from helpers import close_discarding, shipped_model_yamls
 
-GESTURES = 400
+GESTURES = 300
 
 
 @pytest.fixture
