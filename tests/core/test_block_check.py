@@ -88,7 +88,7 @@ def test_helpers_are_named_and_multi_input_blocks_get_their_inputs(tmp_path):
 
 
 def test_an_infinite_loop_is_stopped_by_the_timeout(data_dir):
-    result = check_file(data_dir / "bad_blocks" / "loops.py", timeout=12)
+    result = check_file(data_dir / "bad_blocks" / "loops.py", timeout=8)
     assert result["error"]["kind"] == "timeout" and "loop forever" in result["error"]["message"]
 
 
