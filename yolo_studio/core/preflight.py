@@ -125,6 +125,14 @@ def free_name(runs_dir: Path, name: str) -> str:
     return candidate
 
 
+_DATASET_FITS = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
+
+
+def _fits(model_task: str, data_task: str) -> bool:
+    """Whether a model of ``model_task`` trains on a dataset of ``data_task``."""
+    return model_task in _DATASET_FITS.get(data_task, (data_task,))
+
+
 def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     from yolo_studio.core.custom_blocks import catalog_with_blocks, load_vetted_blocks
     from yolo_studio.core.document import ModelDocument
@@ -170,8 +178,7 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         return None
     add(Check("ok", "model", f"{plan.model.name}: {report.task}, {len(report.layers)} layers, {report.params:,} params"))
     data_task = dataset.task
-    fits = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
-    if report.task not in fits.get(data_task, (data_task,)):
+    if not _fits(report.task, data_task):
         add(Check("error", "model", f"the model is a {report.task} model but {plan.data.name} is a {data_task} "
                                     f"dataset: pick a {data_task} model or dataset"))
     nc = doc.header.get("nc")
@@ -214,8 +221,7 @@ def _check_checkpoint(plan: Plan, dataset, add) -> str | None:
                                      f"modules folder: {', '.join(unknown)}. Give the folder of their files "
                                      "(--modules, or the project's modules/)"))
     data_task = dataset.task
-    fits = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
-    if info.task and info.task not in fits.get(data_task, (data_task,)):
+    if info.task and not _fits(info.task, data_task):
         add(Check("error", "model", f"{plan.model.name} is a {info.task} model but {plan.data.name} is a "
                                     f"{data_task} dataset: pick a {data_task} checkpoint or dataset"))
     if dataset.nc and info.names and info.nc != dataset.nc:

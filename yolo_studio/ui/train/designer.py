@@ -132,14 +132,12 @@ class TrainDesignerTab(QtWidgets.QWidget):
 
     def weights_choices(self) -> list:
         """(section, [WeightsFile]) for the model picker: runs, registry, the folders from Settings."""
-        from yolo_studio.core.checkpoints import find_weights
+        from yolo_studio.core.checkpoints import find_weights, peek_checkpoint
         from yolo_studio.core.projects import load_settings
 
-        runs = [p for p in sorted(self.runs_dir.glob("*/weights/best.pt"))] if self.runs_dir.is_dir() else []
+        runs = sorted(self.runs_dir.glob("*/weights/best.pt")) if self.runs_dir.is_dir() else []
         registry = self.project.registry_dir if self.project is not None else self.project_dir / "registry"
         entries = sorted(registry.glob("*/v*/model.pt")) if registry.is_dir() else []
-        from yolo_studio.core.checkpoints import peek_checkpoint
-
         return [("Runs of this project", [peek_checkpoint(p) for p in runs]),
                 ("Registry", [peek_checkpoint(p) for p in entries]),
                 ("Weights folders (Settings)", find_weights(load_settings().get("weights_folders") or []))]
