@@ -158,11 +158,19 @@ def _size_mismatch(text: str, rows: list, layer: int | None, ran_at: int, imgsz:
 def _explain(exc: BaseException, rows: list, layer: int | None, ran_at: int = 640, imgsz: int = 640) -> BuildError:
     """A ``BuildError`` a user can act on, for an exception raised while building or running ``rows``
     (at image size ``ran_at``; sizes are reported at ``imgsz``, the size the user inspects)."""
+    from yolo_studio.core.memory_guard import OverBudget, size_text
     from yolo_studio.core.ultralytics_hook import BlockLayoutError
 
     if isinstance(exc, BlockLayoutError):  # already says what was tried and the line to add
         return BuildError(exc.message, exc.layer, exc.hint)
     module = rows[layer][2] if layer is not None and 0 <= layer < len(rows) else None
+    if isinstance(exc, OverBudget):
+        at = f" at imgsz {ran_at}" if exc.from_image else ""
+        return BuildError(f"{module or 'the model'} is too large to {'run' if exc.from_image else 'build'}{at}: "
+                          f"{exc.what} would need {size_text(exc.needed)} of memory, more than the "
+                          f"{size_text(exc.limit)} one measurement may use", layer,
+                          "Check this layer's arguments and what it reads: a channel count, expansion or repeat "
+                          "far larger than meant, or a map enlarged again and again (nn.Upsample).")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     mismatch = _size_mismatch(text, rows, layer, ran_at, imgsz) if isinstance(exc, RuntimeError) else None
     if mismatch is not None:
@@ -196,8 +204,9 @@ def _shape(out):
     return None
 
 
-def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 640):
-    """Build the Ultralytics model for dict ``d`` (consumed).
+def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 640, budget=None):
+    """Build the Ultralytics model for dict ``d`` (consumed), inside ``budget`` (a
+    ``memory_guard.memory_budget``) if given.
 
     Returns (model, per-layer args, ``{layer: how its custom block was called}``)."""
     from ultralytics.nn import tasks
@@ -216,7 +225,8 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 6
                 f"custom blocks cannot be used with the installed Ultralytics: {exc}. The studio supports "
                 "ultralytics 8.4.x; install that version or update YOLO Studio.") from None
         return _build_plain(model_class, d, ch, imgsz), {}, {}
-    with ultralytics_hook.installed(blocks or {}) as hook:
+    with ultralytics_hook.installed(blocks or {}) as hook, budget or contextlib.nullcontext():
+        hook.on_built = budget.attach if budget is not None else None
         try:
             model = model_class(d, ch=ch, verbose=False)
         except Exception as exc:
@@ -242,15 +252,21 @@ class InspectionStopped(Exception):
 
 
 def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks: dict | None = None,
-                 ch: int = 3, on_shapes=None, keep_going=None) -> InspectionReport:
+                 ch: int = 3, on_shapes=None, keep_going=None, memory_limit: int | None = None) -> InspectionReport:
     """Inspect a model dict (as ``ModelDocument.to_dict`` gives). Raises ``BuildError``.
 
     ``on_shapes(report)``, if given, receives an early copy of the report as soon as the shapes are
     known, before the GFLOPs are counted (``flops_counted`` False): counting them runs the model again
     under thop, which costs more than the plain forward pass. A designer shows shapes that much sooner.
     ``keep_going()``, if given, is asked before each layer of that counting pass; when it says no
-    (a newer edit waits), ``InspectionStopped`` is raised."""
+    (a newer edit waits), ``InspectionStopped`` is raised.
+
+    Building and running the model may take the process at most ``memory_limit`` bytes above its
+    size (by default ``memory_guard.measuring_budget()``): a layer that would need more is reported
+    as the model's error instead of being built."""
     import torch
+
+    from yolo_studio.core.memory_guard import measuring_budget, memory_budget
 
     from yolo_studio.core.offline import ultralytics_settings_offline
 
@@ -270,8 +286,9 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
     rows = copy.deepcopy(d["backbone"] + d["head"])
     nb = len(d["backbone"])
     task, class_name = model_task(d)
+    budget = memory_budget(measuring_budget() if memory_limit is None else memory_limit)
     with _preserved_ultralytics_state(), torch.no_grad():
-        model, args, resolved = build_model(copy.deepcopy(d), blocks, ch, imgsz)
+        model, args, resolved = build_model(copy.deepcopy(d), blocks, ch, imgsz, budget)
         report = InspectionReport(scale, imgsz, task, class_name, notes=notes)
         for m in model.model:
             f, n, module, _ = rows[m.i]
@@ -285,7 +302,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
         report.params = sum(p.numel() for p in model.parameters())
         report.tensor_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         if on_shapes is not None:
-            _profile(model, report, rows, imgsz, ch, count_flops=False)
+            _profile(model, report, rows, imgsz, ch, budget, count_flops=False)
             early = copy.deepcopy(report)
             early.flops_counted = False
             on_shapes(early)
@@ -294,7 +311,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
         stops = []
         if keep_going is not None:
             stops = [m.register_forward_pre_hook(lambda *_: None if keep_going() else _stop()) for m in model.model]
-        _profile(model, report, rows, imgsz, ch)
+        _profile(model, report, rows, imgsz, ch, budget)
         for handle in stops:
             handle.remove()
     return report
@@ -304,7 +321,8 @@ def _stop():
     raise InspectionStopped
 
 
-def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int, count_flops: bool = True) -> None:
+def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int, budget,
+             count_flops: bool = True) -> None:
     """One forward pass at ``imgsz``: output shapes from hooks and, if ``count_flops``, GFLOPs per
     layer from thop (whose counting makes the pass about twice as slow)."""
     import torch
@@ -321,9 +339,11 @@ def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int, c
         if count_flops:
             import thop
 
-            return thop.profile(model, inputs=(image,), verbose=False, ret_layer_info=True)[2]
+            with budget:  # noqa: SIM117
+                return thop.profile(model, inputs=(image,), verbose=False, ret_layer_info=True)[2]
         model.eval()  # as thop runs it (the model is built for this inspection only)
-        model(image)
+        with budget:
+            model(image)
         return {}
 
     try:

@@ -138,6 +138,7 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     from yolo_studio.core.document import ModelDocument
     from yolo_studio.core.errors import ModelYamlError, StudioError
     from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.memory_guard import machine_budget
     from yolo_studio.core.validation import validate
 
     add = checks.append
@@ -172,7 +173,7 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     if any(c.severity == "error" and c.topic in ("model", "blocks") for c in checks):
         return None
     try:
-        report = inspect_dict(doc.to_dict(), imgsz=64, blocks=blocks)
+        report = inspect_dict(doc.to_dict(), imgsz=64, blocks=blocks, memory_limit=machine_budget())
     except StudioError as exc:
         add(Check("error", "model", f"{plan.model.name}: the model does not build: {exc}"))
         return None

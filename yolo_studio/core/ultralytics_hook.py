@@ -216,6 +216,7 @@ class CustomParseModel:
         self.layer_lines = {}  # layer index -> Ultralytics' log line (built-in rows)
         self.built_upto = 0
         self._building = None  # layer being built or measured, while it is
+        self.on_built = None  # called with the layers (nn.Sequential) before the model first runs them
 
     def __call__(self, d, ch, verbose=True):
         self.last_args, self.resolved = {}, {}
@@ -234,6 +235,8 @@ class CustomParseModel:
                 self.layer_lines = {i: line for i, line in log.lines.items() if i < len(rows) and i not in custom}
         if verbose:
             self._log_table(result[0])
+        if self.on_built is not None:
+            self.on_built(result[0])
         return result
 
     def _build(self, d, ch, rows, custom):
