@@ -17,7 +17,8 @@ def add_parsers(sub) -> dict:
     diff = sub.add_parser("diff", help="compare two model architectures, matched by structure")
     diff.add_argument("a", metavar="A", help="a model YAML, a checkpoint (.pt) or a run folder")
     diff.add_argument("b", metavar="B", help="the same kinds")
-    diff.add_argument("--modules", default=None, metavar="DIR", help="folder of custom blocks (to count params)")
+    diff.add_argument("--modules", default=None, metavar="DIR",
+                      help="folder of custom blocks (to count params and GFLOPs; a run folder has its own)")
     diff.add_argument("--json", action="store_true")
     tra = sub.add_parser("transfer", help="which weights of a checkpoint a model would start from, per layer")
     tra.add_argument("model", metavar="MODEL.yaml", help="the model to train")
@@ -29,45 +30,31 @@ def add_parsers(sub) -> dict:
 
 
 def cmd_diff(args) -> int:
-    from yolo_studio.core.arch_diff import ADDED, REMOVED, describe_match, diff_models, load_architecture
+    from yolo_studio.core.arch_diff import diff_models, load_architecture, measure_model, size_line, summary_lines
 
     a, label_a = load_architecture(args.a)
     b, label_b = load_architecture(args.b)
     diff = diff_models(a, b)
-    params = [_params(model, args.modules, label) for model, label in ((a, label_a), (b, label_b))]
+    sizes = [measure_model(model, label, args.modules or _run_modules(source))
+             for model, label, source in ((a, label_a, args.a), (b, label_b, args.b))]
     if args.json:
-        print(json.dumps({"a": label_a, "b": label_b, "params": params, **diff.to_dict()}))
+        print(json.dumps({"a": label_a, "b": label_b, "params": [s.params for s in sizes],
+                          "gflops": [s.gflops for s in sizes], **diff.to_dict()}))
         return 0
-    counts = diff.counts()
-    print(f"{label_a} -> {label_b}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) +
-          ("" if not diff.unchanged() else " (the same architecture)"))
-    if None not in params:
-        print(f"  params: {params[0]:,} -> {params[1]:,} ({params[1] - params[0]:+,})")
-    rows_a = (a.get("backbone") or []) + (a.get("head") or [])
-    rows_b = (b.get("backbone") or []) + (b.get("head") or [])
-    for m in diff.matches:
-        if m.kind in (ADDED, REMOVED) or m.kind != "same" or m.fields:
-            print(f"  {describe_match(m, rows_a, rows_b)}")
+    first, *rest = summary_lines(diff, a, b, f"{label_a} -> {label_b}")
+    print(first)
+    line = size_line(*sizes, (label_a, label_b))
+    if line:
+        print(f"  {line}")
+    for text in rest:
+        print(f"  {text}")
     return 0
 
 
-
-def _params(model: dict, modules, label: str) -> int | None:
-    """Parameters of a model (its weights' shapes, built on the meta device); None if it cannot be built here
-    (custom blocks whose files were not given)."""
-    from yolo_studio.core.custom_blocks import load_vetted_blocks
-    from yolo_studio.core.preflight import scale_of
-    from yolo_studio.core.transfer import target_shapes
-
-    try:
-        blocks = load_vetted_blocks(modules)[0] if modules else {}
-        shapes = target_shapes(model, model.get("scale") or scale_of(Path(label), model), blocks)
-    except Exception:  # noqa: BLE001 - a count is extra information, never a reason to fail the diff
-        return None
-    import math
-
-    return sum(math.prod(shape) for key, shape in shapes.items()
-               if not key.endswith(("running_mean", "running_var", "num_batches_tracked")))
+def _run_modules(source) -> Path | None:
+    """A run folder's own copy of its custom blocks."""
+    modules = Path(source) / "artifacts" / "modules"
+    return modules if modules.is_dir() else None
 
 
 def cmd_transfer(args) -> int:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -53,9 +54,13 @@ def test_the_cli_compares_a_yaml_with_an_edited_copy(tmp_path):
     (tmp_path / "b.yaml").write_text(doc.to_yaml())
     done = run_cli("diff", tmp_path / "a.yaml", tmp_path / "b.yaml")
     assert done.returncode == 0 and "1 added" in done.stdout and "+  10 CBAM [7]" in done.stdout, done.stdout
-    assert "params: 2,590,425 -> " in done.stdout  # the first, as inspection counts them; the second has CBAM's too
+    sizes = re.search(r"params 2,590,425 -> ([\d,]+) \(\+([\d,]+)\); GFLOPs ([\d.]+) -> ([\d.]+)", done.stdout)
+    assert sizes, done.stdout  # the first as inspection counts them; the second has CBAM's too
+    assert int(sizes[1].replace(",", "")) - 2_590_425 == int(sizes[2].replace(",", "")) > 0
+    assert float(sizes[4]) >= float(sizes[3]) > 0
     done = run_cli("diff", tmp_path / "a.yaml", tmp_path / "b.yaml", "--json")
-    assert json.loads(done.stdout)["counts"]["added"] == 1
+    out = json.loads(done.stdout)
+    assert out["counts"]["added"] == 1 and out["params"][0] == 2_590_425 and out["gflops"][0] > 0
     done = run_cli("diff", tmp_path / "a.yaml", tmp_path)
     assert done.returncode == 1 and "not a run folder" in done.stderr and "Traceback" not in done.stderr
 

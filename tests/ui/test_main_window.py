@@ -73,7 +73,7 @@ def test_move_layer_actions(window, resources):
     window.open_path(resources / "models" / "yolo11n-demo.yaml")
     tab = window.model_tab
     tab.select_rows([11])
-    window._move_selected(-1)
+    window.move_selected(-1)
     assert tab.doc.rows[10].module == "nn.Upsample"
     assert tab.doc.head_start == 12  # it now sits between two backbone rows, so it joined the backbone
     assert tab.selected == [10]

@@ -432,3 +432,15 @@ def test_comparing_with_another_architecture_marks_what_differs_by_structure(des
     assert designer.selected == [10]
     designer.compare_with(None)
     assert designer.canvas.nodes[10].view.mark is None
+
+
+def test_a_comparison_shows_params_and_gflops_of_both_sides(designer, resources, qtbot):
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    qtbot.waitUntil(lambda: designer.report is not None and designer.report.flops_counted, timeout=60_000)
+    designer.insert_block("CBAM", 10)
+    designer.compare_with(resources / "models" / "yolo11n-demo.yaml")
+    sizes = lambda: designer.compare_list.item(1).text()  # noqa: E731
+    qtbot.waitUntil(lambda: "measuring" not in sizes() and "counting" not in sizes(), timeout=60_000)
+    assert sizes().strip().startswith("params 2,590,425 -> ") and "GFLOPs" in sizes(), sizes()
+    assert f"{designer.report.params:,}" in sizes()

@@ -105,6 +105,9 @@ def test_runs_tab_lists_compares_shows_details_and_deletes_only_when_confirmed(q
     assert len(tab.selected()) == 2 and len(tab.plot.listDataItems()) == 2  # overlaid curves
     assert tab.compare_button.isEnabled()  # two runs: their architectures can be compared
     assert "(the same architecture)" in tab.compare_architectures()
+    sizes = tab.findChild(QtWidgets.QLabel, "sizes")
+    qtbot.waitUntil(lambda: "params" in sizes.text(), timeout=60_000)
+    assert "(+0); GFLOPs" in sizes.text(), sizes.text()
     for dialog in tab.findChildren(QtWidgets.QDialog):
         dialog.close()
     tab.table.clearSelection()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-
 from pathlib import Path
 
 from yolo_studio.core.renumber import INPUT, target
@@ -143,6 +142,55 @@ def _field(row, name, index):
         refs = row[0] if isinstance(row[0], list) else [row[0]]
         return "reads " + ", ".join(str(target(index, r)) for r in refs)
     return row[{"repeats": 1, "module": 2, "args": 3}[name]]
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Parameters and GFLOPs (at ``imgsz``) of one side of a comparison; None where it could not be built here."""
+
+    params: int | None = None
+    gflops: float | None = None
+    reason: str = ""  # why not, when None
+
+
+def measure_model(model: dict, label: str, modules_dir=None, imgsz: int = 640) -> ModelSize:
+    """Build ``model`` as Ultralytics would (at the scale its label names, with the custom blocks of
+    ``modules_dir``) and count its parameters and GFLOPs. Never raises: a model that cannot be built
+    here (custom blocks not given, a build error) gives ``ModelSize(reason=...)``. Needs torch."""
+    from yolo_studio.core.custom_blocks import load_vetted_blocks
+    from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.preflight import scale_of
+
+    try:
+        blocks = load_vetted_blocks(modules_dir)[0] if modules_dir and Path(modules_dir).is_dir() else {}
+        report = inspect_dict(model, scale=scale_of(Path(label), model), imgsz=imgsz, blocks=blocks)
+    except Exception as exc:  # noqa: BLE001 - a size is extra information, never a reason to fail a diff
+        return ModelSize(reason=str(exc).splitlines()[0])
+    if report.error is not None:
+        return ModelSize(report.params, None, str(report.error).splitlines()[0])
+    return ModelSize(report.params, report.gflops)
+
+
+def size_line(a: ModelSize, b: ModelSize, names=("A", "B")) -> str:
+    """'params 2,624,080 -> 2,700,112 (+76,032); GFLOPs 6.6 -> 6.9 (+0.3)'; a side not measured says why,
+    after its name."""
+    parts = []
+    if a.params is not None and b.params is not None:
+        parts.append(f"params {a.params:,} -> {b.params:,} ({b.params - a.params:+,})")
+    if a.gflops is not None and b.gflops is not None:
+        parts.append(f"GFLOPs {a.gflops:.1f} -> {b.gflops:.1f} ({b.gflops - a.gflops:+.1f})")
+    missing = [f"{name}: {size.reason}" for name, size in zip(names, (a, b))
+               if (size.params is None or size.gflops is None) and size.reason]
+    return "; ".join(parts + missing)
+
+
+def summary_lines(diff: ArchDiff, model_a: dict, model_b: dict, title: str) -> list:
+    """What a comparison says in text (``yolo-studio diff``, the Runs tab): the counts after ``title``,
+    then one line per row that differs."""
+    counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
+    lines = [f"{title}: {counts}" + (" (the same architecture)" if diff.unchanged() else "")]
+    rows_a, rows_b = rows_of(model_a), rows_of(model_b)
+    return lines + [describe_match(m, rows_a, rows_b) for m in diff.matches if m.kind != SAME or m.fields]
 
 
 def load_architecture(source: str | Path) -> tuple:

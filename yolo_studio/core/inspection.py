@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import threading
 import traceback
 from dataclasses import asdict, dataclass, field
 
@@ -247,6 +248,9 @@ def _build_plain(model_class, d: dict, ch: int, imgsz: int = 640):
         raise _explain(exc, d["backbone"] + d["head"], _layer_in_traceback(exc), PROBE_SIZE, imgsz) from None
 
 
+_ONE_AT_A_TIME = threading.RLock()  # builds change and restore Ultralytics' class attributes: one thread at a time
+
+
 class InspectionStopped(Exception):
     """``keep_going()`` said no while the GFLOPs were being counted."""
 
@@ -287,7 +291,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
     nb = len(d["backbone"])
     task, class_name = model_task(d)
     budget = memory_budget(measuring_budget() if memory_limit is None else memory_limit)
-    with _preserved_ultralytics_state(), torch.no_grad():
+    with _ONE_AT_A_TIME, _preserved_ultralytics_state(), torch.no_grad():
         model, args, resolved = build_model(copy.deepcopy(d), blocks, ch, imgsz, budget)
         report = InspectionReport(scale, imgsz, task, class_name, notes=notes)
         for m in model.model:

@@ -20,6 +20,7 @@ from yolo_studio.ui.help import first_run_banner, show_shortcut_in_tooltip
 from yolo_studio.ui.project_tabs import ProjectTabs
 from yolo_studio.ui.templates import template_files, template_task
 from yolo_studio.ui.model.designer import ModelDesignerTab
+from yolo_studio.ui.model.menus import add_model_menus
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 MAX_RECENT = 10
@@ -120,57 +121,7 @@ class MainWindow(QtWidgets.QMainWindow):
         new_action.triggered.connect(lambda: self.new_from_template(template_files()["11"][-1]))
         self.addAction(new_action)
 
-        edit_menu = self.menuBar().addMenu("&Edit")
-        undo = tab.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QtGui.QKeySequence.Undo)
-        redo = tab.undo_stack.createRedoAction(self, "&Redo")
-        # both spellings, each once: QKeySequence.Redo *is* Ctrl+Shift+Z on Linux desktops, and an action
-        # holding a key twice makes Qt drop it as an "ambiguous shortcut overload"
-        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
-        edit_menu.addAction(undo)
-        edit_menu.addAction(redo)
-        edit_menu.addSeparator()
-        delete = edit_menu.addAction("&Delete layers", lambda: tab.delete_rows(tab.canvas.selected_rows()))
-        delete.setShortcuts([QtGui.QKeySequence.Delete, QtGui.QKeySequence("Backspace")])
-        delete.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
-        tab.canvas.widget.addAction(delete)
-        up = edit_menu.addAction("Move layer &up", lambda: self._move_selected(-1), QtGui.QKeySequence("Alt+Up"))
-        down = edit_menu.addAction("Move layer d&own", lambda: self._move_selected(1),
-                                   QtGui.QKeySequence("Alt+Down"))
-        for action in (up, down):
-            tab.canvas.widget.addAction(action)
-        boundary = edit_menu.addAction("Start the &head at the selected layer",
-                                       lambda: tab.selected and tab.set_head_start(tab.selected[0]))
-        boundary.setToolTip("Move the backbone/head boundary")
-
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction("&Devices…", self.devices_dialog)
-        frame = view_menu.addAction("&Frame all", tab.canvas.frame_all, QtGui.QKeySequence("F"))
-        frame.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
-        tab.canvas.widget.addAction(frame)
-        overview = view_menu.addAction("&Overview map")
-        overview.setCheckable(True)
-        overview.setChecked(True)
-        overview.toggled.connect(tab.canvas.overview.set_enabled_by_user)
-        overview.setToolTip("A map of the whole model in the canvas's corner, while part of it is out of view")
-        view_menu.addSeparator()
-        view_menu.addAction("&Compare with…", self.compare_dialog).setToolTip(
-            "Mark what differs from another model (a YAML, a checkpoint), matched by structure")
-        stop_compare = view_menu.addAction("Stop comparing", lambda: tab.compare_with(None))
-        stop_compare.setEnabled(False)
-        tab.comparison_changed.connect(lambda: stop_compare.setEnabled(tab.comparison is not None))
-        view_menu.addAction("Show &weights from a checkpoint…", self.show_weights_dialog).setToolTip(
-            "Colour each layer by what it would start from in a checkpoint: all, some or none of its tensors")
-        hide = view_menu.addAction("Hide weights", lambda: tab.show_weights(None))
-        hide.setEnabled(False)
-        tab.weights_changed.connect(lambda: hide.setEnabled(tab.weights is not None))
-        view_menu.addSeparator()
-        for name in ("backbone", "head"):
-            fold = view_menu.addAction(f"Fold the {name}", lambda name=name: tab.toggle_section(name))
-            fold.setCheckable(True)
-            fold.setToolTip(f"Show the {name} as one box and the layers other sections read "
-                            "(or click its caption on the canvas)")
-            tab.sections_folded.connect(lambda fold=fold, name=name: fold.setChecked(name in tab.folded))
+        undo, redo, frame = add_model_menus(self, tab)
 
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&Documentation", self.docs_dialog, QtGui.QKeySequence.HelpContents)
@@ -230,7 +181,8 @@ class MainWindow(QtWidgets.QMainWindow):
         text = first_run_hint(self.project)
         return first_run_banner(text) if text is not None else None
 
-    def _move_selected(self, step: int) -> None:
+    def move_selected(self, step: int) -> None:
+        """Move the selected layer up (-1) or down (1): Edit > Move layer."""
         tab = self.model_tab
         if len(tab.selected) != 1:
             self.statusBar().showMessage("Select one layer to move it", 4000)

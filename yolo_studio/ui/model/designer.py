@@ -1,8 +1,8 @@
 """The Model Designer tab: canvas, palette, properties, YAML and problems around one document.
 
 Every change goes through the document's edit methods and one ``QUndoStack``; after each, the
-tab validates at once (no torch), redraws, and asks the inspection worker (debounced) for
-shapes, params and GFLOPs, which arrive later and update the nodes and the status line.
+tab validates at once (no torch), redraws, and asks the inspection worker for shapes, params
+and GFLOPs, which arrive later and update the nodes and the status line (``live_inspection.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from yolo_studio.core.document import Edit, ModelDocument
 from yolo_studio.core.inspection import effective_repeats
 from yolo_studio.core.renumber import target as target_of
 from yolo_studio.core.validation import validate
+from yolo_studio.ui.model.live_inspection import LiveInspectionMixin
 from yolo_studio.ui.model.overlays import OverlaysMixin
 from yolo_studio.ui.model.yaml_editing import YamlEditingMixin
 from yolo_studio.ui.layout import column, splitter
@@ -27,7 +28,6 @@ from yolo_studio.workers.inspection import InspectionThread
 
 INSPECT_DELAY_MS = 0  # the next event-loop turn: edits made together cost one build; the YAML pane waits for
 # typing to pause itself, and a request made while one runs supersedes any still queued
-INSPECT_IMGSZ = 640
 
 
 class EditCommand(QtGui.QUndoCommand):
@@ -91,7 +91,7 @@ def _repeats(n, header: dict):
         return n
 
 
-class ModelDesignerTab(OverlaysMixin, YamlEditingMixin, QtWidgets.QWidget):
+class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     totals_changed = QtCore.Signal(str)
     title_changed = QtCore.Signal()
@@ -121,6 +121,8 @@ class ModelDesignerTab(OverlaysMixin, YamlEditingMixin, QtWidgets.QWidget):
         self.weights = None  # CheckpointInfo whose transfer the nodes show (View > Show weights from ...)
         self.transfer = None  # TransferReport of the last inspection's model from ``weights``
         self.comparison = None  # (label, model dict) of the architecture the nodes are compared with
+        self.compared_size = None  # its ModelSize, once measured (off the UI thread)
+        self._sizer = None  # TaskThread measuring compared architectures, made on first use
         self._unfolded: dict = {}  # row -> position, as laid out before folding
         self._drawn: dict = {}  # row -> position, as drawn (folded)
         self._position_rows: list = []  # the rows those indices referred to
@@ -432,75 +434,13 @@ class ModelDesignerTab(OverlaysMixin, YamlEditingMixin, QtWidgets.QWidget):
                                             "until it parses)", "Fix the line in the YAML tab."))
         self.problems_panel.show_problems(items)
 
-    # ------------------------------------------------------------------ inspection
-
-    def _schedule_inspection(self) -> None:
-        if self.live_inspection:
-            self._inspect_timer.start()
-
-    def _start_inspection(self) -> None:
-        if any(p.severity == "error" for p in self.problems) or not self.doc.rows:
-            self.totals_changed.emit(f"{len(self.doc.rows)} layers · fix the problems to see shapes and params")
-            self._redraw()  # no inspection is coming: the nodes stop saying "measuring…"
-            return
-        if not self.run_blocks and any(self.catalog.get(r.module).category == "custom" for r in self.doc.rows):
-            self.totals_changed.emit(f"{len(self.doc.rows)} layers · not inspected: the custom blocks' folder "
-                                     "is not trusted")
-            self._redraw()
-            return
-        modules = str(self.modules_dir) if self.modules_dir else None
-        generation = self.inspector.request(self.doc.to_dict(), self._scale(), INSPECT_IMGSZ, modules)
-        self._requested = {generation: tuple(self.doc.rows)}  # older requests are superseded
-        self._awaiting = generation
-        self.totals_changed.emit(f"{len(self.doc.rows)} layers · measuring shapes…")
-
-    def _scale(self) -> str | None:
-        scale = self.scale.currentText()
-        return None if scale in ("", "-") else scale
-
-    def _on_blocks_loaded(self, errors: list) -> None:
-        self.load_errors = errors
-        self._show_problems()
-
-    def _on_inspector_shapes(self, generation: int, report) -> None:
-        if generation == self.inspector.generation:
-            self._show_report(generation, report)
-
-    def _on_inspector_finished(self, generation: int, report) -> None:
-        if generation == self.inspector.generation:  # else a newer edit superseded this result
-            self._awaiting = None
-            self._show_report(generation, report)
-            self.inspected.emit()
-
-    def _show_report(self, generation: int, report) -> None:
-        self.report, self.report_rows, self.build_error = report, self._requested.get(generation, ()), None
-        if report.error is not None:
-            self.build_error = (report.error.message, report.error.layer)
-        self._update_transfer()
-        self._redraw()
-        self._show_problems()
-        self._show_selection()  # the properties show how the selected row was called
-        flops = f"{report.gflops:.1f} GFLOPs" if report.flops_counted else "counting GFLOPs"
-        self.totals_changed.emit(f"{len(report.layers)} layers · {report.params:,} params · "
-                                 f"{flops} at {report.imgsz} · {report.task}")
-        self.shapes_shown.emit()
-
-    def _on_inspector_failed(self, generation: int, message: str, layer) -> None:
-        if generation != self.inspector.generation:
-            return
-        self._awaiting = None
-        self.report, self.build_error = None, (message, layer)
-        self._redraw()
-        self._show_problems()
-        self.totals_changed.emit(f"{len(self.doc.rows)} layers · build failed")
-        self.shapes_shown.emit()
-        self.inspected.emit()
-
     def shutdown(self) -> None:
         """Stop the worker thread; call before the tab goes away."""
         self._inspect_timer.stop()
         self.undo_stack.cleanChanged.disconnect(self._on_undo_stack_clean_changed)
         self.inspector.stop()
+        if self._sizer is not None:
+            self._sizer.stop()
 
     def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
         self.title_changed.emit()

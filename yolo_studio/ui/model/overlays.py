@@ -46,10 +46,41 @@ class OverlaysMixin:
         from yolo_studio.core.arch_diff import load_architecture
 
         self.comparison = load_architecture(source)[::-1] if source is not None else None
+        self.compared_size = None
+        if self.comparison is not None:
+            self._measure_compared(source)
         self._redraw()
         if self.comparison is not None:
             self.left_tabs.setCurrentWidget(self.compare_list)
         self.comparison_changed.emit()
+
+    def _measure_compared(self, source) -> None:
+        """Count the compared model's params and GFLOPs on a worker thread (a large model takes seconds)."""
+        from pathlib import Path
+
+        from yolo_studio.core.arch_diff import measure_model
+        from yolo_studio.workers.task import TaskThread
+
+        if self._sizer is None:
+            self._sizer = TaskThread("compare-sizes", self)
+            self._sizer.done.connect(self._on_compared_measured)
+        run_blocks = Path(source) / "artifacts" / "modules"
+        modules = run_blocks if run_blocks.is_dir() else (self.modules_dir if self.run_blocks else None)
+        self._sizer_job = self._sizer.submit(measure_model, self.comparison[1], self.comparison[0], modules)
+
+    def _on_compared_measured(self, job: int, size) -> None:
+        if self.comparison is not None and job == self._sizer_job:  # else another comparison replaced it
+            self.compared_size = size
+            self._show_comparison()
+
+    def _own_size(self):
+        from yolo_studio.core.arch_diff import ModelSize
+
+        report = self.report
+        if report is None:
+            return ModelSize(reason=self.build_error[0] if self.build_error else "measuring…")
+        counted = report.flops_counted and report.error is None
+        return ModelSize(report.params, report.gflops if counted else None, "" if counted else "counting GFLOPs…")
 
     def _diff(self):
         from yolo_studio.core.arch_diff import diff_rows, rows_of
@@ -78,6 +109,10 @@ class OverlaysMixin:
         diff = self._diff()
         counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
         self.compare_list.addItem(f"against {label}: {counts}" + (" (the same)" if diff.unchanged() else ""))
+        from yolo_studio.core.arch_diff import ModelSize, size_line
+
+        self.compare_list.addItem("  " + size_line(self.compared_size or ModelSize(reason="measuring…"),
+                                                   self._own_size(), (label, "this model")))
         theirs, ours = rows_of(other), [row.as_list() for row in self.doc.rows]
         for m in diff.matches:
             if m.kind != "same" or m.fields:

@@ -34,8 +34,13 @@ class RunsTab(QtWidgets.QWidget):
         super().__init__(parent)
         self.project = project
         self.summaries: list = []
+        self._sizer = None  # TaskThread counting compared runs' params and GFLOPs, made on first use
         self._build_widgets()
         self.refresh()
+
+    def shutdown(self) -> None:
+        if self._sizer is not None:
+            self._sizer.stop()
 
     def _build_widgets(self) -> None:
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
@@ -165,9 +170,10 @@ class RunsTab(QtWidgets.QWidget):
 
     def compare_architectures(self) -> str:
         """What differs between the models of the two selected runs (as `yolo-studio diff A B`), in a dialog;
-        returns its text."""
-        from yolo_studio.core.arch_diff import describe_match, diff_models, load_architecture, rows_of
+        returns its text. Their params and GFLOPs follow when measured (off the UI thread)."""
+        from yolo_studio.core.arch_diff import diff_models, load_architecture, measure_model, size_line, summary_lines
         from yolo_studio.core.errors import StudioError
+        from yolo_studio.workers.task import TaskThread
 
         a, b = self.selected()[:2]
         try:
@@ -175,18 +181,30 @@ class RunsTab(QtWidgets.QWidget):
         except StudioError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot compare", str(exc))
             return ""
-        diff = diff_models(model_a, model_b)
-        counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
-        lines = [f"{a.name} ({label_a}) -> {b.name} ({label_b}): {counts}" +
-                 (" (the same architecture)" if diff.unchanged() else "")]
-        lines += [describe_match(m, rows_of(model_a), rows_of(model_b)) for m in diff.matches
-                  if m.kind != "same" or m.fields]
-        text = "\n".join(lines)
+        first, *rest = summary_lines(diff_models(model_a, model_b), model_a, model_b,
+                                     f"{a.name} ({label_a}) -> {b.name} ({label_b})")
+        text = "\n".join([first, *rest])
         dialog = QtWidgets.QDialog(self, windowTitle=f"Architectures: {a.name} and {b.name}")
         view = QtWidgets.QPlainTextEdit(text, readOnly=True)
         view.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
+        sizes = QtWidgets.QLabel("Counting params and GFLOPs…", objectName="sizes")
         close = QtWidgets.QPushButton("Close", clicked=dialog.accept)
-        column(view, close, on=dialog)
+        column(sizes, view, close, on=dialog)
+        if self._sizer is None:
+            self._sizer = TaskThread("compare-sizes", self)
+        jobs, measured = [], {}
+
+        def show(job: int, size) -> None:
+            if job in jobs:
+                measured[job] = size
+            if len(measured) == 2:
+                sizes.setText(size_line(measured[jobs[0]], measured[jobs[1]], (a.name, b.name)))
+
+        self._sizer.done.connect(show)
+        dialog.finished.connect(lambda *_: self._sizer.done.disconnect(show))
+        for run, model, label in ((a, model_a, label_a), (b, model_b, label_b)):
+            modules = run.path / "artifacts" / "modules"
+            jobs.append(self._sizer.submit(measure_model, model, label, modules if modules.is_dir() else None))
         dialog.resize(760, 420)
         dialog.open()
         return text
