@@ -11,6 +11,7 @@ import pytest
 
 from helpers import TINY_RUN
 from helpers import run_cli as cli
+from yolo_studio.core.preflight import requested_gpus
 from yolo_studio.training import launch
 from yolo_studio.training.events import EventTail, epoch_history, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder, prepare_run
@@ -145,10 +146,13 @@ def test_launch_commands_single_process_and_distributed(tmp_path):
     ddp = launch.runner_command(run, device="0,1", python="py")
     assert ddp[:3] == ["py", "-m", "torch.distributed.run"] and "--nproc_per_node=2" in ddp
     assert ddp[-3:] == ["-m", "yolo_studio.training.runner", str(run.path)]
-    nodes = launch.runner_command(run, device=[0, 1, 2, 3], python="py", nnodes=2, node_rank=1,
-                                  master_addr="10.0.0.5", master_port=29600)
-    assert {"--nproc_per_node=4", "--nnodes=2", "--node_rank=1", "--master_addr=10.0.0.5",
-            "--master_port=29600"} <= set(nodes)
+    four = launch.runner_command(run, device=[0, 1, 2, 3], python="py", master_port=29600)
+    assert {"--nproc_per_node=4", "--nnodes=1", "--master_addr=127.0.0.1", "--master_port=29600"} <= set(four)
+    ports = {next(a for a in launch.runner_command(run, device="0,1") if a.startswith("--master_port="))
+             for _ in range(2)}
+    assert "--master_port=29500" not in ports  # a free port each time: two multi-GPU runs at once do not collide
+    for device, count in (("[0,1]", 2), ("-1,-1", 2), ("cuda:0,1", 2), ((0, 1, 2), 3), ("0", 1), ("cpu", 0)):
+        assert len(requested_gpus(device)) == count, device
 
 
 def test_events_tail_reads_complete_lines_only(tmp_path):

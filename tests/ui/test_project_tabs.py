@@ -106,7 +106,7 @@ def test_runs_tab_lists_compares_shows_details_and_deletes_only_when_confirmed(q
     assert tab.compare_button.isEnabled()  # two runs: their architectures can be compared
     assert "(the same architecture)" in tab.compare_architectures()
     sizes = tab.findChild(QtWidgets.QLabel, "sizes")
-    qtbot.waitUntil(lambda: "params" in sizes.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "->" in sizes.text(), timeout=60_000)
     assert "(+0); GFLOPs" in sizes.text(), sizes.text()
     for dialog in tab.findChildren(QtWidgets.QDialog):
         dialog.close()
@@ -118,6 +118,7 @@ def test_runs_tab_lists_compares_shows_details_and_deletes_only_when_confirmed(q
     answer_next_dialog(QtWidgets.QMessageBox.Yes)
     tab.delete_dialog()
     assert not copy.exists() and (trained_project.runs_dir / "tiny").exists()
+    tab.shutdown()
 
 
 def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, tiny_dataset, tmp_path):

@@ -279,16 +279,16 @@ def cuda_devices() -> list:
 
 
 def requested_gpus(device) -> list:
-    """CUDA indices a ``device`` argument asks for (``0``, ``"0,1"``, ``[0, 1]``); [] for cpu/mps/auto."""
-    if device is None or (isinstance(device, str) and device.strip().lower() in ("", "cpu", "mps")):
-        return []
-    items = device if isinstance(device, list) else str(device).replace("cuda:", "").split(",")
-    out = []
-    for item in items:
-        text = str(item).strip()
-        if text.lstrip("-").isdigit() and int(text) >= 0:
-            out.append(int(text))
-    return out
+    """CUDA indices a ``device`` argument asks for, as Ultralytics reads it (``0``, ``"0,1"``, ``[0, 1]``,
+    ``"[0,1]"``, ``"cuda:0,1"``; ``-1`` is an idle GPU Ultralytics picks, kept as -1); [] for cpu/mps/auto."""
+    if isinstance(device, (list, tuple)):
+        items = [str(item) for item in device]
+    else:
+        text = "" if device is None else str(device).lower()
+        for spelling in ("cuda:", "[", "]", "(", ")", "'", '"', " "):
+            text = text.replace(spelling, "")
+        items = [] if text in ("", "cpu", "mps", "cuda") else text.split(",")
+    return [int(item) for item in items if item.strip().lstrip("-").isdigit() and int(item) >= -1]
 
 
 def _check_device(plan: Plan, dataset, devices: list, add) -> None:

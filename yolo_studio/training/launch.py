@@ -3,15 +3,17 @@
 One command line for every way a run starts (studio, ``yolo-studio train``, resume): the runner
 module in a fresh Python, its output appended to ``logs/train.log``, in a session of its own so a
 Ctrl+C in a terminal or the studio closing does not kill it. Several CUDA devices run under
-PyTorch's distributed launcher (``torch.distributed.run``), one runner per device; rank 0 writes
-the events. For several machines, start the same command on each with ``--nnodes``,
-``--node_rank`` and ``--master_addr`` (``distributed_command``'s ``nodes`` arguments).
+PyTorch's distributed launcher (``torch.distributed.run``) on a free local port, one runner per
+device; rank 0 writes the events (any rank writes its own error).
+
+The launcher starts every rank in a session of its own, so ending the launcher's process group
+would leave the ranks training: ``kill`` ends the whole process tree, then records it.
 """
 
 from __future__ import annotations
 
 import os
-import signal
+import socket
 import subprocess
 import sys
 
@@ -23,16 +25,22 @@ RUNNER = "yolo_studio.training.runner"
 
 
 def runner_command(run: RunFolder, resume: bool = False, device=None, python: str = sys.executable,
-                   nnodes: int = 1, node_rank: int = 0, master_addr: str = "127.0.0.1",
-                   master_port: int = 29500) -> list:
-    """The argv that trains ``run``: the runner alone, or under torch.distributed.run for 2+ GPUs."""
+                   master_port: int | None = None) -> list:
+    """The argv that trains ``run``: the runner alone, or under torch.distributed.run for 2+ GPUs (on
+    ``master_port``, by default a free one: a second multi-GPU run at the same time needs its own)."""
     tail = [str(run.path)] + (["--resume"] if resume else [])
     gpus = requested_gpus(device)
-    if len(gpus) < 2 and nnodes == 1:
+    if len(gpus) < 2:
         return [python, "-m", RUNNER, *tail]
-    return [python, "-m", "torch.distributed.run", f"--nproc_per_node={len(gpus)}", f"--nnodes={nnodes}",
-            f"--node_rank={node_rank}", f"--master_addr={master_addr}", f"--master_port={master_port}",
-            "-m", RUNNER, *tail]
+    return [python, "-m", "torch.distributed.run", f"--nproc_per_node={len(gpus)}", "--nnodes=1",
+            "--master_addr=127.0.0.1", f"--master_port={master_port or free_port()}", "-m", RUNNER, *tail]
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now (the system picks it), as Ultralytics' own DDP launch does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def start(run: RunFolder, resume: bool = False, device=None, env: dict | None = None) -> subprocess.Popen:
@@ -40,9 +48,9 @@ def start(run: RunFolder, resume: bool = False, device=None, env: dict | None = 
     run.log.parent.mkdir(parents=True, exist_ok=True)
     run.clear_stop()
     log = open(run.log, "ab")
+    # CUDA_VISIBLE_DEVICES is left as it is: device indices are torch's, under whatever restriction the
+    # studio itself runs with, and each rank pins its own device (Ultralytics' _setup_ddp)
     environment = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
-    if device is not None and len(requested_gpus(device)) >= 2:
-        environment["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, requested_gpus(device)))
     kwargs = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else \
         {"start_new_session": True}
     try:
@@ -57,25 +65,44 @@ def request_stop(run: RunFolder) -> None:
     run.request_stop()
 
 
-def kill(run: RunFolder, pid: int) -> None:
-    """Hard stop: kill the process (and its DDP workers) and record it in the events."""
-    if pid_alive(pid):
-        try:
-            if os.name == "nt":
-                os.kill(pid, signal.SIGTERM)
-            else:
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+def kill(run: RunFolder, pid: int, timeout: float = 15.0) -> None:
+    """Hard stop: kill the process and every process under it (torch's launcher starts each rank in a
+    session of its own), wait until they have all ended, then record it in the events."""
+    import psutil
+
+    processes = _tree(pid)  # found before any dies: an orphaned rank no longer has the launcher as parent
+    for process in processes:
+        with _gone():
+            process.kill()
+    psutil.wait_procs(processes, timeout=timeout)
     append_event(run.events, "killed", pid=pid)
 
 
+def _tree(pid: int) -> list:
+    """The process ``pid`` and its descendants, deepest first (none if it has ended)."""
+    import psutil
+
+    with _gone():
+        root = psutil.Process(pid)
+        return [*reversed(root.children(recursive=True)), root]
+    return []
+
+
+def _gone():
+    import contextlib
+
+    import psutil
+
+    return contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied)
+
+
 def current_pid(run: RunFolder) -> int | None:
-    """The pid of the run's latest start, from its events."""
+    """The pid of the run's latest start, from its events: the distributed launcher's for several GPUs
+    (the root of every rank), else the runner's."""
     from yolo_studio.training.events import read_events
 
     starts = [e for e in read_events(run.events) if e["type"] == "run_start"]
-    return starts[-1].get("pid") if starts else None
+    return (starts[-1].get("launcher_pid") or starts[-1].get("pid")) if starts else None
 
 
 def resume_device(run: RunFolder):

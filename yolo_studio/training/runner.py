@@ -47,7 +47,7 @@ class EventCallbacks:
 
     def on_train_batch_end(self, trainer) -> None:
         self.batch += 1
-        if not self.stopped and self.run.stop_file.exists():
+        if not self.stopped and self._stop_agreed(trainer):
             self.stopped = trainer.stop = True
             # Stop means now: Ultralytics would validate the partial epoch on the whole val set first (minutes
             # on a real dataset). Keep the last epoch's metrics instead; last.pt is still saved, resumable.
@@ -59,6 +59,21 @@ class EventCallbacks:
             self.writer.write("batch", epoch=trainer.epoch + 1, epochs=trainer.epochs, batch=self.batch,
                               batches=len(trainer.train_loader), losses=self._losses(trainer),
                               memory_gb=_memory(trainer))
+
+    def _stop_agreed(self, trainer) -> bool:
+        """Whether every rank stops after this batch. Rank 0 reads control/stop and tells the others in
+        the same batch: ranks reading it alone could stop a batch apart, one waiting in validation's
+        broadcast and the other in backward's all-reduce, until NCCL's 3-hour timeout."""
+        wanted = is_rank_zero() and self.run.stop_file.exists()
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+            return wanted
+        import torch
+
+        flag = torch.tensor([int(wanted)], device=trainer.device if dist.get_backend() == "nccl" else "cpu")
+        dist.broadcast(flag, src=0)
+        return bool(flag.item())
 
     def on_train_epoch_end(self, trainer) -> None:
         self.in_epoch = True
@@ -249,14 +264,21 @@ def _run(run, resume: bool, echo) -> int:
                 kwargs["pretrained"] = str(path)
                 writer.write("transfer", weights=spec["weights"], headline=report.headline(), total=report.total,
                              loaded=report.loaded, plain=report.plain)
-        writer.write("run_start", pid=os.getpid(), resumed=resume, save_dir=str(run.path),
+        launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None  # under torch.distributed.run
+        writer.write("run_start", pid=os.getpid(), launcher_pid=launcher, resumed=resume, save_dir=str(run.path),
                      epochs=spec.get("overrides", {}).get("epochs"), config=kwargs)
         callbacks.attach(model)
         model.train(**kwargs)
         return 0
     except BaseException as exc:  # reported as an event; KeyboardInterrupt included
         traceback.print_exc()
-        writer.write("error", message=explain(exc, callbacks), detail=f"{type(exc).__name__}: {exc}"[:2000])
+        error = {"message": explain(exc, callbacks), "detail": f"{type(exc).__name__}: {exc}"[:2000]}
+        if rank_zero:
+            writer.write("error", **error)
+        else:  # another rank's failure: rank 0 may only see a broken collective, or nothing
+            from yolo_studio.training.events import append_event
+
+            append_event(run.events, "error", rank=int(os.environ.get("RANK", "0")), **error)
         return 1
     finally:
         writer.close()
