@@ -1,6 +1,6 @@
 """The devices panel's data: this machine's CUDA devices or its CPU."""
 
-from yolo_studio.core.devices import describe_devices, lines
+from yolo_studio.core.devices import describe_devices, lines, visible_order
 
 
 def test_devices_describe_this_machine():
@@ -8,6 +8,7 @@ def test_devices_describe_this_machine():
 
     info = describe_devices()
     assert len(info["cuda"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    assert not torch.cuda.is_initialized()  # the studio reads GPUs through NVML and creates no CUDA context
     cpu = info["cpu"]
     assert cpu["logical_cores"] >= 1 and 0 < cpu["available_gb"] <= cpu["total_gb"]
     text = lines(info)
@@ -16,3 +17,12 @@ def test_devices_describe_this_machine():
         assert text[0].startswith("No CUDA device")
     for gpu, line in zip(info["cuda"], text):
         assert line.startswith(f"cuda:{gpu['index']} {gpu['name']}") and gpu["free_gb"] <= gpu["total_gb"]
+
+
+def test_visible_devices_give_the_order_device_indices_count_in():
+    uuids = ["GPU-aaaa-1", "GPU-bbbb-2", "GPU-cccc-3"]
+    assert visible_order(uuids, None) == [0, 1, 2]
+    assert visible_order(uuids, "2,0") == [2, 0]
+    assert visible_order(uuids, "GPU-bbbb,GPU-cccc-3") == [1, 2]  # UUIDs, shortened or whole
+    assert visible_order(uuids, "1,7,2") == [1]  # CUDA stops at the first entry it cannot read
+    assert visible_order(uuids, "") == []

@@ -29,6 +29,7 @@ class Trainer:
     def __init__(self):
         self.epoch, self.epochs, self.train_loader = 0, 1, range(1_000_000)
         self.tloss, self.device, self.stop = None, torch.device("cpu"), False
+        self.metrics, self.lr, self.fitness, self.epoch_time = {}, {}, None, 1.0
 
 
 def main() -> int:
@@ -48,6 +49,8 @@ def main() -> int:
         if trainer.stop and not forever:
             break
     dist.broadcast_object_list([trainer.stop], 0)  # validation's broadcast
+    callbacks.on_train_epoch_end(trainer)  # every rank runs the epoch's callbacks
+    callbacks.on_fit_epoch_end(trainer)
     print(f"rank {rank} stopped after batch {batch}", flush=True)
     dist.destroy_process_group()
     return 0

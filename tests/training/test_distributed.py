@@ -51,6 +51,8 @@ def test_a_stop_requested_at_any_moment_stops_every_rank_after_the_same_batch(tm
         assert launcher.returncode == 0, out[-3000:]
         batches = {line.rsplit(" ", 1)[1] for line in out.splitlines() if "stopped after batch" in line}
         assert len(batches) == 1, out[-3000:]  # both ranks, the same batch
+    epoch = [e for e in read_events(run.events) if e["type"] == "epoch_end"][-1]
+    assert len(epoch["memory_gb_per_rank"]) == 2 and all(m > 0 for m in epoch["memory_gb_per_rank"])
 
 
 def test_kill_ends_every_rank_before_it_is_recorded(tmp_path):

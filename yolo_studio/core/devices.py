@@ -1,7 +1,12 @@
 """What this machine trains on: CUDA devices (memory, utilisation) or the CPU (cores, memory).
 
-Plain dicts for the devices panel and ``yolo-studio devices``. torch is imported inside the
-function; utilisation needs NVIDIA's management library (``pynvml``), else it is None.
+Plain dicts for the devices panel, preflight and ``yolo-studio devices``. GPUs are read through
+NVIDIA's management library (NVML, ``pynvml``), never through CUDA: asking CUDA for a device's free
+memory creates a context on it, which holds hundreds of megabytes of that GPU for as long as the
+studio runs, taken from the training it prepares. Only the training process touches CUDA.
+
+NVML lists GPUs in PCI bus order; CUDA's default order is fastest first. Trainings are started with
+``CUDA_DEVICE_ORDER=PCI_BUS_ID`` (``training/launch.py``), so index N here is ``device=N`` there.
 """
 
 from __future__ import annotations
@@ -11,23 +16,65 @@ import platform
 
 
 def describe_devices() -> dict:
-    """{"cuda": [device dicts], "cpu": {...}, "torch": version, "cuda_version": str | None}."""
+    """{"cuda": [device dicts], "cpu": {...}, "torch": version, "cuda_version": str | None, "mps": bool}."""
     import torch
 
-    gpus = []
-    if torch.cuda.is_available():
-        for i in range(torch.cuda.device_count()):
-            free, total = torch.cuda.mem_get_info(i)
-            props = torch.cuda.get_device_properties(i)
-            try:
-                utilisation = torch.cuda.utilization(i)
-            except Exception:  # no pynvml, or a driver without NVML
-                utilisation = None
-            gpus.append({"index": i, "name": props.name, "total_gb": round(total / 2**30, 2),
-                         "free_gb": round(free / 2**30, 2), "used_gb": round((total - free) / 2**30, 2),
-                         "utilisation": utilisation, "capability": f"{props.major}.{props.minor}"})
-    return {"cuda": gpus, "cpu": _cpu(), "torch": torch.__version__, "cuda_version": torch.version.cuda,
+    return {"cuda": nvml_gpus(), "cpu": _cpu(), "torch": torch.__version__, "cuda_version": torch.version.cuda,
             "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())}
+
+
+def nvml_gpus(environ=None) -> list:
+    """The GPUs this process may use, in the order ``device=N`` counts them (those ``CUDA_VISIBLE_DEVICES``
+    names, in its order): ``{"index", "name", "total_gb", "free_gb", "used_gb", "utilisation",
+    "capability"}``. Empty without an NVIDIA driver."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # no pynvml, no driver: no NVIDIA GPU to use
+        return []
+    try:
+        handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
+        uuids = [_text(pynvml.nvmlDeviceGetUUID(h)) for h in handles]
+        gpus = []
+        for index, physical in enumerate(visible_order(uuids, (environ or os.environ).get("CUDA_VISIBLE_DEVICES"))):
+            handle = handles[physical]
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            try:
+                utilisation = pynvml.nvmlDeviceGetUtilizationRates(handle).gpu
+            except Exception:  # not every board reports it
+                utilisation = None
+            major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
+            gpus.append({"index": index, "name": _text(pynvml.nvmlDeviceGetName(handle)),
+                         "total_gb": round(memory.total / 2**30, 2), "free_gb": round(memory.free / 2**30, 2),
+                         "used_gb": round(memory.used / 2**30, 2), "utilisation": utilisation,
+                         "capability": f"{major}.{minor}"})
+        return gpus
+    except Exception:  # a driver without part of NVML: say nothing rather than something wrong
+        return []
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def visible_order(uuids: list, visible: str | None) -> list:
+    """NVML indices of the GPUs a process sees, in its order, for ``CUDA_VISIBLE_DEVICES`` = ``visible``
+    (indices or UUIDs, possibly shortened; CUDA stops at the first entry it cannot read)."""
+    if visible is None:
+        return list(range(len(uuids)))
+    order = []
+    for entry in (e.strip() for e in visible.split(",")):
+        if entry.isdigit() and int(entry) < len(uuids):
+            found = int(entry)
+        else:
+            found = next((i for i, uuid in enumerate(uuids) if entry and uuid.startswith(entry)), None)
+        if found is None or found in order:
+            break
+        order.append(found)
+    return order
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _cpu() -> dict:

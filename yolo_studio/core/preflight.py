@@ -265,17 +265,11 @@ def scale_of(path: Path, model: dict) -> str | None:
 
 
 def cuda_devices() -> list:
-    """One line per CUDA device: index, name, free and total memory; empty without CUDA."""
-    import torch
+    """One line per CUDA device: index, name, free and total memory; empty without CUDA. Read through NVML:
+    the studio process never creates a CUDA context (``core/devices.py``)."""
+    from yolo_studio.core.devices import nvml_gpus
 
-    if not torch.cuda.is_available():
-        return []
-    lines = []
-    for i in range(torch.cuda.device_count()):
-        free, total = torch.cuda.mem_get_info(i)
-        lines.append(f"cuda:{i} {torch.cuda.get_device_name(i)} ({free / 1024**3:.1f} GiB free of "
-                     f"{total / 1024**3:.1f})")
-    return lines
+    return [f"cuda:{g['index']} {g['name']} ({g['free_gb']:.1f} GiB free of {g['total_gb']:.1f})" for g in nvml_gpus()]
 
 
 def requested_gpus(device) -> list:

@@ -90,7 +90,7 @@ class EventCallbacks:
         self.writer.write("epoch_end", epoch=epoch, epochs=trainer.epochs, metrics=metrics,
                           epoch_time=round(epoch_time, 3), eta=round(epoch_time * max(trainer.epochs - epoch, 0), 1),
                           fitness=_number(trainer.fitness), memory_gb=_memory(trainer),
-                          partial=self.stopped)
+                          memory_gb_per_rank=_memory_per_rank(trainer), partial=self.stopped)
         if self.stopped:
             trainer.final_eval = lambda: None  # keep last.pt's optimizer state: the run must stay resumable
 
@@ -132,26 +132,46 @@ def _memory(trainer) -> float | None:
         return None
 
 
-def keep_amp_offline() -> None:
-    """On CUDA, Ultralytics' AMP check downloads yolo26n.pt to compare FP32 and FP16 outputs.
+def _memory_per_rank(trainer) -> list | None:
+    """Under DDP, each rank's ``_memory`` (rank 0's alone hides a second GPU filling up); else None. Every
+    rank runs the epoch's callbacks, so every rank joins this gather."""
+    import torch.distributed as dist
 
-    Offline there is nothing to download: without the file, skip the check and keep AMP on
-    (what Ultralytics itself does when the download fails, minus the attempt).
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return None
+    gathered = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, _memory(trainer))
+    return gathered
+
+
+def keep_amp_offline() -> None:
+    """Ultralytics' AMP check, offline. On CUDA it first turns AMP off for GPUs known to fail with it
+    (GTX 16xx, T400 to T2000, K40m: NaN losses, zero mAP), then downloads yolo26n.pt to compare FP32 and
+    FP16 outputs. Without that file, only the comparison is skipped: it is told the network is down,
+    before any attempt, and Ultralytics answers as it does then (AMP on), its own GPU decision kept.
     """
+    import ultralytics
     from ultralytics.engine import trainer
-    from ultralytics.utils import LOGGER, WEIGHTS_DIR
+    from ultralytics.utils import WEIGHTS_DIR
 
     original = getattr(trainer.check_amp, "__wrapped__", trainer.check_amp)
 
     def check_amp(model, *args, **kwargs):
-        device = next(model.parameters()).device
-        if device.type in ("cpu", "mps") or (WEIGHTS_DIR / "yolo26n.pt").is_file():
+        if (WEIGHTS_DIR / "yolo26n.pt").is_file():
             return original(model, *args, **kwargs)
-        LOGGER.info("AMP: check skipped (offline, no yolo26n.pt to compare with); AMP stays on")
-        return True
+        loader = ultralytics.YOLO
+        ultralytics.YOLO = _offline_weights  # what the check loads its comparison model with
+        try:
+            return original(model, *args, **kwargs)
+        finally:
+            ultralytics.YOLO = loader
 
     check_amp.__wrapped__ = original
     trainer.check_amp = check_amp
+
+
+def _offline_weights(path, *args, **kwargs):
+    raise ConnectionError(f"offline: {path} is not on this machine and is not downloaded")
 
 
 ONLINE_INTEGRATIONS = ("hub", "clearml", "comet", "dvc", "neptune", "wandb", "raytune")  # those this version has
