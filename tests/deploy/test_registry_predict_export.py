@@ -82,6 +82,26 @@ def test_predict_on_images_and_a_video_reports_objects_and_timing(trained_projec
         expand_sources([tmp_path / "empty"])
 
 
+def _float16_interface(source, target):
+    """The ONNX model with float16 input and output, as Ultralytics' half=True export from a GPU has (a CPU
+    cannot make that export): casts at both ends of the float32 graph."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    feed, out = graph.input[0], graph.output[0]
+    inner_in, inner_out = feed.name + "_f32", out.name + "_f32"
+    for node in graph.node:
+        node.input[:] = [inner_in if name == feed.name else name for name in node.input]
+        node.output[:] = [inner_out if name == out.name else name for name in node.output]
+    graph.node.insert(0, helper.make_node("Cast", [feed.name], [inner_in], to=TensorProto.FLOAT))
+    graph.node.append(helper.make_node("Cast", [inner_out], [out.name], to=TensorProto.FLOAT16))
+    feed.type.tensor_type.elem_type = out.type.tensor_type.elem_type = TensorProto.FLOAT16
+    onnx.save(model, str(target))
+    return target
+
+
 def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, tiny_dataset):
     assert {f.name for f in formats() if f.available} >= {"onnx", "torchscript"}
     entry = registry.register(trained_project.registry_dir, trained_project.runs_dir / "tiny", "onnx-check")
@@ -94,6 +114,9 @@ def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, 
     with pytest.raises(ValueError, match="not installed here"):
         unavailable = next(f.name for f in formats() if not f.available)
         export(entry.weights, unavailable, imgsz=64)
+    half = _float16_interface(onnx_file, onnx_file.with_name("half.onnx"))
+    check = verify_onnx(half, entry.weights, images, 64, tolerance=ONNX_TOLERANCE)
+    assert check.ok and check.tolerance == 1.0, check.text()  # fed float16 images, as the model asks
     done = run_cli("export", "tiny", "--project", trained_project.root, "--format", "onnx", "--verify", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -95,9 +95,14 @@ class Verification:
                 f"{self.torch_ms:.1f} ms, onnxruntime {self.onnx_ms:.1f} ms per image")
 
 
+HALF_TOLERANCE = 1.0  # a float16 model's raw output (boxes in pixels at imgsz) differs by up to ~0.5 px
+
+
 def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz: int = 640,
                 tolerance: float = 1e-3) -> Verification:
-    """Run both models on the same letterboxed images; compare their raw outputs."""
+    """Run both models on the same letterboxed images; compare their raw outputs. The ONNX model is fed
+    its own input type: a float16 export (``half=True`` from a GPU) takes float16 images and is held to
+    ``HALF_TOLERANCE`` at least."""
     import numpy as np
     import onnxruntime
     import torch
@@ -108,6 +113,8 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
         raise ValueError("verification needs at least one sample image")
     session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0]
+    half = feed.type == "tensor(float16)"
+    tolerance = max(tolerance, HALF_TOLERANCE) if half else tolerance
     fixed = [d for d in feed.shape[2:] if isinstance(d, int)]
     size = fixed[0] if fixed else imgsz
     net = load_model(weights).model.float().eval()
@@ -120,7 +127,7 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
             torch_time = time.perf_counter() - started
         expected = (expected[0] if isinstance(expected, (list, tuple)) else expected).numpy()
         started = time.perf_counter()
-        actual = session.run(None, {feed.name: tensor})[0]
+        actual = session.run(None, {feed.name: tensor.astype(np.float16) if half else tensor})[0]
         onnx_time = time.perf_counter() - started
         if actual.shape != expected.shape:
             raise ValueError(f"ONNX output shape {actual.shape} differs from PyTorch's {expected.shape}")
