@@ -1,6 +1,8 @@
 """The devices panel's data: this machine's CUDA devices or its CPU."""
 
-from yolo_studio.core.devices import describe_devices, lines, visible_order
+import pytest
+
+from yolo_studio.core.devices import describe_devices, lines, torch_device_name, visible_order
 
 
 def test_devices_describe_this_machine():
@@ -26,3 +28,12 @@ def test_visible_devices_give_the_order_device_indices_count_in():
     assert visible_order(uuids, "GPU-bbbb,GPU-cccc-3") == [1, 2]  # UUIDs, shortened or whole
     assert visible_order(uuids, "1,7,2") == [1]  # CUDA stops at the first entry it cannot read
     assert visible_order(uuids, "") == []
+
+
+def test_one_device_in_every_spelling_commands_accept():
+    for spelling, name in (("0", "cuda:0"), (1, "cuda:1"), ("cuda:2", "cuda:2"), ("cuda", "cuda:0"), ("cpu", "cpu"),
+                           (None, "cpu"), ("", "cpu"), ("mps", "mps"), (" 0 ", "cuda:0")):
+        assert torch_device_name(spelling) == name, spelling
+    for bad in ("0,1", "gpu", "cuda:x"):
+        with pytest.raises(ValueError, match="device="):
+            torch_device_name(bad)

@@ -73,6 +73,22 @@ def visible_order(uuids: list, visible: str | None) -> list:
     return order
 
 
+def torch_device_name(device) -> str:
+    """One device as ``torch.device`` takes it, from any spelling Ultralytics accepts for one device:
+    ``0``, ``"0"``, ``"cuda:0"``, ``"cuda"``, ``"cpu"``, ``"mps"`` (None and "" are the CPU). Raises
+    ValueError for several devices or a spelling that names none."""
+    text = "cpu" if device is None else str(device).strip().lower().replace(" ", "")
+    text = text or "cpu"
+    if text in ("cpu", "mps"):
+        return text
+    index = text[5:] if text.startswith("cuda:") else ("0" if text == "cuda" else text)
+    if "," in index:
+        raise ValueError(f"device={device}: this runs on one device; pick one GPU (e.g. device=0) or cpu")
+    if not index.isdigit():
+        raise ValueError(f"device={device}: not a device; use cpu, mps, or a GPU index such as 0")
+    return f"cuda:{int(index)}"
+
+
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 

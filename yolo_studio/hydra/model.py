@@ -124,8 +124,10 @@ class HydraDetector:
     def __init__(self, store: HydraStore, device: str = "cpu"):
         import torch
 
+        from yolo_studio.core.devices import torch_device_name
+
         self.store = store
-        self.device = torch.device(device)
+        self.device = torch.device(torch_device_name(device))  # "0" as every other command takes it
         self.channels_last = self.device.type == "cpu"
         state = store.load()
         self.k = state["split"]
@@ -156,6 +158,15 @@ class HydraDetector:
 
         model = model.fuse(verbose=False).to(self.device)
         return model.to(memory_format=torch.channels_last) if self.channels_last else model
+
+    def _ms(self, started: float) -> float:
+        """Milliseconds since ``started`` once the device has finished its work: CUDA runs kernels
+        asynchronously, and without waiting a stage would measure their launch, not the work."""
+        if self.device.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize(self.device)
+        return _ms(started)
 
     def _backbone_reference(self):
         return load_detector(self.store.backbone_weights)
@@ -195,12 +206,12 @@ class HydraDetector:
             features = {self.k: hs.run_backbone(self.backbone, x, self.k)}
             if self.shared > self.k:
                 features[self.shared] = hs.run_shared(self.backbone, features[self.k], self.k, self.shared)
-            timing["backbone"] = _ms(started)
+            timing["backbone"] = self._ms(started)
             for head, (model, names, _version, start) in self.heads.items():
                 started = time.perf_counter()
                 raw = hs.run_head(model, features[start], start)
                 raw = raw[0] if isinstance(raw, (list, tuple)) else raw
-                timing[f"head:{head}"] = _ms(started)
+                timing[f"head:{head}"] = self._ms(started)
                 started = time.perf_counter()
                 found = non_max_suppression(raw, conf, iou)[0]
                 found[:, :4] = scale_boxes(x.shape[2:], found[:, :4], picture.shape[:2])
