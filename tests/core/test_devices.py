@@ -2,7 +2,7 @@
 
 import pytest
 
-from yolo_studio.core.devices import describe_devices, lines, torch_device_name, visible_order
+from yolo_studio.core.devices import describe_devices, device_choices, lines, torch_device_name, visible_order
 
 
 def test_devices_describe_this_machine():
@@ -37,3 +37,11 @@ def test_one_device_in_every_spelling_commands_accept():
     for bad in ("0,1", "gpu", "cuda:x"):
         with pytest.raises(ValueError, match="device="):
             torch_device_name(bad)
+
+
+def test_device_choices_list_gpus_first_then_the_cpu():
+    gpus = [{"index": 0, "name": "NVIDIA H200", "free_gb": 120.4, "total_gb": 139.8},
+            {"index": 1, "name": "NVIDIA H200", "free_gb": 3.0, "total_gb": 139.8}]
+    choices = device_choices(gpus)
+    assert [d for _, d in choices] == ["0", "1", "cpu"] and choices[0][0] == "GPU 0: NVIDIA H200 (120 of 140 GiB free)"
+    assert [d for _, d in device_choices([], mps=True)] == ["mps", "cpu"]

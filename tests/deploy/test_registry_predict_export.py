@@ -111,6 +111,8 @@ def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, 
     check = verify_onnx(onnx_file, entry.weights, images, 64, tolerance=ONNX_TOLERANCE)
     assert check.ok, check.text()
     assert check.images == 4 and check.torch_ms > 0 and check.onnx_ms > 0
+    with pytest.raises(ValueError, match="on a CUDA GPU only"):
+        export(entry.weights, "onnx", imgsz=64, half=True, device="cpu")  # Ultralytics would quietly make FP32
     with pytest.raises(ValueError, match="not installed here"):
         unavailable = next(f.name for f in formats() if not f.available)
         export(entry.weights, unavailable, imgsz=64)

@@ -174,6 +174,12 @@ def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, 
     qtbot.addWidget(dialog)
     assert not dialog.format.model().item(
         next(i for i in range(dialog.format.count()) if dialog.format.itemData(i) == "coreml")).isEnabled()
+    devices = [dialog.device.itemData(i) for i in range(dialog.device.count())]
+    assert devices[-1] == "cpu" and dialog.device.currentData() == devices[0]  # a GPU first when there is one
+    dialog.device.setCurrentIndex(devices.index("cpu"))
+    engine = dialog.format.model().item(dialog.format.findData("engine"))
+    assert not engine.isEnabled() and "CUDA GPU" in engine.toolTip()  # TensorRT cannot be made on the CPU
+    assert not dialog.half.isEnabled() and "CUDA GPU" in dialog.half.toolTip()
     with qtbot.waitSignal(dialog.exported, timeout=JOB_TIMEOUT) as exported:
         dialog.start()
     assert exported.args[0]["ok"] and exported.args[0]["file"].endswith(".onnx")

@@ -73,6 +73,14 @@ def visible_order(uuids: list, visible: str | None) -> list:
     return order
 
 
+def device_choices(gpus: list, mps: bool = False) -> list:
+    """``[(label, device)]`` for a device picker, best first: each GPU (``nvml_gpus()``), then Apple's
+    MPS if there, then the CPU."""
+    out = [(f"GPU {g['index']}: {g['name']} ({g['free_gb']:.0f} of {g['total_gb']:.0f} GiB free)", str(g["index"]))
+           for g in gpus]
+    return out + ([("Apple GPU (MPS)", "mps")] if mps else []) + [("CPU", "cpu")]
+
+
 def torch_device_name(device) -> str:
     """One device as ``torch.device`` takes it, from any spelling Ultralytics accepts for one device:
     ``0``, ``"0"``, ``"cuda:0"``, ``"cuda"``, ``"cpu"``, ``"mps"`` (None and "" are the CPU). Raises

@@ -34,28 +34,42 @@ class Format:
     missing: tuple = ()
 
 
-def formats() -> list:
-    """Every export format, with whether its packages are installed here."""
+def formats(device: str = "cpu") -> list:
+    """Every export format, with whether it can be made here on ``device`` (its packages installed;
+    TensorRT needs the export to run on a CUDA GPU)."""
+    on_gpu = on_cuda(device)
     out = []
     for name, (packages, description) in FORMATS.items():
         missing = tuple(p for p in packages if importlib.util.find_spec(p) is None)
-        if name == "engine" and not missing:
-            import torch
-
-            missing = () if torch.cuda.is_available() else ("a CUDA GPU",)
+        if name == "engine" and not on_gpu:
+            missing = (*missing, "the export to run on a CUDA GPU (choose one as the device)")
         out.append(Format(name, description, not missing, missing))
     return out
 
 
+def on_cuda(device) -> bool:
+    """Whether ``device`` (any spelling commands accept) is a CUDA GPU."""
+    from yolo_studio.core.devices import torch_device_name
+
+    try:
+        return torch_device_name(device).startswith("cuda")
+    except ValueError:
+        return False
+
+
 def export(weights: str | Path, fmt: str = "onnx", imgsz: int = 640, half: bool = False, dynamic: bool = False,
            simplify: bool = False, opset: int | None = None, device: str = "cpu") -> Path:
-    """Export; returns the written file (or folder). Raises ValueError for a format not available here."""
-    chosen = next((f for f in formats() if f.name == fmt), None)
+    """Export; returns the written file (or folder). Raises ValueError for a format not available here, or
+    FP16 weights asked of a CPU export (Ultralytics makes half precision on a GPU only)."""
+    chosen = next((f for f in formats(device) if f.name == fmt), None)
     if chosen is None:
         raise ValueError(f"unknown export format '{fmt}' (known: {', '.join(FORMATS)})")
     if not chosen.available:
-        raise ValueError(f"{fmt} export needs {', '.join(chosen.missing)}, not installed here (the studio does not "
-                         "install packages at run time): install it, or choose onnx or torchscript")
+        raise ValueError(f"{fmt} export cannot be made here: it needs {' and '.join(chosen.missing)} (not installed "
+                         "here; the studio does not install packages at run time); or choose onnx or torchscript")
+    if half and not on_cuda(device):
+        raise ValueError("FP16 weights (half) are made on a CUDA GPU only: choose a GPU as the device, or export "
+                         "without half")
     if simplify and importlib.util.find_spec("onnxslim") is None:
         raise ValueError("simplify needs the onnxslim package, not installed here")
     from yolo_studio.deploy.predict import load_model

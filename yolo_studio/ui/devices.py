@@ -10,6 +10,25 @@ from yolo_studio.workers.job import JobThread
 REFRESH_MS = 2000
 
 
+def device_box(parent=None) -> QtWidgets.QComboBox:
+    """A device picker for running a model in the studio (inference, export): each GPU with its free
+    memory, then the CPU; the first GPU is chosen when there is one. ``currentData()`` is the device."""
+    import sys
+
+    from yolo_studio.core.devices import device_choices, nvml_gpus
+
+    mps = False
+    if sys.platform == "darwin":
+        import torch
+
+        mps = torch.backends.mps.is_available()
+    box = QtWidgets.QComboBox(parent)
+    for label, device in device_choices(nvml_gpus(), mps):
+        box.addItem(label, device)
+    box.setToolTip("Where the model runs: a GPU when there is one, else the CPU")
+    return box
+
+
 class DevicesDialog(QtWidgets.QDialog):
     refreshed = QtCore.Signal(dict)
 

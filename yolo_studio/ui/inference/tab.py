@@ -14,6 +14,7 @@ from yolo_studio.hydra.store import HydraStore, list_hydras, training_imgsz
 from yolo_studio.training import registry
 from yolo_studio.training.run_store import list_runs, run_imgsz
 from yolo_studio.ui.datasets.samples import ImageView
+from yolo_studio.ui.devices import device_box
 from yolo_studio.ui.layout import column, splitter, severity_icon
 from yolo_studio.workers.job import JobThread
 
@@ -43,10 +44,11 @@ class InferenceTab(QtWidgets.QWidget):
         self.conf = QtWidgets.QDoubleSpinBox(minimum=0.001, maximum=1.0, singleStep=0.05, value=0.25, decimals=3)
         self.iou = QtWidgets.QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=0.7)
         self.imgsz = QtWidgets.QSpinBox(minimum=32, maximum=4096, singleStep=32, value=640)
+        self.device = device_box(self)
         self.model.currentIndexChanged.connect(self._on_model_current_index_changed)
         controls = QtWidgets.QHBoxLayout()
         for label, widget in (("Model", self.model), (None, browse), ("conf", self.conf), ("iou", self.iou),
-                              ("imgsz", self.imgsz)):
+                              ("imgsz", self.imgsz), ("on", self.device)):
             if label:
                 controls.addWidget(QtWidgets.QLabel(label))
             controls.addWidget(widget, 1 if widget is self.model else 0)
@@ -159,15 +161,15 @@ class InferenceTab(QtWidgets.QWidget):
             return None
         self.cancel()
         weights, sources = data[0], list(self.sources)
-        conf, iou, imgsz = self.conf.value(), self.iou.value(), self.imgsz.value()
+        conf, iou, imgsz, device = self.conf.value(), self.iou.value(), self.imgsz.value(), self.device.currentData()
         shutil.rmtree(self.output, ignore_errors=True)
         output = self.output
 
         def work(job):
             if weights.startswith(HYDRA):  # one backbone pass, every active head
                 store = HydraStore(self.project.root / "hydra" / weights[len(HYDRA):])
-                return detect_sources(store, sources, imgsz, conf, iou, "cpu", job.report_item, job.is_cancelled)
-            return predict(weights, sources, conf, iou, imgsz, "cpu", output, on_result=job.report_item,
+                return detect_sources(store, sources, imgsz, conf, iou, device, job.report_item, job.is_cancelled)
+            return predict(weights, sources, conf, iou, imgsz, device, output, on_result=job.report_item,
                            cancelled=job.is_cancelled)
 
         self.list.blockSignals(True)  # clearing moves the current row through the old items

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy import export as exporter
+from yolo_studio.ui.devices import device_box
 from yolo_studio.workers.job import JobThread
 
 
@@ -19,13 +20,11 @@ class ExportDialog(QtWidgets.QDialog):
         self.weights = Path(weights)
         self.sample_images = list(sample_images)
         self.job = None
+        self.device = device_box(self)
         self.format = QtWidgets.QComboBox()
         for f in exporter.formats():
             self.format.addItem(f"{f.name} — {f.description}", f.name)
-            if not f.available:
-                item = self.format.model().item(self.format.count() - 1)
-                item.setEnabled(False)
-                item.setToolTip(f"needs {', '.join(f.missing)} (not installed here)")
+        self.device.currentIndexChanged.connect(self._update_formats)
         self.format.currentIndexChanged.connect(self._update_options)
         self.imgsz = QtWidgets.QSpinBox(minimum=32, maximum=4096, singleStep=32, value=imgsz)
         self.half = QtWidgets.QCheckBox("FP16 weights (half)")
@@ -37,6 +36,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.verify.setEnabled(bool(self.sample_images))
         form = QtWidgets.QFormLayout()
         form.addRow("Model", QtWidgets.QLabel(str(self.weights)))
+        form.addRow("Device", self.device)
         form.addRow("Format", self.format)
         form.addRow("imgsz", self.imgsz)
         form.addRow("", self.half)
@@ -56,7 +56,18 @@ class ExportDialog(QtWidgets.QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.result)
         layout.addWidget(self.buttons)
-        self.resize(620, 360)
+        self.resize(620, 380)
+        self._update_formats()
+
+    def _update_formats(self) -> None:
+        """Formats that can be made on the chosen device are enabled (TensorRT on a GPU only); a disabled
+        one says what it needs."""
+        for row, f in enumerate(exporter.formats(self.device.currentData())):
+            item = self.format.model().item(row)
+            item.setEnabled(f.available)
+            item.setToolTip("" if f.available else f"needs {', '.join(f.missing)}")
+        if not self.format.model().item(self.format.currentIndex()).isEnabled():
+            self.format.setCurrentIndex(self.format.findData("onnx"))
         self._update_options()
 
     def _update_options(self) -> None:
@@ -64,11 +75,15 @@ class ExportDialog(QtWidgets.QDialog):
         self.simplify.setEnabled(onnx)
         self.opset.setEnabled(onnx)
         self.verify.setEnabled(onnx and bool(self.sample_images))
+        gpu = exporter.on_cuda(self.device.currentData())
+        self.half.setEnabled(gpu)
+        self.half.setChecked(self.half.isChecked() and gpu)
+        self.half.setToolTip("" if gpu else "FP16 weights are made on a CUDA GPU only: choose one as the device")
 
     def start(self):
-        fmt, imgsz = self.format.currentData(), self.imgsz.value()
-        options = (self.half.isChecked(), self.dynamic.isChecked(), self.simplify.isChecked() and fmt == "onnx",
-                   self.opset.value() or None)
+        fmt, imgsz, device = self.format.currentData(), self.imgsz.value(), self.device.currentData()
+        options = (self.half.isChecked() and self.half.isEnabled(), self.dynamic.isChecked(),
+                   self.simplify.isChecked() and fmt == "onnx", self.opset.value() or None, device)
         verify = self.verify.isChecked() and self.verify.isEnabled()
         weights, images = self.weights, self.sample_images
 
