@@ -73,6 +73,32 @@ def test_attention_over_a_large_map_is_refused_before_the_scores_exist():
     assert "attention over 102,400 positions" in error.message, error
 
 
+def test_a_refused_build_takes_no_time_and_keeps_no_memory():
+    """e=8 at scale x: each weight fits the budget, their total does not. Their random initialisation used
+    to fill 4 GB (13 s) before the total showed, and the failed build's frames kept it."""
+    import gc
+    import time
+
+    from yolo_studio.core.memory_guard import _resident
+
+    d = _demo()
+    d["scales"]["x"] = [1.0, 1.5, 512]
+    d["backbone"][2] = [-1, 2, "C3k2", [1024, True, 8]]
+    before, started = _resident(), time.perf_counter()
+    error = _error(d, scale="x", imgsz=640)
+    assert "its weights and those of the layers before it would need" in error.message, error
+    assert time.perf_counter() - started < 10
+    gc.collect()
+    assert _resident() - before < 512 * MB
+
+
+def test_sizes_read_as_more_than_the_budget():
+    from yolo_studio.core.memory_guard import sizes_text
+
+    assert sizes_text(int(4.04 * GIB), 4 * GIB) == ("4.04 GB", "4.00 GB")
+    assert sizes_text(5 * GIB, 4 * GIB) == ("5.0 GB", "4.0 GB")
+
+
 def test_ordinary_models_measure_as_before_within_a_small_budget():
     report = inspect_dict(_demo(), scale="n", imgsz=640, memory_limit=512 * MB)
     assert report.error is None and report.params > 0

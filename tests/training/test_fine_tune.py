@@ -75,6 +75,17 @@ def test_preflight_refuses_a_file_that_is_not_a_checkpoint_and_a_checkpoint_with
     copied.write_bytes(_best(trained_project).read_bytes())
     _plan, _resolved, result = plan_and_check(copied, tiny_dataset, tmp_path, "x", dict(TINY_RUN))
     assert any("DownsampleConv, SEAttention" in c.message and "--modules" in c.message for c in result.errors)
+    _plan, _resolved, result = plan_and_check(_best(trained_project), tiny_dataset, tmp_path, "x", dict(TINY_RUN),
+                                              weights=_best(trained_project))  # found in a walkthrough: it crashed
+    refusal = next(c for c in result.errors if "is a checkpoint: it starts from its own weights" in c.message)
+    assert refusal.fix == ("clear_weights", None)
+
+
+def test_a_run_that_failed_before_it_started_is_failed_not_new():
+    from yolo_studio.training.events import run_status
+
+    assert run_status([]) == "new"
+    assert run_status([{"type": "transfer"}, {"type": "error", "message": "x"}]) == "failed"
 
 
 def test_only_a_finished_run_of_the_studio_can_be_continued(trained_project, tmp_path):

@@ -159,7 +159,7 @@ def _size_mismatch(text: str, rows: list, layer: int | None, ran_at: int, imgsz:
 def _explain(exc: BaseException, rows: list, layer: int | None, ran_at: int = 640, imgsz: int = 640) -> BuildError:
     """A ``BuildError`` a user can act on, for an exception raised while building or running ``rows``
     (at image size ``ran_at``; sizes are reported at ``imgsz``, the size the user inspects)."""
-    from yolo_studio.core.memory_guard import OverBudget, size_text
+    from yolo_studio.core.memory_guard import OverBudget, sizes_text
     from yolo_studio.core.ultralytics_hook import BlockLayoutError
 
     if isinstance(exc, BlockLayoutError):  # already says what was tried and the line to add
@@ -167,9 +167,10 @@ def _explain(exc: BaseException, rows: list, layer: int | None, ran_at: int = 64
     module = rows[layer][2] if layer is not None and 0 <= layer < len(rows) else None
     if isinstance(exc, OverBudget):
         at = f" at imgsz {ran_at}" if exc.from_image else ""
+        needed, limit = sizes_text(exc.needed, exc.limit)
         return BuildError(f"{module or 'the model'} is too large to {'run' if exc.from_image else 'build'}{at}: "
-                          f"{exc.what} would need {size_text(exc.needed)} of memory, more than the "
-                          f"{size_text(exc.limit)} one measurement may use", layer,
+                          f"{exc.what} would need {needed} of memory, more than the {limit} one measurement "
+                          "may use", layer,
                           "Check this layer's arguments and what it reads: a channel count, expansion or repeat "
                           "far larger than meant, or a map enlarged again and again (nn.Upsample).")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -226,6 +227,7 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 6
                 f"custom blocks cannot be used with the installed Ultralytics: {exc}. The studio supports "
                 "ultralytics 8.4.x; install that version or update YOLO Studio.") from None
         return _build_plain(model_class, d, ch, imgsz), {}, {}
+    error = None
     with ultralytics_hook.installed(blocks or {}) as hook, budget or contextlib.nullcontext():
         hook.on_built = budget.attach if budget is not None else None
         try:
@@ -234,8 +236,18 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 6
             layer = _layer_in_traceback(exc)
             if layer is None:
                 layer = hook.built_upto
-            raise _explain(exc, d["backbone"] + d["head"], layer, ultralytics_hook.PROBE_SIZE, imgsz) from None
+            error = _explain(exc, d["backbone"] + d["head"], layer, ultralytics_hook.PROBE_SIZE, imgsz)
+            _release(exc)
+    if error is not None:  # raised here, not in the handler: it must not keep the failed build as its context
+        raise error
     return model, hook.layer_args(model.model), dict(hook.resolved)
+
+
+def _release(exc: BaseException) -> None:
+    """Let go of what a failed build's frames hold (the layers built so far, gigabytes for a model too
+    large to build): a traceback keeps every frame's locals alive for as long as it is referenced."""
+    traceback.clear_frames(exc.__traceback__)
+    exc.__traceback__ = None
 
 
 def _build_plain(model_class, d: dict, ch: int, imgsz: int = 640):
@@ -362,6 +374,7 @@ def _profile(model, report: InspectionReport, rows: list, imgsz: int, ch: int, b
         raise
     except Exception as exc:
         report.error = _explain(exc, rows, _layer_in_traceback(exc), imgsz, imgsz)
+        _release(exc)
     finally:
         for h in handles:
             h.remove()

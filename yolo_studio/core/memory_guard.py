@@ -38,8 +38,14 @@ class OverBudget(Exception):
         super().__init__(f"{what} would need {size_text(needed)}, over the {size_text(limit)} budget")
 
 
-def size_text(n: int) -> str:
-    return f"{n / GIB:.1f} GB" if n >= GIB / 10 else f"{n / (1 << 20):.0f} MB"
+def size_text(n: int, digits: int = 1) -> str:
+    return f"{n / GIB:.{digits}f} GB" if n >= GIB / 10 else f"{n / (1 << 20):.0f} MB"
+
+
+def sizes_text(needed: int, limit: int) -> tuple:
+    """``needed`` and ``limit`` as text, with enough digits that the first reads as more than the second."""
+    digits = next((d for d in (1, 2, 3) if size_text(needed, d) != size_text(limit, d)), 3)
+    return size_text(needed, digits), size_text(limit, digits)
 
 
 def available_memory() -> int | None:
@@ -94,21 +100,41 @@ class memory_budget:  # noqa: N801 (used as a context manager, like its stdlib c
 
     def __init__(self, limit: int):
         self.limit, self.start, self.weights = limit, _resident(), 0
-        self._handles, self._thread, self._active = [], None, False
+        self._handles, self._thread, self._active, self._initialisers = [], None, False, {}
 
     def __enter__(self):
+        from torch.nn import init
         from torch.nn.modules import module
 
         self._thread, self._active = threading.get_ident(), True
         self._handles = [module.register_module_parameter_registration_hook(self._on_weight),
                          module.register_module_buffer_registration_hook(self._on_weight)]
+        self._initialisers = {name: getattr(init, name) for name in _INITIALISERS}
+        for name, original in self._initialisers.items():
+            setattr(init, name, self._initialise_small(original))
         return self
 
     def __exit__(self, *exc):
+        from torch.nn import init
+
         for handle in self._handles:
             handle.remove()
-        self._handles, self._active = [], False
+        for name, original in self._initialisers.items():
+            setattr(init, name, original)
+        self._handles, self._active, self._initialisers = [], False, {}
         return False
+
+    def _initialise_small(self, original):
+        """``torch.nn.init``'s ``original``, except that on this thread a weight of ``SMALL`` or more is
+        left as the system gave it (zero pages, not yet touched). Measuring needs shapes, not values,
+        and random initialisation writes every byte: a too-large layer's weights were filled (seconds,
+        gigabytes) before the layer after them showed the total was too much. Untouched, they cost
+        nothing until a forward pass reads them, and a refused build costs nothing at all."""
+        def initialise(tensor, *args, **kwargs):
+            if self._mine() and not tensor.is_meta and tensor.numel() * tensor.element_size() >= SMALL:
+                return tensor
+            return original(tensor, *args, **kwargs)
+        return initialise
 
     def attach(self, layers) -> None:
         """Check the outputs of ``layers`` (an ``nn.Sequential`` of the model's layers) while the budget
@@ -157,6 +183,8 @@ class memory_budget:  # noqa: N801 (used as a context manager, like its stdlib c
         return None
 
 
+_INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                 "xavier_normal_", "orthogonal_")  # torch.nn.init's random fills (constants are cheap)
 _PREDICTORS: dict = {}
 
 

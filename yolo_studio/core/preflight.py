@@ -150,6 +150,11 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
                                     "train the saved file without them", ("save_model", str(plan.model)),
                   (("train_saved", str(plan.model)),)))
     if plan.model.suffix == ".pt":
+        if plan.weights is not None:
+            add(Check("error", "model", f"{plan.model.name} is a checkpoint: it starts from its own weights, so "
+                                        f"weights from {plan.weights.name} cannot be added. Clear the weights, or "
+                                        "train a model YAML (the one it was trained from) with them",
+                      ("clear_weights", None)))
         return _check_checkpoint(plan, dataset, add)
     try:
         doc = ModelDocument.load(plan.model)

@@ -103,11 +103,9 @@ def read_events(path: str | Path) -> list:
 
 def run_status(events: list) -> str:
     """new | running | completed | stopped | failed | killed | crashed, from a run's events."""
-    starts = [e for e in events if e["type"] == "run_start"]
-    if not starts:
-        return "new"
-    last_start = max(i for i, e in enumerate(events) if e["type"] == "run_start")
-    after = events[last_start:]
+    starts = [i for i, e in enumerate(events) if e["type"] == "run_start"]
+    last_start = starts[-1] if starts else 0
+    after = events[last_start:]  # without a start, an error is a run that failed while getting ready
     for event in reversed(after):
         if event["type"] == "run_end":
             return event.get("status", "completed")
@@ -115,6 +113,8 @@ def run_status(events: list) -> str:
             return "failed"
         if event["type"] == "killed":
             return "killed"
+    if not starts:
+        return "new"
     return "running" if pid_alive(events[last_start].get("pid")) else "crashed"
 
 

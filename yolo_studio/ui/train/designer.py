@@ -309,6 +309,8 @@ class TrainDesignerTab(QtWidgets.QWidget):
         model = Path(self.model_path.text())
         if kind == "set_name":
             self.run_name.setText(value)
+        elif kind == "clear_weights":
+            self.weights_path.clear()
         elif kind == "set_device":
             self.form.set_overrides({**self.form.overrides(), "device": value})
         elif kind == "save_model":
@@ -506,4 +508,4 @@ def _fix_text(fix: tuple) -> str:
     kind, value = fix
     return {"set_nc": f"Set nc: {value} in the model", "set_name": f"Use the name '{value}'",
             "set_device": f"Use device={value}", "save_model": "Save the model",
-            "train_saved": "Train the saved file"}.get(kind, f"{kind} {value}")
+            "train_saved": "Train the saved file", "clear_weights": "Clear the weights"}.get(kind, f"{kind} {value}")
