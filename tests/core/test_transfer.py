@@ -73,3 +73,7 @@ def test_a_run_folder_and_its_checkpoint_have_the_same_architecture(trained_proj
     run = trained_project.runs_dir / "tiny"
     done = run_cli("diff", run, run / "weights" / "best.pt")
     assert done.returncode == 0 and "(the same architecture)" in done.stdout, done.stdout + done.stderr
+    from yolo_studio.core.arch_diff import load_architecture
+
+    assert load_architecture(run / "weights" / "best.pt")[1] == "tiny/best.pt"  # which run's best.pt
+    assert load_architecture(run / "args.yaml")[1] == load_architecture(run)[1] == "tiny/yolo11n-se.yaml"

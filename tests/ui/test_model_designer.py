@@ -432,6 +432,9 @@ def test_comparing_with_another_architecture_marks_what_differs_by_structure(des
     assert designer.selected == [10]
     designer.compare_with(None)
     assert designer.canvas.nodes[10].view.mark is None
+    designer.compare_with(resources / "models" / "yolo11n-demo.yaml")
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    assert designer.comparison is None and designer.overlay_caption() == ""  # it was about the other model
 
 
 def test_a_comparison_shows_params_and_gflops_of_both_sides(designer, resources, qtbot):

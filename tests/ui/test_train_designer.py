@@ -215,6 +215,13 @@ def test_the_weights_picker_lists_runs_registry_and_the_folders_from_settings(qt
         action.trigger()
         assert tab.model_path.text() == str(folder / "yolo11n-shapes.pt")
         assert not next(a for a in tab.weights_menu.actions() if a.text().startswith("broken.pt")).isEnabled()
+        assert not tab.weights_row.isEnabled()  # a checkpoint model starts from its own weights
+        assert any(a.text().startswith("tiny/last.pt") for a in tab.weights_menu.actions())
+        tab.model_path.setText(str(trained_project.root / "models" / "m.yaml"))
+        assert tab.weights_row.isEnabled()
+        tab._fill_weights_menu(tab.start_menu, tab.weights_path)
+        next(a for a in tab.start_menu.actions() if a.text().startswith("tiny/best.pt")).trigger()
+        assert tab.weights_path.text().endswith("best.pt") and tab.model_path.text().endswith("m.yaml")
         tab.shutdown()
     finally:
         save_settings(weights_folders=before or [])

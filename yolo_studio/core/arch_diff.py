@@ -178,7 +178,8 @@ def size_line(a: ModelSize, b: ModelSize, names=("A", "B")) -> str:
     if a.params is not None and b.params is not None:
         parts.append(f"params {a.params:,} -> {b.params:,} ({b.params - a.params:+,})")
     if a.gflops is not None and b.gflops is not None:
-        parts.append(f"GFLOPs {a.gflops:.1f} -> {b.gflops:.1f} ({b.gflops - a.gflops:+.1f})")
+        change = round(round(b.gflops, 1) - round(a.gflops, 1), 1) + 0.0  # the shown figures' difference; no -0.0
+        parts.append(f"GFLOPs {a.gflops:.1f} -> {b.gflops:.1f} ({change:+.1f})")
     missing = [f"{name}: {size.reason}" for name, size in zip(names, (a, b))
                if (size.params is None or size.gflops is None) and size.reason]
     return "; ".join(parts + missing)
@@ -193,23 +194,41 @@ def summary_lines(diff: ArchDiff, model_a: dict, model_b: dict, title: str) -> l
     return lines + [describe_match(m, rows_a, rows_b) for m in diff.matches if m.kind != SAME or m.fields]
 
 
+def source_label(path: str | Path) -> str:
+    """How a model file is named to a user: a run's checkpoint with its run (``cbam/best.pt``)."""
+    path = Path(path)
+    return f"{path.parent.parent.name}/{path.name}" if path.parent.name == "weights" else path.name
+
+
+def run_folder_of(path: str | Path) -> Path | None:
+    """The run folder a file belongs to (``runs/r/args.yaml``, ``runs/r/weights/best.pt``), or None."""
+    for folder in Path(path).parents[:3]:
+        if (folder / "artifacts").is_dir() and (folder / "events.jsonl").is_file():
+            return folder
+    return None
+
+
 def load_architecture(source: str | Path) -> tuple:
-    """(model dict, label) from a YAML, a checkpoint or a run folder."""
+    """(model dict, label) from a YAML, a checkpoint or a run folder. A run's own files that are not its
+    model (``args.yaml``, ``results.csv``) stand for the run."""
     from yolo_studio.core.checkpoints import CheckpointError, read_checkpoint
     from yolo_studio.core.document import ModelDocument
 
     path = Path(source)
+    if path.is_file() and path.suffix != ".pt" and path.parent.name != "artifacts" and run_folder_of(path):
+        path = run_folder_of(path)
+    run = None
     if path.is_dir():
         found = sorted((path / "artifacts").glob("*.yaml")) if (path / "artifacts").is_dir() else []
         found = [p for p in found if p.name not in ("run.yaml", "resolved.yaml")]
         if not found:
             raise CheckpointError(f"{path}: not a run folder of the studio (no model YAML in artifacts/)",
                                   "Give a model YAML, a .pt, or a run folder (runs/NAME).")
-        path = found[0]
+        run, path = path.name, found[0]
     if path.suffix == ".pt":
         info = read_checkpoint(path)
         if not info.model_yaml:
             raise CheckpointError(f"{path.name}: the checkpoint stores no model YAML to compare",
                                   "Compare the YAML it was trained from instead.")
-        return info.model_yaml, path.name
-    return ModelDocument.load(path).to_dict(), path.name
+        return info.model_yaml, source_label(path)
+    return ModelDocument.load(path).to_dict(), f"{run}/{path.name}" if run else path.name

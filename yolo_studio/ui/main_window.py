@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 import yaml
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -26,6 +27,23 @@ from yolo_studio.ui.modules.designer import ModuleDesignerTab
 MAX_RECENT = 10
 WARM_UP_DELAY_MS = 1000  # the warm-up starts after the first paint, or this long after the window is shown
 OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
+
+
+class _SameAction(QtGui.QAction):
+    """Triggers ``action`` under a fixed text, enabled and explained (tooltip) as it is."""
+
+    def __init__(self, text: str, action: QtGui.QAction, parent):
+        super().__init__(text, parent)
+        self.action = action
+        self.triggered.connect(action.trigger)
+        action.changed.connect(self.follow)  # a bound slot: disconnected when either is deleted
+        self.follow()
+
+    def follow(self) -> None:
+        if not (shiboken6.isValid(self) and shiboken6.isValid(self.action)):  # the window is being torn down
+            return
+        self.setEnabled(self.action.isEnabled())
+        self.setToolTip(self.action.toolTip())
 
 
 def settings() -> QtCore.QSettings:
@@ -86,7 +104,11 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
         self.totals = QtWidgets.QLabel()
+        self.overlay = QtWidgets.QLabel(objectName="overlay")  # what the nodes' stripes or marks are about
+        self.statusBar().addPermanentWidget(self.overlay)
         self.statusBar().addPermanentWidget(self.totals)
+        self.model_tab.weights_changed.connect(self._show_overlay)
+        self.model_tab.comparison_changed.connect(self._show_overlay)
         self.model_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.model_tab.totals_changed.connect(self.totals.setText)
         self.model_tab.title_changed.connect(self._update_title)
@@ -131,10 +153,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
-        for action in (self.open_action, self.save_action, undo, redo, frame):
-            toolbar.addAction(action)
         for action in self.findChildren(QtGui.QAction):
             show_shortcut_in_tooltip(action)
+        # Undo and Redo with fixed texts: the menu's name the next edit ("Undo Change args of layer 8"), and
+        # on the toolbar that moved every button after them at each edit
+        for action in (self.open_action, self.save_action, _SameAction("Undo", undo, self),
+                       _SameAction("Redo", redo, self), frame):
+            toolbar.addAction(action)
         self.undo_action, self.redo_action = undo, redo
         tab.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)  # their texts follow the stack
 
@@ -227,10 +252,12 @@ class MainWindow(QtWidgets.QMainWindow):
         doc = ModelDocument.from_text(yaml.safe_dump(stored, sort_keys=False), f"{path.stem}.yaml")
         self.model_tab.open_document(doc)  # untitled: Save asks where to write the YAML; the .pt is never written
         self.model_tab.show_weights(path)
-        self.statusBar().showMessage(f"The architecture stored in {path.name} ({info.summary()}). Save writes it "
-                                     "as a YAML; the stripe on each node shows whether it keeps its weights (green "
-                                     "all, amber some, red none) as you edit.", 15000)
+        self.statusBar().showMessage(f"The architecture stored in {path.name}; Save writes it as a YAML", 15000)
         return True
+
+    def _show_overlay(self) -> None:
+        self.overlay.setText(self.model_tab.overlay_caption())
+        self.overlay.setToolTip(self.model_tab.overlay_legend())
 
     def compare_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Compare with another model", str(self.project.root),

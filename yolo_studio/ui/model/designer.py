@@ -197,6 +197,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.undo_stack.clear()
         self.selected = []
         self.report, self.build_error = None, None
+        self._forget_overlays()  # another model: a checkpoint's stripes or a comparison were about the last one
         self.user_positions = graph_model.load_positions(doc.path, doc.rows) if doc.path else {}
         self._position_rows = list(doc.rows)
         self.scale.blockSignals(True)

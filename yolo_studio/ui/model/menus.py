@@ -45,6 +45,8 @@ def add_model_menus(window, tab) -> tuple:
     view_menu.addSeparator()
     view_menu.addAction("&Compare with…", window.compare_dialog).setToolTip(
         "Mark what differs from another model (a YAML, a checkpoint), matched by structure")
+    runs_menu = view_menu.addMenu("Compare with a &run")
+    runs_menu.aboutToShow.connect(lambda: _fill_runs_menu(runs_menu, window))
     stop_compare = view_menu.addAction("Stop comparing", lambda: tab.compare_with(None))
     stop_compare.setEnabled(False)
     tab.comparison_changed.connect(lambda: stop_compare.setEnabled(tab.comparison is not None))
@@ -62,3 +64,21 @@ def add_model_menus(window, tab) -> tuple:
         tab.sections_folded.connect(lambda fold=fold, name=name: fold.setChecked(name in tab.folded))
 
     return undo, redo, frame
+
+
+def _fill_runs_menu(menu, window) -> None:
+    """The project's runs of the studio, newest first; picking one compares the model with what it trained."""
+    from yolo_studio.core.errors import StudioError
+    from yolo_studio.training.run_store import list_runs
+
+    menu.clear()
+    runs = [r for r in list_runs(window.project.runs_dir) if r.studio]
+    for run in runs:  # newest first
+        def compare(_checked=False, path=run.path):
+            try:
+                window.model_tab.compare_with(path)
+            except StudioError as exc:
+                window.statusBar().showMessage(f"Cannot compare: {exc}", 8000)
+        menu.addAction(f"{run.name}  ({run.model})", compare)
+    if not runs:
+        menu.addAction("No runs in this project yet").setEnabled(False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from NodeGraphQt import BaseNode
 from NodeGraphQt.qgraphics.node_base import NodeItem
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -19,6 +21,7 @@ TRANSFER_COLOURS = {"full": (70, 190, 110), "partial": (235, 175, 50), "none": (
                     "no weights": (130, 136, 148),  # from the checkpoint: all, some, none of its tensors
                     "added": (80, 160, 255), "changed": (235, 175, 50), "moved": (180, 120, 255),
                     "rewired": (120, 210, 220)}  # against a compared model
+TRANSFER_STATES = ("full", "partial", "none", "no weights")
 DETAIL_LOD = 0.7  # below this zoom the node shows only its index and module, in a font that grows as it shrinks
 
 
@@ -130,8 +133,11 @@ class LayerNode(BaseNode):
         item.lines = lines
         item.problem = problem
         item.mark = mark
-        tip = problem or f"{lines[0]}\n{lines[1]}\n{lines[2]}"
-        item.setToolTip(f"{tip}\n\nweights: {mark[1]}" if mark else tip)
+        tip = (problem or f"{lines[0]}\n{lines[1]}\n{lines[2]}").split("\n")
+        if mark:
+            tip += ["", f"{'weights' if mark[0] in TRANSFER_STATES else 'compared'}: {mark[1]}"]
+        # rich text, so that Qt wraps it: a long transfer detail was one line wider than the screen
+        item.setToolTip("<qt>" + "<br>".join(html.escape(line) for line in tip) + "</qt>")
         if tuple(self.model.color[:3]) != tuple(colour):  # NodeGraphQt properties are slow: set on change
             self.set_color(*colour)
         item.update()

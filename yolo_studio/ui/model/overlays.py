@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from yolo_studio.core.arch_diff import source_label
+
 
 class OverlaysMixin:
     """Part of ``ModelDesignerTab`` (which owns ``weights``, ``transfer``, ``comparison``, the canvas and the
@@ -14,6 +16,28 @@ class OverlaysMixin:
     def overlay_marks(self) -> dict:
         """Row index -> (kind, text): the compared architecture's differences, else the weights' transfer."""
         return self.diff_marks() if self.comparison else self.transfer_marks()
+
+    def overlay_caption(self) -> str:
+        """What the nodes are marked with, for the status bar: 'weights: cbam/best.pt', 'compared with …'."""
+        if self.comparison is not None:
+            return f"compared with {self.comparison[0]}"
+        return f"weights: {source_label(self.weights.path)}" if self.weights is not None else ""
+
+    def overlay_legend(self) -> str:
+        if self.comparison is not None:
+            return "Marked: added, changed, moved or rewired layers; the Compare list says how"
+        if self.weights is not None:
+            return ("Each node's left stripe: green, all of its tensors come from the checkpoint; amber, some; "
+                    "red, none (it starts from scratch); grey, a layer without weights. Hover a node for details.")
+        return ""
+
+    def _forget_overlays(self) -> None:
+        had = (self.weights is not None, self.comparison is not None)
+        self.weights = self.transfer = self.comparison = self.compared_size = None
+        if had[0]:
+            self.weights_changed.emit()
+        if had[1]:
+            self.comparison_changed.emit()
 
     def show_weights(self, path) -> None:
         """Colour each node by what it would start from in checkpoint ``path`` (None: stop). The file is
@@ -25,9 +49,7 @@ class OverlaysMixin:
         self._redraw()
         self.weights_changed.emit()
         if self.weights is not None:
-            self.status_message.emit(f"Weights from {self.weights.path.name}, on each node's left edge: green all "
-                                     "of its tensors, amber some, red none (it starts from scratch), grey a layer "
-                                     "without weights; hover a node for details.")
+            self.status_message.emit("Stripes: green all weights kept, amber some, red none; hover a node")
 
     def _update_transfer(self) -> None:
         if self.weights is None or self.report is None or not self.report.tensor_shapes:

@@ -160,8 +160,13 @@ class PropertiesPanel(QtWidgets.QWidget):
             for w in (self.from_, self.args):
                 w.clear()
             self.module.setCurrentText("")
+            self.repeats.blockSignals(True)
+            self.repeats.setSpecialValueText(" ")  # shown at the minimum: empty, not the last layer's count
+            self.repeats.setValue(self.repeats.minimum())
+            self.repeats.blockSignals(False)
             self._show_arg_fields([], [])
             return
+        self.repeats.setSpecialValueText("")
         self.title.setText(f"Layer {index}")
         self.module.setCurrentText(row.module)
         self.repeats.setValue(row.repeats)

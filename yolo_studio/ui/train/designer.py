@@ -59,14 +59,22 @@ class TrainDesignerTab(QtWidgets.QWidget):
             edit.textChanged.connect(self._update_preview)
         browse_model = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
             self.model_path, "Model YAML or weights", "Models (*.yaml *.yml *.pt)"))
-        self.weights_menu = QtWidgets.QMenu(self)
+        self.weights_menu = QtWidgets.QMenu(self)  # fills the Model field: a checkpoint to fine-tune
         self.weights_menu.aboutToShow.connect(self._fill_weights_menu)
-        pick_weights = QtWidgets.QToolButton(text="Weights ▾", popupMode=QtWidgets.QToolButton.InstantPopup,
-                                             toolTip="Fine-tune: the project's runs, its registry, and the weights "
-                                                     "folders set in Settings")
-        pick_weights.setMenu(self.weights_menu)
+        pick_model = QtWidgets.QToolButton(text="Checkpoints ▾", popupMode=QtWidgets.QToolButton.InstantPopup,
+                                           toolTip="Fine-tune a checkpoint as the model: the project's runs, its "
+                                                   "registry, and the weights folders set in Settings")
+        pick_model.setMenu(self.weights_menu)
+        self.start_menu = QtWidgets.QMenu(self)  # fills the Weights field: what a YAML model starts from
+        self.start_menu.aboutToShow.connect(lambda: self._fill_weights_menu(self.start_menu, self.weights_path))
+        pick_start = QtWidgets.QToolButton(text="Checkpoints ▾", popupMode=QtWidgets.QToolButton.InstantPopup,
+                                           toolTip="Start the YAML model from a checkpoint's weights, each layer "
+                                                   "from the layer it matches")
+        pick_start.setMenu(self.start_menu)
         browse_weights = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
             self.weights_path, "Start from weights", "Weights (*.pt)"))
+        self.weights_row = _row(self.weights_path, browse_weights, pick_start)
+        self.model_path.textChanged.connect(self._update_weights_row)
         browse_data = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.data_path, "Dataset YAML"))
         demo = QtWidgets.QPushButton("Demo dataset", clicked=self.use_demo_dataset,
                                      toolTip="Generate (once) the synthetic shapes dataset in this project")
@@ -77,8 +85,8 @@ class TrainDesignerTab(QtWidgets.QWidget):
         apply_preset = QtWidgets.QPushButton("Apply", clicked=self.apply_preset)
         save_preset = QtWidgets.QPushButton("Save as…", clicked=self.save_preset_dialog)
         form = QtWidgets.QFormLayout()
-        form.addRow("Model", _row(self.model_path, browse_model, pick_weights))
-        form.addRow("Weights", _row(self.weights_path, browse_weights))
+        form.addRow("Model", _row(self.model_path, browse_model, pick_model))
+        form.addRow("Weights", self.weights_row)
         form.addRow("Dataset", _row(self.data_path, browse_data, demo))
         form.addRow("Run name", self.run_name)
         form.addRow("Preset", _row(self.preset, apply_preset, save_preset))
@@ -135,23 +143,32 @@ class TrainDesignerTab(QtWidgets.QWidget):
         from yolo_studio.core.checkpoints import find_weights, peek_checkpoint
         from yolo_studio.core.projects import load_settings
 
-        runs = sorted(self.runs_dir.glob("*/weights/best.pt")) if self.runs_dir.is_dir() else []
+        runs = sorted(self.runs_dir.glob("*/weights/*.pt")) if self.runs_dir.is_dir() else []  # best and last
         registry = self.project.registry_dir if self.project is not None else self.project_dir / "registry"
         entries = sorted(registry.glob("*/v*/model.pt")) if registry.is_dir() else []
         return [("Runs of this project", [peek_checkpoint(p) for p in runs]),
                 ("Registry", [peek_checkpoint(p) for p in entries]),
                 ("Weights folders (Settings)", find_weights(load_settings().get("weights_folders") or []))]
 
-    def _fill_weights_menu(self) -> None:
-        self.weights_menu.clear()
+    def _fill_weights_menu(self, menu=None, edit=None) -> None:
+        """The checkpoints found, by where (``weights_choices``); picking one fills ``edit`` (the Model field
+        by default)."""
+        menu, edit = menu or self.weights_menu, edit or self.model_path
+        menu.clear()
         for section, files in self.weights_choices():
-            self.weights_menu.addSection(section)
+            menu.addSection(section)
             if not files:
-                self.weights_menu.addAction("none found").setEnabled(False)
+                menu.addAction("none found").setEnabled(False)
             for found in files:
-                action = self.weights_menu.addAction(found.label(), lambda p=found.path: self.model_path.setText(str(p)))
+                action = menu.addAction(found.label(), lambda p=found.path: edit.setText(str(p)))
                 action.setEnabled(found.problem is None)
                 action.setToolTip(str(found.path))
+
+    def _update_weights_row(self) -> None:
+        """A checkpoint as the model starts from its own weights: the Weights row is for YAML models."""
+        checkpoint = self.model_path.text().strip().lower().endswith(".pt")
+        self.weights_row.setEnabled(not checkpoint)
+        self.weights_row.setToolTip("The model is a checkpoint: it starts from its own weights" if checkpoint else "")
 
     def _browse(self, edit: QtWidgets.QLineEdit, title: str, kinds: str = "YAML (*.yaml *.yml)") -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, title, str(self.project_dir), kinds)
