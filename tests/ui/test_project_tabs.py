@@ -240,6 +240,8 @@ def test_a_finished_run_continues_from_the_runs_tab_in_the_train_tab(qtbot, trai
         train.run_ended.connect(ended.append)
         run = window.project_tabs.continue_run(str(project / "runs" / "tiny"), 1)
         assert run is not None and run.path.name == "tiny-continued"
+        assert train.model_path.text() == str(run.model) and train.form.overrides()["epochs"] == 1  # what it trains
+        assert train.run_name.text() != "tiny-continued" and not train.weights_path.text()
         qtbot.waitUntil(lambda: bool(ended), timeout=JOB_TIMEOUT)
         assert ended == ["completed"]
         runs.refresh()

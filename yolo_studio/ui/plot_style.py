@@ -10,3 +10,32 @@ def apply() -> None:
     app = QtWidgets.QApplication.instance()
     dark = app is not None and app.palette().color(QtGui.QPalette.Window).lightness() < 128
     pg.setConfigOptions(antialias=False, background="#1e1f22" if dark else "w", foreground="#c8c8c8" if dark else "#333")
+
+
+class EpochAxis(pg.AxisItem):
+    """An x axis of epochs: whole numbers only (a run of two epochs had ticks 1.1 to 1.9), never scaled
+    by an SI prefix (one epoch of batch points read "epoch (x0.001)")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("bottom", *args, **kwargs)
+        self.enableAutoSIPrefix(False)
+        self.setLabel("epoch")
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph's name
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                spacing, values = 1, [float(v) for v in range(int(minVal), int(maxVal) + 1)]
+            values = [v for v in values if float(v).is_integer()]
+            if values and all(values != kept for _, kept in levels):
+                levels.append((spacing, values))
+        return levels[:2]
+
+
+def epoch_plot(parent_layout=None, **kwargs):
+    """A plot (in ``parent_layout``, a GraphicsLayoutWidget, if given; else a PlotWidget) whose x axis
+    counts epochs."""
+    axis = {"bottom": EpochAxis()}
+    if parent_layout is not None:
+        return parent_layout.addPlot(axisItems=axis, **kwargs)
+    return pg.PlotWidget(axisItems=axis, **kwargs)

@@ -71,9 +71,9 @@ class RunsTab(QtWidgets.QWidget):
         self.metric.addItems(METRICS)
         self.metric.currentTextChanged.connect(lambda _text: self._draw_overlay(refill=False))
         plot_style.apply()
-        self.plot = pg.PlotWidget()
+        self.plot = plot_style.epoch_plot()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setLabel("bottom", "epoch")
+        self.plot.getViewBox().setLimits(yMin=0)  # metrics and losses are never negative
         self.legend = self.plot.addLegend(offset=(-5, 5))
         compare = QtWidgets.QWidget()
         compare_layout = QtWidgets.QVBoxLayout(compare)

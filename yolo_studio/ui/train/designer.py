@@ -372,11 +372,18 @@ class TrainDesignerTab(QtWidgets.QWidget):
         self.remember_form()
 
     def start_prepared(self, run: RunFolder) -> None:
-        """Train a run folder prepared elsewhere (a hydra head) and follow it here."""
+        """Train a run folder prepared elsewhere (a continued run, a hydra head) and follow it here; the
+        form shows what it trains (a Start after it would train the same again, under a new name)."""
         if self.running():
             self.status_message.emit("A training is already running: stop it first")
             return
+        spec = run.spec()
+        self.model_path.setText(str(run.model))
+        self.weights_path.clear()
+        self.data_path.setText(str(spec.get("data", "")))
+        self.form.set_overrides(dict(spec.get("overrides") or {}))
         self._follow(run, RunSupervisor.start_run(run, parent=self))
+        self.run_name.setText(free_name(self.runs_dir, run.path.name))
 
     def logging_choice(self) -> dict:
         return {name: box.isChecked() and box.isEnabled() for name, box in self.logging.items()}

@@ -63,11 +63,10 @@ class MonitorPanel(QtWidgets.QWidget):
 
     def _add_plot(self, title: str):
         count, self._plot_count = self._plot_count, self._plot_count + 1
-        plot = self.plots.addPlot(row=count // COLUMNS, col=count % COLUMNS, title=title)
+        plot = plot_style.epoch_plot(self.plots, row=count // COLUMNS, col=count % COLUMNS, title=title)
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setDownsampling(mode="peak")
         plot.setClipToView(True)
-        plot.setLabel("bottom", "epoch")
         plot.getViewBox().setLimits(yMin=0)  # losses, metrics and rates are never negative: all zeros stay at 0
         return plot
 
