@@ -19,6 +19,7 @@ def test_environment_is_offline_after_import():
 def test_ultralytics_sees_the_studio_config_and_sync_off(tmp_path):
     code = ("import yolo_studio, os; from yolo_studio.core.offline import ultralytics_settings_offline;"
             "ultralytics_settings_offline(); from ultralytics.utils import SETTINGS, USER_CONFIG_DIR;"
+            "from ultralytics.utils.checks import check_font; check_font('Arial.Unicode.ttf');"
             "print(USER_CONFIG_DIR); print(SETTINGS['sync'])")
     env = {**os.environ, "YOLO_STUDIO_HOME": str(tmp_path)}
     env.pop("YOLO_CONFIG_DIR", None)
@@ -27,3 +28,4 @@ def test_ultralytics_sees_the_studio_config_and_sync_off(tmp_path):
     assert Path(config_dir) == tmp_path / "ultralytics" / "Ultralytics"
     assert sync == "False"
     assert (Path(config_dir) / "Arial.ttf").exists()  # check_font finds it here and never downloads
+    assert (Path(config_dir) / "Arial.Unicode.ttf").exists()  # labels that are not ASCII (Ultralytics' plots)

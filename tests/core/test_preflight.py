@@ -103,6 +103,22 @@ def test_cuda_asked_without_cuda(tmp_path, dataset, resources):
     assert check.severity == "error" and "no CUDA device" in check.message and check.fix == ("set_device", "cpu")
 
 
+@pytest.mark.parametrize("batch, rect, expected", [
+    (-1, False, [("AutoBatch) cannot be used with 2 GPUs", ("set_arg", ("batch", 32)))]),
+    (0.7, False, [("AutoBatch) cannot be used with 2 GPUs", ("set_arg", ("batch", 32)))]),
+    (15, False, [("cannot be split evenly over 2 GPUs", ("set_arg", ("batch", 16)))]),
+    (32, True, [("rect=True cannot be used with 2 GPUs", ("set_arg", ("rect", False)))]),
+    (32, False, [])])
+def test_several_gpus_get_the_checks_ultralytics_skips_under_the_launcher(tmp_path, dataset, resources, batch, rect,
+                                                                           expected):
+    """batch=-1 crashed every rank ("batch_size should be a positive integer"): found in a review."""
+    plan, _ = plan_for(tmp_path, dataset, resources / "models" / "yolo11n-demo.yaml", device="0,1", batch=batch,
+                       rect=rect)
+    found = [(c.message, c.fix) for c in preflight(plan).checks if c.topic == "arguments" and c.severity == "error"]
+    assert [(text, fix) for text, fix in expected if any(text in m and f == fix for m, f in found)] == expected
+    assert len(found) == len(expected), found
+
+
 def test_large_cpu_runs_warn(tmp_path, dataset, resources):
     plan, _ = plan_for(tmp_path, dataset, resources / "models" / "yolo11n-demo.yaml", epochs=100000, imgsz=640)
     assert any("may take many hours" in m for m in messages(preflight(plan), "device", "warning"))
@@ -111,6 +127,7 @@ def test_large_cpu_runs_warn(tmp_path, dataset, resources):
 def test_requested_gpus():
     assert requested_gpus("0,1") == [0, 1] and requested_gpus([2, 3]) == [2, 3] and requested_gpus(0) == [0]
     assert requested_gpus("cpu") == [] and requested_gpus(None) == [] and requested_gpus("cuda:1") == [1]
+    assert requested_gpus("[0, 1]") == [0, 1] and requested_gpus("-1,-1") == [-1, -1] and requested_gpus((0, 1)) == [0, 1]
 
 
 def test_a_classification_folder_trains_a_classify_model_and_refuses_a_detect_one(tmp_path, tiny_dataset, resources):

@@ -2,8 +2,9 @@
 
 Ultralytics reaches the network for settings sync, font downloads, pip auto-installs and
 weight downloads. The studio never does: these variables switch all of that off, and a
-studio-owned config directory holds the one font Ultralytics asks for (``Arial.ttf``), copied
-from the DejaVu Sans that matplotlib ships, so plotting never tries to download it.
+studio-owned config directory holds the fonts Ultralytics asks for (``Arial.ttf``, and
+``Arial.Unicode.ttf`` for labels that are not ASCII: class names in Chinese, accented names),
+both copied from the DejaVu Sans that matplotlib ships, so plotting never tries to download them.
 """
 
 from __future__ import annotations
@@ -34,17 +35,20 @@ def studio_data_dir() -> Path:
     return base / "yolo-studio"
 
 
+FONTS = ("Arial.ttf", "Arial.Unicode.ttf")  # Ultralytics' plots: ASCII labels, other labels
+
+
 def _seed_font(config_dir: Path) -> None:
-    target = config_dir / "Arial.ttf"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
+    config_dir.mkdir(parents=True, exist_ok=True)
+    missing = [config_dir / name for name in FONTS if not (config_dir / name).exists()]
+    if not missing:
         return
     try:
         import matplotlib  # a dependency of Ultralytics, so always present next to it
     except ImportError:
         return
     source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    if source.exists():
+    for target in missing if source.exists() else ():
         tmp = target.with_suffix(".tmp")
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)

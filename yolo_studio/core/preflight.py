@@ -277,6 +277,25 @@ def cuda_devices() -> list:
     return [f"cuda:{g['index']} {g['name']} ({g['free_gb']:.1f} GiB free of {g['total_gb']:.1f})" for g in nvml_gpus()]
 
 
+def _check_several_gpus(config: dict, gpus: int, add) -> None:
+    """What Ultralytics checks when it launches DDP itself and skips under an external launcher (the
+    studio's): AutoBatch does not run (batch=-1 crashed the ranks), the batch is split evenly, and
+    rectangular batches are off."""
+    batch = config.get("batch", 16)
+    fix = ("set_arg", ("batch", 16 * gpus))
+    if not isinstance(batch, int) or batch < 1:
+        add(Check("error", "arguments", f"batch={batch} (AutoBatch) cannot be used with {gpus} GPUs: it does not run "
+                                        f"under the distributed launcher. Set a batch, e.g. batch={16 * gpus} "
+                                        f"({16} per GPU)", fix))
+    elif batch % gpus:
+        even = max(gpus, round(batch / gpus) * gpus)
+        add(Check("error", "arguments", f"batch={batch} cannot be split evenly over {gpus} GPUs: use a multiple of "
+                                        f"{gpus}, e.g. batch={even}", ("set_arg", ("batch", even))))
+    if config.get("rect"):
+        add(Check("error", "arguments", f"rect=True cannot be used with {gpus} GPUs (Ultralytics turns it off "
+                                        "when it launches them itself): set rect=False", ("set_arg", ("rect", False))))
+
+
 def requested_gpus(device) -> list:
     """CUDA indices a ``device`` argument asks for, as Ultralytics reads it (``0``, ``"0,1"``, ``[0, 1]``,
     ``"[0,1]"``, ``"cuda:0,1"``; ``-1`` is an idle GPU Ultralytics picks, kept as -1); [] for cpu/mps/auto."""
@@ -293,6 +312,8 @@ def requested_gpus(device) -> list:
 def _check_device(plan: Plan, dataset, devices: list, add) -> None:
     device = plan.config.get("device")
     wanted = requested_gpus(device)
+    if len(wanted) >= 2:
+        _check_several_gpus(plan.config, len(wanted), add)
     if wanted and not devices:
         add(Check("error", "device", f"device={device} asks for CUDA but no CUDA device is available: use "
                                      "device=cpu", ("set_device", "cpu")))

@@ -326,6 +326,9 @@ class TrainDesignerTab(QtWidgets.QWidget):
         model = Path(self.model_path.text())
         if kind == "set_name":
             self.run_name.setText(value)
+        elif kind == "set_arg":
+            key, setting = value
+            self.form.set_overrides({**self.form.overrides(), key: setting})
         elif kind == "clear_weights":
             self.weights_path.clear()
         elif kind == "set_device":
@@ -532,4 +535,5 @@ def _fix_text(fix: tuple) -> str:
     kind, value = fix
     return {"set_nc": f"Set nc: {value} in the model", "set_name": f"Use the name '{value}'",
             "set_device": f"Use device={value}", "save_model": "Save the model",
-            "train_saved": "Train the saved file", "clear_weights": "Clear the weights"}.get(kind, f"{kind} {value}")
+            "train_saved": "Train the saved file", "clear_weights": "Clear the weights",
+            "set_arg": f"Use {value[0]}={value[1]}" if isinstance(value, tuple) else ""}.get(kind, f"{kind} {value}")
