@@ -243,6 +243,10 @@ def cmd_modules(args) -> int:
             print(f"{where}: {b['name']}: ok, {rule}, out {shape}, {b['params']:,} params, {b['ms']} ms")
             if "onnx" in b:
                 print(f"{where}: {b['name']}: onnx: {'ok' if b['onnx']['ok'] else 'fails'}: {b['onnx']['message']}")
+            for problem in b.get("training") or ():
+                line = f"{args.file}:{problem['line']}" if problem.get("line") else where
+                print(f"{line}: {b['name']}: warning: fails with {problem['when']} inputs, as in a GPU training "
+                      f"({problem['message']}): {problem['advice']}")
         else:
             e = b["error"]
             line = f"{args.file}:{e['line']}" if e.get("line") else where

@@ -51,6 +51,50 @@ def test_output_channels_are_measured_not_promised(tmp_path):
     assert block["ok"] and block["declared"] and block["out_shape"] == [64, 16, 16] and block["args"] == [32]
 
 
+def test_blocks_meet_channels_last_memory_and_mixed_precision_before_a_gpu_training(tmp_path):
+    """A block calling .view() on its input, or adding a float32 tensor it makes to half-precision
+    activations, passed every check and failed at the first batch of a GPU training."""
+    (tmp_path / "gpu_traps.py").write_text(textwrap.dedent("""
+        import torch
+        import torch.nn as nn
+
+        class Flattens(nn.Module):
+            def __init__(self, c1, c2):
+                super().__init__()
+                self.conv = nn.Conv2d(c1, c2, 1)
+
+            def forward(self, x):
+                b, c, h, w = x.shape
+                t = x.view(b, c * h * w)
+                return self.conv(t.softmax(1).view(b, c, h, w))
+
+        class FixedBias(nn.Module):
+            def __init__(self, c1, c2):
+                super().__init__()
+                self.conv = nn.Conv2d(c1, c2, 1)
+
+            def forward(self, x):
+                y = self.conv(x)
+                base = torch.ones(y.shape, dtype=torch.float32)
+                return torch.lerp(base, y, 0.5)
+
+        class Fine(nn.Module):
+            def __init__(self, c1, c2):
+                super().__init__()
+                self.conv = nn.Conv2d(c1, c2, 1)
+
+            def forward(self, x):
+                return self.conv(x).flatten(2).reshape(x.shape[0], -1, *x.shape[2:])
+        """))
+    by = {b["name"]: b for b in check_file(tmp_path / "gpu_traps.py")["blocks"]}
+    assert all(b["ok"] for b in by.values())  # warnings: a CPU build in plain memory works
+    view = by["Flattens"]["training"]
+    assert [p["when"] for p in view] == ["channels-last"] and view[0]["line"] == 12 and ".reshape(" in view[0]["advice"]
+    amp = by["FixedBias"]["training"]
+    assert [p["when"] for p in amp] == ["mixed precision"] and amp[0]["line"] == 23 and "x.dtype" in amp[0]["advice"]
+    assert by["Fine"]["training"] == []
+
+
 def test_helpers_are_named_and_multi_input_blocks_get_their_inputs(tmp_path):
     (tmp_path / "cbam.py").write_text(textwrap.dedent("""
         import torch

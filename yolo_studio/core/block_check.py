@@ -263,12 +263,54 @@ def _smoke(name: str, cls, rule: str | None, scanned, path: Path, used_by: str |
                 continue
             shape = [list(t.shape[1:]) for t in y] if isinstance(y, (list, tuple)) else list(y.shape[1:])
             out.update(ok=True, rule=block_layouts.ALIASES.get(layout, layout), out_shape=shape,
-                       params=sum(p.numel() for p in module.parameters()), ms=round(ms, 2), args=call)
+                       params=sum(p.numel() for p in module.parameters()), ms=round(ms, 2), args=call,
+                       training=_training_conditions(module, x, path))
             return out
     exc, where = failure if failure else (ValueError("no argument layout fits its signature"), "__init__")
     out["error"] = {"where": where, "line": _line_in(exc, path), "message": f"{type(exc).__name__}: {exc}",
                     "warning": True}
     return out
+
+
+VIEW_ADVICE = ("use .reshape(...) instead of .view(...), or .contiguous() before it: on a GPU, tensors can "
+               "arrive in channels-last memory, where .view() cannot regroup them")
+DTYPE_ADVICE = ("under mixed precision (amp=True, the default on a GPU) activations are half precision: make new "
+                "tensors with the input's dtype (torch.zeros(..., dtype=x.dtype, device=x.device)) or .to(x.dtype) "
+                "rather than a fixed torch.float32")
+
+
+def _training_conditions(module, x, path: Path) -> list:
+    """What the block first meets in a GPU training, tried here on the CPU: inputs in channels-last
+    memory, and mixed precision (CPU autocast, bfloat16, as amp's float16 on a GPU). A block calling
+    ``.view()`` on its input, or mixing a float32 tensor it makes with half-precision activations,
+    passed every other check and failed at the first batch. ``[{"when", "line", "message", "advice"}]``."""
+    import torch
+
+    def channels_last(t):
+        return t.contiguous(memory_format=torch.channels_last) if getattr(t, "dim", lambda: 0)() == 4 else t
+
+    problems = []
+    conditions = (("channels-last", lambda: module(type(x)(map(channels_last, x)) if isinstance(x, list)
+                                                   else channels_last(x)), VIEW_ADVICE),
+                  ("mixed precision", lambda: _autocast_run(module, x), DTYPE_ADVICE))
+    for when, run, advice in conditions:
+        try:
+            with torch.no_grad():
+                run()
+        except Exception as exc:  # a block's own error, reported with the line it came from
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            known = ("view" in text and "stride" in text) if when == "channels-last" else \
+                any(word in text.lower() for word in ("dtype", "half", "bfloat16", "float", "scalar type"))
+            problems.append({"when": when, "line": _line_in(exc, path), "message": f"{type(exc).__name__}: {text}",
+                             "advice": advice if known else f"it fails with {when} inputs, as in a GPU training"})
+    return problems
+
+
+def _autocast_run(module, x):
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        return module(x)
 
 
 def _raised_in_init(exc: BaseException) -> bool:
@@ -298,7 +340,8 @@ def _onnx_check(cls, block: dict) -> dict:
 
 def markers(result: dict) -> list:
     """``(line, message, is_warning)`` to mark in an editor for a check result (1-based lines): the
-    file's error, and a warning for each class that could not be built alone."""
+    file's error, a warning for each class that could not be built alone, and one for each training
+    condition (channels-last, mixed precision) a block fails under."""
     out = []
     if result.get("error"):
         e = result["error"]
@@ -308,4 +351,7 @@ def markers(result: dict) -> list:
             used = f" (used inside {b['helper']}: checked when a model builds it)" if b.get("helper") else ""
             out.append((b["error"].get("line") or b.get("line") or 1, f"{b['name']}.{b['error']['where']}: "
                                                                        f"{b['error']['message']}{used}", True))
+        for problem in b.get("training") or ():
+            out.append((problem["line"] or b.get("line") or 1, f"{b['name']} with {problem['when']} inputs (as in a GPU "
+                        f"training): {problem['message']}; {problem['advice']}", True))
     return out

@@ -383,6 +383,10 @@ class ModuleDesignerTab(QtWidgets.QWidget):
                 onnx = QtWidgets.QTreeWidgetItem(item, ["onnx", summary])
                 onnx.setToolTip(1, result_onnx["message"])
                 item.setExpanded(True)
+            for problem in b.get("training") or ():
+                warning = QtWidgets.QTreeWidgetItem(item, [problem["when"], f"{problem['message']} · {problem['advice']}"])
+                warning.setToolTip(1, f"{problem['message']}\n{problem['advice']}")
+                item.setExpanded(True)
         alone = sum(1 for b in result.get("blocks", []) if not b["ok"])
         verdict = ("problems found" if not result["ok"] else "all blocks pass" if not alone else
                    f"loads; {alone} class{'es' if alone > 1 else ''} not built alone (checked when a model uses "
