@@ -9,7 +9,7 @@ DEMO_MODEL := resources/models/yolo11n-demo.yaml
 DEMO_CUSTOM := resources/models/yolo11n-se.yaml
 # On a machine without a screen: make run QT_QPA_PLATFORM=offscreen (or use xvfb-run make run).
 
-.PHONY: setup run demo-cli test bench soak bundle bundle-smoke bench-bundle clean
+.PHONY: setup run demo-cli test bench soak gpu-wheels gpu-check bundle bundle-smoke bench-bundle clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,24 @@ bench: setup
 # each (long: chunks of 500 in their own processes); results go to docs/RELIABILITY.md.
 soak: setup
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/gesture_soak.py --gestures 10000
+
+# Wheels a bare GPU machine (Python 3.12 with PyTorch, no network) lacks to run benchmarks/gpu_check.sh:
+# Ultralytics (the version installed here) and what of its needs such an image does not have.
+GPU_WHEELS := .gpu-wheels
+gpu-wheels: setup
+	rm -rf $(GPU_WHEELS) && mkdir -p $(GPU_WHEELS)
+	$(PY) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	  --platform any -d $(GPU_WHEELS) \
+	  "ultralytics==$$($(PY) -c 'import ultralytics; print(ultralytics.__version__)')" \
+	  "ultralytics-thop==$$($(PY) -c 'from importlib.metadata import version; print(version("ultralytics-thop"))')" \
+	  "polars==$$($(PY) -c 'from importlib.metadata import version; print(version("polars"))')" \
+	  "polars-runtime-32==$$($(PY) -c 'from importlib.metadata import version; print(version("polars-runtime-32"))')"
+	@du -sh $(GPU_WHEELS)
+
+# The GPU path in one run; on a machine without CUDA every GPU row says it was skipped.
+gpu-check: setup
+	benchmarks/gpu_check.sh
 
 # The desktop bundle (PyInstaller one-folder, dist/yolo-studio/): large and slow, not part of `make test`.
 bundle: setup

@@ -170,6 +170,24 @@ def keep_amp_offline() -> None:
     trainer.check_amp = check_amp
 
 
+def use_backend(backend: str | None) -> None:
+    """Ranks talk over ``backend`` (``YOLO_STUDIO_DDP_BACKEND``) instead of Ultralytics' choice (NCCL
+    where it exists). For two ranks on one GPU, as the GPU check runs them: NCCL refuses two ranks on
+    one device, gloo does not. Unset: Ultralytics decides."""
+    if not backend:
+        return
+    import torch.distributed as dist
+
+    original = getattr(dist.init_process_group, "__wrapped__", dist.init_process_group)
+
+    def init_process_group(*args, **kwargs):
+        kwargs["backend"] = backend
+        return original(*args[1:] if args else args, **kwargs)
+
+    init_process_group.__wrapped__ = original
+    dist.init_process_group = init_process_group
+
+
 def _offline_weights(path, *args, **kwargs):
     raise ConnectionError(f"offline: {path} is not on this machine and is not downloaded")
 
@@ -267,6 +285,7 @@ def _run(run, resume: bool, echo) -> int:
         ultralytics_settings_offline()
         configure_logging(run, spec.get("logging") or {})
         keep_amp_offline()
+        use_backend(os.environ.get("YOLO_STUDIO_DDP_BACKEND"))
         from ultralytics import YOLO
 
         if resume:
