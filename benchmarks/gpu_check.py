@@ -88,12 +88,18 @@ def environment(check: Check) -> bool:
     import torch
     import ultralytics
 
+    from yolo_studio.core.devices import describe_devices
+    from yolo_studio.core.preflight import cuda_devices
+
     offline = os.environ.get("YOLO_OFFLINE") == "1" and os.environ.get("YOLO_AUTOINSTALL") == "false"
+    listed = describe_devices()["cuda"], cuda_devices()  # what the Devices panel and preflight read
+    context = torch.cuda.is_initialized()  # they read NVML: the studio must hold no CUDA context
     cuda = torch.cuda.is_available()
     name = torch.cuda.get_device_name(0) if cuda else "no CUDA device"
-    check.row("environment", "ok" if offline else "FAIL",
+    check.row("environment", "ok" if offline and not context and len(listed[0]) == len(listed[1]) else "FAIL",
               f"torch {torch.__version__}, CUDA {torch.version.cuda}, Ultralytics {ultralytics.__version__}, "
-              f"{name}; offline variables {'set' if offline else 'NOT set'}")
+              f"{name}; offline variables {'set' if offline else 'NOT set'}; {len(listed[0])} GPUs listed through "
+              f"NVML, CUDA context after listing them: {'YES' if context else 'none'}")
     return cuda
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from yolo_studio.core.devices import describe_devices, device_choices, lines, torch_device_name, visible_order
+from yolo_studio.core.devices import (describe_devices, device_choices, idle_gpus_chosen, lines, torch_device_name,
+                                      visible_order)
 
 
 def test_devices_describe_this_machine():
@@ -45,3 +46,11 @@ def test_device_choices_list_gpus_first_then_the_cpu():
     choices = device_choices(gpus)
     assert [d for _, d in choices] == ["0", "1", "cpu"] and choices[0][0] == "GPU 0: NVIDIA H200 (120 of 140 GiB free)"
     assert [d for _, d in device_choices([], mps=True)] == ["mps", "cpu"]
+
+
+def test_idle_gpus_are_chosen_once_for_every_rank():
+    gpus = [{"index": 0, "free_gb": 3.0}, {"index": 1, "free_gb": 70.0}, {"index": 2, "free_gb": 40.0}]
+    assert idle_gpus_chosen("-1,-1", gpus) == "1,2"
+    assert idle_gpus_chosen("1,-1", gpus) == "1,2"
+    assert idle_gpus_chosen("-1", gpus) == "-1" and idle_gpus_chosen("0,1", gpus) == "0,1"
+    assert idle_gpus_chosen("-1,-1", []) == "-1,-1"  # none here: preflight says so

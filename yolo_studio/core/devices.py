@@ -81,6 +81,23 @@ def device_choices(gpus: list, mps: bool = False) -> list:
     return out + ([("Apple GPU (MPS)", "mps")] if mps else []) + [("CPU", "cpu")]
 
 
+def idle_gpus_chosen(device, gpus: list):
+    """``device`` with each ``-1`` (an idle GPU, as Ultralytics reads it) replaced by a GPU of ``gpus``
+    (``nvml_gpus()``), most free memory first, when several are asked for: each rank of a multi-GPU run
+    would otherwise pick its own. Anything else is returned as it is."""
+    from yolo_studio.core.preflight import requested_gpus
+
+    wanted = requested_gpus(device)
+    if len(wanted) < 2 or -1 not in wanted:
+        return device
+    taken = {i for i in wanted if i >= 0}
+    free = [g["index"] for g in sorted(gpus, key=lambda g: -g["free_gb"]) if g["index"] not in taken]
+    if len(free) < wanted.count(-1):
+        return device  # preflight says there are not that many
+    picks = iter(free)
+    return ",".join(str(i if i >= 0 else next(picks)) for i in wanted)
+
+
 def torch_device_name(device) -> str:
     """One device as ``torch.device`` takes it, from any spelling Ultralytics accepts for one device:
     ``0``, ``"0"``, ``"cuda:0"``, ``"cuda"``, ``"cpu"``, ``"mps"`` (None and "" are the CPU). Raises

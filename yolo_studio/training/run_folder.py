@@ -85,6 +85,11 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
     resolved = resolve(overrides)
     if not resolved.ok:
         raise ValueError("; ".join(message for _key, message in resolved.problems))
+    overrides = resolved.overrides
+    if "device" in overrides:  # several "-1" (idle GPUs): every rank must train on the same ones
+        from yolo_studio.core.devices import idle_gpus_chosen, nvml_gpus
+
+        overrides = {**overrides, "device": idle_gpus_chosen(overrides["device"], nvml_gpus())}
     model, data = Path(model).resolve(), Path(data).resolve()
     run = RunFolder(Path(runs_dir).resolve() / name)
     run.artifacts.mkdir(parents=True, exist_ok=True)
@@ -95,7 +100,7 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
         for path in block_files(modules_dir):
             shutil.copy2(path, run.modules / path.name)
     spec = {"model": model.name, "source_model": str(model), "data": str(data), "task": task,
-            "modules": str(modules_dir) if modules_dir else None, "overrides": resolved.overrides,
+            "modules": str(modules_dir) if modules_dir else None, "overrides": overrides,
             "logging": {k: bool((logging or {}).get(k)) for k in LOGGERS},
             "weights": str(Path(weights).resolve()) if weights else None,
             "parent": str(Path(parent).resolve()) if parent else None}
