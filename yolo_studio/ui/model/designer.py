@@ -436,9 +436,11 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.problems_panel.show_problems(items)
 
     def shutdown(self) -> None:
-        """Stop the worker thread; call before the tab goes away."""
+        """Stop the worker thread; call before the tab goes away (again: nothing more happens)."""
         self._inspect_timer.stop()
-        self.undo_stack.cleanChanged.disconnect(self._on_undo_stack_clean_changed)
+        if not getattr(self, "_shut_down", False):
+            self.undo_stack.cleanChanged.disconnect(self._on_undo_stack_clean_changed)
+            self._shut_down = True
         self.inspector.stop()
         if self._sizer is not None:
             self._sizer.stop()
