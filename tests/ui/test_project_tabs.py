@@ -143,6 +143,9 @@ def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, 
     tab.refresh_models()
     tab.select_model(entry.weights)
     assert tab.imgsz.value() == 64  # the size it was trained at
+    devices = [tab.device.itemData(i) for i in range(tab.device.count())]
+    assert devices[-1] == "cpu" and tab.device.currentData() == devices[0]  # the first GPU, when there is one
+    tab.device.setCurrentIndex(devices.index("cpu"))
     tab.conf.setValue(0.001)
     images = images_in(tiny_dataset.parent / "images" / "val")[:3]
     mime = QtCore.QMimeData()
