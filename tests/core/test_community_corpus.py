@@ -174,7 +174,8 @@ BUNDLED_BUILD = textwrap.dedent('''
 
 def test_a_bundle_builds_every_case_identically_under_plain_ultralytics(tmp_path):
     """Every case at its smallest scale, and the first case of each repository at its next scale too (the
-    width and depth multipliers applied as the patched repository applies them; the CLI test above of one case per repository, through the same hook)."""
+    width and depth multipliers applied as the patched repository applies them). The CLI test above
+    builds every scale of one case per repository, through the same hook."""
     from yolo_studio.core.bundle import write_bundle
 
     bundles, every_scale = [], set(_one_per_repository(CASES))
