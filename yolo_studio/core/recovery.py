@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.offline import studio_data_dir
-from yolo_studio.core.processes import pid_alive
+from yolo_studio.core.processes import pid_alive, this_process
 
 
 @dataclass
@@ -31,6 +30,7 @@ class RecoveredWork:
     saved_at: str
     pid: int
     file: Path
+    started: float | None = None  # when that studio process started (a pid alone can be reused)
 
     def describe(self) -> str:
         name = Path(self.path).name if self.path else "untitled model"
@@ -47,7 +47,7 @@ class RecoveryArea:
         return f"{kind}-{hashlib.sha1(source.encode()).hexdigest()[:12]}"
 
     def save(self, key: str, kind: str, path, text: str) -> Path:
-        record = {"kind": kind, "path": str(path) if path else None, "text": text, "pid": os.getpid(),
+        record = {"kind": kind, "path": str(path) if path else None, "text": text, **this_process(),
                   "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         return write_text_atomic(self.folder / f"{key}.json", json.dumps(record))
 
@@ -60,14 +60,15 @@ class RecoveryArea:
             try:
                 record = json.loads(file.read_text(encoding="utf-8"))
                 found.append(RecoveredWork(file.stem, record["kind"], record.get("path"), record["text"],
-                                           record.get("saved_at", ""), int(record.get("pid", 0)), file))
+                                           record.get("saved_at", ""), int(record.get("pid", 0)), file,
+                                           record.get("started")))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # a damaged entry is not worth a crash; it stays for a person to look at
         return found
 
     def orphaned(self) -> list:
         """Entries whose studio is no longer running: what a crash left behind."""
-        return [e for e in self.entries() if e.pid != os.getpid() and not pid_alive(e.pid)]
+        return [e for e in self.entries() if not pid_alive(e.pid, e.started)]  # this studio's own are alive
 
     def discard(self, entry: RecoveredWork) -> None:
         entry.file.unlink(missing_ok=True)

@@ -101,8 +101,28 @@ def read_events(path: str | Path) -> list:
     return EventTail(path).read()
 
 
-def run_status(events: list) -> str:
-    """new | running | completed | stopped | failed | killed | crashed, from a run's events."""
+def training_process(events: list) -> tuple:
+    """(pid, start time) of the process that trains the run (the distributed launcher's for several
+    GPUs, the root of every rank), from its latest start; (None, None) if it never started."""
+    starts = [e for e in events if e["type"] == "run_start"]
+    if not starts:
+        return None, None
+    last = starts[-1]
+    if last.get("launcher_pid"):
+        return last["launcher_pid"], last.get("launcher_started")
+    return last.get("pid"), last.get("started")
+
+
+def run_alive(events: list) -> bool:
+    """Whether the process that trains the run still runs: its pid and its start time (an older run
+    recorded no start time: its pid alone, as before)."""
+    pid, started = training_process(events)
+    return pid_alive(pid, started)
+
+
+def run_status(events: list, alive: bool | None = None) -> str:
+    """new | running | completed | stopped | failed | killed | crashed, from a run's events and whether
+    its training process still runs (``alive``; None: asked of the system, ``run_alive``)."""
     starts = [i for i, e in enumerate(events) if e["type"] == "run_start"]
     last_start = starts[-1] if starts else 0
     after = events[last_start:]  # without a start, an error is a run that failed while getting ready
@@ -115,7 +135,7 @@ def run_status(events: list) -> str:
             return "killed"
     if not starts:
         return "new"
-    return "running" if pid_alive(events[last_start].get("pid")) else "crashed"
+    return "running" if (run_alive(events) if alive is None else alive) else "crashed"
 
 
 def epoch_history(events: list) -> list:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from yolo_studio.core.preflight import requested_gpus
-from yolo_studio.training.events import append_event, pid_alive
+from yolo_studio.training.events import append_event
 from yolo_studio.training.run_folder import RunFolder
 
 RUNNER = "yolo_studio.training.runner"
@@ -66,11 +66,17 @@ def request_stop(run: RunFolder) -> None:
     run.request_stop()
 
 
-def kill(run: RunFolder, pid: int, timeout: float = 15.0) -> None:
+def kill(run: RunFolder, pid: int, started: float | None = None, timeout: float = 15.0) -> None:
     """Hard stop: kill the process and every process under it (torch's launcher starts each rank in a
-    session of its own), wait until they have all ended, then record it in the events."""
+    session of its own), wait until they have all ended, then record it in the events. With
+    ``started`` (its start time), a process that now has that pid but started at another time is
+    someone else's: it is left alone, and nothing is recorded (the run had already ended)."""
     import psutil
 
+    from yolo_studio.core.processes import pid_alive
+
+    if started is not None and not pid_alive(pid, started):
+        return
     processes = _tree(pid)  # found before any dies: an orphaned rank no longer has the launcher as parent
     for process in processes:
         with _gone():
@@ -97,13 +103,11 @@ def _gone():
     return contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied)
 
 
-def current_pid(run: RunFolder) -> int | None:
-    """The pid of the run's latest start, from its events: the distributed launcher's for several GPUs
-    (the root of every rank), else the runner's."""
-    from yolo_studio.training.events import read_events
+def current_process(run: RunFolder) -> tuple:
+    """(pid, start time) of the process training the run, from its events (``events.training_process``)."""
+    from yolo_studio.training.events import read_events, training_process
 
-    starts = [e for e in read_events(run.events) if e["type"] == "run_start"]
-    return (starts[-1].get("launcher_pid") or starts[-1].get("pid")) if starts else None
+    return training_process(read_events(run.events))
 
 
 def resume_device(run: RunFolder):

@@ -193,3 +193,16 @@ def delete_run(path: str | Path, runs_dir: str | Path) -> None:
     if summary is not None and summary.status == "running":
         raise ValueError(f"{path.name} is still training: stop it before deleting it")
     shutil.rmtree(path)
+
+
+def running_runs(runs_dir: str | Path) -> list:
+    """Run folders whose training process is alive (its pid and start time), oldest first: what the
+    window re-attaches to."""
+    from yolo_studio.training.events import read_events
+    from yolo_studio.training.run_folder import RunFolder
+
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    found = [RunFolder(p) for p in sorted(runs_dir.iterdir()) if (p / "events.jsonl").is_file()]
+    return [r for r in found if run_status(read_events(r.events)) == "running"]

@@ -303,8 +303,12 @@ def _run(run, resume: bool, echo) -> int:
                 kwargs["pretrained"] = str(path)
                 writer.write("transfer", weights=spec["weights"], headline=report.headline(), total=report.total,
                              loaded=report.loaded, plain=report.plain)
+        from yolo_studio.core.processes import started_at, this_process
+
         launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None  # under torch.distributed.run
-        writer.write("run_start", pid=os.getpid(), launcher_pid=launcher, resumed=resume, save_dir=str(run.path),
+        me = this_process()  # pid and start time: a pid alone can be another process's later
+        writer.write("run_start", pid=me["pid"], started=me["started"], launcher_pid=launcher,
+                     launcher_started=started_at(launcher), resumed=resume, save_dir=str(run.path),
                      epochs=spec.get("overrides", {}).get("epochs"), config=kwargs)
         callbacks.attach(model)
         model.train(**kwargs)

@@ -511,9 +511,9 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.lazy.get("Train")
 
     def _reattach_runs(self) -> None:
-        from yolo_studio.ui.train.designer import running_runs
+        from yolo_studio.training.run_store import running_runs
 
-        runs = running_runs(self.project_dir)
+        runs = running_runs(Path(self.project_dir) / "runs")
         if runs:
             self.train_tab.attach(runs[-1])
             self.statusBar().showMessage(f"Re-attached to the running training '{runs[-1].path.name}'", 10000)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from PySide6 import QtCore
 
 from yolo_studio.training import launch
-from yolo_studio.training.events import EventTail, pid_alive, read_events, run_status
+from yolo_studio.core.processes import pid_alive, started_at
+from yolo_studio.training.events import EventTail, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder
 
 POLL_MS = 100
@@ -28,7 +29,9 @@ class RunSupervisor(QtCore.QThread):
         super().__init__(parent)
         self.run_folder = run
         self.process = process  # a Popen we started, or None when attached to a running run
-        self.pid = process.pid if process is not None else launch.current_pid(run)
+        # the process by pid and start time: a pid alone could be a later, unrelated process
+        self.pid, self.started = (process.pid, started_at(process.pid)) if process is not None else \
+            launch.current_process(run)
         self._detach = False
         self.stop_requested = False
         self.setObjectName(f"supervise-{run.path.name}")
@@ -61,7 +64,7 @@ class RunSupervisor(QtCore.QThread):
     def _ended(self) -> bool:
         if self.process is not None:
             return self.process.poll() is not None
-        return not pid_alive(self.pid)
+        return not pid_alive(self.pid, self.started)
 
     def _emit_log(self, offset: int) -> int:
         try:
@@ -84,7 +87,7 @@ class RunSupervisor(QtCore.QThread):
 
     def kill(self) -> None:
         if self.pid:
-            launch.kill(self.run_folder, self.pid)
+            launch.kill(self.run_folder, self.pid, self.started)
 
     def detach(self) -> None:
         """Stop following; the training process keeps running (the studio is closing)."""

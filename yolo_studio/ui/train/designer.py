@@ -417,15 +417,6 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.checker.stop()
 
 
-def running_runs(project_dir: Path) -> list:
-    """Runs of a project whose training process is alive (to re-attach to), oldest first."""
-    runs_dir = Path(project_dir) / "runs"
-    if not runs_dir.is_dir():
-        return []
-    found = [RunFolder(p) for p in sorted(runs_dir.iterdir()) if (p / "events.jsonl").is_file()]
-    return [r for r in found if run_status(read_events(r.events)) == "running"]
-
-
 def _row(*widgets, stretch: bool = False) -> QtWidgets.QWidget:
     """Widgets side by side: the first takes the room, or (``stretch``) all stay left."""
     box = QtWidgets.QWidget()
