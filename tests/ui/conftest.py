@@ -1,17 +1,35 @@
-"""UI tests run real windows offscreen; a test must not leave a worker thread running."""
+"""UI tests run real windows offscreen; a test must not leave a thread running."""
+
+import weakref
 
 import pytest
 
+GRACE_MS = 3000  # a job thread may still be finishing its last item when the test ends
+
 
 @pytest.fixture(autouse=True)
-def no_thread_left_running():
-    yield
-    from yolo_studio.workers.task import LIVE_THREADS
+def no_thread_left_running(monkeypatch):
+    """Every QThread a test starts (task threads, jobs, run supervisors, any subclass) is recorded, as
+    napari's test fixtures do; one still running a moment after the test fails it, named."""
+    import shiboken6
+    from PySide6 import QtCore
 
-    running = [t for t in list(LIVE_THREADS) if t.thread.isRunning()]
-    for t in running:
-        t.stop()
-    assert not running, "a test left a worker thread running (call shutdown())"
+    started = weakref.WeakSet()
+    original = QtCore.QThread.start
+
+    def start(thread, *args, **kwargs):
+        started.add(thread)
+        return original(thread, *args, **kwargs)
+
+    monkeypatch.setattr(QtCore.QThread, "start", start)
+    yield
+    running = []
+    for thread in list(started):
+        if shiboken6.isValid(thread) and thread.isRunning() and not thread.wait(GRACE_MS):
+            running.append(thread.objectName() or type(thread).__name__)
+            thread.quit()
+            thread.wait(GRACE_MS)
+    assert not running, f"a test left threads running (call shutdown()): {running}"
 
 
 @pytest.fixture

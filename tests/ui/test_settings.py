@@ -66,3 +66,32 @@ def test_disabled_widgets_look_disabled_in_the_dark_theme(qtbot):
         from yolo_studio.ui import plot_style
 
         plot_style.apply()
+
+
+def test_one_settings_store_with_a_schema_and_the_old_qt_file_moved_into_it(qtbot, tmp_path, monkeypatch):
+    """Recent model files were in Qt's settings.ini, projects and the rest in studio.yaml, each with its
+    own list limit: now one file, with a schema version; an old settings.ini is moved into it once."""
+    from PySide6 import QtCore
+
+    from yolo_studio.core import projects
+    from yolo_studio.ui.main_window import MainWindow
+
+    monkeypatch.setenv("YOLO_STUDIO_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "studio.yaml").write_text(f"recent_files: [{tmp_path / 'new.yaml'}]\n")  # schema 0
+    old = QtCore.QSettings(str(tmp_path / "home" / "settings.ini"), QtCore.QSettings.IniFormat)
+    old.setValue("recent_files", [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
+    old.sync()
+    window = MainWindow(project_dir=tmp_path / "project")
+    qtbot.addWidget(window)
+    try:
+        assert projects.load_settings()["schema"] == projects.SETTINGS_SCHEMA
+        assert [p.name for p in projects.recent_files()] == ["new.yaml", "a.yaml", "b.yaml"]
+        assert not (tmp_path / "home" / "settings.ini").exists()
+        projects.add_recent_files(*(tmp_path / f"m{i}.yaml" for i in range(12)))
+        assert len(projects.recent_files()) == projects.MAX_RECENT  # one limit for every list
+        window._fill_recent_menu()
+        assert window.recent_menu.actions()[0].text() == str((tmp_path / "m0.yaml").resolve())
+    finally:
+        window.model_tab.undo_stack.setClean()
+        window.close()

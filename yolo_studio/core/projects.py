@@ -148,12 +148,26 @@ def _settings_file() -> Path:
     return studio_data_dir() / "studio.yaml"
 
 
+SETTINGS_SCHEMA = 1  # the shape of studio.yaml; ``migrate_settings`` brings older files to it
+
+
 def load_settings() -> dict:
+    """The studio's settings (``studio.yaml`` in its data folder): the one store for them all, the
+    recent projects and model files included."""
     try:
         content = yaml.safe_load(_settings_file().read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
-        return {}
-    return content if isinstance(content, dict) else {}
+        return {"schema": SETTINGS_SCHEMA}
+    return migrate_settings(content if isinstance(content, dict) else {})
+
+
+def migrate_settings(content: dict) -> dict:
+    """Settings an older studio wrote, in today's shape. Schema 0 (no ``schema`` key) has today's keys;
+    its recent model files were in Qt's ``settings.ini`` beside it, which the window moves here once
+    (``ui/main_window.py``). A newer schema is left as it is: its keys are read as far as they are known."""
+    if int(content.get("schema", 0) or 0) >= SETTINGS_SCHEMA:
+        return content
+    return {**content, "schema": SETTINGS_SCHEMA}
 
 
 def save_settings(**values) -> None:
@@ -176,3 +190,15 @@ def add_recent(project: Project) -> None:
     path = str(project.root)
     recent = [str(p) for p in recent_projects() if str(p) != path]
     save_settings(recent_projects=[path] + recent[: MAX_RECENT - 1])
+
+
+def recent_files() -> list:
+    """Model files opened recently, newest first (File > Open recent), whether or not they still exist."""
+    return [Path(p) for p in load_settings().get("recent_files") or []]
+
+
+def add_recent_files(*paths) -> None:
+    """Put ``paths`` first in the recent model files (the first newest), at most ``MAX_RECENT``."""
+    added = [str(Path(p).resolve()) for p in paths]
+    rest = [str(p) for p in recent_files() if str(p) not in added]
+    save_settings(recent_files=list(dict.fromkeys(added + rest))[:MAX_RECENT])

@@ -13,8 +13,8 @@ from yolo_studio.core.errors import StudioError
 from yolo_studio.core.custom_blocks import block_files
 from yolo_studio.core.offline import studio_data_dir
 from yolo_studio.core.open_documents import DocumentRegister, describe
-from yolo_studio.core.projects import Project, add_recent, create_project, is_project, open_project, \
-    recent_projects, workspace_dir
+from yolo_studio.core.projects import Project, add_recent, add_recent_files, create_project, is_project, \
+    open_project, recent_files, recent_projects, workspace_dir
 from yolo_studio.core.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
 from yolo_studio.ui.help import first_run_banner, show_shortcut_in_tooltip
@@ -24,7 +24,6 @@ from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.model.menus import add_model_menus
 from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
-MAX_RECENT = 10
 WARM_UP_DELAY_MS = 1000  # the warm-up starts after the first paint, or this long after the window is shown
 OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
 
@@ -46,8 +45,15 @@ class _SameAction(QtGui.QAction):
         self.setToolTip(self.action.toolTip())
 
 
-def settings() -> QtCore.QSettings:
-    return QtCore.QSettings(str(studio_data_dir() / "settings.ini"), QtCore.QSettings.IniFormat)
+def move_qt_settings() -> None:
+    """Studios before the settings' schema 1 kept recent model files in Qt's ``settings.ini``: move them
+    into ``studio.yaml``, the one settings store (after the ones it has), then retire the file."""
+    old = studio_data_dir() / "settings.ini"
+    if not old.is_file():
+        return
+    value = QtCore.QSettings(str(old), QtCore.QSettings.IniFormat).value("recent_files") or []
+    add_recent_files(*recent_files(), *([value] if isinstance(value, str) else value))  # studio.yaml's first
+    old.replace(old.with_name("settings.ini.moved-to-studio.yaml"))
 
 
 def default_project() -> Project:
@@ -75,6 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
+        move_qt_settings()
         self.project = load_project(project_dir) if project_dir else default_project()
         add_recent(self.project)
         self.project_dir = self.project.root
@@ -345,13 +352,11 @@ class MainWindow(QtWidgets.QMainWindow):
         return document.save()
 
     def _remember_recent_file(self, path: Path) -> None:
-        s = settings()
-        recent = [p for p in (s.value("recent_files") or []) if p != str(path.resolve())]
-        s.setValue("recent_files", [str(path.resolve())] + recent[: MAX_RECENT - 1])
+        add_recent_files(path)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        for p in settings().value("recent_files") or []:
+        for p in map(str, recent_files()):
             self.recent_menu.addAction(p, lambda p=p: self.open_path(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)

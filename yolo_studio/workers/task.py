@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
-
 from PySide6 import QtCore
-
-LIVE_THREADS = weakref.WeakSet()  # for tests: every TaskThread not yet garbage-collected
 
 
 class _Runner(QtCore.QObject):
@@ -38,7 +34,6 @@ class TaskThread(QtCore.QObject):
         self.done, self.failed = self.runner.done, self.runner.failed
         self.thread.start()
         self.jobs = 0
-        LIVE_THREADS.add(self)
 
     def submit(self, function, *args) -> int:
         self.jobs += 1
