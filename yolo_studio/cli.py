@@ -335,7 +335,7 @@ def _error_json(file: str, scale, layer, message: str, line=None, hint: str = ""
 def cmd_inspect(args) -> int:
     from yolo_studio.core.errors import BuildError
 
-    from yolo_studio.core.custom_blocks import load_vetted_blocks
+    from yolo_studio.core.block_check import load_vetted_blocks
 
     failed = False
 

@@ -59,7 +59,7 @@ def _run_modules(source) -> Path | None:
 
 def cmd_transfer(args) -> int:
     from yolo_studio.core.checkpoints import read_checkpoint
-    from yolo_studio.core.custom_blocks import load_vetted_blocks
+    from yolo_studio.core.block_check import load_vetted_blocks
     from yolo_studio.core.document import ModelDocument
     from yolo_studio.core.transfer import plan_transfer, target_shapes
 

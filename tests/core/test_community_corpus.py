@@ -24,7 +24,7 @@ import yaml
 import community_reference as reference
 from helpers import run_cli
 from yolo_studio.core import block_source
-from yolo_studio.core.custom_blocks import load_vetted_blocks
+from yolo_studio.core.block_check import load_vetted_blocks
 from yolo_studio.core.inspection import inspect_dict
 
 CASES = reference.cases()

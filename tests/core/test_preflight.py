@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from yolo_studio.core.preflight import Plan, free_name, preflight, requested_gpus
+from yolo_studio.core.devices import requested_gpus
+from yolo_studio.core.preflight import Plan, free_name, preflight
 from yolo_studio.core.train_config import resolve
 
 

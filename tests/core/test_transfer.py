@@ -5,7 +5,7 @@ import torch
 
 from helpers import run_cli
 from yolo_studio.core.checkpoints import read_checkpoint
-from yolo_studio.core.custom_blocks import load_vetted_blocks
+from yolo_studio.core.block_check import load_vetted_blocks
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.model_yaml import Row
 from yolo_studio.core.transfer import FULL, NONE, PARTIAL, plan_transfer, target_shapes

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import TINY_RUN
 from helpers import run_cli as cli
-from yolo_studio.core.preflight import requested_gpus
+from yolo_studio.core.devices import requested_gpus
 from yolo_studio.training import launch
 from yolo_studio.training.events import EventTail, epoch_history, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder, prepare_run

@@ -157,7 +157,7 @@ def measure_model(model: dict, label: str, modules_dir=None, imgsz: int = 640) -
     """Build ``model`` as Ultralytics would (at the scale its label names, with the custom blocks of
     ``modules_dir``) and count its parameters and GFLOPs. Never raises: a model that cannot be built
     here (custom blocks not given, a build error) gives ``ModelSize(reason=...)``. Needs torch."""
-    from yolo_studio.core.custom_blocks import load_vetted_blocks
+    from yolo_studio.core.block_check import load_vetted_blocks
     from yolo_studio.core.inspection import inspect_dict
     from yolo_studio.core.preflight import scale_of
 

@@ -355,3 +355,28 @@ def markers(result: dict) -> list:
             out.append((problem["line"] or b.get("line") or 1, f"{b['name']} with {problem['when']} inputs (as in a GPU "
                         f"training): {problem['message']}; {problem['advice']}", True))
     return out
+
+
+def load_vetted_blocks(modules_dir: str | Path, timeout: float | None = None):
+    """(``{name: (class, rule)}``, [BlockFileError]): import only files that pass their check.
+
+    A file's check (above) runs in a child process with a time limit, once per file
+    content, so a block that loops forever or crashes is reported instead of hanging the
+    studio's own process when it builds a model.
+    """
+    from yolo_studio.core.custom_blocks import BlockFileError, block_files, load_block_file
+
+    found, errors = {}, []
+    for path in block_files(modules_dir):
+        result = check_file_cached(path, timeout or DEFAULT_TIMEOUT)
+        if (result.get("error") or {}).get("kind") == "empty":
+            continue  # nothing to load (the Modules tab and `modules check` say so)
+        if not result["ok"]:
+            line, message = first_problem(result)
+            errors.append(BlockFileError(f"did not pass its check, so it is not loaded: {message}", str(path), line))
+            continue
+        try:
+            found.update(load_block_file(path))
+        except BlockFileError as exc:
+            errors.append(exc)
+    return found, errors

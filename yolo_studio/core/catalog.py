@@ -158,14 +158,15 @@ def _read_classes(path: Path) -> dict:
         init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
         params, varargs = None, False
         if init is not None:
-            params, varargs = _params(init.args)
+            params, varargs = init_parameters(init.args)
         doc = (ast.get_docstring(node) or "").strip().splitlines()
         bases = tuple(b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases)
         out[node.name] = _ClassSource(node.name, bases, params, varargs, doc[0] if doc else "", path.stem)
     return out
 
 
-def _params(args: ast.arguments) -> tuple:
+def init_parameters(args: ast.arguments) -> tuple:
+    """(Params, whether it takes *args/**kwargs) of an ``__init__``'s arguments (``self`` left out)."""
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     params = []

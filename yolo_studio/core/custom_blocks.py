@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from yolo_studio.core import block_layouts
-from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, _params, block_with_rule
+from yolo_studio.core.catalog import CUSTOM_RULES, BlockInfo, block_with_rule, init_parameters
 from yolo_studio.core.errors import StudioError
 from yolo_studio.core.block_loader import LOCK, PACKAGE, blocks_of, import_block_file, register_block_folder
 
@@ -97,7 +97,7 @@ def scan_file(path: Path) -> list:
         init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
         parent = next((b for b in bases if b in modules or b in imported), None)
         if init is not None:
-            params, varargs = _params(init.args)
+            params, varargs = init_parameters(init.args)
         elif parent in modules:
             params, varargs = modules[parent]
         elif parent is not None:
@@ -206,31 +206,6 @@ def load_blocks(modules_dir: str | Path) -> dict:
     for path in block_files(modules_dir):
         found.update(load_block_file(path))
     return found
-
-
-def load_vetted_blocks(modules_dir: str | Path, timeout: float | None = None):
-    """(``{name: (class, rule)}``, [BlockFileError]): import only files that pass their check.
-
-    A file's check (``block_check``) runs in a child process with a time limit, once per file
-    content, so a block that loops forever or crashes is reported instead of hanging the
-    studio's own process when it builds a model.
-    """
-    from yolo_studio.core import block_check
-
-    found, errors = {}, []
-    for path in block_files(modules_dir):
-        result = block_check.check_file_cached(path, timeout or block_check.DEFAULT_TIMEOUT)
-        if (result.get("error") or {}).get("kind") == "empty":
-            continue  # nothing to load (the Modules tab and `modules check` say so)
-        if not result["ok"]:
-            line, message = block_check.first_problem(result)
-            errors.append(BlockFileError(f"did not pass its check, so it is not loaded: {message}", str(path), line))
-            continue
-        try:
-            found.update(load_block_file(path))
-        except BlockFileError as exc:
-            errors.append(exc)
-    return found, errors
 
 
 def _line_in(exc: BaseException, path: Path) -> int | None:

@@ -81,12 +81,23 @@ def device_choices(gpus: list, mps: bool = False) -> list:
     return out + ([("Apple GPU (MPS)", "mps")] if mps else []) + [("CPU", "cpu")]
 
 
+def requested_gpus(device) -> list:
+    """CUDA indices a ``device`` argument asks for, as Ultralytics reads it (``0``, ``"0,1"``, ``[0, 1]``,
+    ``"[0,1]"``, ``"cuda:0,1"``; ``-1`` is an idle GPU Ultralytics picks, kept as -1); [] for cpu/mps/auto."""
+    if isinstance(device, (list, tuple)):
+        items = [str(item) for item in device]
+    else:
+        text = "" if device is None else str(device).lower()
+        for spelling in ("cuda:", "[", "]", "(", ")", "'", '"', " "):
+            text = text.replace(spelling, "")
+        items = [] if text in ("", "cpu", "mps", "cuda") else text.split(",")
+    return [int(item) for item in items if item.strip().lstrip("-").isdigit() and int(item) >= -1]
+
+
 def idle_gpus_chosen(device, gpus: list):
     """``device`` with each ``-1`` (an idle GPU, as Ultralytics reads it) replaced by a GPU of ``gpus``
     (``nvml_gpus()``), most free memory first, when several are asked for: each rank of a multi-GPU run
     would otherwise pick its own. Anything else is returned as it is."""
-    from yolo_studio.core.preflight import requested_gpus
-
     wanted = requested_gpus(device)
     if len(wanted) < 2 or -1 not in wanted:
         return device

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yolo_studio.core.dataset_check import check_dataset
+from yolo_studio.core.devices import requested_gpus
 
 MIN_FREE_BYTES = 500 * 1024**2  # below this, checkpoints and plots may not fit
 LOW_FREE_BYTES = 5 * 1024**3
@@ -134,7 +135,8 @@ def _fits(model_task: str, data_task: str) -> bool:
 
 
 def _check_model(plan: Plan, dataset, checks: list) -> str | None:
-    from yolo_studio.core.custom_blocks import catalog_with_blocks, load_vetted_blocks
+    from yolo_studio.core.block_check import load_vetted_blocks
+    from yolo_studio.core.custom_blocks import catalog_with_blocks
     from yolo_studio.core.document import ModelDocument
     from yolo_studio.core.errors import ModelYamlError, StudioError
     from yolo_studio.core.inspection import inspect_dict
@@ -294,19 +296,6 @@ def _check_several_gpus(config: dict, gpus: int, add) -> None:
     if config.get("rect"):
         add(Check("error", "arguments", f"rect=True cannot be used with {gpus} GPUs (Ultralytics turns it off "
                                         "when it launches them itself): set rect=False", ("set_arg", ("rect", False))))
-
-
-def requested_gpus(device) -> list:
-    """CUDA indices a ``device`` argument asks for, as Ultralytics reads it (``0``, ``"0,1"``, ``[0, 1]``,
-    ``"[0,1]"``, ``"cuda:0,1"``; ``-1`` is an idle GPU Ultralytics picks, kept as -1); [] for cpu/mps/auto."""
-    if isinstance(device, (list, tuple)):
-        items = [str(item) for item in device]
-    else:
-        text = "" if device is None else str(device).lower()
-        for spelling in ("cuda:", "[", "]", "(", ")", "'", '"', " "):
-            text = text.replace(spelling, "")
-        items = [] if text in ("", "cpu", "mps", "cuda") else text.split(",")
-    return [int(item) for item in items if item.strip().lstrip("-").isdigit() and int(item) >= -1]
 
 
 def _check_device(plan: Plan, dataset, devices: list, add) -> None:

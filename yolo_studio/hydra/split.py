@@ -121,11 +121,6 @@ def backbone_state(model, k: int) -> dict:
     return {name: value for name, value in model.state_dict().items() if name.startswith(prefixes)}
 
 
-def head_state(model, k: int) -> dict:
-    prefixes = tuple(f"model.{i}." for i in range(k))
-    return {name: value for name, value in model.state_dict().items() if not name.startswith(prefixes)}
-
-
 def layer_hash(model, k: int) -> str:
     """A hash of the backbone's weights, as stored (half precision, as Ultralytics saves them).
 

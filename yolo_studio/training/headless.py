@@ -116,7 +116,7 @@ def train_resume(run_dir, out=print) -> int:
 
 def supervise(run: RunFolder, resume: bool, out=print) -> int:
     """Train in this process (one device), or start torchrun for several GPUs and follow its events."""
-    from yolo_studio.core.preflight import requested_gpus
+    from yolo_studio.core.devices import requested_gpus
 
     if len(requested_gpus(launch.resume_device(run))) >= 2:
         return follow_child(run, resume, out)

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 
-from yolo_studio.core.preflight import requested_gpus
+from yolo_studio.core.devices import requested_gpus
 from yolo_studio.training.events import append_event
 from yolo_studio.training.run_folder import RunFolder
 

@@ -82,7 +82,7 @@ class InspectionThread(QtCore.QObject):
         if not modules_dir:
             return {}
         if self._blocks is None or modules_dir not in self._blocks:
-            from yolo_studio.core.custom_blocks import load_vetted_blocks
+            from yolo_studio.core.block_check import load_vetted_blocks
 
             blocks, errors = load_vetted_blocks(modules_dir, self.block_check_timeout)
             self._blocks = {modules_dir: blocks}
