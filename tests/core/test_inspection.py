@@ -150,3 +150,38 @@ def test_a_block_that_needs_contiguous_memory_is_inspected_without_a_false_error
         Flatten2d(4)(torch.zeros(1, 4, 8, 8).contiguous(memory_format=torch.channels_last))
     report = inspect_dict(d, imgsz=128, blocks={"Flatten2d": (Flatten2d, None)})
     assert report.error is None and report.layers[1].out_shape == [16, 64, 64] and report.gflops > 0
+
+
+def test_models_built_from_two_threads_at_once_are_right_and_ultralytics_is_restored():
+    """The designer's inspection, preflight and the transfer report may build at the same moment; builds
+    set class attributes (Detect.legacy ...) that a build on another thread must neither see nor keep."""
+    import threading
+
+    from ultralytics.nn import modules
+
+    from yolo_studio.core.transfer import target_shapes
+
+    paths = {p.name: p for p in shipped_model_yamls()}
+    models = [ModelDocument.load(paths[name]).to_dict() for name in ("yolo11.yaml", "yolo11-seg.yaml", "yolov8-cls.yaml")]
+    alone = [inspect_dict(m, imgsz=64).params for m in models]
+    shapes_alone = target_shapes(models[1], "n")
+    before = {cls: dict(vars(cls)) for cls in vars(modules).values() if isinstance(cls, type)}
+    results, errors = {}, []
+
+    def work(k: int) -> None:
+        try:
+            for _ in range(3):
+                results.setdefault(k, []).append(inspect_dict(models[k], imgsz=64).params)
+                results.setdefault("shapes", []).append(target_shapes(models[1], "n") == shapes_alone)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert errors == [] and all(results[k] == [alone[k]] * 3 for k in range(3)) and all(results["shapes"])
+    after = {cls: dict(vars(cls)) for cls in vars(modules).values() if isinstance(cls, type)}
+    assert {cls: {k for k in before[cls] if before[cls][k] is not after[cls].get(k)} for cls in before} == \
+        {cls: set() for cls in before}

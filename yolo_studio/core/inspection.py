@@ -263,6 +263,16 @@ def _build_plain(model_class, d: dict, ch: int, imgsz: int = 640):
 _ONE_AT_A_TIME = threading.RLock()  # builds change and restore Ultralytics' class attributes: one thread at a time
 
 
+@contextlib.contextmanager
+def ultralytics_build():
+    """Around every model build in the studio's process: one at a time (Ultralytics' builds set class
+    attributes, ``Detect.legacy``, ``Conv.default_act``...), those attributes restored after it. The
+    snapshot is taken inside the lock, so a build on another thread never has its state restored
+    half-way or saved as the one to restore."""
+    with _ONE_AT_A_TIME, _preserved_ultralytics_state():
+        yield
+
+
 class InspectionStopped(Exception):
     """``keep_going()`` said no while the GFLOPs were being counted."""
 
@@ -303,7 +313,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
     nb = len(d["backbone"])
     task, class_name = model_task(d)
     budget = memory_budget(measuring_budget() if memory_limit is None else memory_limit)
-    with _ONE_AT_A_TIME, _preserved_ultralytics_state(), torch.no_grad():
+    with ultralytics_build(), torch.no_grad():
         model, args, resolved = build_model(copy.deepcopy(d), blocks, ch, imgsz, budget)
         report = InspectionReport(scale, imgsz, task, class_name, notes=notes)
         for m in model.model:

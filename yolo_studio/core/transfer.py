@@ -76,14 +76,14 @@ def target_shapes(model: dict, scale: str | None = None, blocks: dict | None = N
 
     from yolo_studio.core import ultralytics_hook
     from yolo_studio.core.custom_blocks import studio_built_blocks
-    from yolo_studio.core.inspection import _preserved_ultralytics_state
+    from yolo_studio.core.inspection import ultralytics_build
 
     d = copy.deepcopy(model)
     if scale is not None:
         d["scale"] = scale
     ch = d.get("channels", ch) if isinstance(d.get("channels"), int) else ch
     every = {**studio_built_blocks(r[2] for r in rows_of(d)), **(blocks or {})}
-    with _preserved_ultralytics_state(), ultralytics_hook.installed(every), torch.no_grad(), torch.device("meta"):
+    with ultralytics_build(), ultralytics_hook.installed(every), torch.no_grad(), torch.device("meta"):
         seq, _ = tasks.parse_model(d, ch=ch, verbose=False)
     return {f"model.{k}": tuple(v.shape) for k, v in seq.state_dict().items()}
 
