@@ -80,7 +80,7 @@ def _check_text(path: Path, text: str, timeout: float, onnx: bool) -> dict:
     return result
 
 
-CACHE_VERSION = 2  # bump when the shape or meaning of a result changes
+CACHE_VERSION = 3  # bump when the shape or meaning of a result changes
 
 
 def _cache_file(path: Path) -> Path:
