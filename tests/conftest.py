@@ -12,7 +12,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _HOME = Path(tempfile.mkdtemp(prefix="yolo-studio-test-home-"))
-os.environ["YOLO_STUDIO_HOME"] = str(_HOME)
+os.environ["YOLO_STUDIO_HOME"] = str(_HOME)  # each test then gets its own (fresh_studio_home below)
+os.environ["YOLO_STUDIO_SESSION_HOME"] = str(_HOME)  # where the import-time offline setup put its folders
+os.environ["YOLO_STUDIO_CACHE"] = str(_HOME / "cache")  # block check results: shared, they depend on content only
 os.environ.pop("YOLO_CONFIG_DIR", None)  # the studio sets its own under the home above
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -23,6 +25,14 @@ network_guard.install()
 import pytest  # noqa: E402
 
 import yolo_studio  # noqa: E402,F401  (applies the offline environment)
+
+@pytest.fixture(autouse=True)
+def fresh_studio_home(tmp_path, monkeypatch):
+    """A studio home of its own for every test: settings, recent files, trusted folders and autosaves
+    never pass from one test to the next. (Ultralytics' config folder stays the session's: Ultralytics
+    reads it once, at import.)"""
+    monkeypatch.setenv("YOLO_STUDIO_HOME", str(tmp_path / "studio-home"))
+
 
 @pytest.fixture
 def resources() -> Path:

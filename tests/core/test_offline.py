@@ -13,7 +13,7 @@ def test_environment_is_offline_after_import():
     assert os.environ["YOLO_AUTOINSTALL"] == "false"
     config = Path(os.environ["YOLO_CONFIG_DIR"])
     assert (config / "Ultralytics" / "Arial.ttf").stat().st_size > 100_000
-    assert str(config).startswith(os.environ["YOLO_STUDIO_HOME"])
+    assert str(config).startswith(os.environ["YOLO_STUDIO_SESSION_HOME"])  # set at import, before each test's own
 
 
 def test_ultralytics_sees_the_studio_config_and_sync_off(tmp_path):

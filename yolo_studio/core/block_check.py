@@ -87,14 +87,14 @@ def _cache_file(path: Path) -> Path:
     """Keyed on the file and its sibling files (which it may import)."""
     import hashlib
 
-    from yolo_studio.core.offline import studio_data_dir
+    from yolo_studio.core.offline import studio_cache_dir
 
     digest = hashlib.sha256(f"{CACHE_VERSION}:".encode() + path.read_bytes())
     for sibling in sorted(path.parent.glob("*.py")):
         if sibling != path:
             digest.update(sibling.name.encode() + b"\0" + sibling.read_bytes())
     digest = digest.hexdigest()
-    return studio_data_dir() / "block-checks" / f"{digest}.json"
+    return studio_cache_dir() / "block-checks" / f"{digest}.json"
 
 
 def remember(path: str | Path, result: dict) -> None:

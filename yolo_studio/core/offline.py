@@ -38,6 +38,13 @@ def studio_data_dir() -> Path:
 FONTS = ("Arial.ttf", "Arial.Unicode.ttf")  # Ultralytics' plots: ASCII labels, other labels
 
 
+def studio_cache_dir() -> Path:
+    """Where the studio keeps what it can compute again (block check results): ``YOLO_STUDIO_CACHE``,
+    else ``cache/`` in its data folder."""
+    override = os.environ.get("YOLO_STUDIO_CACHE")
+    return Path(override) if override else studio_data_dir() / "cache"
+
+
 def _seed_font(config_dir: Path) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     missing = [config_dir / name for name in FONTS if not (config_dir / name).exists()]
