@@ -9,6 +9,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 DOCS = Path(__file__).resolve().parent.parent.parent  # README.md and docs/ (source checkout and bundle)
@@ -46,6 +47,23 @@ def show_shortcut_in_tooltip(action: QtGui.QAction) -> None:
     tip = f"{text} ({', '.join(keys)})"
     if keys and action.toolTip() != tip:
         action.setToolTip(tip)
+
+
+class SameAction(QtGui.QAction):
+    """Triggers ``action`` under a fixed text, enabled and explained (tooltip) as it is."""
+
+    def __init__(self, text: str, action: QtGui.QAction, parent):
+        super().__init__(text, parent)
+        self.action = action
+        self.triggered.connect(action.trigger)
+        action.changed.connect(self.follow)  # a bound slot: disconnected when either is deleted
+        self.follow()
+
+    def follow(self) -> None:
+        if not (shiboken6.isValid(self) and shiboken6.isValid(self.action)):  # the window is being torn down
+            return
+        self.setEnabled(self.action.isEnabled())
+        self.setToolTip(self.action.toolTip())
 
 
 def shortcut_rows(window: QtWidgets.QWidget) -> list:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import shiboken6
 import yaml
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.document import ModelDocument
 from yolo_studio.core.errors import StudioError
 from yolo_studio.core.custom_blocks import block_files
-from yolo_studio.core.offline import studio_data_dir
 from yolo_studio.core.open_documents import DocumentRegister, describe
 from yolo_studio.core.projects import Project, add_recent, add_recent_files, create_project, is_project, \
     open_project, recent_files, recent_projects, workspace_dir
+from yolo_studio.ui.settings_dialog import move_qt_settings
 from yolo_studio.core.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
-from yolo_studio.ui.help import first_run_banner, show_shortcut_in_tooltip
+from yolo_studio.ui.help import SameAction, first_run_banner, show_shortcut_in_tooltip
 from yolo_studio.ui.project_tabs import ProjectTabs
 from yolo_studio.ui.templates import template_files, template_task
 from yolo_studio.ui.model.designer import ModelDesignerTab
@@ -26,34 +25,6 @@ from yolo_studio.ui.modules.designer import ModuleDesignerTab
 
 WARM_UP_DELAY_MS = 1000  # the warm-up starts after the first paint, or this long after the window is shown
 OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level window needs a Python owner)
-
-
-class _SameAction(QtGui.QAction):
-    """Triggers ``action`` under a fixed text, enabled and explained (tooltip) as it is."""
-
-    def __init__(self, text: str, action: QtGui.QAction, parent):
-        super().__init__(text, parent)
-        self.action = action
-        self.triggered.connect(action.trigger)
-        action.changed.connect(self.follow)  # a bound slot: disconnected when either is deleted
-        self.follow()
-
-    def follow(self) -> None:
-        if not (shiboken6.isValid(self) and shiboken6.isValid(self.action)):  # the window is being torn down
-            return
-        self.setEnabled(self.action.isEnabled())
-        self.setToolTip(self.action.toolTip())
-
-
-def move_qt_settings() -> None:
-    """Studios before the settings' schema 1 kept recent model files in Qt's ``settings.ini``: move them
-    into ``studio.yaml``, the one settings store (after the ones it has), then retire the file."""
-    old = studio_data_dir() / "settings.ini"
-    if not old.is_file():
-        return
-    value = QtCore.QSettings(str(old), QtCore.QSettings.IniFormat).value("recent_files") or []
-    add_recent_files(*recent_files(), *([value] if isinstance(value, str) else value))  # studio.yaml's first
-    old.replace(old.with_name("settings.ini.moved-to-studio.yaml"))
 
 
 def default_project() -> Project:
@@ -164,8 +135,8 @@ class MainWindow(QtWidgets.QMainWindow):
             show_shortcut_in_tooltip(action)
         # Undo and Redo with fixed texts: the menu's name the next edit ("Undo Change args of layer 8"), and
         # on the toolbar that moved every button after them at each edit
-        for action in (self.open_action, self.save_action, _SameAction("Undo", undo, self),
-                       _SameAction("Redo", redo, self), frame):
+        for action in (self.open_action, self.save_action, SameAction("Undo", undo, self),
+                       SameAction("Redo", redo, self), frame):
             toolbar.addAction(action)
         self.undo_action, self.redo_action = undo, redo
         tab.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)  # their texts follow the stack

@@ -5,9 +5,10 @@ Stored in ``studio.yaml`` in the studio's data folder (``core.projects.load_sett
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.projects import load_settings, save_settings, workspace_dir
+from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.core.projects import add_recent_files, load_settings, recent_files, save_settings, workspace_dir
 from yolo_studio.training.run_folder import LOGGERS, logging_available
 
 THEMES = ("light", "dark")
@@ -103,3 +104,14 @@ class SettingsDialog(QtWidgets.QDialog):
                                        if line.strip()])
         apply_theme(self.theme.currentText())
         super().accept()
+
+
+def move_qt_settings() -> None:
+    """Studios before the settings' schema 1 kept recent model files in Qt's ``settings.ini``: move them
+    into ``studio.yaml``, the one settings store (after the ones it has), then retire the file."""
+    old = studio_data_dir() / "settings.ini"
+    if not old.is_file():
+        return
+    value = QtCore.QSettings(str(old), QtCore.QSettings.IniFormat).value("recent_files") or []
+    add_recent_files(*recent_files(), *([value] if isinstance(value, str) else value))  # studio.yaml's first
+    old.replace(old.with_name("settings.ini.moved-to-studio.yaml"))
