@@ -51,7 +51,7 @@ def main() -> None:
     from yolo_studio.app import make_application
 
     app = make_application()
-    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.model.document import ModelDocument
     from yolo_studio.ui.model.designer import ModelDesignerTab
 
     tab = ModelDesignerTab()

@@ -40,9 +40,9 @@ def main() -> None:
     import ultralytics
 
     import yolo_studio  # noqa: F401
-    from yolo_studio.core.custom_blocks import load_vetted_blocks
-    from yolo_studio.core.document import ModelDocument
-    from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.blocks.custom_blocks import load_vetted_blocks
+    from yolo_studio.core.model.document import ModelDocument
+    from yolo_studio.core.model.inspection import inspect_dict
 
     custom, plain = ModelDocument.load(CUSTOM).to_dict(), ModelDocument.load(PLAIN).to_dict()
     blocks, _ = load_vetted_blocks(MODULES)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 def main() -> None:
     import yolo_studio  # noqa: F401  (offline environment)
-    from yolo_studio.core.demo_project import DATA, MODEL, PRESET, create_demo
+    from yolo_studio.training.demo_project import DATA, MODEL, PRESET, create_demo
     from yolo_studio.training.events import epoch_history, read_events
 
     with tempfile.TemporaryDirectory() as tmp:

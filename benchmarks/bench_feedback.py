@@ -36,8 +36,8 @@ mode, root = sys.argv[1], Path(sys.argv[2])
 from yolo_studio.app import make_application
 app = make_application()
 from PySide6 import QtWidgets
-from yolo_studio.core.projects import create_project
-from yolo_studio.core.trust import TrustStore
+from yolo_studio.core.project.projects import create_project
+from yolo_studio.core.project.trust import TrustStore
 from yolo_studio.ui.main_window import MainWindow
 project = create_project(Path(tempfile.mkdtemp()) / "p")
 for block in (root / "resources" / "modules").glob("*.py"):
@@ -123,7 +123,7 @@ def start_training(data: Path) -> subprocess.Popen:
 
 
 def main() -> None:
-    from yolo_studio.core.demo_dataset import generate
+    from yolo_studio.core.data.demo_dataset import generate
 
     modes = ("before", "after", "training")
     results = {mode: [] for mode in modes}

@@ -28,8 +28,8 @@ RUNS = 10
 def main() -> None:
     t0 = time.perf_counter()
     import yolo_studio  # noqa: F401
-    from yolo_studio.core.document import ModelDocument
-    from yolo_studio.core.validation import validate
+    from yolo_studio.core.model.document import ModelDocument
+    from yolo_studio.core.model.validation import validate
 
     doc = ModelDocument.load(MODEL)
     t = time.perf_counter()
@@ -45,7 +45,7 @@ def main() -> None:
     import ultralytics.nn.tasks  # noqa: F401
 
     import_s = time.perf_counter() - t
-    from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.model.inspection import inspect_dict
 
     t = time.perf_counter()
     report = inspect_dict(doc.to_dict(), scale="n", imgsz=640)

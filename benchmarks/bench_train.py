@@ -107,7 +107,7 @@ def responsiveness(work: Path, data: Path) -> dict:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        from yolo_studio.core.demo_dataset import generate
+        from yolo_studio.core.data.demo_dataset import generate
 
         data = generate(work / "shapes")
         o = overhead(work, data)

@@ -26,9 +26,9 @@ def main() -> None:
     import ultralytics
     from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 
-    from yolo_studio.core.arch_diff import diff_models
-    from yolo_studio.core.checkpoints import read_checkpoint
-    from yolo_studio.core.transfer import plan_transfer, target_shapes
+    from yolo_studio.core.model.arch_diff import diff_models
+    from yolo_studio.core.model.checkpoints import read_checkpoint
+    from yolo_studio.core.model.transfer import plan_transfer, target_shapes
 
     cfg = Path(ultralytics.__file__).parent / "cfg" / "models" / "11" / "yolo11x.yaml"
     with tempfile.TemporaryDirectory() as tmp:

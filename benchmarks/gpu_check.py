@@ -89,7 +89,7 @@ def environment(check: Check) -> bool:
     import ultralytics
 
     from yolo_studio.core.devices import describe_devices
-    from yolo_studio.core.preflight import cuda_devices
+    from yolo_studio.training.preflight import cuda_devices
 
     offline = os.environ.get("YOLO_OFFLINE") == "1" and os.environ.get("YOLO_AUTOINSTALL") == "false"
     listed = describe_devices()["cuda"], cuda_devices()  # what the Devices panel and preflight read
@@ -238,7 +238,7 @@ def two_ranks(check: Check) -> None:
 
 
 def predict_and_hydra(check: Check) -> None:
-    from yolo_studio.core.dataset_check import images_in
+    from yolo_studio.core.data.dataset_check import images_in
     from yolo_studio.deploy.predict import predict
 
     images = images_in(Path(check.data).parent / "images" / "val")[:32]
@@ -285,7 +285,7 @@ def _same_detections(a: list, b: list, tolerance: float = 2.0) -> bool:
 
 
 def onnx_fp16(check: Check) -> None:
-    from yolo_studio.core.dataset_check import images_in
+    from yolo_studio.core.data.dataset_check import images_in
     from yolo_studio.deploy.export import export, verify_onnx
 
     out = export(check.best, "onnx", imgsz=IMGSZ, half=DEVICE != "cpu", device=DEVICE)
@@ -326,7 +326,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     cuda = environment(check)
     if cuda or args.rehearse:
-        from yolo_studio.core.demo_dataset import generate
+        from yolo_studio.core.data.demo_dataset import generate
 
         check.data = generate(work / "data", train=IMAGES[0], val=IMAGES[1], imgsz=IMGSZ)
     for what, row in GPU_ROWS:

@@ -47,7 +47,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """A generated detection dataset small enough for 1-2 epoch trainings at imgsz 64."""
-    from yolo_studio.core.demo_dataset import generate
+    from yolo_studio.core.data.demo_dataset import generate
 
     return generate(tmp_path_factory.mktemp("shapes"), train=16, val=8, imgsz=64)
 
@@ -61,7 +61,7 @@ def trained_project(tmp_path_factory, tiny_dataset):
     uses names of its own (registry names, copied runs), never 'tiny' itself.
     """
     from helpers import TINY_RUN, run_cli
-    from yolo_studio.core.projects import open_project
+    from yolo_studio.core.project.projects import open_project
 
     resources = Path(__file__).resolve().parent.parent / "resources"
     project = tmp_path_factory.mktemp("trained") / "project"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
-from yolo_studio.core.graph_model import collapse, edges, node_lines
+from yolo_studio.core.model.graph_model import collapse, edges, node_lines
 from yolo_studio.ui.model.canvas import BLOCK_MIME, FoldedBox, SectionCaption
 from yolo_studio.ui.model.node_item import LayerNode, LayerNodeItem
 

@@ -1,10 +1,10 @@
 """The layering contracts in pyproject.toml ([tool.importlinter]), checked by import-linter: the
-layers import only downwards (ui -> workers -> hydra -> deploy -> training -> core), and nothing below
-the workers imports Qt. Imports inside functions count."""
+layers import only downwards (cli -> ui -> workers -> hydra -> deploy -> training -> core -> compat),
+core's domains only as drawn (blocks and project above model and data), and nothing below the workers
+imports Qt. Imports inside functions count."""
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "yolo_studio"
@@ -19,21 +19,40 @@ def _lint(cwd: Path, env_path: str) -> subprocess.CompletedProcess:
 def test_the_layers_and_the_qt_boundary_hold():
     done = _lint(PACKAGE.parent, str(PACKAGE.parent))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "2 kept, 0 broken" in done.stdout
+    assert "3 kept, 0 broken" in done.stdout
+
+
+def _empty_layout(root: Path) -> None:
+    """The package's folders with empty ``__init__.py`` files, and the same contracts."""
+    for folder in ("cli", "ui", "workers", "hydra", "deploy", "training", "core", "compat",
+                   "core/model", "core/blocks", "core/data", "core/project"):
+        (root / "yolo_studio" / folder).mkdir(parents=True)
+        (root / "yolo_studio" / folder / "__init__.py").write_text("")
+    (root / "yolo_studio" / "__init__.py").write_text("")
+    config = (PACKAGE.parent / "pyproject.toml").read_text().split("[tool.importlinter]", 1)[1]
+    (root / "pyproject.toml").write_text("[tool.importlinter]" + config)
 
 
 def test_the_contracts_catch_a_lazy_qt_import_below_the_workers(tmp_path):
     """The same contracts on a copy of the layout with one offence: a Qt import inside a core function."""
-    for layer in ("ui", "workers", "hydra", "deploy", "training", "core"):
-        (tmp_path / "yolo_studio" / layer).mkdir(parents=True)
-        (tmp_path / "yolo_studio" / layer / "__init__.py").write_text("")
-    (tmp_path / "yolo_studio" / "__init__.py").write_text("")
+    _empty_layout(tmp_path)
     (tmp_path / "yolo_studio" / "core" / "bad.py").write_text("def f():\n    from PySide6 import QtCore\n")
-    config = (PACKAGE.parent / "pyproject.toml").read_text().split("[tool.importlinter]", 1)[1]
-    (tmp_path / "pyproject.toml").write_text("[tool.importlinter]" + config)
     done = _lint(tmp_path, str(tmp_path))
     assert done.returncode == 1 and "BROKEN" in done.stdout and "yolo_studio.core.bad -> PySide6" in done.stdout, \
         done.stdout[-2000:]
+
+
+def test_the_contracts_catch_the_model_importing_custom_blocks_and_compat_importing_the_studio(tmp_path):
+    _empty_layout(tmp_path)
+    (tmp_path / "yolo_studio" / "core" / "blocks" / "files.py").write_text("")
+    (tmp_path / "yolo_studio" / "core" / "model" / "bad.py").write_text(
+        "def f():\n    from yolo_studio.core.blocks import files\n")
+    (tmp_path / "yolo_studio" / "compat" / "hook.py").write_text("from yolo_studio.core import errors\n")
+    (tmp_path / "yolo_studio" / "core" / "errors.py").write_text("")
+    done = _lint(tmp_path, str(tmp_path))
+    assert done.returncode == 1 and "1 kept, 2 broken" in done.stdout, done.stdout[-2000:]
+    assert "yolo_studio.core.model.bad -> yolo_studio.core.blocks.files" in done.stdout
+    assert "yolo_studio.compat.hook -> yolo_studio.core.errors" in done.stdout
 
 
 def test_no_source_file_is_hidden_by_an_ignore_rule():

@@ -43,7 +43,7 @@ def run_gui(model: str | Path | None = None, modules_dir: str | Path | None = No
         print(f"error: {reason}", file=sys.stderr)
         return 1
     app = make_application()
-    from yolo_studio.core.projects import load_settings
+    from yolo_studio.core.project.projects import load_settings
     from yolo_studio.ui.main_window import MainWindow
     from yolo_studio.ui.settings_dialog import apply_theme
 
@@ -111,7 +111,7 @@ def render(model: str | Path, output: str | Path, scale: str | None = None, modu
     make_application()
     from PySide6 import QtCore, QtGui, QtSvg  # noqa: F401  (QtSvg registers the SVG generator)
 
-    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.model.document import ModelDocument
     from yolo_studio.ui.model.designer import ModelDesignerTab
 
     doc = ModelDocument.load(model)

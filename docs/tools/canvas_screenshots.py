@@ -22,7 +22,7 @@ def main() -> None:
     make_application()
     from screenshots import shot
 
-    from yolo_studio.core.projects import create_project
+    from yolo_studio.core.project.projects import create_project
     from yolo_studio.ui.main_window import MainWindow
     from yolo_studio.ui.templates import template_files
 

@@ -44,8 +44,8 @@ def shot(widget, name: str) -> None:
 
 def main() -> None:
     make_application()
-    from yolo_studio.core.dataset_check import images_in
-    from yolo_studio.core.demo_project import DATA
+    from yolo_studio.core.data.dataset_check import images_in
+    from yolo_studio.training.demo_project import DATA
     from yolo_studio.ui.main_window import MainWindow
 
     window = MainWindow()

@@ -5,9 +5,9 @@ import io
 import json
 
 from helpers import plant_defects, zip_folder
-from yolo_studio.core.dataset_validate import validate
-from yolo_studio.core.demo_dataset import generate
-from yolo_studio.core.projects import create_project
+from yolo_studio.core.data.dataset_validate import validate
+from yolo_studio.core.data.demo_dataset import generate
+from yolo_studio.core.project.projects import create_project
 
 
 def _shapes(tmp_path):

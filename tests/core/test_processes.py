@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from yolo_studio.core.processes import pid_alive, started_at, this_process
-from yolo_studio.core.recovery import RecoveryArea
+from yolo_studio.core.project.recovery import RecoveryArea
 from yolo_studio.training import launch
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import RunFolder

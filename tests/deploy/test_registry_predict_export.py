@@ -6,7 +6,7 @@ import json
 import pytest
 
 from helpers import run_cli
-from yolo_studio.core.dataset_check import images_in
+from yolo_studio.core.data.dataset_check import images_in
 from yolo_studio.deploy.export import export, formats, verify_onnx
 from yolo_studio.deploy.predict import expand_sources, predict, resolve_model, timing_summary
 from yolo_studio.training import registry

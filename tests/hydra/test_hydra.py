@@ -7,8 +7,8 @@ import os
 import pytest
 
 from helpers import TINY_RUN, run_cli
-from yolo_studio.core.dataset_check import images_in
-from yolo_studio.core.demo_dataset import generate
+from yolo_studio.core.data.dataset_check import images_in
+from yolo_studio.core.data.demo_dataset import generate
 from yolo_studio.deploy.predict import predict
 from yolo_studio.hydra import split as hs
 from yolo_studio.hydra.model import HydraDetector, add_head, add_trained_head, extract, load_detector, \

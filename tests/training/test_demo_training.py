@@ -1,7 +1,7 @@
 """The demo project trains: a short run of its "CPU quick" preset improves mAP (a real training)."""
 
 from helpers import run_cli
-from yolo_studio.core.demo_project import DATA, MODEL, PRESET, create_demo
+from yolo_studio.training.demo_project import DATA, MODEL, PRESET, create_demo
 from yolo_studio.training.events import epoch_history, read_events
 
 EPOCHS = 7  # mAP50 is 0 for the first epochs and about 0.3 at epoch 7 (0.9 at the preset's 15)

@@ -6,9 +6,9 @@ import json
 import torch
 
 from helpers import TINY_RUN, run_cli
-from yolo_studio.core.checkpoints import read_checkpoint
-from yolo_studio.core.document import ModelDocument
-from yolo_studio.core.model_yaml import Row
+from yolo_studio.core.model.checkpoints import read_checkpoint
+from yolo_studio.core.model.document import ModelDocument
+from yolo_studio.core.model.model_yaml import Row
 from yolo_studio.training.headless import plan_and_check
 
 ONE_EPOCH = [f"{k}={v}" for k, v in {**TINY_RUN, "epochs": 1}.items()]

@@ -7,9 +7,9 @@ import textwrap
 from PySide6 import QtWidgets
 
 from helpers import answer_next_dialog
-from yolo_studio.core.projects import create_project
-from yolo_studio.core.recovery import RecoveryArea
-from yolo_studio.core.trust import TrustStore
+from yolo_studio.core.project.projects import create_project
+from yolo_studio.core.project.recovery import RecoveryArea
+from yolo_studio.core.project.trust import TrustStore
 
 CRASHING_STUDIO = textwrap.dedent("""
     import os, sys

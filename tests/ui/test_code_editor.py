@@ -2,7 +2,7 @@
 
 import pytest
 
-from yolo_studio.core.block_check import check_file, markers
+from yolo_studio.core.blocks.block_check import check_file, markers
 
 
 @pytest.fixture

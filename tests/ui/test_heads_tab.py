@@ -4,9 +4,9 @@ the window, and the Inference tab running a hydra model."""
 from PySide6 import QtWidgets
 
 from helpers import answer_next_dialog
-from yolo_studio.core.dataset_check import images_in
-from yolo_studio.core.dataset_import import import_dataset
-from yolo_studio.core.demo_dataset import generate
+from yolo_studio.core.data.dataset_check import images_in
+from yolo_studio.core.project.dataset_import import import_dataset
+from yolo_studio.core.data.demo_dataset import generate
 from yolo_studio.hydra.model import add_head
 from yolo_studio.hydra.store import HydraStore
 

@@ -4,8 +4,8 @@ import pytest
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
 from helpers import shipped_model_yamls
-from yolo_studio.core.document import ModelDocument
-from yolo_studio.core.graph_model import sidecar_path
+from yolo_studio.core.model.document import ModelDocument
+from yolo_studio.core.model.graph_model import sidecar_path
 from yolo_studio.ui.model.canvas import FoldedBox, SectionCaption
 from yolo_studio.ui.model.routing import RoutedPipe, detour
 
@@ -134,7 +134,7 @@ def test_zoomed_out_titles_stay_large_and_the_name_label_stays_hidden(designer):
 
 
 def test_the_view_menu_turns_the_overview_map_off_and_on(qtbot, tmp_path):
-    from yolo_studio.core.projects import create_project
+    from yolo_studio.core.project.projects import create_project
     from yolo_studio.ui.main_window import MainWindow
 
     window = MainWindow(project_dir=create_project(tmp_path / "p").root)

@@ -182,7 +182,7 @@ def test_template_families_are_in_version_order(window):
 
 
 def test_the_demo_project_says_what_to_do_first(qtbot, tmp_path):
-    from yolo_studio.core.demo_project import create_demo, first_run_hint
+    from yolo_studio.training.demo_project import create_demo, first_run_hint
     from yolo_studio.ui.main_window import MainWindow
 
     project = create_demo(tmp_path / "demo")

@@ -4,9 +4,9 @@ import pytest
 import yaml
 
 from helpers import shipped_model_yamls
-from yolo_studio.core.document import ModelDocument
-from yolo_studio.core.graph_model import edges, sidecar_path
-from yolo_studio.core.renumber import INPUT, target
+from yolo_studio.core.model.document import ModelDocument
+from yolo_studio.core.model.graph_model import edges, sidecar_path
+from yolo_studio.core.model.renumber import INPUT, target
 
 
 def _references(doc):
@@ -299,7 +299,7 @@ def test_a_refused_drag_leaves_no_wire_behind(designer, resources, qtbot):
     assert designer.doc.rows[12].from_ == [-1, 6, 8]
     assert designer.doc.rows[13].from_ == -1
     assert canvas.nodes[13].input(0).connected_ports()[0].node() is canvas.nodes[12]
-    assert canvas.edge_count() == before + 1 == len(__import__("yolo_studio.core.graph_model",
+    assert canvas.edge_count() == before + 1 == len(__import__("yolo_studio.core.model.graph_model",
                                                                fromlist=["edges"]).edges(designer.doc.rows))
 
 
@@ -382,8 +382,8 @@ def test_a_checkpoint_opens_as_its_architecture_and_nodes_show_which_layers_keep
         qtbot, trained_project, resources, tmp_path):
     import shutil
 
-    from yolo_studio.core.projects import create_project
-    from yolo_studio.core.trust import TrustStore
+    from yolo_studio.core.project.projects import create_project
+    from yolo_studio.core.project.trust import TrustStore
     from yolo_studio.ui.main_window import MainWindow
 
     project = create_project(tmp_path / "p")  # a project with the blocks the checkpoint's model uses

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from helpers import close_discarding
-from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.model.document import ModelDocument
 
 CHECK_TIMEOUT = 90_000  # a check is a child process that imports torch
 

@@ -8,10 +8,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from helpers import plant_defects, zip_folder
 from helpers import answer_next_dialog
-from yolo_studio.core.dataset_check import images_in
-from yolo_studio.core.dataset_import import import_dataset, list_datasets
-from yolo_studio.core.demo_dataset import generate
-from yolo_studio.core.projects import create_project
+from yolo_studio.core.data.dataset_check import images_in
+from yolo_studio.core.project.dataset_import import import_dataset, list_datasets
+from yolo_studio.core.data.demo_dataset import generate
+from yolo_studio.core.project.projects import create_project
 
 JOB_TIMEOUT = 120_000
 
@@ -225,7 +225,7 @@ def test_labels_of_several_heads_on_one_object_stay_readable(qtbot):
 
 
 def test_a_finished_run_continues_from_the_runs_tab_in_the_train_tab(qtbot, trained_project, tmp_path):
-    from yolo_studio.core.trust import TrustStore
+    from yolo_studio.core.project.trust import TrustStore
     from yolo_studio.ui.main_window import MainWindow
 
     project = tmp_path / "project"  # a copy: the shared run 'tiny' stays as it is

@@ -5,8 +5,8 @@ import shutil
 from PySide6 import QtWidgets
 
 from helpers import answer_next_dialog
-from yolo_studio.core.demo_project import MODEL, create_demo
-from yolo_studio.core.projects import create_project, open_project
+from yolo_studio.training.demo_project import MODEL, create_demo
+from yolo_studio.core.project.projects import create_project, open_project
 
 
 def _close(window):

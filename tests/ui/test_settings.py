@@ -2,7 +2,7 @@
 
 from PySide6 import QtGui, QtWidgets
 
-from yolo_studio.core import projects
+from yolo_studio.core.project import projects
 
 
 def test_settings_are_saved_applied_and_used_by_new_train_forms(qtbot, tmp_path):
@@ -73,7 +73,7 @@ def test_one_settings_store_with_a_schema_and_the_old_qt_file_moved_into_it(qtbo
     own list limit: now one file, with a schema version; an old settings.ini is moved into it once."""
     from PySide6 import QtCore
 
-    from yolo_studio.core import projects
+    from yolo_studio.core.project import projects
     from yolo_studio.ui.main_window import MainWindow
 
     monkeypatch.setenv("YOLO_STUDIO_HOME", str(tmp_path / "home"))

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from helpers import TINY_RUN
-from yolo_studio.core.projects import create_project
+from yolo_studio.core.project.projects import create_project
 from yolo_studio.training import launch
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import prepare_run
@@ -193,7 +193,7 @@ def test_a_checkpoint_as_the_model_and_weights_for_a_yaml_go_through_preflight(t
 def test_the_weights_picker_lists_runs_registry_and_the_folders_from_settings(qtbot, trained_project, tmp_path):
     import shutil
 
-    from yolo_studio.core.projects import load_settings, save_settings
+    from yolo_studio.core.project.projects import load_settings, save_settings
     from yolo_studio.ui.train.designer import TrainDesignerTab
 
     folder = tmp_path / "official"

@@ -25,10 +25,10 @@ def test_the_warm_up_builds_a_custom_row_without_the_meta_device_imports():
 def test_warming_the_meta_device_lets_large_models_measure_there():
     script = textwrap.dedent("""
         import sys
-        from yolo_studio.core import ultralytics_hook
-        assert not ultralytics_hook._meta_ready
-        ultralytics_hook.warm_meta_device()
-        assert ultralytics_hook._meta_ready
+        from yolo_studio.compat import measuring
+        assert not measuring.meta_ready()
+        measuring.warm_meta_device()
+        assert measuring.meta_ready()
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)

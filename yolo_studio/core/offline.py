@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
+
+from yolo_studio.core.home import studio_data_dir
 
 OFFLINE_VARIABLES = {
     "YOLO_OFFLINE": "1",
@@ -21,28 +22,7 @@ OFFLINE_VARIABLES = {
 }
 
 
-def studio_data_dir() -> Path:
-    """The per-user folder the studio writes its own state to (config, logs, caches)."""
-    override = os.environ.get("YOLO_STUDIO_HOME")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "yolo-studio"
-
-
 FONTS = ("Arial.ttf", "Arial.Unicode.ttf")  # Ultralytics' plots: ASCII labels, other labels
-
-
-def studio_cache_dir() -> Path:
-    """Where the studio keeps what it can compute again (block check results): ``YOLO_STUDIO_CACHE``,
-    else ``cache/`` in its data folder."""
-    override = os.environ.get("YOLO_STUDIO_CACHE")
-    return Path(override) if override else studio_data_dir() / "cache"
 
 
 def _seed_font(config_dir: Path) -> None:

@@ -172,7 +172,7 @@ def sample_images(weights: str | Path, count: int = 8) -> list:
     """Validation images of the dataset the model was trained on (from its run or registry entry)."""
     import yaml
 
-    from yolo_studio.core.dataset_check import images_in, read_data_yaml, split_folders
+    from yolo_studio.core.data.dataset_check import images_in, read_data_yaml, split_folders
 
     weights = Path(weights)
     for spec_file in (weights.parent.parent / "artifacts" / "run.yaml", weights.parent / "entry.yaml"):

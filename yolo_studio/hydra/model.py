@@ -72,7 +72,7 @@ def split_options(weights: str | Path, imgsz: int = 640) -> list:
 def source_details(weights: Path, project) -> dict:
     """What extraction records about a detector of a project: its metrics, classes, dataset hash,
     source run and training size, from its registry entry or its run folder."""
-    from yolo_studio.core.dataset_check import check_dataset
+    from yolo_studio.core.data.dataset_check import check_dataset
     from yolo_studio.training.registry import best_metrics, dataset_hash, list_entries
     from yolo_studio.training.run_store import run_imgsz, summarize
 
@@ -245,7 +245,7 @@ def prepare_head_run(store: HydraStore, head: str, data: str | Path, runs_dir: s
     import yaml
 
     from yolo_studio.core.atomic import write_text_atomic
-    from yolo_studio.core.dataset_check import check_dataset
+    from yolo_studio.core.data.dataset_check import check_dataset
     from yolo_studio.training.run_folder import checkpoint_blocks, prepare_run
 
     report = check_dataset(data)
@@ -261,7 +261,7 @@ def prepare_head_run(store: HydraStore, head: str, data: str | Path, runs_dir: s
 
 def add_trained_head(store: HydraStore, head: str, run, notes: str = "") -> tuple:
     """Store a finished head run's best.pt as the head's next version (backbone hash checked)."""
-    from yolo_studio.core.dataset_check import check_dataset
+    from yolo_studio.core.data.dataset_check import check_dataset
     from yolo_studio.training.registry import best_metrics, dataset_hash
     from yolo_studio.training.run_store import summarize
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from yolo_studio.core import train_config
-from yolo_studio.core.preflight import Plan, free_name, preflight
+from yolo_studio.training import train_config
+from yolo_studio.training.preflight import Plan, free_name, preflight
 from yolo_studio.training import launch
 from yolo_studio.training.events import EventTail, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder, prepare_run
@@ -49,7 +49,7 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
     if not result.ok:
         out(f"Not started: {len(result.errors)} preflight error(s) above.")
         return 1
-    from yolo_studio.core.projects import adopt_project
+    from yolo_studio.core.project.projects import adopt_project
 
     adopt_project(project)  # the studio can open this folder later and list the run
     run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",

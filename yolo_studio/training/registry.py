@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from yolo_studio.core.atomic import write_text_atomic
-from yolo_studio.core.dataset_check import class_names, images_in, labels_dir, read_data_yaml, split_folders
+from yolo_studio.core.data.dataset_check import class_names, images_in, labels_dir, read_data_yaml, split_folders
 from yolo_studio.training.events import read_events
 from yolo_studio.training.run_store import summarize
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from yolo_studio.core.atomic import write_text_atomic
-from yolo_studio.core.custom_blocks import block_files
-from yolo_studio.core.train_config import cli_command, resolve
+from yolo_studio.core.blocks.custom_blocks import block_files
+from yolo_studio.training.train_config import cli_command, resolve
 from yolo_studio.training.transfer_weights import TRANSFERRED
 
 
@@ -120,9 +120,8 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
 
 def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
     """Install the parse hook with the run's own block files (and Ultralytics' extra blocks)."""
-    from yolo_studio.core import ultralytics_hook
-    from yolo_studio.core.custom_blocks import studio_built_blocks
-    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.compat import ultralytics_hook
+    from yolo_studio.core.model.catalog import studio_built_blocks
 
     blocks = studio_built_blocks(_module_names(Path(model_yaml))) if model_yaml else {}
     if run.modules.is_dir():  # a block file's own class wins over Ultralytics' of the same name, as in inspection
@@ -133,8 +132,8 @@ def register_run_blocks(run: RunFolder, model_yaml: Path | None = None) -> dict:
 
 def _module_names(model: Path) -> list:
     """The module names of a model YAML's rows, or of the YAML a checkpoint stores (read without running it)."""
-    from yolo_studio.core.checkpoints import read_checkpoint
-    from yolo_studio.core.document import ModelDocument
+    from yolo_studio.core.model.checkpoints import read_checkpoint
+    from yolo_studio.core.model.document import ModelDocument
 
     if model.suffix == ".pt":
         stored = read_checkpoint(model).model_yaml or {}
@@ -158,7 +157,7 @@ def load_run_checkpoint(path: str | Path):
     The blocks are found beside a registry entry's ``model.pt`` (``modules/``) or in the run folder
     of ``runs/<name>/weights/*.pt`` (``artifacts/modules/``); any other ``.pt`` loads as it is.
     """
-    from yolo_studio.core import ultralytics_hook
+    from yolo_studio.compat import ultralytics_hook
 
     blocks = checkpoint_blocks(path)
     if blocks is not None:

@@ -18,6 +18,8 @@ import time
 import traceback
 from pathlib import Path
 
+from yolo_studio.compat import training
+
 BATCH_EVENT_INTERVAL = 0.5  # seconds between batch progress events
 
 
@@ -49,9 +51,7 @@ class EventCallbacks:
         self.batch += 1
         if not self.stopped and self._stop_agreed(trainer):
             self.stopped = trainer.stop = True
-            # Stop means now: Ultralytics would validate the partial epoch on the whole val set first (minutes
-            # on a real dataset). Keep the last epoch's metrics instead; last.pt is still saved, resumable.
-            trainer.validate = lambda: (trainer.metrics, trainer.fitness)
+            training.stop_without_validating(trainer)  # stop means now, not after validating the partial epoch
             print(f"YOLO Studio: stop requested; stopping after batch {self.batch}", flush=True)
         now = time.time()
         if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
@@ -92,7 +92,7 @@ class EventCallbacks:
                           fitness=_number(trainer.fitness), memory_gb=_memory(trainer),
                           memory_gb_per_rank=_memory_per_rank(trainer), partial=self.stopped)
         if self.stopped:
-            trainer.final_eval = lambda: None  # keep last.pt's optimizer state: the run must stay resumable
+            training.skip_final_eval(trainer)  # keep last.pt's optimizer state: the run must stay resumable
 
     def on_model_save(self, trainer) -> None:
         self.writer.write("checkpoint", epoch=trainer.epoch + 1, path=str(trainer.last))
@@ -127,8 +127,8 @@ def _memory(trainer) -> float | None:
             import psutil
 
             return round(psutil.Process().memory_info().rss / 2**30, 3)
-        return round(float(trainer._get_memory()), 3)
-    except Exception:  # private in Ultralytics; progress must not fail on it
+        return training.accelerator_memory_gb(trainer)
+    except Exception:  # progress must not fail on it
         return None
 
 
@@ -142,32 +142,6 @@ def _memory_per_rank(trainer) -> list | None:
     gathered = [None] * dist.get_world_size()
     dist.all_gather_object(gathered, _memory(trainer))
     return gathered
-
-
-def keep_amp_offline() -> None:
-    """Ultralytics' AMP check, offline. On CUDA it first turns AMP off for GPUs known to fail with it
-    (GTX 16xx, T400 to T2000, K40m: NaN losses, zero mAP), then downloads yolo26n.pt to compare FP32 and
-    FP16 outputs. Without that file, only the comparison is skipped: it is told the network is down,
-    before any attempt, and Ultralytics answers as it does then (AMP on), its own GPU decision kept.
-    """
-    import ultralytics
-    from ultralytics.engine import trainer
-    from ultralytics.utils import WEIGHTS_DIR
-
-    original = getattr(trainer.check_amp, "__wrapped__", trainer.check_amp)
-
-    def check_amp(model, *args, **kwargs):
-        if (WEIGHTS_DIR / "yolo26n.pt").is_file():
-            return original(model, *args, **kwargs)
-        loader = ultralytics.YOLO
-        ultralytics.YOLO = _offline_weights  # what the check loads its comparison model with
-        try:
-            return original(model, *args, **kwargs)
-        finally:
-            ultralytics.YOLO = loader
-
-    check_amp.__wrapped__ = original
-    trainer.check_amp = check_amp
 
 
 def use_backend(backend: str | None) -> None:
@@ -186,10 +160,6 @@ def use_backend(backend: str | None) -> None:
 
     init_process_group.__wrapped__ = original
     dist.init_process_group = init_process_group
-
-
-def _offline_weights(path, *args, **kwargs):
-    raise ConnectionError(f"offline: {path} is not on this machine and is not downloaded")
 
 
 ONLINE_INTEGRATIONS = ("hub", "clearml", "comet", "dvc", "neptune", "wandb", "raytune")  # those this version has
@@ -284,7 +254,7 @@ def _run(run, resume: bool, echo) -> int:
         register_run_blocks(run, run.model)
         ultralytics_settings_offline()
         configure_logging(run, spec.get("logging") or {})
-        keep_amp_offline()
+        training.keep_amp_offline()
         use_backend(os.environ.get("YOLO_STUDIO_DDP_BACKEND"))
         from ultralytics import YOLO
 

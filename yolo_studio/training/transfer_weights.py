@@ -26,10 +26,10 @@ def write_transferred(run, weights: str | Path) -> tuple:
     import ultralytics
     from ultralytics import YOLO
 
-    from yolo_studio.core.checkpoints import read_checkpoint
-    from yolo_studio.core.document import ModelDocument
-    from yolo_studio.core.preflight import scale_of
-    from yolo_studio.core.transfer import plan_transfer
+    from yolo_studio.core.model.checkpoints import read_checkpoint
+    from yolo_studio.core.model.document import ModelDocument
+    from yolo_studio.training.preflight import scale_of
+    from yolo_studio.core.model.transfer import plan_transfer
 
     info = read_checkpoint(weights)
     model_dict = ModelDocument.load(run.model).to_dict()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.model.document import ModelDocument
 from yolo_studio.core.errors import StudioError
-from yolo_studio.core.recovery import RecoveryArea
+from yolo_studio.core.project.recovery import RecoveryArea
 
 AUTOSAVE_MS = 5000
 

@@ -15,7 +15,7 @@ import traceback
 
 from PySide6 import QtCore, QtWidgets
 
-from yolo_studio.core.offline import studio_data_dir
+from yolo_studio.core.home import studio_data_dir
 
 LOG_BYTES = 1_000_000
 LOG_FILES = 3

@@ -7,14 +7,14 @@ from pathlib import Path
 import yaml
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.document import ModelDocument
+from yolo_studio.core.model.document import ModelDocument
 from yolo_studio.core.errors import StudioError
-from yolo_studio.core.custom_blocks import block_files
-from yolo_studio.core.open_documents import DocumentRegister, describe
-from yolo_studio.core.projects import Project, add_recent, add_recent_files, create_project, is_project, \
+from yolo_studio.core.blocks.custom_blocks import block_files
+from yolo_studio.core.project.open_documents import DocumentRegister, describe
+from yolo_studio.core.project.projects import Project, add_recent, add_recent_files, create_project, is_project, \
     open_project, recent_files, recent_projects, workspace_dir
 from yolo_studio.ui.settings_dialog import move_qt_settings
-from yolo_studio.core.trust import TrustStore
+from yolo_studio.core.project.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
 from yolo_studio.ui.help import SameAction, first_run_banner, show_shortcut_in_tooltip
 from yolo_studio.ui.project_tabs import ProjectTabs
@@ -29,7 +29,7 @@ OPEN_WINDOWS: list = []  # windows opened by switching projects (a top-level win
 
 def default_project() -> Project:
     """The most recently opened project, else the demo project (created on first use)."""
-    from yolo_studio.core.demo_project import ensure_demo
+    from yolo_studio.training.demo_project import ensure_demo
 
     for path in recent_projects():
         try:
@@ -72,6 +72,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.lazy = self.project_tabs.lazy
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.model_tab.inspector.ultralytics_changed.connect(self._on_ultralytics_changed)
         self._settle_trust(modules_dir)
         self.hint = self._first_run_hint()
         central = QtWidgets.QWidget()
@@ -179,7 +180,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _first_run_hint(self) -> QtWidgets.QWidget | None:
         """A banner saying what to do next on the demo project, until its first run (or Close)."""
-        from yolo_studio.core.demo_project import first_run_hint
+        from yolo_studio.training.demo_project import first_run_hint
 
         text = first_run_hint(self.project)
         return first_run_banner(text) if text is not None else None
@@ -221,7 +222,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _open_checkpoint(self, path: Path) -> bool:
-        from yolo_studio.core.checkpoints import CheckpointError, read_checkpoint
+        from yolo_studio.core.model.checkpoints import CheckpointError, read_checkpoint
 
         info = read_checkpoint(path)
         if not info.model_yaml:
@@ -338,7 +339,7 @@ class MainWindow(QtWidgets.QMainWindow):
         name, ok = QtWidgets.QInputDialog.getText(self, "New project", "Project name:")
         if not ok or not name.strip():
             return
-        from yolo_studio.core.projects import safe_name
+        from yolo_studio.core.project.projects import safe_name
 
         folder = workspace_dir() / safe_name(name)
         try:
@@ -364,7 +365,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.switch_project(folder)
 
     def open_demo_project(self) -> None:
-        from yolo_studio.core.demo_project import ensure_demo
+        from yolo_studio.training.demo_project import ensure_demo
 
         self.statusBar().showMessage("Preparing the demo project…")
         self.switch_project(ensure_demo(workspace_dir()).root)
@@ -421,6 +422,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._warmed = True
         tab = self.model_tab
         tab.inspector.warm_up(str(tab.modules_dir) if tab.modules_dir and tab.run_blocks else None)
+
+    def _on_ultralytics_changed(self, message: str) -> None:
+        """The start-up probe found an assumption the installed Ultralytics breaks: say so once, plainly."""
+        self.ultralytics_warning = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Ultralytics has changed",
+                                                         message, parent=self)
+        self.ultralytics_warning.open()  # not modal to the work: the studio stays usable
 
     def dragEnterEvent(self, event):
         if any(u.toLocalFile().lower().endswith((".yaml", ".yml")) for u in event.mimeData().urls()):

@@ -73,7 +73,7 @@ class ProjectTabs:
 
     def train_head(self, store, head: str, data: str):
         """Train a head in the Train tab (its form's arguments, the backbone frozen); store it when done."""
-        from yolo_studio.core.preflight import free_name
+        from yolo_studio.training.preflight import free_name
         from yolo_studio.hydra.model import add_trained_head, prepare_head_run
 
         train = self.lazy.show("Train")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.offline import studio_data_dir
-from yolo_studio.core.projects import add_recent_files, load_settings, recent_files, save_settings, workspace_dir
+from yolo_studio.core.home import studio_data_dir
+from yolo_studio.core.project.projects import add_recent_files, load_settings, recent_files, save_settings, workspace_dir
 from yolo_studio.training.run_folder import LOGGERS, logging_available
 
 THEMES = ("light", "dark")

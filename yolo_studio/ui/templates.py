@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from yolo_studio.core.document import ModelDocument, task_of
+from yolo_studio.core.model.document import ModelDocument, task_of
 from yolo_studio.core.errors import StudioError
 
 

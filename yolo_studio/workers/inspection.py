@@ -24,6 +24,7 @@ class InspectionThread(QtCore.QObject):
     shapes_known = QtCore.Signal(int, object)  # generation, early report: shapes, GFLOPs not counted yet
     failed = QtCore.Signal(int, str, object)  # generation, message, layer or None
     blocks_loaded = QtCore.Signal(object)  # [BlockFileError] of the files that were not loaded
+    ultralytics_changed = QtCore.Signal(str)  # the start-up probe's message: Ultralytics broke an assumption
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -58,11 +59,19 @@ class InspectionThread(QtCore.QObject):
         except Exception:  # only a head start: a real request reports its own errors
             pass
 
-    @staticmethod
-    def _warm_meta_device() -> None:
-        """Large models' custom rows are measured on the meta device: pay its first use now, while idle."""
-        from yolo_studio.core.ultralytics_hook import warm_meta_device
+    def _after_first_shapes(self) -> None:
+        """While idle after the first shapes: check Ultralytics against the studio's assumptions (the
+        start-up probe, tens of milliseconds once it is imported), then pay the meta device's first use
+        (large models' custom rows are measured there)."""
+        from yolo_studio.compat import probe
+        from yolo_studio.compat.measuring import warm_meta_device
 
+        try:
+            mismatches = probe.probe()
+        except Exception as exc:  # the probe reports its own failures; this is a last resort
+            mismatches = [probe.Mismatch("the studio's probe", f"{type(exc).__name__}: {exc}")]
+        if mismatches:
+            self.ultralytics_changed.emit(probe.report(mismatches))
         try:
             warm_meta_device()
         except Exception:  # only a head start
@@ -73,7 +82,7 @@ class InspectionThread(QtCore.QObject):
         self.task.submit(self._forget_blocks)
 
     def _forget_blocks(self) -> None:
-        from yolo_studio.core.custom_blocks import forget_loaded_blocks
+        from yolo_studio.core.blocks.custom_blocks import forget_loaded_blocks
 
         forget_loaded_blocks()
         self._blocks = None
@@ -82,7 +91,7 @@ class InspectionThread(QtCore.QObject):
         if not modules_dir:
             return {}
         if self._blocks is None or modules_dir not in self._blocks:
-            from yolo_studio.core.block_check import load_vetted_blocks
+            from yolo_studio.core.blocks.block_check import load_vetted_blocks
 
             blocks, errors = load_vetted_blocks(modules_dir, self.block_check_timeout)
             self._blocks = {modules_dir: blocks}
@@ -94,7 +103,7 @@ class InspectionThread(QtCore.QObject):
         if generation < self.generation:
             return None
         from yolo_studio.core.errors import StudioError
-        from yolo_studio.core.inspection import InspectionStopped, inspect_dict
+        from yolo_studio.core.model.inspection import InspectionStopped, inspect_dict
 
         def early(report) -> None:  # on this thread: the signal is queued to the caller's
             self.shapes_known.emit(generation, report)
@@ -116,7 +125,7 @@ class InspectionThread(QtCore.QObject):
     def _on_task_done(self, _job: int, result) -> None:
         if result is not None and not self._meta_warmed:  # the first shapes are shown: now the rest
             self._meta_warmed = True
-            self.task.submit(self._warm_meta_device)
+            self.task.submit(self._after_first_shapes)
         if result is None:
             return
         generation, outcome, layer = result
@@ -132,7 +141,7 @@ class InspectionThread(QtCore.QObject):
 def inspect_tiny_model():
     """Inspect a tiny model with a custom row: what the first real inspection would otherwise pay for
     (imports, first kernels, a custom row measured on the CPU: the meta device is warmed later)."""
-    from yolo_studio.core.inspection import inspect_dict
+    from yolo_studio.core.model.inspection import inspect_dict
 
     tiny = {"nc": 1, "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "WarmUpBlock", []],
                                   [-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Conv", [8, 3, 2]]],

@@ -7,8 +7,8 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from yolo_studio.core import dataset_import
-from yolo_studio.core.dataset_validate import index_dataset, validate
+from yolo_studio.core.project import dataset_import
+from yolo_studio.core.data.dataset_validate import index_dataset, validate
 from yolo_studio.ui import plot_style
 from yolo_studio.ui.datasets.samples import SampleBrowserWidget
 from yolo_studio.ui.layout import column, splitter, severity_icon

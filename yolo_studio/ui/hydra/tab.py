@@ -193,7 +193,7 @@ class HeadsTab(QtWidgets.QWidget):
         self.extracted.emit(result)
 
     def train_dialog(self) -> None:
-        from yolo_studio.core.dataset_import import list_datasets
+        from yolo_studio.core.project.dataset_import import list_datasets
 
         chosen = self.selection()
         datasets = [(e.name, str(e.data)) for e in list_datasets(self.project) if e.data.is_file()]

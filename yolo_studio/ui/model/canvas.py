@@ -12,7 +12,7 @@ from NodeGraphQt import NodeGraph
 from NodeGraphQt.constants import LayoutDirectionEnum
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.graph_model import NODE_WIDTH, edges, input_count
+from yolo_studio.core.model.graph_model import NODE_WIDTH, edges, input_count
 from yolo_studio.ui.model.node_item import BACKBONE_COLOUR, HEAD_COLOUR, NODE_HEIGHT, OUTPUT_COLOUR, LayerNode
 from yolo_studio.ui.model.overview import OverviewMap
 from yolo_studio.ui.model.routing import RoutingViewer

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core import graph_model
-from yolo_studio.core.catalog import CONCAT
-from yolo_studio.core.custom_blocks import catalog_with_blocks
-from yolo_studio.core.document import Edit, ModelDocument
-from yolo_studio.core.inspection import effective_repeats
-from yolo_studio.core.renumber import target as target_of
-from yolo_studio.core.validation import validate
+from yolo_studio.core.model import graph_model
+from yolo_studio.core.model.catalog import CONCAT
+from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
+from yolo_studio.core.model.document import Edit, ModelDocument
+from yolo_studio.core.model.inspection import effective_repeats
+from yolo_studio.core.model.renumber import target as target_of
+from yolo_studio.core.model.validation import validate
 from yolo_studio.ui.model.live_inspection import LiveInspectionMixin
 from yolo_studio.ui.model.overlays import OverlaysMixin
 from yolo_studio.ui.model.yaml_editing import YamlEditingMixin

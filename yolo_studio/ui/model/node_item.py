@@ -8,7 +8,7 @@ from NodeGraphQt import BaseNode
 from NodeGraphQt.qgraphics.node_base import NodeItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.graph_model import NODE_WIDTH
+from yolo_studio.core.model.graph_model import NODE_WIDTH
 
 BACKBONE_COLOUR = (38, 62, 92)
 HEAD_COLOUR = (70, 50, 88)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from yolo_studio.core.arch_diff import source_label
+from yolo_studio.core.model.arch_diff import source_label
 
 
 class OverlaysMixin:
@@ -42,7 +42,7 @@ class OverlaysMixin:
     def show_weights(self, path) -> None:
         """Colour each node by what it would start from in checkpoint ``path`` (None: stop). The file is
         read without running code from it; raises ``CheckpointError`` for one that cannot be read."""
-        from yolo_studio.core.checkpoints import read_checkpoint
+        from yolo_studio.core.model.checkpoints import read_checkpoint
 
         self.weights = read_checkpoint(path) if path is not None else None
         self._update_transfer()
@@ -55,7 +55,7 @@ class OverlaysMixin:
         if self.weights is None or self.report is None or not self.report.tensor_shapes:
             self.transfer = None
             return
-        from yolo_studio.core.transfer import plan_transfer
+        from yolo_studio.core.model.transfer import plan_transfer
 
         inspected = {"backbone": [row.as_list() for row in self.report_rows], "head": []}
         self.transfer, _ = plan_transfer(self.weights.state, self.weights.model_yaml, inspected,
@@ -65,7 +65,7 @@ class OverlaysMixin:
         """Compare the model with another architecture (a YAML, a checkpoint or a run folder; None: stop),
         matched by structure: the nodes are marked, the Compare list says what differs. Raises
         ``StudioError`` for a source that cannot be read."""
-        from yolo_studio.core.arch_diff import load_architecture
+        from yolo_studio.core.model.arch_diff import load_architecture
 
         self.comparison = load_architecture(source)[::-1] if source is not None else None
         self.compared_size = None
@@ -80,7 +80,7 @@ class OverlaysMixin:
         """Count the compared model's params and GFLOPs on a worker thread (a large model takes seconds)."""
         from pathlib import Path
 
-        from yolo_studio.core.arch_diff import measure_model
+        from yolo_studio.core.blocks.block_check import measure_with_blocks
         from yolo_studio.workers.task import TaskThread
 
         if self._sizer is None:
@@ -88,7 +88,7 @@ class OverlaysMixin:
             self._sizer.done.connect(self._on_compared_measured)
         run_blocks = Path(source) / "artifacts" / "modules"
         modules = run_blocks if run_blocks.is_dir() else (self.modules_dir if self.run_blocks else None)
-        self._sizer_job = self._sizer.submit(measure_model, self.comparison[1], self.comparison[0], modules)
+        self._sizer_job = self._sizer.submit(measure_with_blocks, self.comparison[1], self.comparison[0], modules)
 
     def _on_compared_measured(self, job: int, size) -> None:
         if self.comparison is not None and job == self._sizer_job:  # else another comparison replaced it
@@ -96,7 +96,7 @@ class OverlaysMixin:
             self._show_comparison()
 
     def _own_size(self):
-        from yolo_studio.core.arch_diff import ModelSize
+        from yolo_studio.core.model.arch_diff import ModelSize
 
         report = self.report
         if report is None:
@@ -105,13 +105,13 @@ class OverlaysMixin:
         return ModelSize(report.params, report.gflops if counted else None, "" if counted else "counting GFLOPs…")
 
     def _diff(self):
-        from yolo_studio.core.arch_diff import diff_rows, rows_of
+        from yolo_studio.core.model.arch_diff import diff_rows, rows_of
 
         return diff_rows(rows_of(self.comparison[1]), [row.as_list() for row in self.doc.rows])
 
     def diff_marks(self) -> dict:
         """Row index -> (kind, text) for the rows that differ from the compared architecture."""
-        from yolo_studio.core.arch_diff import describe_match, rows_of
+        from yolo_studio.core.model.arch_diff import describe_match, rows_of
 
         if self.comparison is None:
             return {}
@@ -120,7 +120,7 @@ class OverlaysMixin:
                 for m in self._diff().matches if m.b is not None and (m.kind != "same" or m.fields)}
 
     def _show_comparison(self) -> None:
-        from yolo_studio.core.arch_diff import describe_match, rows_of
+        from yolo_studio.core.model.arch_diff import describe_match, rows_of
 
         self.compare_list.clear()
         if self.comparison is None:
@@ -131,7 +131,7 @@ class OverlaysMixin:
         diff = self._diff()
         counts = ", ".join(f"{n} {kind}" for kind, n in diff.counts().items() if n)
         self.compare_list.addItem(f"against {label}: {counts}" + (" (the same)" if diff.unchanged() else ""))
-        from yolo_studio.core.arch_diff import ModelSize, size_line
+        from yolo_studio.core.model.arch_diff import ModelSize, size_line
 
         self.compare_list.addItem("  " + size_line(self.compared_size or ModelSize(reason="measuring…"),
                                                    self._own_size(), (label, "this model")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.yaml_text import flow, safe_load
+from yolo_studio.core.model.yaml_text import flow, safe_load
 from yolo_studio.ui.layout import severity_icon
 from yolo_studio.ui.model.canvas import BLOCK_MIME
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core import block_check, block_layouts, block_source
+from yolo_studio.compat import block_layouts
+from yolo_studio.core.blocks import block_check, block_source
 from yolo_studio.core.atomic import write_text_atomic
-from yolo_studio.core.custom_blocks import BlockFileError, block_files, scan_file
+from yolo_studio.core.blocks.custom_blocks import BlockFileError, block_files, scan_file
 from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.modules.editor import CodeEditor
 from yolo_studio.workers.task import TaskThread
@@ -29,7 +30,7 @@ RULE_CHOICES = ("inferred", *block_layouts.LAYOUTS)
 
 def completion_names() -> list:
     """What the editor completes: catalog blocks, torch.nn layers (bare and nn.), common torch calls."""
-    from yolo_studio.core.catalog import builtin_catalog
+    from yolo_studio.core.model.catalog import builtin_catalog
 
     names = set()
     for name in builtin_catalog().blocks:

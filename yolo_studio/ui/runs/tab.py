@@ -171,7 +171,8 @@ class RunsTab(QtWidgets.QWidget):
     def compare_architectures(self) -> str:
         """What differs between the models of the two selected runs (as `yolo-studio diff A B`), in a dialog;
         returns its text. Their params and GFLOPs follow when measured (off the UI thread)."""
-        from yolo_studio.core.arch_diff import diff_models, load_architecture, measure_model, size_line, summary_lines
+        from yolo_studio.core.blocks.block_check import measure_with_blocks
+        from yolo_studio.core.model.arch_diff import diff_models, load_architecture, size_line, summary_lines
         from yolo_studio.core.errors import StudioError
         from yolo_studio.workers.task import TaskThread
 
@@ -204,7 +205,7 @@ class RunsTab(QtWidgets.QWidget):
         dialog.finished.connect(lambda *_: self._sizer.done.disconnect(show))
         for run, model, label in ((a, model_a, label_a), (b, model_b, label_b)):
             modules = run.path / "artifacts" / "modules"
-            jobs.append(self._sizer.submit(measure_model, model, label, modules if modules.is_dir() else None))
+            jobs.append(self._sizer.submit(measure_with_blocks, model, label, modules if modules.is_dir() else None))
         dialog.resize(760, 420)
         dialog.open()
         return text

@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from PySide6 import QtCore, QtWidgets
 
-from yolo_studio.core import train_config
-from yolo_studio.core.open_documents import DocumentRegister
-from yolo_studio.core.preflight import free_name
-from yolo_studio.core.projects import load_settings
+from yolo_studio.training import train_config
+from yolo_studio.core.project.open_documents import DocumentRegister
+from yolo_studio.training.preflight import free_name
+from yolo_studio.core.project.projects import load_settings
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
 from yolo_studio.ui.layout import column, splitter
@@ -141,8 +141,8 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
 
     def weights_choices(self) -> list:
         """(section, [WeightsFile]) for the model picker: runs, registry, the folders from Settings."""
-        from yolo_studio.core.checkpoints import find_weights, peek_checkpoint
-        from yolo_studio.core.projects import load_settings
+        from yolo_studio.core.model.checkpoints import find_weights, peek_checkpoint
+        from yolo_studio.core.project.projects import load_settings
 
         runs = sorted(self.runs_dir.glob("*/weights/*.pt")) if self.runs_dir.is_dir() else []  # best and last
         registry = self.project.registry_dir if self.project is not None else self.project_dir / "registry"
@@ -177,7 +177,7 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
             edit.setText(path)
 
     def use_demo_dataset(self) -> Path:
-        from yolo_studio.core import demo_dataset
+        from yolo_studio.core.data import demo_dataset
 
         data = self.project_dir / "datasets" / "shapes" / "data.yaml"
         if not data.exists():
@@ -229,7 +229,7 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
 
     def _model_task(self, model: str) -> str:
         """The model's task for the preview (`yolo classify train ...`), from the file's last module."""
-        from yolo_studio.core.document import ModelDocument, task_of
+        from yolo_studio.core.model.document import ModelDocument, task_of
         from yolo_studio.core.errors import StudioError
 
         try:
@@ -239,7 +239,7 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         if getattr(self, "_task_cache", (None, None))[0] != key:
             try:
                 if model.endswith(".pt"):  # read without running code from it
-                    from yolo_studio.core.checkpoints import read_checkpoint
+                    from yolo_studio.core.model.checkpoints import read_checkpoint
 
                     task = read_checkpoint(model).task or "detect"
                 else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from PySide6 import QtCore, QtWidgets
 
-from yolo_studio.core import train_config
+from yolo_studio.training import train_config
 
 RANGES = {"int": (-1, 1_000_000), "float": (-1_000.0, 1_000_000.0), "fraction": (0.0, 1.0)}
 

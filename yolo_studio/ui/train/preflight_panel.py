@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6 import QtWidgets
 
-from yolo_studio.core.preflight import Plan, preflight
+from yolo_studio.training.preflight import Plan, preflight
 from yolo_studio.training.run_folder import checkpoint_blocks
 from yolo_studio.ui.layout import severity_icon
 
@@ -100,7 +100,7 @@ class PreflightMixin:
                 self.status_message.emit(f"Set nc: {value} in {model.name} in {document.where} (unsaved; Ctrl+Z "
                                          "there undoes it)")
             else:
-                from yolo_studio.core.document import ModelDocument
+                from yolo_studio.core.model.document import ModelDocument
 
                 doc = ModelDocument.load(model)
                 doc.set_header("nc", value)

@@ -1,0 +1,283 @@
+"""``yolo-studio`` commands around projects: demo, dataset, runs, registry, predict, export.
+
+Kept apart from ``cli.py`` (the model commands) so each file stays readable. Every handler takes
+the parsed arguments and returns an exit code: 0 done, 1 a user mistake (printed, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub) -> dict:
+    """Add the subcommands to ``sub``; returns {command: handler}."""
+    demo = sub.add_parser("demo", help="write the demo project (shapes dataset, models, a CPU preset)")
+    demo.add_argument("--dir", default=None, metavar="D", help="where (default: demo/ in the workspace)")
+
+    ds = sub.add_parser("dataset", help="check and import datasets")
+    ds_sub = ds.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
+    chk = ds_sub.add_parser("check", help="validate every image and label of a dataset (never modifies it)")
+    chk.add_argument("path", metavar="PATH", help="data YAML, dataset folder, or classification folder")
+    chk.add_argument("--task", default=None, choices=("detect", "segment", "pose", "obb", "classify"),
+                     help="label format to expect (default: guessed from the labels)")
+    chk.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    imp = ds_sub.add_parser("import", help="add a dataset folder, data YAML or release ZIP to a project")
+    imp.add_argument("source", metavar="SOURCE")
+    imp.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    imp.add_argument("--name", default=None, help="dataset name in the project (default: from the source)")
+    lst = ds_sub.add_parser("list", help="the datasets of a project")
+    lst.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+
+    runs = sub.add_parser("runs", help="the training runs of a project")
+    runs.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run")
+
+    reg = sub.add_parser("registry", help="register trained models and list them")
+    reg_sub = reg.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    add = reg_sub.add_parser("add", help="register a run's best.pt as the next version of NAME")
+    add.add_argument("run", metavar="RUN", help="run folder, or a run name in the project")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    add.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    rls = reg_sub.add_parser("list", help="registered models and their metrics")
+    rls.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    rls.add_argument("--json", action="store_true")
+
+    pre = sub.add_parser("predict", help="run a model on images, folders or videos")
+    pre.add_argument("model", metavar="MODEL", help="a .pt file, a run folder, or (with --project) a run or "
+                                                   "registry name (NAME or NAME:vN)")
+    pre.add_argument("sources", nargs="+", metavar="SOURCE")
+    pre.add_argument("--project", default=None, metavar="DIR")
+    pre.add_argument("--conf", type=float, default=0.25)
+    pre.add_argument("--iou", type=float, default=0.7)
+    pre.add_argument("--imgsz", type=int, default=None, help="default: the size the model was trained at")
+    pre.add_argument("--device", default="cpu")
+    pre.add_argument("--save", default=None, metavar="DIR", help="write annotated images here")
+    pre.add_argument("--json", action="store_true", help="one JSON object per image")
+
+    exp = sub.add_parser("export", help="export a model (ONNX, TorchScript, ...) and verify it")
+    exp.add_argument("model", metavar="MODEL", help="as for predict")
+    exp.add_argument("--format", default="onnx", help="onnx, torchscript, ... (see --list)")
+    exp.add_argument("--list", action="store_true", help="list the formats and whether they work here")
+    exp.add_argument("--project", default=None, metavar="DIR")
+    exp.add_argument("--imgsz", type=int, default=None, help="default: the size the model was trained at")
+    exp.add_argument("--half", action="store_true")
+    exp.add_argument("--dynamic", action="store_true")
+    exp.add_argument("--simplify", action="store_true")
+    exp.add_argument("--opset", type=int, default=None)
+    exp.add_argument("--device", default="cpu")
+    exp.add_argument("--verify", nargs="*", default=None, metavar="IMAGE",
+                     help="ONNX: run the export with onnxruntime on these images (or the model's val images) "
+                          "and compare with PyTorch")
+    exp.add_argument("--json", action="store_true")
+    desk = sub.add_parser("install-desktop", help="add YOLO Studio to the Linux application menu (icon, entry)")
+    desk.add_argument("--uninstall", action="store_true", help="remove the entry and the icon again")
+    dev = sub.add_parser("devices", help="CUDA devices with memory and utilisation, or the CPU")
+    dev.add_argument("--json", action="store_true")
+    prb = sub.add_parser("probe", help="check that the installed Ultralytics still works as YOLO Studio assumes")
+    prb.add_argument("--json", action="store_true")
+    return {"install-desktop": cmd_install_desktop, "devices": cmd_devices, "probe": cmd_probe, "demo": cmd_demo, "dataset": cmd_dataset, "runs": cmd_runs, "registry": cmd_registry,
+            "predict": cmd_predict, "export": cmd_export}
+
+
+def _project(path):
+    from yolo_studio.core.project.projects import open_project
+
+    return open_project(path)
+
+
+# ---------------------------------------------------------------------- devices and demo
+
+
+def cmd_install_desktop(args) -> int:
+    from yolo_studio.core import desktop
+
+    paths = desktop.uninstall() if args.uninstall else desktop.install()
+    verb = "removed" if args.uninstall else "wrote"
+    print("\n".join(f"{verb} {p}" for p in paths) or "nothing to remove")
+    return 0
+
+
+def cmd_devices(args) -> int:
+    from yolo_studio.core.devices import describe_devices, lines
+
+    info = describe_devices()
+    print(json.dumps(info) if args.json else "\n".join(lines(info)))
+    return 0
+
+
+def cmd_probe(args) -> int:
+    """Exit code 0 when every assumption holds, 1 with one line per one that does not."""
+    from yolo_studio.compat import model_dict, probe
+
+    found = probe.probe()
+    if args.json:
+        print(json.dumps({"ultralytics": model_dict.version(), "tested": model_dict.TESTED,
+                          "mismatches": [{"subject": m.subject, "what": m.what} for m in found]}))
+    elif found:
+        print(probe.report(found), file=sys.stderr)
+    else:
+        print(f"Ultralytics {model_dict.version()}: every assumption YOLO Studio makes about it holds")
+    return 1 if found else 0
+
+
+def cmd_demo(args) -> int:
+    from yolo_studio.training.demo_project import DATA, DEMO_FOLDER, MODEL, PRESET, create_demo
+    from yolo_studio.core.project.projects import workspace_dir
+
+    root = Path(args.dir) if args.dir else workspace_dir() / DEMO_FOLDER
+    project = create_demo(root)
+    print(f"wrote the demo project {project.root}\n"
+          f"  train it: yolo-studio train --project {project.root} --model {project.resolve(MODEL)} "
+          f"--data {project.resolve(DATA)} --preset '{PRESET}'\n"
+          f"  open it:  yolo-studio gui --project {project.root}")
+    return 0
+
+
+# ---------------------------------------------------------------------- datasets
+
+
+def cmd_dataset(args) -> int:
+    return {"check": _dataset_check, "import": _dataset_import, "list": _dataset_list}[args.dataset_command](args)
+
+
+def _dataset_check(args) -> int:
+    from yolo_studio.core.data.dataset_validate import validate
+
+    def progress(done, total):
+        if not args.json and sys.stderr.isatty():
+            print(f"\rchecking {done}/{total} images", end="", file=sys.stderr, flush=True)
+
+    report = validate(args.path, args.task, progress)
+    if args.json:
+        print(json.dumps(report.to_json()))
+        return 0 if not report.errors else 1
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"{args.path}: {report.task}, {len(report.names)} classes")
+    for split, c in report.splits.items():
+        print(f"  {split}: {c['images']} images, {c['labels']} label files, {c['instances']} objects, "
+              f"{c['backgrounds']} without labels")
+    for finding in report.findings:
+        print(f"{finding.severity}: {finding.text()}")
+    hidden = sum(report.counts.values()) - len(report.findings)
+    if hidden:
+        print(f"... and {hidden} more of the same kinds (see --json for counts)")
+    print(report.summary())
+    return 0 if not report.errors else 1
+
+
+def _dataset_import(args) -> int:
+    from yolo_studio.core.project.dataset_import import import_dataset
+
+    result = import_dataset(args.source, _project(args.project), args.name)
+    print(result.message)
+    return 0
+
+
+def _dataset_list(args) -> int:
+    from yolo_studio.core.project.dataset_import import list_datasets
+
+    for entry in list_datasets(_project(args.project)):
+        print(f"{entry.name}\t{entry.task or '-'}\t{entry.data}")
+    return 0
+
+
+# ---------------------------------------------------------------------- runs and registry
+
+
+def cmd_runs(args) -> int:
+    from yolo_studio.training.run_store import list_runs
+
+    for s in list_runs(_project(args.project).runs_dir):
+        row = {"name": s.name, "status": s.status, "model": s.model, "data": s.data, "epochs_done": s.epochs_done,
+               "epochs": s.epochs, "best_map": s.best_map, "duration": s.duration, "started": s.started}
+        if args.json:
+            print(json.dumps(row))
+        else:
+            best = f"{s.best_map:.3f}" if s.best_map is not None else "-"
+            print(f"{s.name}\t{s.status}\t{s.epochs_done}/{s.epochs} epochs\tmAP50-95 {best}\t{s.model}")
+    return 0
+
+
+def cmd_registry(args) -> int:
+    from yolo_studio.training import registry
+
+    project = _project(args.project)
+    if args.registry_command == "add":
+        run = Path(args.run) if Path(args.run).is_dir() else project.runs_dir / args.run
+        entry = registry.register(project.registry_dir, run, args.name, args.tag)
+        print(f"registered {entry.ref}: {entry.metrics} ({entry.weights})")
+        return 0
+    rows = registry.compare(registry.list_entries(project.registry_dir))
+    for row in rows:
+        print(json.dumps(row) if args.json else "\t".join(str(v if v is not None else "-") for v in row.values()))
+    return 0
+
+
+# ---------------------------------------------------------------------- predict and export
+
+
+def _weights_and_imgsz(args):
+    from yolo_studio.deploy.predict import resolve_model
+    from yolo_studio.training.registry import list_entries
+    from yolo_studio.training.run_store import run_imgsz
+
+    project = _project(args.project) if args.project else None
+    weights = resolve_model(args.model, project)
+    imgsz = args.imgsz
+    if imgsz is None:
+        entry = next((e for e in list_entries(weights.parent.parent.parent) if e.weights == weights), None) \
+            if weights.name == "model.pt" else None
+        imgsz = entry.imgsz if entry else run_imgsz(weights.parent.parent)
+    return weights, imgsz
+
+
+def cmd_predict(args) -> int:
+    from yolo_studio.deploy.predict import predict, timing_summary
+
+    weights, imgsz = _weights_and_imgsz(args)
+
+    def show(r):
+        if args.json:
+            print(json.dumps(r.to_json()), flush=True)
+            return
+        found = ", ".join(f"{o['name']} {o['conf']:.2f}" for o in r.objects[:8]) or "nothing"
+        frame = f" frame {r.frame}" if r.frame is not None else ""
+        t = r.timing
+        print(f"{r.source}{frame}: {found} ({t.get('preprocess', 0):.1f} + {t.get('inference', 0):.1f} + "
+              f"{t.get('postprocess', 0):.1f} ms)", flush=True)
+
+    results = predict(weights, args.sources, args.conf, args.iou, imgsz, args.device, args.save, on_result=show)
+    if not args.json:
+        mean = timing_summary(results)
+        print(f"{len(results)} images at imgsz {imgsz}; mean ms: " + ", ".join(f"{k} {v}" for k, v in mean.items()))
+        if args.save:
+            print(f"annotated images in {args.save}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from yolo_studio.deploy import export as exporter
+
+    if args.list:
+        for f in exporter.formats():
+            state = "available" if f.available else f"needs {', '.join(f.missing)}"
+            print(f"{f.name}\t{state}\t{f.description}")
+        return 0
+    weights, imgsz = _weights_and_imgsz(args)
+    out = exporter.export(weights, args.format, imgsz, args.half, args.dynamic, args.simplify, args.opset,
+                          args.device)
+    result = {"format": args.format, "file": str(out), "imgsz": imgsz}
+    if args.verify is not None and args.format == "onnx":
+        images = [Path(p) for p in args.verify] or exporter.sample_images(weights)
+        if not images:
+            raise ValueError("no sample images found for the model's dataset: give them after --verify IMAGE ...")
+        check = exporter.verify_onnx(out, weights, images, imgsz)
+        result["verification"] = {**check.__dict__, "ok": check.ok}
+        if not args.json:
+            print(check.text())
+    print(json.dumps(result) if args.json else f"wrote {out}")
+    return 0 if "verification" not in result or result["verification"]["ok"] else 1

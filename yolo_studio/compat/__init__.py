@@ -1,0 +1,15 @@
+"""The one boundary with Ultralytics' internals: every assumption about them is written here, once.
+
+- ``model_dict.py``: how ``parse_model`` reads a model dict (scale, repeats, named arguments,
+  which modules get channels injected) and which task and model class a head makes;
+- ``ultralytics_hook.py``: custom blocks built inside ``parse_model`` (with ``measuring.py``,
+  ``block_layouts.py`` and ``block_loader.py``), also shipped in training bundles;
+- ``training.py``: what the training process changes about Ultralytics' trainer;
+- ``probe.py``: checks all of the above against the installed Ultralytics at start-up.
+
+Public Ultralytics API (``YOLO``, ``model.train``, ``ultralytics.utils.SETTINGS``) is used where it
+is needed; only internals live here. Nothing in this package imports the rest of YOLO Studio.
+"""
+
+# The files a training bundle ships next to its train.py (they import only each other).
+SHIPPED = ("ultralytics_hook.py", "model_dict.py", "measuring.py", "block_layouts.py", "block_loader.py")

@@ -1,0 +1,1 @@
+"""Datasets: reading YOLO labels, checking and importing datasets, and the demo dataset."""

@@ -1,0 +1,200 @@
+"""Datasets of a project: import a folder, a data YAML or a release ZIP, list them, remove them.
+
+A folder or YAML stays where it is (datasets can be large): the project records where it is.
+A folder with ``images/`` and ``labels/`` but no data YAML gets one written in the project's
+``datasets/<name>/``. A ZIP is extracted into ``datasets/<release>/`` with a marker holding the
+archive's hash, so importing the same release again finds the extraction instead of repeating it.
+Nothing is deleted unless ``remove_dataset(..., delete_files=True)`` is asked for, and then only
+inside the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from yolo_studio.core.atomic import write_text_atomic
+from yolo_studio.core.data.dataset_check import read_data_yaml
+from yolo_studio.core.data.dataset_validate import folder_layout, is_classify_folder
+from yolo_studio.core.project.projects import Project, safe_name
+
+MARKER = ".yolo-studio-release.json"
+
+
+@dataclass
+class DatasetEntry:
+    name: str
+    data: Path  # a data YAML, or a classification folder
+    task: str = ""
+    release: str = ""  # the ZIP it was extracted from
+    extracted: bool = False  # the files live in the project's datasets/ folder
+
+    @property
+    def folder(self) -> Path:
+        return self.data if self.data.is_dir() else self.data.parent
+
+
+@dataclass
+class ImportResult:
+    entry: DatasetEntry
+    message: str
+    already: bool = False
+
+
+def list_datasets(project: Project) -> list:
+    """The project's registered datasets, then any ``datasets/*/data.yaml`` not registered (generated ones)."""
+    entries, seen = [], set()
+    for item in project.state.get("datasets") or []:
+        if isinstance(item, dict) and item.get("name") and item.get("data"):
+            entry = DatasetEntry(item["name"], project.resolve(item["data"]), item.get("task", ""),
+                                 item.get("release", ""), bool(item.get("extracted")))
+            entries.append(entry)
+            seen.add(entry.data.resolve())
+    for data in sorted(project.datasets_dir.glob("*/data.yaml")):
+        if data.resolve() not in seen:
+            entries.append(DatasetEntry(data.parent.name, data, extracted=True))
+    return entries
+
+
+def import_dataset(source: str | Path, project: Project, name: str | None = None) -> ImportResult:
+    """Register (and for a ZIP, extract) a dataset; raises ValueError saying what is wrong."""
+    source = Path(source)
+    if not source.exists():
+        raise ValueError(f"{source} does not exist")
+    if source.suffix.lower() == ".zip":
+        return _import_zip(source, project, name)
+    if source.is_file():
+        read_data_yaml(source)  # refuses a file that is not a data YAML, with the reason
+        return _register(project, DatasetEntry(name or source.parent.name, source.resolve()), "registered")
+    return _register(project, _entry_for_folder(source, project, name or source.name), "registered")
+
+
+def _entry_for_folder(folder: Path, project: Project, name: str) -> DatasetEntry:
+    folder = folder.resolve()
+    if (folder / "data.yaml").is_file():
+        return DatasetEntry(name, folder / "data.yaml")
+    yamls = [p for p in sorted(folder.glob("*.yaml")) if _looks_like_data_yaml(p)]
+    if yamls:
+        return DatasetEntry(name, yamls[0])
+    if is_classify_folder(folder):
+        return DatasetEntry(name, folder, "classify")
+    layout = folder_layout(folder)
+    if not layout:
+        raise ValueError(f"{folder}: no data YAML, no images/<split> folders and no train/<class> folders: "
+                         "not a YOLO dataset (see docs/DATASETS.md for the layouts)")
+    target = project.datasets_dir / safe_name(name) / "data.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target, f"# Written by YOLO Studio for the dataset folder {folder}\n"
+                      + yaml.safe_dump({"path": str(folder), **layout}, sort_keys=False))
+    return DatasetEntry(name, target)
+
+
+def _looks_like_data_yaml(path: Path) -> bool:
+    try:
+        data = read_data_yaml(path)
+    except ValueError:
+        return False
+    return "train" in data and ("names" in data or "nc" in data)
+
+
+def _import_zip(archive: Path, project: Project, name: str | None) -> ImportResult:
+    digest = _sha256(archive)
+    base = safe_name(name or archive.stem)
+    for entry in list_datasets(project):  # the same archive already extracted
+        marker = _marker(entry)
+        if marker.get("sha256") == digest and entry.folder.exists():
+            return ImportResult(entry, f"{archive.name} is already extracted in {_release_root(entry)}", True)
+    target = project.datasets_dir / base
+    n = 2
+    while target.exists():
+        target, n = project.datasets_dir / f"{base}-{n}", n + 1
+    try:
+        with zipfile.ZipFile(archive) as z:
+            for member in z.namelist():
+                resolved = (target / member).resolve()
+                if not resolved.is_relative_to(target.resolve()):
+                    raise ValueError(f"{archive}: the member '{member}' would be written outside the dataset "
+                                     "folder: the archive is unsafe and was not extracted")
+            z.extractall(target)
+    except zipfile.BadZipFile as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ValueError(f"{archive}: not a readable ZIP archive ({exc})") from None
+    except ValueError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    write_text_atomic(target / MARKER, json.dumps({"zip": str(archive.resolve()), "sha256": digest}, indent=1))
+    try:
+        entry = _entry_for_folder(_dataset_root(target), project, target.name)
+    except ValueError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ValueError(f"{archive}: {exc}") from None
+    entry.release, entry.extracted = str(archive.resolve()), True
+    return _register(project, entry, f"extracted {archive.name} into {target}")
+
+
+def _dataset_root(folder: Path) -> Path:
+    """The folder holding the dataset: the extraction itself, or its single top-level folder."""
+    children = [p for p in folder.iterdir() if p.name != MARKER]
+    if len(children) == 1 and children[0].is_dir():
+        return children[0]
+    return folder
+
+
+def _release_root(entry: DatasetEntry) -> Path:
+    folder = entry.folder
+    while not (folder / MARKER).is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _marker(entry: DatasetEntry) -> dict:
+    if not entry.extracted:
+        return {}
+    try:
+        return json.loads((_release_root(entry) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _register(project: Project, entry: DatasetEntry, message: str) -> ImportResult:
+    items = [i for i in project.state.get("datasets") or [] if isinstance(i, dict) and i.get("name") != entry.name]
+    items.append({"name": entry.name, "data": project.relative(entry.data), "task": entry.task,
+                  "release": entry.release, "extracted": entry.extracted})
+    project.remember(datasets=items)
+    return ImportResult(entry, f"{message}: dataset '{entry.name}' ({entry.data})")
+
+
+def extraction_folder(entry: DatasetEntry, project: Project) -> Path | None:
+    """The folder a release was extracted into, when it lies inside the project (deletable), else None."""
+    if not entry.extracted:
+        return None
+    folder = _release_root(entry) if (entry.release or _marker(entry)) else entry.folder
+    inside = folder.resolve().is_relative_to(project.datasets_dir.resolve()) and folder.resolve() != \
+        project.datasets_dir.resolve()
+    return folder if inside else None
+
+
+def remove_dataset(project: Project, name: str, delete_files: bool = False) -> None:
+    """Forget a dataset; with ``delete_files`` also delete its extraction inside the project."""
+    entry = next((e for e in list_datasets(project) if e.name == name), None)
+    if entry is None:
+        raise ValueError(f"no dataset named '{name}' in the project")
+    if delete_files:
+        folder = extraction_folder(entry, project)
+        if folder is not None:
+            shutil.rmtree(folder)
+    project.remember(datasets=[i for i in project.state.get("datasets") or [] if i.get("name") != name])
