@@ -52,6 +52,10 @@ def test_a_changed_signature_and_a_changed_task_guess_are_both_reported(tasks, m
     assert "parse_model" in subjects and "guess_model_task" in subjects
     assert any("changed parse_model's signature to (cfg, channels, verbose)" in m.what for m in found)
     assert any(m.what == "a model ending in Detect is segment, not detect" for m in found)
+    text = probe.report(found)  # every head disagrees: the dialog names two and counts the rest
+    heads = sum(m.subject == "guess_model_task" for m in found)
+    assert text.count("changed guess_model_task") == 2 and f"and {heads - 2} more like it" in text
+    assert probe.report(found, per_subject=None).count("changed guess_model_task") == heads
 
 
 def test_a_trainer_without_the_private_memory_reader_is_reported(monkeypatch):

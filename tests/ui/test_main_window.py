@@ -241,3 +241,23 @@ def test_yaml_typed_just_before_quitting_is_named_in_the_quit_prompt(window, res
     seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
     assert not window.close()
     assert "yolo11n-demo.yaml (model, in the Model tab)" in seen[0] and tab.doc.rows[0].args == [48, 3, 2]
+
+
+def test_a_changed_ultralytics_is_named_in_one_dialog_that_leaves_the_studio_usable(qtbot, monkeypatch):
+    """The start-up probe runs on the inspection worker after its warm-up (no model open needed); a real
+    change made to Ultralytics for this test (its task guess) reaches the user as one plain message."""
+    from ultralytics.nn import tasks
+
+    from yolo_studio.ui.main_window import MainWindow
+
+    monkeypatch.setattr(tasks, "guess_model_task", lambda model: "segment")
+    w = MainWindow()
+    w.show()
+    qtbot.waitUntil(lambda: getattr(w, "ultralytics_warning", None) is not None and w.ultralytics_warning.isVisible(),
+                    timeout=120_000)
+    text = w.ultralytics_warning.text()
+    assert "changed guess_model_task: a model ending in Detect is segment, not detect" in text
+    assert QtWidgets.QApplication.activeModalWidget() is None  # the window behind it still takes input
+    w.ultralytics_warning.close()
+    close_discarding(w)
+    w.deleteLater()

@@ -117,7 +117,7 @@ def cmd_probe(args) -> int:
         print(json.dumps({"ultralytics": model_dict.version(), "tested": model_dict.TESTED,
                           "mismatches": [{"subject": m.subject, "what": m.what} for m in found]}))
     elif found:
-        print(probe.report(found), file=sys.stderr)
+        print(probe.report(found, per_subject=None), file=sys.stderr)
     else:
         print(f"Ultralytics {model_dict.version()}: every assumption YOLO Studio makes about it holds")
     return 1 if found else 0

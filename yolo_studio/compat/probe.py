@@ -48,11 +48,20 @@ def probe() -> list:
     return found
 
 
-def report(mismatches: list) -> str:
-    """A message for a user: what changed, and what to do."""
+def report(mismatches: list, per_subject: int | None = 2) -> str:
+    """A message for a user: what changed (at most ``per_subject`` lines for each part of Ultralytics,
+    then how many more), and what to do."""
     if not mismatches:
         return ""
-    lines = [m.describe() for m in mismatches]
+    groups = {}
+    for mismatch in mismatches:
+        groups.setdefault(mismatch.subject, []).append(mismatch)
+    lines = []
+    for group in groups.values():
+        shown = group if per_subject is None else group[:per_subject]
+        lines += [m.describe() for m in shown]
+        if len(group) > len(shown):
+            lines.append(f"  ... and {len(group) - len(shown)} more like it (yolo-studio probe lists them all)")
     if version_series(model_dict.version()) == model_dict.TESTED:
         return "\n".join(lines) + "\nThis is unexpected in a release YOLO Studio was tested with: please report it."
     return ("\n".join(lines) + f"\nYOLO Studio is written for Ultralytics {model_dict.TESTED}.x: install that "

@@ -427,7 +427,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """The start-up probe found an assumption the installed Ultralytics breaks: say so once, plainly."""
         self.ultralytics_warning = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Ultralytics has changed",
                                                          message, parent=self)
-        self.ultralytics_warning.open()  # not modal to the work: the studio stays usable
+        self.ultralytics_warning.setWindowModality(QtCore.Qt.NonModal)  # the studio stays usable behind it
+        self.ultralytics_warning.show()
 
     def dragEnterEvent(self, event):
         if any(u.toLocalFile().lower().endswith((".yaml", ".yml")) for u in event.mimeData().urls()):

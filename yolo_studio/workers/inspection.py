@@ -44,7 +44,8 @@ class InspectionThread(QtCore.QObject):
     def warm_up(self, modules_dir=None) -> None:
         """Import torch and Ultralytics, build one tiny model and load the trusted custom blocks of
         ``modules_dir`` on the worker, so the user's first inspection does not wait for them (the
-        imports alone take seconds). Queued like a request: one asked for meanwhile runs right after."""
+        imports alone take seconds), then run the start-up probe. Queued like a request: one asked for
+        meanwhile runs right after."""
         self.task.submit(self._warm_up, modules_dir)
 
     def _warm_up(self, modules_dir=None) -> None:
@@ -58,13 +59,12 @@ class InspectionThread(QtCore.QObject):
             inspect_tiny_model()
         except Exception:  # only a head start: a real request reports its own errors
             pass
+        self._probe()
 
-    def _after_first_shapes(self) -> None:
-        """While idle after the first shapes: check Ultralytics against the studio's assumptions (the
-        start-up probe, tens of milliseconds once it is imported), then pay the meta device's first use
-        (large models' custom rows are measured there)."""
+    def _probe(self) -> None:
+        """Check Ultralytics against the studio's assumptions (the start-up probe: tens of milliseconds
+        once Ultralytics is imported); a broken one reaches the window as one message."""
         from yolo_studio.compat import probe
-        from yolo_studio.compat.measuring import warm_meta_device
 
         try:
             mismatches = probe.probe()
@@ -72,6 +72,12 @@ class InspectionThread(QtCore.QObject):
             mismatches = [probe.Mismatch("the studio's probe", f"{type(exc).__name__}: {exc}")]
         if mismatches:
             self.ultralytics_changed.emit(probe.report(mismatches))
+
+    @staticmethod
+    def _warm_meta_device() -> None:
+        """Large models' custom rows are measured on the meta device: pay its first use now, while idle."""
+        from yolo_studio.compat.measuring import warm_meta_device
+
         try:
             warm_meta_device()
         except Exception:  # only a head start
@@ -125,7 +131,7 @@ class InspectionThread(QtCore.QObject):
     def _on_task_done(self, _job: int, result) -> None:
         if result is not None and not self._meta_warmed:  # the first shapes are shown: now the rest
             self._meta_warmed = True
-            self.task.submit(self._after_first_shapes)
+            self.task.submit(self._warm_meta_device)
         if result is None:
             return
         generation, outcome, layer = result
