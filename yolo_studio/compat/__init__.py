@@ -4,6 +4,8 @@
   which modules get channels injected) and which task and model class a head makes;
 - ``ultralytics_hook.py``: custom blocks built inside ``parse_model`` (with ``measuring.py``,
   ``block_layouts.py`` and ``block_loader.py``), also shipped in training bundles;
+- ``building.py``: model classes, ``parse_model`` alone, and Ultralytics' class state put back after a build;
+- ``inference.py``: Ultralytics' letterbox, NMS and box scaling for the studio's own inference paths;
 - ``training.py``: what the training process changes about Ultralytics' trainer;
 - ``probe.py``: checks all of the above against the installed Ultralytics at start-up.
 

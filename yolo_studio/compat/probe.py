@@ -40,7 +40,7 @@ def probe() -> list:
     """The assumptions the installed Ultralytics breaks, as ``Mismatch``es; empty when all hold."""
     found = []
     for check in (_parse_model_build, _parse_model_locals, _channel_sets, _special_cases, _task_guess,
-                  _scale_guess, _model_classes, _trainer):
+                  _scale_guess, _model_classes, _trainer, _inference_helpers):
         try:
             found += check()
         except Exception as exc:  # the check itself could not run: that is the change to report
@@ -190,3 +190,19 @@ def version_series(version: str) -> str:
     """``8.4`` for ``8.4.12``."""
     found = re.match(r"(\d+)\.(\d+)", version)
     return f"{found.group(1)}.{found.group(2)}" if found else version
+
+
+def _inference_helpers() -> list:
+    """pre- and post-processing: the letterbox, NMS and box scaling compat/inference.py calls"""
+    import importlib
+
+    out = []
+    for module, name in (("ultralytics.data.augment", "LetterBox"), ("ultralytics.utils.nms", "non_max_suppression"),
+                         ("ultralytics.utils.ops", "scale_boxes")):
+        try:
+            found = hasattr(importlib.import_module(module), name)
+        except ImportError:
+            found = False
+        if not found:
+            out.append(Mismatch(module, f"{name} is no longer there"))
+    return out

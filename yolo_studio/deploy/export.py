@@ -158,14 +158,13 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
 def _letterbox(image: str | Path, size: int):
     """The network input Ultralytics' predictor makes: letterboxed, RGB, CHW, 0..1, batch of one."""
     import cv2
-    import numpy as np
-    from ultralytics.data.augment import LetterBox
+
+    from yolo_studio.compat.inference import network_input
 
     picture = cv2.imread(str(image))
     if picture is None:
         raise ValueError(f"{image}: not a readable image")
-    boxed = LetterBox(new_shape=(size, size), auto=False)(image=picture)
-    return np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+    return network_input(picture, size)
 
 
 def sample_images(weights: str | Path, count: int = 8) -> list:

@@ -185,18 +185,15 @@ class HydraDetector:
         import cv2
         import numpy as np
         import torch
-        from ultralytics.data.augment import LetterBox
-        from ultralytics.utils.nms import non_max_suppression
-        from ultralytics.utils.ops import scale_boxes
+
+        from yolo_studio.compat.inference import network_input, non_max_suppression, scale_boxes
 
         timing = {}
         started = time.perf_counter()
         picture = cv2.imread(str(image)) if not isinstance(image, np.ndarray) else image
         if picture is None:
             raise ValueError(f"{image}: not a readable image")
-        boxed = LetterBox(new_shape=(imgsz, imgsz), auto=False, stride=self.stride)(image=picture)
-        x = torch.from_numpy(np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1))[None]).float().div(255)
-        x = x.to(self.device)
+        x = torch.from_numpy(network_input(picture, imgsz, self.stride)).to(self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         timing["preprocess"] = _ms(started)

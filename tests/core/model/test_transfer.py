@@ -40,9 +40,10 @@ def test_an_inserted_block_keeps_every_other_layer_pretrained(trained_project, r
                 source = key.replace(f"model.{layer.layer}.", f"model.{layer.source}.", 1)
                 assert torch.equal(tensor, info.state[source])
 
-    from yolo_studio.core.model.inspection import _preserved_ultralytics_state, build_model
+    from yolo_studio.compat.building import preserved_state
+    from yolo_studio.core.model.inspection import build_model
 
-    with _preserved_ultralytics_state():  # the remapped tensors load into the real model, all of them
+    with preserved_state():  # the remapped tensors load into the real model, all of them
         built, _, _ = build_model({**model, "scale": "n"}, blocks)
     missing, unexpected = built.load_state_dict({k: v.float() for k, v in remapped.items()}, strict=False)
     assert unexpected == [] and len(built.state_dict()) - len(missing) == report.loaded

@@ -17,7 +17,7 @@ import threading
 import traceback
 from dataclasses import asdict, dataclass, field
 
-from yolo_studio.compat import model_dict
+from yolo_studio.compat import building, model_dict
 from yolo_studio.core.errors import BuildError, CustomBlocksUnsupported
 
 @dataclass
@@ -70,29 +70,6 @@ def _drop_pretrained(d: dict, notes: list) -> None:
             notes.append(f"layer {i}: TorchVision '{args[1]}' is built without its pretrained weights "
                          f"('{args[2]}'): the studio never downloads. Train from scratch or load weights yourself.")
             args[2] = None
-
-
-@contextlib.contextmanager
-def _preserved_ultralytics_state():
-    """Restore class attributes Ultralytics' builds set (``Detect.legacy``, ``Conv.default_act``...)."""
-    import torch.nn as nn
-    from ultralytics.nn import modules, tasks
-
-    classes = {obj for mod in (modules, tasks) for obj in vars(mod).values()
-               if isinstance(obj, type) and issubclass(obj, nn.Module)}
-    saved = {cls: dict(vars(cls)) for cls in classes}
-    try:
-        yield
-    finally:
-        for cls, attrs in saved.items():
-            current = vars(cls)
-            for key in [k for k in current if k not in attrs]:
-                with contextlib.suppress(AttributeError, TypeError):
-                    delattr(cls, key)
-            for key, value in attrs.items():
-                if current.get(key, object()) is not value and not key.startswith("__"):
-                    with contextlib.suppress(AttributeError, TypeError):
-                        setattr(cls, key, value)
 
 
 def _layer_in_traceback(exc: BaseException) -> int | None:
@@ -184,14 +161,11 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 6
     ``memory_guard.memory_budget``) if given.
 
     Returns (model, per-layer args, ``{layer: how its custom block was called}``)."""
-    from ultralytics.nn import tasks
-
     from yolo_studio.compat import ultralytics_hook
     from yolo_studio.core.model.catalog import studio_built_blocks
 
     blocks = {**studio_built_blocks(row[2] for row in d["backbone"] + d["head"]), **(blocks or {})}
-    _, class_name = model_task(d)
-    model_class = getattr(tasks, class_name)
+    model_class = building.model_class(d)
     try:
         model_dict.check_supported()
     except model_dict.HookUnsupported as exc:
@@ -242,7 +216,7 @@ def ultralytics_build():
     attributes, ``Detect.legacy``, ``Conv.default_act``...), those attributes restored after it. The
     snapshot is taken inside the lock, so a build on another thread never has its state restored
     half-way or saved as the one to restore."""
-    with _ONE_AT_A_TIME, _preserved_ultralytics_state():
+    with _ONE_AT_A_TIME, building.preserved_state():
         yield
 
 

@@ -72,9 +72,8 @@ def target_shapes(model: dict, scale: str | None = None, blocks: dict | None = N
     (the studio's custom and built-in blocks placed by its hook), without initialising weights:
     Ultralytics' ``parse_model`` on PyTorch's meta device (custom blocks are measured on the CPU)."""
     import torch
-    from ultralytics.nn import tasks
 
-    from yolo_studio.compat import ultralytics_hook
+    from yolo_studio.compat import building, ultralytics_hook
     from yolo_studio.core.model.catalog import studio_built_blocks
     from yolo_studio.core.model.inspection import ultralytics_build
 
@@ -84,7 +83,7 @@ def target_shapes(model: dict, scale: str | None = None, blocks: dict | None = N
     ch = d.get("channels", ch) if isinstance(d.get("channels"), int) else ch
     every = {**studio_built_blocks(r[2] for r in rows_of(d)), **(blocks or {})}
     with ultralytics_build(), ultralytics_hook.installed(every), torch.no_grad(), torch.device("meta"):
-        seq, _ = tasks.parse_model(d, ch=ch, verbose=False)
+        seq, _ = building.parse_layers(d, ch)
     return {f"model.{k}": tuple(v.shape) for k, v in seq.state_dict().items()}
 
 
