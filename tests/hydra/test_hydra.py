@@ -176,4 +176,6 @@ def test_the_cli_lists_the_splits_with_what_a_head_costs(trained_project):
     assert shares == sorted(shares, reverse=True) and 0 < shares[-1] < shares[0] < 1
     assert default["heads_12"] == pytest.approx(1 + 11 * default["head_share"], abs=0.01)
     text = run_cli("hydra", "splits", "tiny", "--project", root, "--imgsz", "128").stdout
-    assert "(end of the YAML backbone, default)" in text and "12 heads ~" in text
+    assert f"\n  {default['split']}: after " in text and "(default: heads keep their bottom-up path)" in text
+    assert f"\n  {hs.backbone_end(model)}: after " in text and "(end of the YAML backbone)" in text
+    assert "12 heads ~" in text

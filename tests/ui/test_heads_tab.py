@@ -1,6 +1,7 @@
 """The Heads tab (extract, versions side by side, promote, roll back, clean up), training a head from
 the window, and the Inference tab running a hydra model."""
 
+import pytest
 from PySide6 import QtWidgets
 
 from helpers import answer_next_dialog
@@ -13,7 +14,7 @@ from yolo_studio.hydra.store import HydraStore
 JOB_TIMEOUT = 180_000
 
 
-def test_heads_tab_extracts_and_manages_versions(qtbot, trained_project, tiny_dataset):
+def test_heads_tab_extracts_and_manages_versions(qtbot, tmp_path, trained_project, tiny_dataset):
     from yolo_studio.ui.hydra.tab import HeadsTab
     from yolo_studio.ui.inference.tab import InferenceTab
 
@@ -46,12 +47,21 @@ def test_heads_tab_extracts_and_manages_versions(qtbot, trained_project, tiny_da
     index = next(i for i in range(inference.model.count()) if "ui-hydra (hydra" in inference.model.itemText(i))
     inference.model.setCurrentIndex(index)
     inference.conf.setValue(0.001)
-    inference.set_sources(images_in(tiny_dataset.parent / "images" / "val")[:2])
+    video = tmp_path / "clip.mp4"  # a hydra model reads images: the video is listed with the reason
+    video.write_bytes(b"not read")
+    inference.set_sources([*images_in(tiny_dataset.parent / "images" / "val")[:2], video])
     with qtbot.waitSignal(inference.finished, timeout=JOB_TIMEOUT) as done:
         inference.run()
     results = done.args[0]
-    assert len(results) == 2 and all(o["name"].startswith("shapes:") for r in results for o in r.objects)
-    assert inference.list.topLevelItemCount() == 2
+    assert len(results) == 3 and all(o["name"].startswith("shapes:") for r in results for o in r.objects)
+    assert inference.list.topLevelItemCount() == 3 and "detects in images" in results[2].error
+    assert "not read" in inference.summary.text()
+    row = inference.list.topLevelItem(0)  # the network column adds the stages; its tooltip lists each
+    timing = results[0].timing
+    assert float(row.text(3)) == pytest.approx(timing["backbone"] + timing["head:shapes"], abs=0.11)
+    assert timing["inference"] == pytest.approx(timing["backbone"] + timing["head:shapes"], abs=0.01)
+    assert row.toolTip(3).splitlines() == [f"backbone: {timing['backbone']:.1f} ms",
+                                           f"head:shapes: {timing['head:shapes']:.1f} ms"]
     inference.shutdown()
 
 

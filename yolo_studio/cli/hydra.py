@@ -27,7 +27,7 @@ def add_parsers(sub) -> dict:
 
     ext = action("extract", "split a trained detector into a backbone and its first head")
     ext.add_argument("model", metavar="MODEL", help="a .pt, a run folder, or a run or registry name of the project")
-    ext.add_argument("--split", type=int, default=None, help="first head layer (default: end of the YAML backbone)")
+    ext.add_argument("--split", type=int, default=None, help="first head layer (default: the deepest split that keeps each head's bottom-up path)")
     ext.add_argument("--metric", default="f1", choices=("f1", "mAP50-95"), help="what promotion compares")
     spl = action("splits", "where a detector can be split, and what a head costs at each split", head=False)
     spl.add_argument("model", metavar="MODEL", help="a .pt, a run folder, or a run or registry name of the project")
@@ -96,7 +96,9 @@ def _splits(args, project, hydra_dir) -> int:
 
 
 def _describe_split(option: dict) -> str:
-    mark = " (end of the YAML backbone, default)" if option["default"] else ""
+    from yolo_studio.hydra.model import split_mark
+
+    mark = split_mark(option)
     return (f"{option['split']}: after {option['after']}{mark}; a head is {option['head_share']:.0%} of the FLOPs, "
             f"6 heads ~{option['heads_6']:.1f}x, 12 heads ~{option['heads_12']:.1f}x one model")
 

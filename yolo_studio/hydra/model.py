@@ -59,14 +59,21 @@ def split_options(weights: str | Path, imgsz: int = 640) -> list:
     layer, the head's share of the FLOPs, and the cost of 6 and 12 heads in models (by FLOPs)."""
     model = load_detector(weights)
     shares = hs.flop_shares(model, imgsz)
-    default = hs.default_split(model)
+    default, backbone_end = hs.default_split(model), hs.backbone_end(model)
     options = []
     for k in range(1, len(model.model)):
         share = shares[k]
         options.append({"split": k, "after": type(model.model[k - 1]).__name__, "head_share": round(share, 4),
                         "heads_6": round(1 + 5 * share, 2), "heads_12": round(1 + 11 * share, 2),
-                        "default": k == default})
+                        "default": k == default, "backbone_end": k == backbone_end})
     return options
+
+
+def split_mark(option: dict) -> str:
+    """What a split option is, for a list of them: the default, the end of the YAML backbone, or nothing."""
+    marks = (["default: heads keep their bottom-up path"] if option.get("default") else []) + \
+        (["end of the YAML backbone"] if option.get("backbone_end") else [])
+    return f" ({'; '.join(marks)})" if marks else ""
 
 
 def source_details(weights: Path, project) -> dict:
@@ -201,9 +208,11 @@ class HydraDetector:
         with torch.no_grad():
             started = time.perf_counter()
             features = {self.k: hs.run_backbone(self.backbone, x, self.k)}
-            if self.shared > self.k:
-                features[self.shared] = hs.run_shared(self.backbone, features[self.k], self.k, self.shared)
             timing["backbone"] = self._ms(started)
+            if self.shared > self.k:  # the parameter-free layers every head computes alike: once
+                started = time.perf_counter()
+                features[self.shared] = hs.run_shared(self.backbone, features[self.k], self.k, self.shared)
+                timing["shared"] = self._ms(started)
             for head, (model, names, _version, start) in self.heads.items():
                 started = time.perf_counter()
                 raw = hs.run_head(model, features[start], start)
@@ -274,8 +283,9 @@ def detect_sources(store: HydraStore, sources, imgsz: int = 640, conf: float = 0
                    device: str = "cpu", on_result=None, cancelled=None) -> list:
     """Every active head on the images of ``sources``, as ``deploy.predict.ImageResult``s.
 
-    Object names are ``head:class``; timing is preprocess, inference (the backbone plus every head)
-    and postprocess, so a hydra model compares with a single model in the same table.
+    Object names are ``head:class``; timing is preprocess, inference (the backbone, the shared layers and
+    every head: so a hydra model compares with a single model in the same table), each of those stages
+    on its own, and postprocess. A video is listed with the reason it gives no result.
     """
     from yolo_studio.deploy.predict import VIDEO_SUFFIXES, ImageResult, expand_sources
 
@@ -284,17 +294,19 @@ def detect_sources(store: HydraStore, sources, imgsz: int = 640, conf: float = 0
         raise ValueError(f"'{store.name}' has no active head: promote a version first")
     results = []
     for image in expand_sources(sources):
-        if image.suffix.lower() in VIDEO_SUFFIXES:
-            continue  # hydra detection reads images
         if cancelled and cancelled():
             break
-        found = detector.detect(image, imgsz, conf, iou)
-        t = found["timing"]
-        inference = t["backbone"] + sum(v for k, v in t.items() if k.startswith("head:"))
-        objects = [{**o, "name": f"{o['head']}:{o['name']}"} for o in found["objects"]]
-        result = ImageResult(str(image), found["width"], found["height"], objects,
-                             {"preprocess": t["preprocess"], "inference": round(inference, 2),
-                              "postprocess": round(t.get("postprocess", 0.0), 2)})
+        if image.suffix.lower() in VIDEO_SUFFIXES:
+            result = ImageResult(str(image), 0, 0, error="a hydra model detects in images: choose frames "
+                                                         "exported as images, or a single model for a video")
+        else:
+            found = detector.detect(image, imgsz, conf, iou)
+            t = found["timing"]
+            network = {k: v for k, v in t.items() if k in ("backbone", "shared") or k.startswith("head:")}
+            objects = [{**o, "name": f"{o['head']}:{o['name']}"} for o in found["objects"]]
+            result = ImageResult(str(image), found["width"], found["height"], objects,
+                                 {"preprocess": t["preprocess"], "inference": round(sum(network.values()), 2),
+                                  **network, "postprocess": round(t.get("postprocess", 0.0), 2)})
         results.append(result)
         if on_result:
             on_result(result)

@@ -22,9 +22,25 @@ class Features:
     last: object
 
 
-def default_split(model) -> int:
+def backbone_end(model) -> int:
     """The end of the YAML's backbone section (where Ultralytics' head starts)."""
     return len(model.yaml["backbone"])
+
+
+def default_split(model) -> int:
+    """The split a new hydra proposes: the deepest that keeps each head's own bottom-up path.
+
+    The output layer reads the neck at several scales. The finest of them (YOLO11: layer 16, P3)
+    is where the top-down path ends; the bottom-up path starts right after it (YOLO11: 17), so the
+    heads keep that path and their output layer and share everything before. Read from the graph
+    (the output layer's ``from``), not from a table of models. Never before the end of the YAML
+    backbone, never on the output layer; an output reading one map splits at the end of the backbone."""
+    last = model.model[-1]
+    sources = [last.f] if isinstance(last.f, int) else list(last.f)
+    inputs = [last.i + j if j < 0 else j for j in sources]
+    if len(inputs) < 2:
+        return backbone_end(model)
+    return min(max(min(inputs) + 1, backbone_end(model)), len(model.model) - 1)
 
 
 def check_split(model, k: int) -> None:
@@ -32,7 +48,8 @@ def check_split(model, k: int) -> None:
     layers = len(model.model)
     if not 0 < k < layers:
         raise ValueError(f"split at layer {k} leaves nothing on one side: choose 1..{layers - 1} "
-                         f"(the YAML backbone ends at {default_split(model)})")
+                         f"(the YAML backbone ends at {backbone_end(model)}; the default split is "
+                         f"{default_split(model)})")
 
 
 def run_backbone(model, x, k: int) -> Features:

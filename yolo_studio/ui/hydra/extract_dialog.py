@@ -56,7 +56,7 @@ class ExtractDialog(QtWidgets.QDialog):
         weights = self.weights()
         self.options = {}
         self.split.clear()
-        self.split.addItem("default: the end of the YAML backbone", None)
+        self.split.addItem("default: the deepest split that keeps each head's bottom-up path", None)
         self.cost.setText("Reading the detector's layers…")
         job = JobThread(lambda _job: split_options(weights), "split options", self)
         job.finished_with.connect(lambda options: self._show_splits(weights, options))
@@ -65,13 +65,14 @@ class ExtractDialog(QtWidgets.QDialog):
         job.start()
 
     def _show_splits(self, weights: str, options: list) -> None:
+        from yolo_studio.hydra.model import split_mark
+
         if weights != self.weights():  # the user chose another detector meanwhile
             return
         self.options = {option["split"]: option for option in options}
         self.split.clear()
         for option in options:
-            self.split.addItem(f"{option['split']}: after {option['after']}"
-                               + (" (end of the YAML backbone, default)" if option["default"] else ""), option["split"])
+            self.split.addItem(f"{option['split']}: after {option['after']}{split_mark(option)}", option["split"])
             if option["default"]:
                 self.split.setCurrentIndex(self.split.count() - 1)
         self._show_cost()

@@ -199,8 +199,12 @@ class InferenceTab(QtWidgets.QWidget):
             item.setIcon(0, severity_icon(self, "warning"))
             item.setToolTip(0, f"{result.source}: {result.error}")
         else:
+            network = network_stages(t)
             item = QtWidgets.QTreeWidgetItem([name, str(len(result.objects)), f"{t.get('preprocess', 0):.1f}",
-                                              f"{t.get('inference', 0):.1f}", f"{t.get('postprocess', 0):.1f}"])
+                                              f"{t.get('inference', sum(network.values())):.1f}",
+                                              f"{t.get('postprocess', 0):.1f}"])
+            if "inference" not in network:  # a hydra model: the backbone, the shared layers and each head
+                item.setToolTip(3, "\n".join(f"{stage}: {ms:.1f} ms" for stage, ms in network.items()))
         item.setData(0, QtCore.Qt.UserRole, len(self.results) - 1)
         self.list.addTopLevelItem(item)
         if self.list.topLevelItemCount() == 1:
@@ -264,3 +268,9 @@ class InferenceTab(QtWidgets.QWidget):
         self.cancel()
         shutil.rmtree(self.output, ignore_errors=True)
 
+
+def network_stages(timing: dict) -> dict:
+    """The network's stages in a result's timing: for a hydra model its backbone, shared layers and
+    heads (``head:<name>``), each on its own; for a model, ``inference``."""
+    stages = {stage: ms for stage, ms in timing.items() if stage in ("backbone", "shared") or stage.startswith("head:")}
+    return stages or {"inference": timing.get("inference", 0.0)}
