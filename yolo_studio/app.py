@@ -124,7 +124,7 @@ def render(model: str | Path, output: str | Path, scale: str | None = None, modu
         loop = QtCore.QEventLoop()
         tab.inspected.connect(loop.quit)
         QtCore.QTimer.singleShot(120_000, loop.quit)
-        tab._start_inspection()
+        tab.start_inspection()
         if tab.inspector.generation:
             loop.exec()
     scene = tab.canvas.graph.scene()

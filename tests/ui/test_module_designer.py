@@ -36,7 +36,7 @@ def test_a_block_saved_in_the_editor_is_placed_on_the_canvas_and_inspects_at_two
     for scale, channels in (("n", 128), ("s", 256)):
         with qtbot.waitSignal(model.inspected, timeout=60_000):
             model.scale.setCurrentText(scale)
-            model._start_inspection()
+            model.start_inspection()
         assert model.report is not None, model.build_error
         layer = model.report.layers[5]
         assert layer.module == "Attention" and layer.args[0] == channels and layer.out_shape[0] == channels
@@ -118,7 +118,7 @@ def test_an_untrusted_folder_is_asked_about_once_and_a_refusal_runs_nothing(qtbo
         assert w.model_tab.problems == []  # still known to validation (read, not run)
         totals = []
         w.model_tab.totals_changed.connect(totals.append)
-        w.model_tab._start_inspection()
+        w.model_tab.start_inspection()
         assert "not trusted" in totals[-1] and w.model_tab.inspector._blocks is None
         messages = []
         w.modules_tab.status_message.connect(messages.append)
@@ -168,7 +168,7 @@ def test_a_block_that_loops_forever_is_reported_and_the_studio_stays_responsive(
     timer = QtCore.QTimer(interval=100, timeout=lambda: ticks.append(1))
     timer.start()
     with qtbot.waitSignal(model.inspector.blocks_loaded, timeout=30_000):
-        model._start_inspection()
+        model.start_inspection()
     timer.stop()
     assert len(ticks) >= 20, "the UI thread kept running while the block was checked"
     assert any("loops.py" in str(e) and "did not finish" in str(e) for e in model.load_errors)

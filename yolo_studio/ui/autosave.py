@@ -84,7 +84,7 @@ def _restore(window, entry) -> bool:
         doc.path = Path(entry.path) if entry.path else None
         window.model_tab.open_document(doc)
         window.model_tab.undo_stack.resetClean()  # unsaved: the title shows it, closing asks
-        window._update_title()
+        window.update_title()
         return True
     if entry.kind == "block" and entry.path:
         modules = window.modules_tab
@@ -115,5 +115,5 @@ def _restore_unparsed(window, entry) -> bool:
     tab.open_document(doc)
     tab.type_yaml(entry.text)
     window.tabs.setCurrentWidget(tab)
-    window._update_title()
+    window.update_title()
     return True

@@ -90,9 +90,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_tab.comparison_changed.connect(self._show_overlay)
         self.model_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.model_tab.totals_changed.connect(self.totals.setText)
-        self.model_tab.title_changed.connect(self._update_title)
+        self.model_tab.title_changed.connect(self.update_title)
         self._build_actions()
-        self._update_title()
+        self.update_title()
         self.autosaver = Autosaver(self)
         self._reattach_runs()
 
@@ -197,7 +197,7 @@ class MainWindow(QtWidgets.QMainWindow):
             tab.move_row(src, dst)
             tab.select_rows([dst])
 
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         path = self.model_tab.path
         name = path.name if path else "untitled.yaml"
         star = "*" if self.model_tab.is_modified() else ""

@@ -136,7 +136,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.inspector.blocks_loaded.connect(self._on_blocks_loaded)
         self.inspector.failed.connect(self._on_inspector_failed)
         self._inspect_timer = QtCore.QTimer(self, singleShot=True, interval=INSPECT_DELAY_MS,
-                                            timeout=self._start_inspection)
+                                            timeout=self.start_inspection)
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
 
     def _build_widgets(self) -> None:

@@ -13,7 +13,7 @@ class LiveInspectionMixin:
         if self.live_inspection:
             self._inspect_timer.start()
 
-    def _start_inspection(self) -> None:
+    def start_inspection(self) -> None:
         if any(p.severity == "error" for p in self.problems) or not self.doc.rows:
             self.totals_changed.emit(f"{len(self.doc.rows)} layers · fix the problems to see shapes and params")
             self._redraw()  # no inspection is coming: the nodes stop saying "measuring…"
