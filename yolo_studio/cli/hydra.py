@@ -184,5 +184,5 @@ def _detect(args, project, hydra_dir) -> int:
         timing = ", ".join(f"{k} {v:.1f}" for k, v in result["timing"].items())
         print(f"{image}: {found} ({timing} ms)")
     if not args.json:
-        print(f"{len(heads)} active heads: " + ", ".join(f"{v.head} v{v.version}" for v in heads))
+        print(f"{len(heads)} active head{'s' if len(heads) != 1 else ''}: " + ", ".join(f"{v.head} v{v.version}" for v in heads))
     return 0

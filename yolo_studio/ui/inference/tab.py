@@ -96,7 +96,7 @@ class InferenceTab(QtWidgets.QWidget):
                 self.model.addItem(f"{run.name}/best.pt (run)", (str(best), run_imgsz(run.path)))
         for store in list_hydras(self.project.root / "hydra"):
             heads = len(store.active())
-            self.model.addItem(f"{store.name} (hydra, {heads} active heads)",
+            self.model.addItem(f"{store.name} (hydra, {heads} active head{'s' if heads != 1 else ''})",
                                (f"{HYDRA}{store.name}", training_imgsz(store)))
         if current:
             self.select_model(current[0] if isinstance(current, tuple) else current)
