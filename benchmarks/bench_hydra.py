@@ -144,7 +144,7 @@ def compare(base, splits: list, default: int, shares: list, device: str, imgsz: 
     out.text(f"### {device}, imgsz {imgsz}, {layout} (one model: {one:.1f} ms)\n")
     out.text("| split | head's FLOP share | 1 head | 6 heads | 12 heads |")
     out.text("|---|---|---|---|---|")
-    out.text(f"| separate models | 100 % | " + " | ".join(
+    out.text("| separate models | 100 % | " + " | ".join(
         f"{timed[('separate', n)]:.1f} ms ({timed[('separate', n)] / one:.2f}x)" for n in COUNTS) + " |")
     for split in splits:
         cells = []
