@@ -169,11 +169,11 @@ def memory(base, k: int, device: str, out: Output) -> None:
     """Memory as the backbone, then heads one by one, are loaded (each keeping only its own layers, as the
     detector keeps them), against the parameter bound: the backbone's parameters and buffers once plus
     one head's per head. The CPU counts RSS growth, CUDA the allocated memory; measured before anything
-    is freed, so the allocator has nothing to reuse."""
-    import gc
-
+    is freed except what each cut drops, which is given back to the system as the detector gives it back."""
     import psutil
     import torch
+
+    from yolo_studio.hydra.model import return_freed_memory
 
     process = psutil.Process()
 
@@ -184,7 +184,7 @@ def memory(base, k: int, device: str, out: Output) -> None:
         if device == "cuda":
             torch.cuda.synchronize()
             return torch.cuda.memory_allocated()
-        gc.collect()
+        return_freed_memory()  # as the detector does after cutting a head from its checkpoint
         return process.memory_info().rss
 
     source = copy.deepcopy(base)  # the parts are cut from this copy, so building them allocates little

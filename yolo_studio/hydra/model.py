@@ -157,6 +157,7 @@ class HydraDetector:
         _drop_layers(model, range(start))  # the shared backbone runs instead
         self.heads[version.head] = (self._for_inference(model), version.classes or model.names, version.version,
                                     start)
+        return_freed_memory()
 
     def _for_inference(self, model):
         """Conv and BatchNorm fused, as Ultralytics predicts; on the CPU in channels-last memory
@@ -180,6 +181,7 @@ class HydraDetector:
 
     def unload_head(self, head: str) -> None:
         self.heads.pop(head, None)
+        return_freed_memory()
 
     def load_active(self) -> list:
         versions = self.store.active()
@@ -227,6 +229,23 @@ class HydraDetector:
                                     "box": [round(v, 1) for v in box]})
                 timing["postprocess"] = timing.get("postprocess", 0.0) + _ms(started)
         return {"objects": objects, "timing": timing, "width": picture.shape[1], "height": picture.shape[0]}
+
+
+def return_freed_memory() -> None:
+    """Give the memory of dropped layers back to the system. A head is cut from a whole checkpoint; glibc's
+    allocator otherwise keeps what the dropped backbone held, so each loaded head grew the process by
+    up to a backbone more than its own weights (docs/PERFORMANCE.md)."""
+    import gc
+    import sys
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to ask
+            pass
 
 
 def _drop_layers(model, indices) -> None:
