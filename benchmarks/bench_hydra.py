@@ -72,6 +72,10 @@ def main(argv=None) -> None:
                         help="default, backbone-end, layer numbers (comma-separated), or all")
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of Markdown")
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "30")))
+    parser.add_argument("--device", default="all", choices=("all", "cpu", "cuda"),
+                        help="where to measure (default: the CPU, and CUDA when there is one)")
+    parser.add_argument("--merged", action="store_true",
+                        help="also run the heads together (hydra/merged.py) at the default split")
     args = parser.parse_args(argv)
 
     import torch
@@ -83,6 +87,7 @@ def main(argv=None) -> None:
 
     out = Output(args.json)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = devices if args.device == "all" else [args.device]
     base = DetectionModel(str(MODEL), verbose=False).eval().fuse(verbose=False)  # as Ultralytics predicts
     default = hs.default_split(base)
     splits = chosen_splits(args.splits, base)
@@ -97,7 +102,7 @@ def main(argv=None) -> None:
     for device in devices:
         for imgsz in args.sizes:
             for layout in (["channels-last", "NCHW"] if device == "cpu" else ["NCHW"]):
-                compare(base, splits, default, shares, device, imgsz, layout, args.rounds, out)
+                compare(base, splits, default, shares, device, imgsz, layout, args.rounds, out, args.merged)
 
 
 class Output:
@@ -116,7 +121,7 @@ class Output:
 
 
 def compare(base, splits: list, default: int, shares: list, device: str, imgsz: int, layout: str, rounds: int,
-            out: Output) -> None:
+            out: Output, merged: bool = False) -> None:
     """One table: 1, 6 and 12 separate models against the hydra at each split, with the FLOP bound."""
     import torch
 
@@ -139,6 +144,16 @@ def compare(base, splits: list, default: int, shares: list, device: str, imgsz: 
                 sync()
 
             cases.update({(split, n): (lambda n=n, run=run: run(n)) for n in COUNTS})
+        if merged:  # the heads at the default split as one network mapped over them (vmap)
+            from yolo_studio.hydra.merged import MergedHeads
+
+            stacks = {n: MergedHeads(full[:n], default) for n in COUNTS}
+
+            def together(n):
+                stacks[n].run(hs.run_backbone(shared_model, x, default))
+                sync()
+
+            cases.update({("merged", n): (lambda n=n: together(n)) for n in COUNTS})
         timed = interleaved_medians(cases, rounds)
     one = timed[("separate", 1)]
     out.text(f"### {device}, imgsz {imgsz}, {layout} (one model: {one:.1f} ms)\n")
@@ -162,6 +177,13 @@ def compare(base, splits: list, default: int, shares: list, device: str, imgsz: 
             cells.append(f"{ms:.1f} ms ({ratio:.2f}x; bound {bound:.2f}x, efficiency {efficiency:.2f})")
         mark = " (default)" if split == default else ""
         out.text(f"| {split}{mark} | {shares[split]:.0%} | " + " | ".join(cells) + " |")
+    if merged:
+        for n in COUNTS:
+            out.record(kind="merged", device=device, imgsz=imgsz, layout=layout, split=default, heads=n,
+                       ms=round(timed[("merged", n)], 2), per_head_ms=round(timed[(default, n)], 2),
+                       ratio=round(timed[("merged", n)] / one, 3))
+        out.text(f"| {default}, heads run together (vmap) | {shares[default]:.0%} | " + " | ".join(
+            f"{timed[('merged', n)]:.1f} ms ({timed[('merged', n)] / one:.2f}x)" for n in COUNTS) + " |")
     out.text("")
 
 

@@ -269,6 +269,29 @@ def predict_and_hydra(check: Check) -> None:
               f"{len(outs[DEVICE])} images on device {DEVICE}, same detections: {same}")
 
 
+HYDRA_TARGET = 2.0  # 12 heads against one model, batch 1, 640 px, on CUDA (issue 17)
+
+
+def hydra_latency(check: Check) -> None:
+    """12 heads at the default split, each on its own and run together, against one model (bench_hydra)."""
+    imgsz, rounds = (640, 10) if DEVICE != "cpu" else (IMGSZ, 2)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_hydra.py"), str(imgsz), "--device",
+                           "cpu" if DEVICE == "cpu" else "cuda", "--splits", "default", "--merged", "--json",
+                           "--rounds", str(rounds)], capture_output=True, text=True, timeout=ROW_TIMEOUT, cwd=ROOT)
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    apart = next((r for r in rows if r["kind"] == "latency" and r["heads"] == 12 and r["default"]), None)
+    together = next((r for r in rows if r["kind"] == "merged" and r["heads"] == 12), None)
+    memory = next((r for r in rows if r["kind"] == "memory" and r["heads"] == 12), None)
+    if done.returncode != 0 or apart is None or together is None:
+        check.row("hydra: 12 heads against one model", "FAIL", (done.stdout + done.stderr)[-400:])
+        return
+    best = min(apart["ratio"], together["ratio"])
+    check.row("hydra: 12 heads against one model", "ok" if best <= HYDRA_TARGET else "missed",
+              f"{apart['layout']} {imgsz} px, split {apart['split']}: one model {apart['one_model_ms']} ms; 12 heads "
+              f"{apart['ratio']}x each on its own, {together['ratio']}x run together (target <= {HYDRA_TARGET}x); "
+              f"memory {memory['quotient'] if memory else '?'} of the parameter bound")
+
+
 def _same_detections(a: list, b: list, tolerance: float = 2.0) -> bool:
     """Per image, the same classes and boxes within ``tolerance`` pixels (CUDA and CPU round differently)."""
     if len(a) != len(b):
@@ -300,8 +323,9 @@ GPU_ROWS = (("yolo-studio train: custom blocks, AMP, workers=4, cache=ram", trai
             ("stop mid-epoch, then resume", stop_and_resume),
             ("two ranks on one GPU: stop at random moments, kill", two_ranks),
             ("predict and hydra on CUDA against the CPU", predict_and_hydra),
+            ("hydra: 12 heads against one model", hydra_latency),
             ("ONNX FP16 export, checked with onnxruntime", onnx_fp16))
-CPU_ROWS = (train_with_amp, stop_and_resume, predict_and_hydra, onnx_fp16)  # two ranks need CUDA for Ultralytics
+CPU_ROWS = (train_with_amp, stop_and_resume, predict_and_hydra, hydra_latency, onnx_fp16)  # two ranks need CUDA for Ultralytics
 
 
 def _rehearse() -> None:
@@ -333,7 +357,7 @@ def main(argv=None) -> int:
         if not cuda and not (args.rehearse and row in CPU_ROWS):
             check.row(what, "skipped", "no CUDA device")
             continue
-        if check.best is None and row not in (train_with_amp, autobatch, stop_and_resume, two_ranks):
+        if check.best is None and row not in (train_with_amp, autobatch, stop_and_resume, two_ranks, hydra_latency):
             check.row(what, "skipped", "no trained weights (the first training failed)")
             continue
         try:

@@ -20,4 +20,4 @@ def test_without_cuda_the_gpu_rows_are_skipped_and_said_so(tmp_path):
     rows = [line for line in table.read_text().splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert rows[0].startswith("| environment | ok |") and "offline variables set" in rows[0]
     skipped = [r for r in rows if "| skipped | no CUDA device |" in r]
-    assert len(skipped) == 6 and not any("FAIL" in r for r in rows)
+    assert len(skipped) == 7 and not any("FAIL" in r for r in rows)
