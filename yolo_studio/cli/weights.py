@@ -71,9 +71,9 @@ def cmd_transfer(args) -> int:
         blocks, errors = load_vetted_blocks(args.modules)
         if errors:
             raise CheckpointError(f"{errors[0]}", "Fix the block file (yolo-studio modules check).")
-    from yolo_studio.training.preflight import scale_of
+    from yolo_studio.compat.model_dict import scale_for_file
 
-    scale = args.scale or scale_of(Path(args.model), doc.to_dict())
+    scale = args.scale or scale_for_file(Path(args.model), doc.to_dict())
     report, _ = plan_transfer(info.state, info.model_yaml, doc.to_dict(),
                               target_shapes(doc.to_dict(), scale, blocks))
     if args.json:

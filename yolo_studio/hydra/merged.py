@@ -47,7 +47,6 @@ class MergedHeads:
         if len(keys) != 1:
             raise ValueError("only heads with tensors of the same names and shapes run together")
         heads = [_Head(m, start) for m in models]
-        self.count = len(heads)
         self.params, self.buffers = stack_module_state(heads)
         template = _Head(copy.deepcopy(models[0]), start)  # real tensors: Detect reads its stride as a number
 

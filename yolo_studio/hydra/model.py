@@ -231,6 +231,13 @@ class HydraDetector:
         return {"objects": objects, "timing": timing, "width": picture.shape[1], "height": picture.shape[0]}
 
 
+def network_stages(timing: dict) -> dict:
+    """The network's stages in a result's timing: for a hydra model its backbone, shared layers and
+    heads (``head:<name>``), each on its own; for a model, ``inference``."""
+    stages = {stage: ms for stage, ms in timing.items() if stage in ("backbone", "shared") or stage.startswith("head:")}
+    return stages or {"inference": timing.get("inference", 0.0)}
+
+
 def return_freed_memory() -> None:
     """Give the memory of dropped layers back to the system. A head is cut from a whole checkpoint; glibc's
     allocator otherwise keeps what the dropped backbone held, so each loaded head grew the process by
@@ -321,7 +328,7 @@ def detect_sources(store: HydraStore, sources, imgsz: int = 640, conf: float = 0
         else:
             found = detector.detect(image, imgsz, conf, iou)
             t = found["timing"]
-            network = {k: v for k, v in t.items() if k in ("backbone", "shared") or k.startswith("head:")}
+            network = network_stages(t)
             objects = [{**o, "name": f"{o['head']}:{o['name']}"} for o in found["objects"]]
             result = ImageResult(str(image), found["width"], found["height"], objects,
                                  {"preprocess": t["preprocess"], "inference": round(sum(network.values()), 2),

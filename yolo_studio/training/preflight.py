@@ -249,17 +249,13 @@ def _check_weights(plan: Plan, doc, blocks: dict, add) -> None:
     if info is None:
         return
     report, _ = plan_transfer(info.state, info.model_yaml, doc.to_dict(),
-                              target_shapes(doc.to_dict(), scale_of(plan.model, doc.to_dict()), blocks))
+                              target_shapes(doc.to_dict(), model_dict.scale_for_file(plan.model, doc.to_dict()), blocks))
     add(Check("ok", "model", f"weights from {plan.weights.name} ({info.summary()}): {report.headline()} "
                              f"({PICKLE_NOTE})"))
     fresh = [t for t in report.layers if t.state in ("none", "partial")]
     if fresh:
         add(Check("warning", "model", "start from scratch or only partly: " +
                   "; ".join(t.describe() for t in fresh[:4]) + (f"; and {len(fresh) - 4} more" if len(fresh) > 4 else "")))
-
-
-scale_of = model_dict.scale_for_file  # the scale Ultralytics builds a YAML file at
-
 
 
 def cuda_devices() -> list:

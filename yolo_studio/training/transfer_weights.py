@@ -28,14 +28,14 @@ def write_transferred(run, weights: str | Path) -> tuple:
 
     from yolo_studio.core.model.checkpoints import read_checkpoint
     from yolo_studio.core.model.document import ModelDocument
-    from yolo_studio.training.preflight import scale_of
+    from yolo_studio.compat.model_dict import scale_for_file
     from yolo_studio.core.model.transfer import plan_transfer
 
     info = read_checkpoint(weights)
     model_dict = ModelDocument.load(run.model).to_dict()
     built = YOLO(str(run.model)).model  # as the run builds it: its scale from the file name, the hook installed
     shapes = {k: tuple(v.shape) for k, v in built.state_dict().items()}
-    report, remapped = plan_transfer(info.state, info.model_yaml, {**model_dict, "scale": scale_of(run.model, model_dict)},
+    report, remapped = plan_transfer(info.state, info.model_yaml, {**model_dict, "scale": scale_for_file(run.model, model_dict)},
                                      shapes)
     own = built.state_dict()
     missing, unexpected = built.load_state_dict({k: v.to(own[k].dtype) for k, v in remapped.items()}, strict=False)

@@ -173,3 +173,9 @@ class DocsDialog(QtWidgets.QDialog):
                 return
         if url.scheme() in ("http", "https"):
             self.view.append(f"\n(links to the web are not opened here: {url.toString()})")
+
+
+def shown(dialog):
+    """Show a dialog that does not wait for an answer, and return it (callers and tests keep it)."""
+    dialog.show()
+    return dialog

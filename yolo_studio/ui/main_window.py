@@ -11,12 +11,12 @@ from yolo_studio.core.model.document import ModelDocument
 from yolo_studio.core.errors import StudioError
 from yolo_studio.core.blocks.custom_blocks import block_files
 from yolo_studio.core.project.open_documents import DocumentRegister, describe
-from yolo_studio.core.project.projects import Project, add_recent, add_recent_files, create_project, is_project, \
-    open_project, recent_files, recent_projects, workspace_dir
+from yolo_studio.core.project.projects import Project, add_recent, add_recent_files, create_project, \
+    open_or_create_project, open_project, recent_files, recent_projects, workspace_dir
 from yolo_studio.ui.settings_dialog import move_qt_settings
 from yolo_studio.core.project.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
-from yolo_studio.ui.help import SameAction, first_run_banner, show_shortcut_in_tooltip
+from yolo_studio.ui.help import SameAction, first_run_banner, show_shortcut_in_tooltip, shown
 from yolo_studio.ui.project_tabs import ProjectTabs
 from yolo_studio.ui.templates import template_files, template_task
 from yolo_studio.ui.model.designer import ModelDesignerTab
@@ -39,21 +39,13 @@ def default_project() -> Project:
     return ensure_demo(workspace_dir())
 
 
-def load_project(path: str | Path) -> Project:
-    """Open the project in ``path``, or create one there when the folder is new or empty."""
-    path = Path(path)
-    if is_project(path) or (path.is_dir() and any(path.iterdir())):
-        return open_project(path)
-    return create_project(path)
-
-
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, modules_dir: str | Path | None = None, project_dir: str | Path | None = None):
         super().__init__()
         self.setAcceptDrops(True)
         self.resize(1400, 860)
         move_qt_settings()
-        self.project = load_project(project_dir) if project_dir else default_project()
+        self.project = open_or_create_project(project_dir) if project_dir else default_project()
         add_recent(self.project)
         self.project_dir = self.project.root
         self._closing_confirmed = False
@@ -258,7 +250,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _remember_recent(self, path: Path) -> None:
         """Recent files for the menu, and the project's last model (opened again with the project)."""
-        self._remember_recent_file(path)
+        add_recent_files(path)
         if self.project.root in Path(path).resolve().parents:
             self.project.remember(model=self.project.relative(path))
 
@@ -322,9 +314,6 @@ class MainWindow(QtWidgets.QMainWindow):
             path = self.model_tab.path or self._ask_save_path()
             return self._save_to(path) if path else False
         return document.save()
-
-    def _remember_recent_file(self, path: Path) -> None:
-        add_recent_files(path)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -425,10 +414,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_ultralytics_changed(self, message: str) -> None:
         """The start-up probe found an assumption the installed Ultralytics breaks: say so once, plainly."""
-        self.ultralytics_warning = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Ultralytics has changed",
-                                                         message, parent=self)
-        self.ultralytics_warning.setWindowModality(QtCore.Qt.NonModal)  # the studio stays usable behind it
-        self.ultralytics_warning.show()
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Warning, "Ultralytics has changed", message, parent=self)
+        box.setWindowModality(QtCore.Qt.NonModal)  # the studio stays usable behind it
+        self.ultralytics_warning = shown(box)
 
     def dragEnterEvent(self, event):
         if any(u.toLocalFile().lower().endswith((".yaml", ".yml")) for u in event.mimeData().urls()):
@@ -471,23 +459,17 @@ class MainWindow(QtWidgets.QMainWindow):
     def shortcuts_dialog(self):
         from yolo_studio.ui.help import ShortcutsDialog
 
-        dialog = ShortcutsDialog(self)
-        dialog.show()
-        return dialog
+        return shown(ShortcutsDialog(self))
 
     def docs_dialog(self):
         from yolo_studio.ui.help import DocsDialog
 
-        dialog = DocsDialog(self)
-        dialog.show()
-        return dialog
+        return shown(DocsDialog(self))
 
     def devices_dialog(self):
         from yolo_studio.ui.devices import DevicesDialog
 
-        dialog = DevicesDialog(self)
-        dialog.show()
-        return dialog
+        return shown(DevicesDialog(self))
 
     @property
     def train_tab(self):

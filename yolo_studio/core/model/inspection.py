@@ -59,9 +59,6 @@ def model_task(d: dict) -> tuple:
     return model_dict.guess_task(d), model_dict.model_class(d)
 
 
-effective_repeats = model_dict.effective_repeats
-
-
 def _drop_pretrained(d: dict, notes: list) -> None:
     rows = d["backbone"] + d["head"]
     for i, row in enumerate(rows):
@@ -266,7 +263,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
         for m in model.model:
             f, n, module, _ = rows[m.i]
             how = resolved.get(m.i)
-            report.layers.append(LayerReport(m.i, "backbone" if m.i < nb else "head", f, effective_repeats(n, d),
+            report.layers.append(LayerReport(m.i, "backbone" if m.i < nb else "head", f, model_dict.effective_repeats(n, d),
                                              module, args.get(m.i), None,
                                              sum(p.numel() for p in m.parameters()),
                                              layout=f"{how['layout']} ({how['how']})" if how else None))

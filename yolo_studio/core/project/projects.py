@@ -117,6 +117,14 @@ def adopt_project(root: str | Path) -> Project:
     return project
 
 
+def open_or_create_project(path: str | Path) -> Project:
+    """Open the project in ``path``, or create one there when the folder is new or empty."""
+    path = Path(path)
+    if is_project(path) or (path.is_dir() and any(path.iterdir())):
+        return open_project(path)
+    return create_project(path)
+
+
 def open_project(root: str | Path) -> Project:
     """Read a project; raises ValueError naming the file and what to do."""
     root = Path(root)

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy.predict import IMAGE_SUFFIXES, VIDEO_SUFFIXES, predict, timing_summary
-from yolo_studio.hydra.model import detect_sources
+from yolo_studio.hydra.model import detect_sources, network_stages
 from yolo_studio.hydra.store import HydraStore, list_hydras, training_imgsz
 from yolo_studio.training import registry
 from yolo_studio.training.run_store import list_runs, run_imgsz
@@ -268,9 +268,3 @@ class InferenceTab(QtWidgets.QWidget):
         self.cancel()
         shutil.rmtree(self.output, ignore_errors=True)
 
-
-def network_stages(timing: dict) -> dict:
-    """The network's stages in a result's timing: for a hydra model its backbone, shared layers and
-    heads (``head:<name>``), each on its own; for a model, ``inference``."""
-    stages = {stage: ms for stage, ms in timing.items() if stage in ("backbone", "shared") or stage.startswith("head:")}
-    return stages or {"inference": timing.get("inference", 0.0)}

@@ -15,7 +15,7 @@ from yolo_studio.core.model import graph_model
 from yolo_studio.core.model.catalog import CONCAT
 from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
 from yolo_studio.core.model.document import Edit, ModelDocument
-from yolo_studio.core.model.inspection import effective_repeats
+from yolo_studio.compat.model_dict import effective_repeats
 from yolo_studio.core.model.renumber import target as target_of
 from yolo_studio.core.model.validation import validate
 from yolo_studio.ui.model.live_inspection import LiveInspectionMixin
