@@ -12,6 +12,8 @@ import threading
 
 from PySide6 import QtCore
 
+from yolo_studio.workers.lifetime import disconnect_all, keep_until_finished
+
 
 class JobThread(QtCore.QThread):
     progress = QtCore.Signal(int, int)  # done, total
@@ -24,6 +26,15 @@ class JobThread(QtCore.QThread):
         self.work = work
         self._cancel = threading.Event()
         self.setObjectName(name)
+
+    def start(self, *args) -> None:
+        keep_until_finished(self, on_orphaned=self._orphaned)
+        super().start(*args)
+
+    def _orphaned(self) -> None:
+        """The window that started the job is gone: stop it and tell no one."""
+        self.cancel()
+        disconnect_all(self.progress, self.item, self.finished_with, self.failed)
 
     def run(self) -> None:  # QThread.run
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from yolo_studio.workers.lifetime import keep_until_finished
+
 
 class _Runner(QtCore.QObject):
     done = QtCore.Signal(int, object)  # job number, the function's return value
@@ -32,6 +34,8 @@ class TaskThread(QtCore.QObject):
         self.runner.moveToThread(self.thread)
         self._request.connect(self.runner.run)
         self.done, self.failed = self.runner.done, self.runner.failed
+        keep_until_finished(self.thread, self.runner)  # lives until its loop has ended, whoever goes first
+        self.destroyed.connect(self.thread.quit)
         self.thread.start()
         self.jobs = 0
 

@@ -14,6 +14,7 @@ from yolo_studio.training import launch
 from yolo_studio.core.processes import pid_alive, started_at
 from yolo_studio.training.events import EventTail, read_events, run_status
 from yolo_studio.training.run_folder import RunFolder
+from yolo_studio.workers.lifetime import disconnect_all, keep_until_finished
 
 POLL_MS = 100
 
@@ -42,6 +43,15 @@ class RunSupervisor(QtCore.QThread):
         signals first, then ``start()`` it (an emission before the connection would be lost)."""
         process = launch.start(run, resume=resume, device=launch.resume_device(run))
         return cls(run, process, parent)
+
+    def start(self, *args) -> None:
+        keep_until_finished(self, on_orphaned=self._orphaned)
+        super().start(*args)
+
+    def _orphaned(self) -> None:
+        """The window is gone: stop following (the training goes on) without telling it."""
+        self._detach = True
+        disconnect_all(self.events, self.log, self.ended)
 
     def run(self) -> None:  # QThread.run: the supervising loop
         """Emit the run's events and log from the start (plots and log replay), then as they come."""
