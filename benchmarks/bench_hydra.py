@@ -74,6 +74,9 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "30")))
     parser.add_argument("--device", default="all", choices=("all", "cpu", "cuda"),
                         help="where to measure (default: the CPU, and CUDA when there is one)")
+    parser.add_argument("--model", default=str(MODEL), help="model YAML (default: the demo's YOLO11n); "
+                        "Ultralytics' own names work too, e.g. yolo11s.yaml")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory rows")
     parser.add_argument("--merged", action="store_true",
                         help="also run the heads together (hydra/merged.py) at the default split")
     args = parser.parse_args(argv)
@@ -88,7 +91,7 @@ def main(argv=None) -> None:
     out = Output(args.json)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     devices = devices if args.device == "all" else [args.device]
-    base = DetectionModel(str(MODEL), verbose=False).eval().fuse(verbose=False)  # as Ultralytics predicts
+    base = DetectionModel(args.model, verbose=False).eval().fuse(verbose=False)  # as Ultralytics predicts
     default = hs.default_split(base)
     splits = chosen_splits(args.splits, base)
     shares = hs.flop_shares(base)
@@ -99,7 +102,7 @@ def main(argv=None) -> None:
              + ", ".join(f"split {k}: {shares[k]:.0%}" for k in splits) + "\n")
     for device in devices:
         memory(base, default, device, out)
-    for device in devices:
+    for device in devices if not args.memory_only else ():
         for imgsz in args.sizes:
             for layout in (["channels-last", "NCHW"] if device == "cpu" else ["NCHW"]):
                 compare(base, splits, default, shares, device, imgsz, layout, args.rounds, out, args.merged)

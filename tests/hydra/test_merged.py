@@ -51,3 +51,56 @@ def test_heads_of_other_shapes_are_refused_not_mixed():
     assert shape_key(three, k) != shape_key(five, k)
     with pytest.raises(ValueError, match="same names and shapes"):
         MergedHeads([three, five], k)
+
+
+def test_the_detector_runs_heads_together_in_the_background_and_keeps_the_faster_way(tmp_path, trained_project,
+                                                                                     tiny_dataset):
+    """Detection never waits for the plan; heads that run together give the same objects; unloading a
+    head replans; "auto" measures once per device and image size and remembers the choice."""
+    import json
+
+    from yolo_studio.core.data.dataset_check import images_in
+    from yolo_studio.core.home import studio_cache_dir
+    from yolo_studio.hydra.merged import CHOICES_FILE
+    from yolo_studio.hydra.model import HydraDetector, add_head, extract
+    from yolo_studio.hydra.store import HydraStore
+
+    weights = trained_project.runs_dir / "tiny" / "weights" / "best.pt"
+    extract(tmp_path, "h", weights, "shapes", imgsz=64)
+    store = HydraStore(tmp_path / "h")
+    for name in ("more", "other"):
+        add_head(store, name, weights, {"precision": 0.5, "recall": 0.5}, ["square", "circle", "triangle"])
+    image = images_in(tiny_dataset.parent / "images" / "val")[0]
+
+    def boxes(result, exact=False):  # each head's five best objects, the other side to float rounding
+        best = {}
+        for o in sorted(result["objects"], key=lambda o: -o["conf"]):
+            numbers = [o["conf"], *o["box"]]
+            best.setdefault(o["head"], []).append([o["cls"], numbers if exact else pytest.approx(numbers, abs=1e-3)])
+        return {head: found[:5] for head, found in best.items()}
+
+    apart = HydraDetector(store, together="never")
+    apart.load_active()
+    found = apart.detect(image, imgsz=64, conf=0.001)
+    assert apart.plan is None and found["objects"]
+    reference = boxes(found, exact=True)
+
+    joint = HydraDetector(store, together="always")
+    joint.load_active()
+    assert boxes(joint.detect(image, imgsz=64, conf=0.001)) == reference  # while the plan is built
+    assert joint.wait_for_plan(120) and joint.plan.together() == {"shapes", "more", "other"}
+    result = joint.detect(image, imgsz=64, conf=0.001)
+    assert joint.plan.shared and boxes(result) == reference
+    assert {"head:shapes", "head:more", "head:other"} <= set(result["timing"])
+    joint.unload_head("other")
+    assert joint.plan is None and {o["head"] for o in joint.detect(image, imgsz=64)["objects"]} <= {"shapes", "more"}
+    assert joint.wait_for_plan(120) and joint.plan.together() == {"shapes", "more"}
+
+    auto = HydraDetector(store)
+    auto.load_active()
+    auto.detect(image, imgsz=64, conf=0.001)
+    assert auto.wait_for_plan(120)
+    (record,) = json.loads((studio_cache_dir() / CHOICES_FILE).read_text()).values()
+    assert record["separate_ms"] > 0 and record["together_ms"] > 0
+    assert record["choice"] == ("together" if record["together_ms"] < record["separate_ms"] else "separate")
+    assert auto.plan.measured[0]["choice"] == record["choice"]

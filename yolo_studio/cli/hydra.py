@@ -48,6 +48,9 @@ def add_parsers(sub) -> dict:
     det.add_argument("--conf", type=float, default=0.25)
     det.add_argument("--iou", type=float, default=0.7)
     det.add_argument("--device", default="cpu")
+    det.add_argument("--together", choices=("auto", "always", "never"), default="auto",
+                     help="run heads of one shape as one network: when measured faster on this device (auto, "
+                          "measured once and remembered), always, or never")
     return {"hydra": cmd_hydra}
 
 
@@ -171,7 +174,7 @@ def _detect(args, project, hydra_dir) -> int:
     from yolo_studio.hydra.store import training_imgsz
 
     store = _store(hydra_dir, args.hydra)
-    detector = HydraDetector(store, args.device)
+    detector = HydraDetector(store, args.device, args.together)
     heads = detector.load_active()
     imgsz = args.imgsz or training_imgsz(store)  # the heads' training size: another one gives wrong boxes
     for image in expand_sources(args.sources):

@@ -6,6 +6,8 @@ once per image and every loaded head on its features. Heads keep only their own 
 
 from __future__ import annotations
 
+import copy
+import threading
 import time
 from pathlib import Path
 
@@ -128,7 +130,9 @@ def add_head(store: HydraStore, head: str, weights: str | Path, metrics: dict, c
 class HydraDetector:
     """One backbone pass per image, then every loaded head."""
 
-    def __init__(self, store: HydraStore, device: str = "cpu"):
+    def __init__(self, store: HydraStore, device: str = "cpu", together: str = "auto"):
+        """``together``: "auto" runs heads of one shape as one network where measured faster on this
+        device (hydra/merged.py), "always" or "never" decide without measuring."""
         import torch
 
         from yolo_studio.core.devices import torch_device_name
@@ -147,6 +151,12 @@ class HydraDetector:
         self.backbone = self._for_inference(backbone)
         self.stride = int(max(backbone.stride)) if hasattr(backbone, "stride") else 32
         self.heads: dict = {}  # head name -> (model, names, version, first layer it runs)
+        self.together = together
+        self.generation = 0  # counts loads and unloads: a plan is for one set of heads
+        self.plan = None  # merged.Plan, built in the background; detection never waits for it
+        self._planning = None  # (generation, imgsz) of the plan being built
+        self._plan_lock = threading.Lock()
+        self.plan_ready = threading.Event()
 
     def load_head(self, version: HeadVersion) -> None:
         model = load_detector(version.weights)
@@ -157,6 +167,7 @@ class HydraDetector:
         _drop_layers(model, range(start))  # the shared backbone runs instead
         self.heads[version.head] = (self._for_inference(model), version.classes or model.names, version.version,
                                     start)
+        self._heads_changed()
         return_freed_memory()
 
     def _for_inference(self, model):
@@ -181,7 +192,66 @@ class HydraDetector:
 
     def unload_head(self, head: str) -> None:
         self.heads.pop(head, None)
+        self._heads_changed()
         return_freed_memory()
+
+    def _heads_changed(self) -> None:
+        """A new plan for the new set of heads, in the background; until it is ready heads run one by one.
+        Heads that ran together get their own tensors back, so an unloaded head's memory is freed."""
+        with self._plan_lock:
+            self.generation += 1
+            old, self.plan = self.plan, None
+            self.plan_ready.clear()
+        if old is not None and old.shared:
+            for names, _ in old.groups:
+                for name in names:
+                    if name in self.heads:
+                        for tensor in (*self.heads[name][0].parameters(), *self.heads[name][0].buffers()):
+                            tensor.data = tensor.data.clone()
+        if old is not None or self._planning is not None:
+            self._plan_for(old.imgsz if old is not None else self._planning[1])
+
+    def _plan_for(self, imgsz: int) -> None:
+        """Start building the plan for the current heads at ``imgsz`` unless it exists or is being built."""
+        if self.together == "never" or len(self.heads) < 2:
+            return
+        with self._plan_lock:
+            wanted = (self.generation, imgsz)
+            if self._planning == wanted or (self.plan is not None and (self.plan.generation, self.plan.imgsz) == wanted):
+                return
+            self._planning = wanted
+            # the planning thread measures copies: the heads themselves may run meanwhile
+            heads = {name: (copy.deepcopy(model), start) for name, (model, _names, _v, start) in self.heads.items()}
+        threading.Thread(target=self._build_plan, args=(heads, *wanted), name="hydra-plan", daemon=True).start()
+
+    def _build_plan(self, heads: dict, generation: int, imgsz: int) -> None:
+        import torch
+
+        from yolo_studio.hydra import merged
+
+        def features_at(start: int):
+            x = torch.zeros(1, 3, imgsz, imgsz, device=self.device)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            features = hs.run_backbone(self.backbone, x, self.k)
+            return hs.run_shared(self.backbone, features, self.k, start) if start > self.k else features
+
+        try:
+            plan = merged.build_plan(heads, generation, imgsz, features_at, self.device, self.together,
+                                     still_wanted=lambda: self.generation == generation)
+        except Exception as exc:  # heads keep running one by one; the reason is kept for the timing tooltip
+            plan = merged.Plan(generation, imgsz, measured=[{"error": f"{type(exc).__name__}: {exc}"}])
+        with self._plan_lock:
+            if plan is not None and plan.generation == self.generation:
+                self.plan = plan  # its heads share storage on first use, on the detecting thread
+            if self._planning == (generation, imgsz):
+                self._planning = None
+        if plan is not None:
+            self.plan_ready.set()
+
+    def wait_for_plan(self, timeout: float | None = None) -> bool:
+        """For benchmarks and tests: wait until a plan for the current heads is in use."""
+        return self.plan_ready.wait(timeout)
 
     def load_active(self) -> list:
         versions = self.store.active()
@@ -215,11 +285,9 @@ class HydraDetector:
                 started = time.perf_counter()
                 features[self.shared] = hs.run_shared(self.backbone, features[self.k], self.k, self.shared)
                 timing["shared"] = self._ms(started)
+            outputs = self._run_heads(features, imgsz, timing)
             for head, (model, names, _version, start) in self.heads.items():
-                started = time.perf_counter()
-                raw = hs.run_head(model, features[start], start)
-                raw = raw[0] if isinstance(raw, (list, tuple)) else raw
-                timing[f"head:{head}"] = self._ms(started)
+                raw = outputs[head]
                 started = time.perf_counter()
                 found = non_max_suppression(raw, conf, iou)[0]
                 found[:, :4] = scale_boxes(x.shape[2:], found[:, :4], picture.shape[:2])
@@ -229,6 +297,36 @@ class HydraDetector:
                                     "box": [round(v, 1) for v in box]})
                 timing["postprocess"] = timing.get("postprocess", 0.0) + _ms(started)
         return {"objects": objects, "timing": timing, "width": picture.shape[1], "height": picture.shape[0]}
+
+
+    def _run_heads(self, features: dict, imgsz: int, timing: dict) -> dict:
+        """Each head's raw output. Heads of one shape run together when the current plan says so (their
+        time is shared equally among them in ``timing``); the others, or all while a plan is built, one by one."""
+        with self._plan_lock:
+            plan = self.plan if self.plan is not None and (self.plan.generation, self.plan.imgsz) == \
+                (self.generation, imgsz) else None
+        if plan is None:
+            self._plan_for(imgsz)
+        elif not plan.shared:  # here, not on the planning thread: no head runs while its tensors move
+            for names, joint in plan.groups:
+                joint.share_storage([self.heads[n][0] for n in names])
+            plan.shared = True
+        outputs = {}
+        for names, joint in plan.groups if plan is not None else ():
+            started = time.perf_counter()
+            start = self.heads[names[0]][3]
+            for name, raw in zip(names, joint.run(features[start])):
+                outputs[name] = raw
+            share = self._ms(started) / len(names)
+            timing.update({f"head:{name}": share for name in names})
+        for head, (model, _names, _version, start) in self.heads.items():
+            if head in outputs:
+                continue
+            started = time.perf_counter()
+            raw = hs.run_head(model, features[start], start)
+            outputs[head] = raw[0] if isinstance(raw, (list, tuple)) else raw
+            timing[f"head:{head}"] = self._ms(started)
+        return outputs
 
 
 def network_stages(timing: dict) -> dict:
