@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from yolo_studio import __version__
 from yolo_studio.cli.hydra import add_parsers as add_hydra_parsers
@@ -76,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a stopped, killed or crashed run")
     trn.add_argument("--continue", dest="continue_run", default=None, metavar="RUN_DIR",
                      help="a new run from a finished run's last weights and arguments (e.g. epochs=20 more)")
+    trn.add_argument("--cluster", default=None, metavar="NAME|URL",
+                     help="train on a Ray cluster: a name from Settings or its address, http://HEAD:8265")
+    trn.add_argument("--gpus", type=int, default=0, help="GPUs per run on the cluster (default 0: its CPUs)")
+    trn.add_argument("--attach", default=None, metavar="RUN_DIR", help="follow a cluster run again")
     trn.add_argument("--tensorboard", action="store_true", help="TensorBoard event files in the run folder")
     trn.add_argument("--mlflow", action="store_true", help="log to a local MLflow store in PROJECT/mlruns")
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
@@ -199,8 +204,10 @@ def cmd_train(args) -> int:
 
     os.environ["YOLO_VERBOSE"] = "true"  # before Ultralytics is imported: the run log is its full output
     out = lambda line: print(line, flush=True)  # noqa: E731
+    if args.attach:
+        return _attach(args.attach, out)
     if args.resume:
-        return headless.train_resume(args.resume, out)
+        return headless.train_resume(args.resume, out, args.cluster, args.gpus)
     if args.continue_run:
         try:
             return headless.train_continue(args.continue_run, parse_overrides(args.overrides), args.name, out)
@@ -215,10 +222,22 @@ def cmd_train(args) -> int:
         overrides = parse_overrides(args.overrides)
         return headless.train_new(args.model, args.data, args.project, args.name, overrides, args.preset,
                                   args.modules, out, {"tensorboard": args.tensorboard, "mlflow": args.mlflow},
-                                  weights=args.weights)
+                                  weights=args.weights, cluster=args.cluster, gpus=args.gpus)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _attach(run_dir, out) -> int:
+    from yolo_studio.training import cluster, headless
+    from yolo_studio.training.run_folder import RunFolder
+
+    run = RunFolder(Path(run_dir).resolve())
+    if not cluster.is_cluster_run(run):
+        print(f"error: {run.path} was not trained on a cluster (a local run is watched with yolo-studio runs)",
+              file=sys.stderr)
+        return 1
+    return headless.attach_cluster(run, out)
 
 
 # --------------------------------------------------------------------------- modules

@@ -189,16 +189,20 @@ def _dataset_list(args) -> int:
 
 
 def cmd_runs(args) -> int:
+    from yolo_studio.training.cluster import cluster_info
+    from yolo_studio.training.run_folder import RunFolder
     from yolo_studio.training.run_store import list_runs
 
     for s in list_runs(_project(args.project).runs_dir):
-        row = {"name": s.name, "status": s.status, "model": s.model, "data": s.data, "epochs_done": s.epochs_done,
-               "epochs": s.epochs, "best_map": s.best_map, "duration": s.duration, "started": s.started}
+        on = (cluster_info(RunFolder(s.path)) or {}).get("cluster", "this computer")
+        row = {"name": s.name, "status": s.status, "on": on, "model": s.model, "data": s.data,
+               "epochs_done": s.epochs_done, "epochs": s.epochs, "best_map": s.best_map, "duration": s.duration,
+               "started": s.started}
         if args.json:
             print(json.dumps(row))
         else:
             best = f"{s.best_map:.3f}" if s.best_map is not None else "-"
-            print(f"{s.name}\t{s.status}\t{s.epochs_done}/{s.epochs} epochs\tmAP50-95 {best}\t{s.model}")
+            print(f"{s.name}\t{s.status}\t{s.epochs_done}/{s.epochs} epochs\tmAP50-95 {best}\t{s.model}\ton {on}")
     return 0
 
 

@@ -15,6 +15,10 @@ Event types (every event has ``type`` and ``time``):
 - ``run_end``: ``status`` (completed | stopped), ``best_epoch``, ``best_fitness``, ``best``, ``last``
 - ``error``: ``message`` (what to do), ``detail`` (the exception)
 - ``killed``: written by the supervisor when it kills the process
+- ``cluster_job``: ``cluster``, ``address``, ``job_id``, ``gpus``, ``resumed`` (written by the studio when
+  it submits the run to a Ray cluster; the node's events follow it, copied from the job's log)
+- ``lost``: ``job_id``, ``reason``, ``checkpoint`` (the cluster no longer knows the job, or stayed
+  unreachable: the run resumes from its last checkpoint)
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 
 from yolo_studio.core.processes import pid_alive  # noqa: F401  (part of this module's interface)
 
-TERMINAL = ("run_end", "error", "killed")
+TERMINAL = ("run_end", "error", "killed", "lost")
 
 
 class EventWriter:
@@ -113,17 +117,32 @@ def training_process(events: list) -> tuple:
     return last.get("pid"), last.get("started")
 
 
+def on_cluster(events: list) -> bool:
+    """Whether the run's latest start went to a cluster: a ``cluster_job``, or a ``run_start`` copied from
+    a node (it names the job), and no local start after it."""
+    for event in reversed(events):
+        if event["type"] == "cluster_job" or (event["type"] == "run_start" and event.get("cluster_job")):
+            return True
+        if event["type"] == "run_start":
+            return False
+    return False
+
+
 def run_alive(events: list) -> bool:
     """Whether the process that trains the run still runs: its pid and its start time (an older run
-    recorded no start time: its pid alone, as before)."""
+    recorded no start time: its pid alone, as before). A cluster run counts as alive until the studio
+    records how its job ended (its pids are the node's, not this computer's)."""
+    if on_cluster(events):
+        return True
     pid, started = training_process(events)
     return pid_alive(pid, started)
 
 
 def run_status(events: list, alive: bool | None = None) -> str:
-    """new | running | completed | stopped | failed | killed | crashed, from a run's events and whether
-    its training process still runs (``alive``; None: asked of the system, ``run_alive``)."""
-    starts = [i for i, e in enumerate(events) if e["type"] == "run_start"]
+    """new | queued | running | completed | stopped | failed | killed | lost | crashed, from a run's
+    events and whether its training process still runs (``alive``; None: asked of the system,
+    ``run_alive``). ``queued``: submitted to a cluster, not started there yet."""
+    starts = [i for i, e in enumerate(events) if e["type"] in ("run_start", "cluster_job")]
     last_start = starts[-1] if starts else 0
     after = events[last_start:]  # without a start, an error is a run that failed while getting ready
     for event in reversed(after):
@@ -131,10 +150,12 @@ def run_status(events: list, alive: bool | None = None) -> str:
             return event.get("status", "completed")
         if event["type"] == "error":
             return "failed"
-        if event["type"] == "killed":
-            return "killed"
+        if event["type"] in ("killed", "lost"):
+            return event["type"]
     if not starts:
         return "new"
+    if events[last_start]["type"] == "cluster_job":
+        return "queued" if (run_alive(events) if alive is None else alive) else "crashed"
     return "running" if (run_alive(events) if alive is None else alive) else "crashed"
 
 

@@ -43,9 +43,22 @@ def print_checks(result, out=print) -> None:
 
 
 def train_new(model, data, project=".", name=None, overrides=None, preset=None, modules=None, out=print,
-              logging=None, weights=None) -> int:
+              logging=None, weights=None, cluster=None, gpus: int = 0) -> int:
+    """``cluster``: a name from Settings or an address (http://HEAD:8265) to train there instead."""
     plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules, weights)
     print_checks(result, out)
+    target = None
+    if cluster:
+        from yolo_studio.training import cluster as ray_cluster
+
+        target = ray_cluster.resolve_cluster(cluster)
+        ray_cluster.require_ray()
+        checks = ray_cluster.preflight(target, data, gpus)
+        for ok, topic, message in checks:
+            out(f"preflight {'ok' if ok else 'error':7} [{topic}] {message}")
+        if not all(ok for ok, _topic, _message in checks):
+            out("Not started: the cluster checks above failed.")
+            return 1
     if not result.ok:
         out(f"Not started: {len(result.errors)} preflight error(s) above.")
         return 1
@@ -56,7 +69,53 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
                       plan.modules_dir, logging, weights=plan.weights)
     out(f"Run folder: {run.path}")
     out(f"Same run with plain Ultralytics: {(run.artifacts / 'command.txt').read_text().strip().splitlines()[-1]}")
+    if target is not None:
+        return follow_cluster(run, target, gpus, resume=False, out=out)
     return supervise(run, resume=False, out=out)
+
+
+def follow_cluster(run: RunFolder, target, gpus: int, resume: bool, out=print) -> int:
+    """Submit the run to a Ray cluster and report its events until the job ends; Ctrl+C asks it to stop
+    after the batch, a second Ctrl+C stops the job at once."""
+    from yolo_studio.training import cluster as ray_cluster
+
+    job_id = ray_cluster.submit(run, target, gpus, resume=resume)
+    out(f"Submitted to {target.name} as job {job_id}; following it (the job goes on if this command ends: "
+        f"yolo-studio train --attach {run.path})")
+    return attach_cluster(run, out)
+
+
+def attach_cluster(run: RunFolder, out=print) -> int:
+    """Follow a cluster run (again): the run folder catches up from the job's log, then grows with it."""
+    from yolo_studio.training import cluster as ray_cluster
+
+    follower = ray_cluster.Follower(run)
+    tail = EventTail(run.events)
+    tail.offset = run.events.stat().st_size if run.events.exists() else 0
+    follower.start()
+    interrupts = 0
+    while True:
+        try:
+            for event in tail.read():
+                if line := describe(event):
+                    out(line)
+            if not follower.is_alive():
+                for event in tail.read():
+                    if line := describe(event):
+                        out(line)
+                break
+            time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            interrupts += 1
+            if interrupts == 1:
+                ray_cluster.request_stop(run)
+                out("Stopping after the current batch (the run stays resumable); Ctrl+C again stops the job at once.")
+            else:
+                ray_cluster.stop_job(run)
+                out("Stopping the job now.")
+    status = run_status(read_events(run.events))
+    out(f"Run {status}: {run.path}")
+    return 0 if status in ("completed", "stopped") else 1
 
 
 def prepare_continuation(run_dir, overrides=None, name=None) -> tuple:
@@ -103,7 +162,8 @@ def train_continue(run_dir, overrides=None, name=None, out=print) -> int:
 LR_RESTARTS = "the learning-rate schedule starts again (warmup, then decay over the new epochs)"
 
 
-def train_resume(run_dir, out=print) -> int:
+def train_resume(run_dir, out=print, cluster=None, gpus: int = 0) -> int:
+    """Resume here, or on ``cluster`` (a lost cluster run resumes from its last checkpoint either way)."""
     run = RunFolder(Path(run_dir).resolve())
     if not (run.artifacts / "run.yaml").is_file():
         out(f"error: {run.path} is not a YOLO Studio run folder (no artifacts/run.yaml)")
@@ -111,6 +171,10 @@ def train_resume(run_dir, out=print) -> int:
     if not run.last.is_file():
         out(f"error: {run.last} does not exist: the run saved no checkpoint to resume from; start it again")
         return 1
+    if cluster:
+        from yolo_studio.training import cluster as ray_cluster
+
+        return follow_cluster(run, ray_cluster.resolve_cluster(cluster), gpus, resume=True, out=out)
     return supervise(run, resume=True, out=out)
 
 
@@ -192,6 +256,10 @@ def describe(event: dict) -> str | None:
         return f"error: {event['message']}"
     if kind == "killed":
         return "the run was killed"
+    if kind == "lost":
+        return f"lost: {event.get('reason')}; resume it from {event.get('checkpoint') or 'its start'}"
+    if kind == "cluster_job":
+        return f"job {event['job_id']} on {event['cluster']}"
     if kind == "transfer":
         return f"weights from {Path(event['weights']).name}: {event['headline']}"
     return None

@@ -190,7 +190,7 @@ def delete_run(path: str | Path, runs_dir: str | Path) -> None:
     if path.parent != runs_dir:
         raise ValueError(f"{path} is not a run of this project ({runs_dir}): not deleted")
     summary = summarize(path)
-    if summary is not None and summary.status == "running":
+    if summary is not None and summary.status in ("running", "queued"):
         raise ValueError(f"{path.name} is still training: stop it before deleting it")
     shutil.rmtree(path)
 
@@ -205,4 +205,4 @@ def running_runs(runs_dir: str | Path) -> list:
     if not runs_dir.is_dir():
         return []
     found = [RunFolder(p) for p in sorted(runs_dir.iterdir()) if (p / "events.jsonl").is_file()]
-    return [r for r in found if run_status(read_events(r.events)) == "running"]
+    return [r for r in found if run_status(read_events(r.events)) in ("running", "queued")]

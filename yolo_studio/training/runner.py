@@ -261,7 +261,9 @@ def _run(run, resume: bool, echo) -> int:
         if resume:
             if not run.last.exists():
                 raise FileNotFoundError(f"{run.last} does not exist: the run saved no checkpoint to resume from")
-            model, kwargs = YOLO(str(run.last)), {"resume": True}
+            # this run's data and folder, not the ones in the checkpoint: a run trained on a cluster node
+            # resumes here (and one from here there) with its own paths
+            model, kwargs = YOLO(str(run.last)), {"resume": True, "data": spec["data"], "save_dir": str(run.path)}
         else:
             model = YOLO(str(run.model), task=spec.get("task") or None)
             kwargs = {**spec.get("overrides", {}), "data": spec["data"], "project": str(run.path.parent),
