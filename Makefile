@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yolo-studio-installed
+CLUSTER_STAMP := $(VENV)/.yolo-studio-cluster-installed
 DEMO_MODEL := resources/models/yolo11n-demo.yaml
 DEMO_CUSTOM := resources/models/yolo11n-se.yaml
 # On a machine without a screen: make run QT_QPA_PLATFORM=offscreen (or use xvfb-run make run).
@@ -29,8 +30,13 @@ demo-cli: setup
 	$(VENV)/bin/yolo-studio check $(DEMO_MODEL)
 	$(VENV)/bin/yolo-studio inspect $(DEMO_CUSTOM) --modules resources/modules --scale n --imgsz 640
 
+# The tests also run real Ray clusters on this machine: the optional cluster extra is installed for them.
+$(CLUSTER_STAMP): $(STAMP)
+	$(PY) -m pip install -e '.[dev,cluster]'
+	@touch $(CLUSTER_STAMP)
+
 # pytest exits 5 when it collects no tests; that is not a failure of the suite itself.
-test: setup
+test: setup $(CLUSTER_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 

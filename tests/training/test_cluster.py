@@ -1,15 +1,9 @@
-"""Runs on a real local Ray cluster: submitted, followed to the end, stopped, re-attached, lost.
-
-The head runs on 127.0.0.1 with usage statistics off, in a session of its own, and is ended by its own
-process id (never a machine-wide ``ray stop``). The jobs run the studio's own training code, shipped in
-the run package: nothing of the studio is installed for the head."""
+"""Runs on a real local Ray cluster (``ray_head`` in conftest.py): submitted, followed to the end,
+stopped, re-attached, lost. The jobs run the studio's own training code, shipped in the run package:
+nothing of the studio is installed for the head."""
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,61 +19,6 @@ from yolo_studio.training.run_folder import RunFolder, load_run_checkpoint, prep
 from yolo_studio.training.run_store import read_results_csv, summarize  # noqa: E402
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def ray_head(tmp_path_factory):
-    """A Ray head with 2 CPUs on loopback; yields its Jobs address."""
-    port, dashboard = _free_port(), _free_port()
-    # every port the head would otherwise take at its fixed default: another Ray on this machine keeps its own
-    ports = [f"--{name}={_free_port()}" for name in ("dashboard-agent-listen-port", "dashboard-agent-grpc-port",
-                                                     "metrics-export-port", "ray-client-server-port",
-                                                     "runtime-env-agent-port")]
-    bin_dir = str(Path(sys.executable).parent)  # the nodes' Python is this one: torch and Ultralytics
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
-    env.pop("YOLO_STUDIO_HOME", None)  # the jobs make their own in their working directory
-    log = open(tmp_path_factory.mktemp("ray") / "head.log", "w")
-    head = subprocess.Popen([str(Path(bin_dir) / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-                             f"--port={port}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
-                             "--num-cpus=2", "--num-gpus=0", "--include-dashboard=true", "--disable-usage-stats", *ports],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    address = f"http://127.0.0.1:{dashboard}"
-    deadline = time.monotonic() + 120
-    while not _has_a_node(address):
-        if head.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            pytest.fail("the Ray head did not start: " + Path(log.name).read_text()[-2000:])
-        time.sleep(1)
-    yield address
-    os.killpg(head.pid, signal.SIGTERM)  # the head's own session: `ray start --block` and what it started
-    try:
-        head.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
-    os.killpg(head.pid, signal.SIGKILL) if _group_alive(head.pid) else None
-    head.wait()
-    log.close()
-
-
-def _has_a_node(address: str) -> bool:
-    try:
-        return bool(cluster.describe(cluster.Cluster("test", address))["nodes"])
-    except ValueError:
-        return False
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 def _wait_for(predicate, timeout=240, what="it"):
@@ -180,6 +119,8 @@ def test_preflight_names_what_is_missing_and_the_mapping_decides_the_upload(ray_
     mapped = cluster.Cluster("lab", ray_head, [[str(root.parent), "/mnt/shared"]], upload_limit_mb=0)
     assert cluster.dataset_plan(mapped, tiny_dataset) == {"kind": "yaml", "root": str(root), "limit_mb": 0,
                                                         "mode": "mapped", "node_root": f"/mnt/shared/{root.name}"}
-    unreachable = cluster.Cluster("off", f"http://127.0.0.1:{_free_port()}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        unreachable = cluster.Cluster("off", f"http://127.0.0.1:{s.getsockname()[1]}")  # nothing listens there
     ((ok, topic, message),) = cluster.preflight(unreachable, tiny_dataset, gpus=0)
     assert not ok and topic == "cluster" and "cannot reach the cluster" in message

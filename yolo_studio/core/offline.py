@@ -19,6 +19,7 @@ OFFLINE_VARIABLES = {
     "YOLO_OFFLINE": "1",
     "YOLO_AUTOINSTALL": "false",
     "YOLO_VERBOSE": "false",
+    "RAY_USAGE_STATS_ENABLED": "0",  # Ray (the cluster extra) never reports usage
 }
 
 

@@ -149,7 +149,9 @@ def describe(cluster: Cluster) -> dict:
             continue
         resources = raylet.get("resourcesTotal") or {}
         disks = node.get("disk") or {}
-        nodes.append({"host": node.get("hostname") or node.get("ip"), "ip": node.get("ip"),
+        host = (node.get("hostname") or raylet.get("nodeManagerHostname") or node.get("ip")
+                or raylet.get("nodeManagerAddress") or "node")  # a node that has just joined reports less
+        nodes.append({"host": host, "ip": node.get("ip") or raylet.get("nodeManagerAddress"),
                       "head": bool(raylet.get("isHeadNode")), "cpus": int(resources.get("CPU", 0)),
                       "gpus": int(resources.get("GPU", 0)),
                       "gpu_memory_gb": [round(g.get("memoryTotal", 0) / 1024, 1) for g in node.get("gpus") or []],

@@ -20,7 +20,7 @@ POLL_SECONDS = 0.5
 
 
 def plan_and_check(model, data, project, name, overrides: dict, preset: str | None = None, modules=None,
-                   weights=None):
+                   weights=None, cluster=None, gpus: int = 0):
     """(Plan, Resolved, PreflightResult) for a new run; the studio's Start does the same."""
     project = Path(project)
     values = train_config.load_preset(preset, project) if preset else {}
@@ -32,7 +32,7 @@ def plan_and_check(model, data, project, name, overrides: dict, preset: str | No
 
         modules = checkpoint_blocks(model)
     plan = Plan(Path(model), Path(data), runs_dir, name, resolved.config, Path(modules) if modules else None,
-                weights=Path(weights) if weights else None)
+                weights=Path(weights) if weights else None, cluster=cluster, gpus=gpus)
     return plan, resolved, preflight(plan, resolved.problems)
 
 
@@ -45,20 +45,14 @@ def print_checks(result, out=print) -> None:
 def train_new(model, data, project=".", name=None, overrides=None, preset=None, modules=None, out=print,
               logging=None, weights=None, cluster=None, gpus: int = 0) -> int:
     """``cluster``: a name from Settings or an address (http://HEAD:8265) to train there instead."""
-    plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules, weights)
-    print_checks(result, out)
     target = None
     if cluster:
         from yolo_studio.training import cluster as ray_cluster
 
         target = ray_cluster.resolve_cluster(cluster)
-        ray_cluster.require_ray()
-        checks = ray_cluster.preflight(target, data, gpus)
-        for ok, topic, message in checks:
-            out(f"preflight {'ok' if ok else 'error':7} [{topic}] {message}")
-        if not all(ok for ok, _topic, _message in checks):
-            out("Not started: the cluster checks above failed.")
-            return 1
+    plan, resolved, result = plan_and_check(model, data, project, name, overrides or {}, preset, modules, weights,
+                                            target, gpus)
+    print_checks(result, out)
     if not result.ok:
         out(f"Not started: {len(result.errors)} preflight error(s) above.")
         return 1

@@ -50,6 +50,8 @@ class Plan:
     unsaved_in: str | None = None  # where the model has unsaved edits ("the Model tab"), from the register
     train_saved: bool = False  # the user chose to train the saved file all the same
     weights: Path | None = None  # a checkpoint whose weights a YAML model starts from (matched by structure)
+    cluster: object | None = None  # training.cluster.Cluster to train on, None for this computer
+    gpus: int = 0  # GPUs per run on the cluster
 
 
 @dataclass
@@ -86,9 +88,22 @@ def preflight(plan: Plan, problems: list = ()) -> PreflightResult:
                            for s, c in dataset.splits.items())
         add(Check("ok", "dataset", f"{plan.data.name}: {dataset.nc} classes; {counts}"))
     result.task = _check_model(plan, dataset, result.checks)
+    if plan.cluster is not None:  # the job gets its GPUs from the cluster; this computer's do not matter
+        _check_cluster(plan, add)
+        return result
     result.devices = cuda_devices()
     _check_device(plan, dataset, result.devices, add)
     return result
+
+
+def _check_cluster(plan: Plan, add) -> None:
+    from yolo_studio.training import cluster
+
+    if not cluster.ray_available():
+        add(Check("error", "cluster", f"running on a cluster needs Ray, not installed here: {cluster.ENABLE}"))
+        return
+    for ok, topic, message in cluster.preflight(plan.cluster, plan.data, plan.gpus):
+        add(Check("ok" if ok else "error", topic, message))
 
 
 def _check_run(plan: Plan, add) -> None:

@@ -36,7 +36,11 @@ def keep_until_finished(thread: QtCore.QThread, *companions, on_orphaned=None) -
 
 def _orphan(key: int, on_orphaned) -> None:
     entry = _LIVE.get(key)
-    if entry is None or not entry[0].isRunning():
+    try:
+        if entry is None or not entry[0].isRunning():
+            return
+    except RuntimeError:  # already deleted by Qt: it had finished
+        _LIVE.pop(key, None)
         return
     entry[0].setParent(None)
     if on_orphaned is not None:
@@ -48,8 +52,12 @@ def _forget(key: int) -> None:
     if entry is None:
         return
     thread = entry[0]
-    thread.wait()  # ``finished`` is emitted just before the thread really ends
-    if not thread.isRunning():  # (started again meanwhile: keep holding it)
+    try:
+        thread.wait()  # ``finished`` is emitted just before the thread really ends
+        running = thread.isRunning()  # (started again meanwhile: keep holding it)
+    except RuntimeError:  # already deleted by Qt
+        running = False
+    if not running:
         # let go in a later event, not while Qt is still delivering the thread's own signal
         QtCore.QTimer.singleShot(0, partial(_LIVE.pop, key, None))
 
@@ -73,8 +81,11 @@ def live_threads() -> list[QtCore.QThread]:
 def stop_all(timeout_ms: int = 10_000) -> None:
     """Ask every live thread to end (cancel, quit its event loop) and wait for it."""
     for thread, _ in list(_LIVE.values()):
-        for ask in ("cancel", "detach", "quit"):  # a supervisor detaches: training goes on
-            if callable(getattr(thread, ask, None)):
-                getattr(thread, ask)()
-        thread.wait(timeout_ms)
+        try:
+            for ask in ("cancel", "detach", "quit"):  # a supervisor detaches: training goes on
+                if callable(getattr(thread, ask, None)):
+                    getattr(thread, ask)()
+            thread.wait(timeout_ms)
+        except RuntimeError:  # Qt deleted it already (it had finished; its parent went)
+            continue
     _LIVE.clear()

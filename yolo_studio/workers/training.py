@@ -8,6 +8,8 @@ was closed and opened again): it follows the pid from the run's events.
 
 from __future__ import annotations
 
+import threading
+
 from PySide6 import QtCore
 
 from yolo_studio.training import launch
@@ -26,16 +28,24 @@ class RunSupervisor(QtCore.QThread):
     log = QtCore.Signal(str)
     ended = QtCore.Signal(str)
 
-    def __init__(self, run: RunFolder, process=None, parent=None):
+    def __init__(self, run: RunFolder, process=None, parent=None, follower=None):
         super().__init__(parent)
         self.run_folder = run
         self.process = process  # a Popen we started, or None when attached to a running run
+        self.follower = follower  # a cluster run: training.cluster.Follower writes the run folder from the job
         # the process by pid and start time: a pid alone could be a later, unrelated process
         self.pid, self.started = (process.pid, started_at(process.pid)) if process is not None else \
-            launch.current_process(run)
+            (None, None) if follower is not None else launch.current_process(run)
         self._detach = False
         self.stop_requested = False
         self.setObjectName(f"supervise-{run.path.name}")
+
+    @classmethod
+    def on_cluster(cls, run: RunFolder, parent=None) -> RunSupervisor:
+        """Follow a run submitted to a Ray cluster (submitted now, or found when the studio opens)."""
+        from yolo_studio.training.cluster import Follower
+
+        return cls(run, None, parent, follower=Follower(run))
 
     @classmethod
     def start_run(cls, run: RunFolder, resume: bool = False, parent=None) -> RunSupervisor:
@@ -51,11 +61,15 @@ class RunSupervisor(QtCore.QThread):
     def _orphaned(self) -> None:
         """The window is gone: stop following (the training goes on) without telling it."""
         self._detach = True
+        if self.follower is not None:
+            self.follower.stop_following()
         disconnect_all(self.events, self.log, self.ended)
 
     def run(self) -> None:  # QThread.run: the supervising loop
         """Emit the run's events and log from the start (plots and log replay), then as they come."""
         tail, log_offset = EventTail(self.run_folder.events), 0
+        if self.follower is not None:
+            self.follower.start()
         while not self._detach:
             if events := tail.read():
                 self.events.emit(events)
@@ -72,6 +86,8 @@ class RunSupervisor(QtCore.QThread):
         self.ended.emit("crashed" if status in ("running", "new") else status)
 
     def _ended(self) -> bool:
+        if self.follower is not None:
+            return not self.follower.is_alive()
         if self.process is not None:
             return self.process.poll() is not None
         return not pid_alive(self.pid, self.started)
@@ -91,15 +107,34 @@ class RunSupervisor(QtCore.QThread):
         """First press: graceful stop between batches. Second press: kill."""
         if not self.stop_requested:
             self.stop_requested = True
-            launch.request_stop(self.run_folder)
+            if self.follower is not None:  # a one-line job sets the run's stop flag: not on the UI thread
+                from yolo_studio.training import cluster
+
+                threading.Thread(target=_quietly, args=(cluster.request_stop, self.run_folder), daemon=True).start()
+            else:
+                launch.request_stop(self.run_folder)
         else:
             self.kill()
 
     def kill(self) -> None:
-        if self.pid:
+        if self.follower is not None:
+            from yolo_studio.training import cluster
+
+            threading.Thread(target=_quietly, args=(cluster.stop_job, self.run_folder), daemon=True).start()
+        elif self.pid:
             launch.kill(self.run_folder, self.pid, self.started)
 
     def detach(self) -> None:
         """Stop following; the training process keeps running (the studio is closing)."""
         self._detach = True
+        if self.follower is not None:
+            self.follower.stop_following()
         self.wait()
+
+
+def _quietly(action, *args) -> None:
+    """A stop sent to a cluster from a helper thread: a cluster gone meanwhile is the follower's news."""
+    try:
+        action(*args)
+    except Exception:  # noqa: BLE001
+        pass

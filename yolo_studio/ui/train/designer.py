@@ -100,6 +100,14 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
                 box.setToolTip(f"needs the {LOGGERS[name]} package: pip install 'yolo-studio[logging]'")
             self.logging[name] = box
         form.addRow("Logging", _row(*self.logging.values(), stretch=True))
+        self.run_on = QtWidgets.QComboBox(toolTip="Where the run trains: this computer, or a Ray cluster from "
+                                                  "Settings > Clusters")
+        self.gpus = QtWidgets.QSpinBox(minimum=0, maximum=64, suffix=" GPUs", toolTip="GPUs per run on the cluster "
+                                       "(0: its CPUs); two or more train under PyTorch's launcher on one node")
+        clusters_button = QtWidgets.QToolButton(text="Clusters…", clicked=self.edit_clusters)
+        self.run_on.currentIndexChanged.connect(self._run_on_changed)
+        form.addRow("Run on", _row(self.run_on, self.gpus, clusters_button, stretch=True))
+        self.fill_run_on()
         self.form = ArgsFormWidget()
         self.form.changed.connect(self._update_preview)
         self.preflight_button = QtWidgets.QPushButton("Preflight", clicked=self.run_preflight)
@@ -134,6 +142,46 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.pages.addTab(checks_box, "Preflight")
         self.pages.addTab(resolved_box, "Resolved && command")
         column(splitter(left, self.pages, sizes=[430, 970]), on=self, margin=2)
+
+    def fill_run_on(self) -> None:
+        """This computer, each cluster in Settings, or the one command that enables clusters."""
+        from yolo_studio.training import cluster
+
+        chosen = self.run_on.currentData() if self.run_on.count() else None
+        self.run_on.blockSignals(True)
+        self.run_on.clear()
+        self.run_on.addItem("This computer", None)
+        if not cluster.ray_available():
+            self.run_on.addItem("A Ray cluster (not installed)", "")
+            item = self.run_on.model().item(1)
+            item.setEnabled(False)
+            item.setToolTip(f"Training on a cluster needs Ray: {cluster.ENABLE}")
+        else:
+            for name, found in sorted(cluster.clusters().items()):
+                self.run_on.addItem(f"Cluster: {name}", name)
+                self.run_on.setItemData(self.run_on.count() - 1, f"{found.address}; datasets up to "
+                                        f"{found.upload_limit_mb} MB go with the job", QtCore.Qt.ToolTipRole)
+        index = self.run_on.findData(chosen)
+        self.run_on.setCurrentIndex(index if index > 0 else 0)
+        self.run_on.blockSignals(False)
+        self._run_on_changed()
+
+    def run_on_target(self):
+        """The cluster Start trains on, or None for this computer."""
+        from yolo_studio.training import cluster
+
+        name = self.run_on.currentData()
+        return cluster.clusters().get(name) if name else None
+
+    def _run_on_changed(self, *_args) -> None:
+        self.gpus.setEnabled(bool(self.run_on.currentData()))
+
+    def edit_clusters(self) -> None:
+        from yolo_studio.ui.clusters import ClustersDialog
+
+        dialog = ClustersDialog(self)
+        dialog.finished.connect(lambda *_: self.fill_run_on())
+        dialog.open()
 
     @property
     def runs_dir(self) -> Path:
@@ -277,9 +325,26 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         except (ValueError, OSError) as exc:
             self.status_message.emit(f"Not started: {exc}")
             return
-        self._follow(run, RunSupervisor.start_run(run, parent=self))
+        if plan.cluster is not None:
+            self._submit(run, plan.cluster, plan.gpus)
+        else:
+            self._follow(run, RunSupervisor.start_run(run, parent=self))
         self.run_name.setText(free_name(self.runs_dir, plan.name))
         self.remember_form()
+
+    def _submit(self, run: RunFolder, target, gpus: int, resume: bool = False) -> None:
+        """Send the run package to the cluster off the UI thread (it uploads), then follow the job."""
+        from yolo_studio.training import cluster
+        from yolo_studio.workers.job import JobThread
+
+        self.status_message.emit(f"Submitting {run.path.name} to {target.name}…")
+        self.start_button.setEnabled(False)
+        self.resume_button.setEnabled(False)
+        self.submission = JobThread(lambda _job: cluster.submit(run, target, gpus, resume), "submit", self)
+        self.submission.finished_with.connect(lambda _job_id: self._follow(run, RunSupervisor.on_cluster(run, self)))
+        self.submission.failed.connect(lambda message: (self.status_message.emit(f"Not started: {message}"),
+                                                        self._update_buttons()))
+        self.submission.start()
 
     def start_prepared(self, run: RunFolder) -> None:
         """Train a run folder prepared elsewhere (a continued run, a hydra head) and follow it here; the
@@ -304,10 +369,20 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         if not self.resumable():
             self.status_message.emit(f"{self.run.path.name} cannot resume: it completed, or saved no checkpoint yet")
             return
+        target = self.run_on_target()
+        if target is not None:  # a run resumes where Run on says: a lost cluster run here, or a local one there
+            self._submit(self.run, target, self.gpus.value(), resume=True)
+            return
         self._follow(self.run, RunSupervisor.start_run(self.run, resume=True, parent=self))
 
     def attach(self, run: RunFolder) -> None:
-        """Follow a run started elsewhere (a headless run, or one left running when the studio closed)."""
+        """Follow a run started elsewhere (a headless run, one left running when the studio closed, or a
+        cluster run: its job's log catches the run folder up, then it grows)."""
+        from yolo_studio.training.events import on_cluster
+
+        if on_cluster(read_events(run.events)):
+            self._follow(run, RunSupervisor.on_cluster(run, self))
+            return
         self._follow(run, RunSupervisor(run, None, self))
 
     def _follow(self, run: RunFolder, supervisor: RunSupervisor) -> None:
@@ -337,7 +412,8 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         messages = {"completed": "Run completed", "stopped": "Run stopped; Resume continues it",
                     "killed": "Run killed; Resume continues from its last saved epoch",
                     "failed": "Run failed: see the summary and the log",
-                    "crashed": "Run failed: the training process ended unexpectedly; see the log"}
+                    "crashed": "Run failed: the training process ended unexpectedly; see the log",
+                    "lost": "Run lost: the cluster no longer has its job; Resume continues from its last checkpoint"}
         if status == "crashed":
             self.monitor.summary.setText("<b style='color:#c0392b'>Run failed:</b> the training process ended "
                                          "without a final event (killed or crashed); Resume continues from its "
@@ -358,7 +434,7 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         """The current run ended before its last epoch and has a checkpoint to continue from."""
         if self.run is None or not self.run.last.exists():
             return False
-        return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed")
+        return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed", "lost")
 
     def _restore_form(self) -> None:
         """The model, dataset, preset, mode and arguments from the last session in this project;

@@ -25,7 +25,8 @@ class PreflightMixin:
         return Plan(model, Path(self.data_path.text()), self.runs_dir, self.run_name.text().strip(),
                     self.resolved().config, modules, unsaved_in=unsaved.where if unsaved else None,
                     train_saved=unsaved is not None and self._train_saved == (model, unsaved),
-                    weights=Path(self.weights_path.text()) if self.weights_path.text().strip() else None)
+                    weights=Path(self.weights_path.text()) if self.weights_path.text().strip() else None,
+                    cluster=self.run_on_target(), gpus=self.gpus.value())
 
     def run_preflight(self, then_start: bool = False) -> None:
         self._start_after_preflight = then_start

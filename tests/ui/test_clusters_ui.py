@@ -1,0 +1,60 @@
+"""Settings > Clusters and the Train tab's "Run on", with a real local Ray head (``ray_head``)."""
+
+from PySide6 import QtCore, QtWidgets
+
+from helpers import TINY_RUN
+from yolo_studio.training import cluster
+from yolo_studio.training.events import read_events
+
+RUN_TIMEOUT = 300_000
+
+
+def test_a_cluster_is_saved_tested_and_a_run_from_the_train_tab_trains_there(qtbot, ray_head, tmp_path,
+                                                                            tiny_dataset, resources):
+    from yolo_studio.ui.clusters import ClustersDialog
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    dialog = ClustersDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "lab")
+    qtbot.keyClicks(dialog.address, "127.0.0.1:8265")
+    qtbot.mouseClick(dialog.save_button, QtCore.Qt.LeftButton)
+    assert "Not saved" in dialog.result.text() and "http://HEAD:8265" in dialog.result.text()
+    dialog.address.setText(ray_head)
+    dialog._add_mapping(str(tmp_path / "elsewhere"), "")
+    qtbot.mouseClick(dialog.save_button, QtCore.Qt.LeftButton)
+    assert "mapping 1 needs both folders" in dialog.result.text() and not cluster.clusters()
+    dialog.mappings.setItem(0, 1, QtWidgets.QTableWidgetItem("/mnt/lab"))
+    qtbot.mouseClick(dialog.save_button, QtCore.Qt.LeftButton)
+    assert cluster.clusters()["lab"].mappings == [[str(tmp_path / "elsewhere"), "/mnt/lab"]]
+    with qtbot.waitSignal(dialog.tested, timeout=180_000) as tested:
+        qtbot.mouseClick(dialog.test_button, QtCore.Qt.LeftButton)
+    found = tested.args[0]
+    assert "error" not in found and found["software"]["ultralytics"] and dialog.nodes.rowCount() == len(found["nodes"])
+    assert "Connected" in dialog.result.text() and dialog.nodes.item(0, 1).text() == "2"  # its CPUs
+    dialog.accept()
+
+    tab = TrainDesignerTab(tmp_path / "project")
+    qtbot.addWidget(tab)
+    tab.resize(1400, 860)
+    tab.show()
+    assert [tab.run_on.itemText(i) for i in range(tab.run_on.count())] == ["This computer", "Cluster: lab"]
+    assert not tab.gpus.isEnabled()
+    tab.run_on.setCurrentIndex(1)
+    assert tab.gpus.isEnabled()
+    tab.model_path.setText(str(resources / "models" / "yolo11n-demo.yaml"))
+    tab.data_path.setText(str(tiny_dataset))
+    tab.form.set_overrides({**TINY_RUN, "imgsz": 32})
+    ended = []
+    tab.run_ended.connect(ended.append)
+    qtbot.mouseClick(tab.start_button, QtCore.Qt.LeftButton)  # preflight (with the cluster's checks), then submit
+    qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT)
+    checks = [tab.checks.item(i).text() for i in range(tab.checks.count())]
+    assert any(text.startswith("[cluster] " + ray_head) for text in checks), checks
+    assert any("goes with the job" in text for text in checks) and not any("[device]" in t for t in checks)
+    assert ended == ["completed"], tab.monitor.log_view.toPlainText()[-2000:]
+    events = read_events(tab.run.events)
+    assert events[0]["type"] == "cluster_job" and events[0]["cluster"] == "lab"
+    assert "Run completed" in tab.monitor.summary.text() and "Ultralytics" in tab.monitor.log_view.toPlainText()
+    tab.shutdown()

@@ -1,0 +1,197 @@
+"""Settings > Clusters: Ray clusters by name, their data mappings, and "Test connection".
+
+A cluster is the address of its Ray Jobs API and, for labs with shared storage, folders of this
+computer and where the nodes see them. Test connection lists the nodes (CPUs, GPUs with memory, free
+disk) and what a job there runs with (Python, PyTorch, Ultralytics), off the UI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from yolo_studio.training import cluster
+from yolo_studio.ui.layout import column
+from yolo_studio.workers.job import JobThread
+
+NODE_COLUMNS = ("Node", "CPUs", "GPUs", "GPU memory", "Free disk")
+
+
+class ClustersDialog(QtWidgets.QDialog):
+    tested = QtCore.Signal(dict)  # what Test connection found (or {"error": message})
+
+    def __init__(self, parent=None):
+        super().__init__(parent, windowTitle="Clusters")
+        self.job = None
+        self.names = QtWidgets.QListWidget()
+        self.names.currentTextChanged.connect(self._show)
+        new = QtWidgets.QPushButton("New", clicked=self.new_cluster)
+        remove = QtWidgets.QPushButton("Remove", clicked=self.remove_cluster)
+        left = QtWidgets.QWidget()
+        column(self.names, _row(new, remove), on=left, margin=0)
+
+        self.name = QtWidgets.QLineEdit(placeholderText="lab")
+        self.address = QtWidgets.QLineEdit(placeholderText="http://HEAD:8265 (the head's Ray dashboard port)")
+        self.limit = QtWidgets.QSpinBox(minimum=0, maximum=100_000, suffix=" MB", value=cluster.UPLOAD_LIMIT_MB,
+                                        toolTip="A dataset up to this size goes with the job when no mapping "
+                                                "covers it; a larger one must be on storage the nodes share")
+        self.mappings = QtWidgets.QTableWidget(0, 2)
+        self.mappings.setHorizontalHeaderLabels(["Folder on this computer", "Same folder on the nodes"])
+        self.mappings.horizontalHeader().setStretchLastSection(True)
+        self.mappings.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.Stretch)
+        add_row = QtWidgets.QPushButton("Add mapping", clicked=lambda: self._add_mapping("", ""))
+        drop_row = QtWidgets.QPushButton("Remove mapping", clicked=self._remove_mapping)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Ray Jobs address", self.address)
+        form.addRow("Upload datasets up to", self.limit)
+        form.addRow("Shared storage", self.mappings)
+        form.addRow("", _row(add_row, drop_row))
+        self.save_button = QtWidgets.QPushButton("Save", clicked=self.save)
+        self.test_button = QtWidgets.QPushButton("Test connection", clicked=self.test_connection)
+        self.result = QtWidgets.QLabel(wordWrap=True, textInteractionFlags=QtCore.Qt.TextSelectableByMouse)
+        self.nodes = QtWidgets.QTableWidget(0, len(NODE_COLUMNS))
+        self.nodes.setHorizontalHeaderLabels(NODE_COLUMNS)
+        self.nodes.horizontalHeader().setStretchLastSection(True)
+        self.nodes.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        right = QtWidgets.QWidget()
+        right_layout = QtWidgets.QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(form)
+        right_layout.addWidget(_row(self.save_button, self.test_button))
+        right_layout.addWidget(self.result)
+        right_layout.addWidget(self.nodes, 1)
+        close = QtWidgets.QPushButton("Close", clicked=self.accept)
+        body = QtWidgets.QSplitter()
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setSizes([160, 640])
+        column(body, close, on=self)
+        if not cluster.ray_available():
+            self.result.setText(f"Training on a cluster needs Ray, not installed here: <code>{cluster.ENABLE}</code>")
+            self.test_button.setEnabled(False)
+        self.resize(860, 560)
+        self._reload()
+
+    def _reload(self, select: str | None = None) -> None:
+        self.names.clear()
+        for name in sorted(cluster.clusters()):
+            self.names.addItem(name)
+        matches = self.names.findItems(select or "", QtCore.Qt.MatchExactly) if select else []
+        if matches:
+            self.names.setCurrentItem(matches[0])
+        elif self.names.count():
+            self.names.setCurrentRow(0)
+        else:
+            self.new_cluster()
+
+    def _show(self, name: str) -> None:
+        found = cluster.clusters().get(name)
+        if found is None:
+            return
+        self.name.setText(found.name)
+        self.address.setText(found.address)
+        self.limit.setValue(int(found.upload_limit_mb))
+        self.mappings.setRowCount(0)
+        for local, remote in found.mappings:
+            self._add_mapping(local, remote)
+        self.nodes.setRowCount(0)
+        self.result.clear()
+
+    def new_cluster(self) -> None:
+        self.names.clearSelection()
+        self.name.clear()
+        self.address.clear()
+        self.limit.setValue(cluster.UPLOAD_LIMIT_MB)
+        self.mappings.setRowCount(0)
+        self.nodes.setRowCount(0)
+        self.name.setFocus()
+
+    def _add_mapping(self, local: str, remote: str) -> None:
+        row = self.mappings.rowCount()
+        self.mappings.insertRow(row)
+        self.mappings.setItem(row, 0, QtWidgets.QTableWidgetItem(local))
+        self.mappings.setItem(row, 1, QtWidgets.QTableWidgetItem(remote))
+
+    def _remove_mapping(self) -> None:
+        if self.mappings.currentRow() >= 0:
+            self.mappings.removeRow(self.mappings.currentRow())
+
+    def current(self) -> cluster.Cluster:
+        """The cluster as the form shows it; ValueError says what is missing."""
+        name, address = self.name.text().strip(), self.address.text().strip()
+        if not name:
+            raise ValueError("give the cluster a name (it is what Run on and --cluster show)")
+        mappings = []
+        for row in range(self.mappings.rowCount()):
+            local, remote = (self.mappings.item(row, c).text().strip() if self.mappings.item(row, c) else ""
+                             for c in (0, 1))
+            if local and remote:
+                mappings.append([local, remote])
+            elif local or remote:
+                raise ValueError(f"mapping {row + 1} needs both folders: this computer's and the nodes'")
+        return cluster.Cluster(name, cluster.check_address(address), mappings, self.limit.value())
+
+    def save(self) -> bool:
+        try:
+            found = self.current()
+            cluster.save_cluster(found)
+        except (ValueError, OSError) as exc:
+            self.result.setText(f"<b style='color:#c0392b'>Not saved:</b> {exc}")
+            return False
+        self.result.setText(f"Saved {found.name}.")
+        self._reload(found.name)
+        return True
+
+    def remove_cluster(self) -> None:
+        item = self.names.currentItem()
+        if item is not None:
+            cluster.remove_cluster(item.text())
+            self._reload()
+
+    def test_connection(self) -> None:
+        try:
+            found = self.current()
+        except ValueError as exc:
+            self.result.setText(f"<b style='color:#c0392b'>Cannot test:</b> {exc}")
+            return
+
+        def work(_job):
+            return {**cluster.describe(found), "software": cluster.node_software(found)}
+
+        self.test_button.setEnabled(False)
+        self.result.setText(f"Asking {found.address}… (a one-line job runs there to read its Python)")
+        self.job = JobThread(work, "test cluster", self)
+        self.job.finished_with.connect(self._show_test)
+        self.job.failed.connect(lambda message: self._show_test({"error": message}))
+        self.job.start()
+
+    def _show_test(self, found: dict) -> None:
+        self.test_button.setEnabled(True)
+        self.tested.emit(found)
+        if "error" in found:
+            self.result.setText(f"<b style='color:#c0392b'>Cannot reach the cluster:</b> {found['error']}")
+            self.nodes.setRowCount(0)
+            return
+        software = found["software"]
+        self.result.setText(
+            f"<b style='color:#27ae60'>Connected:</b> Ray {found['ray']}, {len(found['nodes'])} node(s), "
+            f"{found['cpus']} CPUs, {found['gpus_free']} of {found['gpus_total']} GPUs free. Jobs run Python "
+            f"{software['python']}, PyTorch {software.get('torch') or 'missing'}, Ultralytics "
+            f"{software.get('ultralytics') or 'missing'}" + (", CUDA" if software.get("cuda") else ""))
+        self.nodes.setRowCount(len(found["nodes"]))
+        for row, node in enumerate(found["nodes"]):
+            memory = ", ".join(f"{m:g} GB" for m in node["gpu_memory_gb"]) or "-"
+            for col, text in enumerate((node["host"] + (" (head)" if node["head"] else ""), str(node["cpus"]),
+                                        str(node["gpus"]), memory, f"{node['disk_free_gb']:g} GB")):
+                self.nodes.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+        self.nodes.resizeColumnsToContents()
+
+
+def _row(*widgets) -> QtWidgets.QWidget:
+    holder = QtWidgets.QWidget()
+    layout = QtWidgets.QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    return holder
