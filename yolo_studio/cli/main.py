@@ -14,6 +14,7 @@ from pathlib import Path
 
 from yolo_studio import __version__
 from yolo_studio.cli.hydra import add_parsers as add_hydra_parsers
+from yolo_studio.cli.tune import add_parsers as add_tune_parsers
 from yolo_studio.cli.project import add_parsers
 from yolo_studio.cli.weights import add_parsers as add_weights_parsers
 from yolo_studio.core.errors import ModelYamlError, StudioError
@@ -85,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("--mlflow", action="store_true", help="log to a local MLflow store in PROJECT/mlruns")
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
 
-    project_handlers = {**add_parsers(sub), **add_hydra_parsers(sub), **add_weights_parsers(sub)}
+    project_handlers = {**add_parsers(sub), **add_hydra_parsers(sub), **add_weights_parsers(sub),
+                        **add_tune_parsers(sub)}
 
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")
@@ -106,7 +108,7 @@ def parse(argv: list | None):
     """The command line; `train --model m.yaml epochs=3` takes key=value arguments after the options too."""
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "command", None) == "train" and all("=" in e and not e.startswith("-") for e in extra):
+    if extra and getattr(args, "command", None) in ("train", "tune") and all("=" in e and not e.startswith("-") for e in extra):
         args.overrides = [*args.overrides, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -359,10 +359,13 @@ def submit(run: RunFolder, cluster: Cluster, gpus: int = 0, resume: bool = False
     with tempfile.TemporaryDirectory(prefix="yolo-studio-job-") as tmp:
         package = package_run(run, cluster, gpus, job_id, resume, Path(tmp) / "package")
         env = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "false", "RAY_USAGE_STATS_ENABLED": "0",
-               "RAY_JOB_STOP_WAIT_TIME_S": str(HARD_STOP_S), "PYTHONUNBUFFERED": "1"}
+               "RAY_JOB_STOP_WAIT_TIME_S": str(HARD_STOP_S), "PYTHONUNBUFFERED": "1",
+               "RAY_CHDIR_TO_TRIAL_DIR": "0"}  # a tuning's trials start in the package, on every node
+        tuning = bool(run.spec().get("tune"))  # its driver only schedules: the trials take the CPUs and GPUs
         try:
             _submit(client, entrypoint=f"{_node_python()} -m yolo_studio.training.cluster_job",
-                              submission_id=job_id, entrypoint_num_gpus=gpus or None, entrypoint_num_cpus=1,
+                              submission_id=job_id, entrypoint_num_gpus=None if tuning else gpus or None,
+                              entrypoint_num_cpus=0 if tuning else 1,
                               runtime_env={"working_dir": str(package), "env_vars": env},
                               metadata={"yolo-studio": "train", "run": run.path.name})
         except Exception as exc:  # noqa: BLE001  (Ray raises RuntimeError with the server's message)

@@ -37,8 +37,9 @@ MARK = "@@yolo-studio@@ "  # starts the studio's own lines in the job log (a run
 PART_BYTES = 48 * 1024  # raw bytes per ``file`` line (64 KiB of base64)
 CHECKPOINT_EVERY_S = float(os.environ.get("YOLO_STUDIO_CHECKPOINT_EVERY_S", "300"))
 POLL_S = 0.5
-STREAMED = ("results.csv", "args.yaml", "*.png", "*.jpg", "weights/*.pt")
+STREAMED = ("results.csv", "args.yaml", "*.png", "*.jpg", "weights/*.pt", "tune_results.csv", "best_hyperparameters.yaml")
 NAMESPACE = "yolo-studio"
+ON_CLUSTER = "YOLO_STUDIO_JOB_PACKAGE"  # set for the runner: it is a cluster job's, in this package
 
 
 def stop_actor_name(job_id: str) -> str:
@@ -154,23 +155,35 @@ def watch_stop_flag(flag, run: Path, done: threading.Event) -> None:
             return
 
 
+def node_data(here: Path) -> str:
+    """The dataset as this node sees it: the YAML the studio rewrote for the nodes (with the uploaded
+    dataset's folder on this node), or a classification folder (uploaded, or the mapped path)."""
+    import yaml
+
+    job = json.loads((here / "job.json").read_text(encoding="utf-8"))
+    data = job["data"]
+    if data["kind"] != "yaml":
+        return str(here / "data") if data["uploaded"] else data["node_root"]
+    if not data["uploaded"]:
+        return str(here / data["yaml"])
+    target = here / "data.node.yaml"  # the same on every call on this node: written once, atomically
+    if not target.exists():
+        content = yaml.safe_load((here / data["yaml"]).read_text(encoding="utf-8"))
+        content["path"] = str(here / "data")
+        tmp = target.with_name(f"{target.name}.{os.getpid()}")
+        tmp.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        os.replace(tmp, target)
+    return str(target)
+
+
 def prepare(job: dict, here: Path) -> Path:
-    """Point the run at the node's paths: the dataset (uploaded or mapped), the device, the checkpoint."""
+    """Point the run at the node's paths: the dataset (uploaded or mapped), the device, the weights."""
     import yaml
 
     run = here / "run"
     spec_file = run / "artifacts" / "run.yaml"
     spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
-    data = job["data"]
-    if data["kind"] == "yaml":  # the dataset YAML the studio rewrote for the nodes
-        data_yaml = here / data["yaml"]
-        content = yaml.safe_load(data_yaml.read_text(encoding="utf-8"))
-        if data["uploaded"]:
-            content["path"] = str(here / "data")
-            data_yaml.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-        spec["data"] = str(data_yaml)
-    else:  # a classification folder
-        spec["data"] = str(here / "data") if data["uploaded"] else data["node_root"]
+    spec["data"] = node_data(here)
     gpus = int(job.get("gpus") or 0)
     spec.setdefault("overrides", {})["device"] = ",".join(str(i) for i in range(gpus)) if gpus else "cpu"
     spec["weights"] = str(here / job["weights"]) if job.get("weights") else None
@@ -197,7 +210,7 @@ def main() -> int:
     gpus = int(job.get("gpus") or 0)  # Ray gives the job its GPUs as 0..N-1; 2+ run under torch's launcher
     command = runner_command(RunFolder(run), bool(job.get("resume")), ",".join(map(str, range(gpus))) or "cpu")
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                             env={**os.environ, "PYTHONUNBUFFERED": "1", ON_CLUSTER: here.as_posix()})
     signal.signal(signal.SIGTERM, lambda *_: child.kill())  # Ray's stop_job: end at once
 
     def pump():

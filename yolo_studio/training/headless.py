@@ -68,6 +68,49 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
     return supervise(run, resume=False, out=out)
 
 
+def tune_new(model, data, project, name, overrides: dict, settings: dict, modules=None, out=print,
+             cluster=None) -> int:
+    """``yolo-studio tune``: preflight, the tuning's run folder, then its trials here or on ``cluster``."""
+    from yolo_studio.training import tuning
+
+    target = None
+    if cluster:
+        from yolo_studio.training import cluster as ray_cluster
+
+        target = ray_cluster.resolve_cluster(cluster)
+    name = name or free_name(Path(project) / "runs", "tune")
+    plan, resolved, result = plan_and_check(model, data, project, name, overrides, None, modules, None, target,
+                                            settings["gpus_per_trial"])
+    print_checks(result, out)
+    if not result.ok:
+        out(f"Not started: {len(result.errors)} preflight error(s) above.")
+        return 1
+    from yolo_studio.core.project.projects import adopt_project
+
+    adopt_project(project)
+    run = tuning.prepare_tune(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, settings,
+                              result.task or "detect", plan.modules_dir)
+    where = f"in parallel on {target.name} (Ray Tune, ASHA)" if target else "one after another here (Ultralytics' Tuner)"
+    out(f"Tuning folder: {run.path}; {settings['iterations']} trials of {settings['epochs']} epochs, {where}")
+    if target is not None:
+        return follow_cluster(run, target, 0, resume=False, out=out)
+    return supervise(run, resume=False, out=out)
+
+
+def tune_resume(run_dir, out=print, cluster=None) -> int:
+    from yolo_studio.training import tuning
+
+    run = RunFolder(Path(run_dir).resolve())
+    if not tuning.is_tuning(run):
+        out(f"error: {run.path} is not a tuning (resume a training with yolo-studio train --resume)")
+        return 1
+    if cluster:
+        out("error: a tuning resumes on this computer (Ultralytics' Tuner continues from tune_results.ndjson); "
+            "on a cluster, start a new tuning")
+        return 1
+    return supervise(run, resume=True, out=out)
+
+
 def follow_cluster(run: RunFolder, target, gpus: int, resume: bool, out=print) -> int:
     """Submit the run to a Ray cluster and report its events until the job ends; Ctrl+C asks it to stop
     after the batch, a second Ctrl+C stops the job at once."""
@@ -244,8 +287,17 @@ def describe(event: dict) -> str | None:
         maps = " ".join(f"{k.split('/')[-1]}={v:.4g}" for k, v in m.items() if k.startswith("metrics/mAP") and v is not None)
         return (f"epoch {event['epoch']}/{event['epochs']}: {losses} {maps} ({event['epoch_time']:.1f} s, "
                 f"ETA {event['eta']:.0f} s)" + (" [stopped mid-epoch]" if event.get("partial") else ""))
+    if kind == "run_end" and event.get("kind") == "tune":
+        best = event.get("best_hyperparameters")
+        return (f"{event['status']}: best trial {event.get('best_trial')}, fitness {event.get('best_fitness')}"
+                + (f": {', '.join(f'{k}={v:g}' for k, v in best.items())}" if best else ""))
     if kind == "run_end":
         return f"{event['status']}: best {event.get('best')}"
+    if kind == "trial_end":
+        fitness = event.get("fitness")
+        return (f"trial {event['trial']}/{event.get('iterations', '?')}: fitness "
+                f"{fitness:.4g}" if fitness is not None else f"trial {event['trial']}: no fitness") + \
+            f" ({event.get('status')})"
     if kind == "error":
         return f"error: {event['message']}"
     if kind == "killed":

@@ -258,6 +258,8 @@ def _run(run, resume: bool, echo) -> int:
         use_backend(os.environ.get("YOLO_STUDIO_DDP_BACKEND"))
         from ultralytics import YOLO
 
+        if spec.get("tune"):  # a tuning: trials instead of one training (training/tuning.py)
+            return _tune(run, spec, writer, resume)
         if resume:
             if not run.last.exists():
                 raise FileNotFoundError(f"{run.last} does not exist: the run saved no checkpoint to resume from")
@@ -298,6 +300,26 @@ def _run(run, resume: bool, echo) -> int:
     finally:
         writer.close()
         sys.stdout.flush()
+
+
+def _tune(run, spec: dict, writer, resume: bool) -> int:
+    from yolo_studio.core.processes import this_process
+    from yolo_studio.training.events import read_events
+    from yolo_studio.training import tuning
+    from yolo_studio.training.cluster_job import ON_CLUSTER
+
+    package = os.environ.get(ON_CLUSTER)
+    engine = "ray" if package else "ultralytics"
+    me = this_process()
+    writer.write("run_start", pid=me["pid"], started=me["started"], launcher_pid=None, launcher_started=None,
+                 resumed=resume, save_dir=str(run.path), epochs=spec["tune"]["epochs"], kind="tune", engine=engine,
+                 iterations=spec["tune"]["iterations"], space=spec["tune"]["space"])
+    status = tuning.tune_on_ray(run, spec, writer, spec["data"]) if package else \
+        tuning.tune_here(run, spec, writer, resume)
+    best = tuning.best_trial(read_events(run.events))
+    writer.write("run_end", status=status, kind="tune", best_trial=best and best["trial"],
+                 best_fitness=best and best["fitness"], best_hyperparameters=best and best["hyperparameters"])
+    return 0
 
 
 class _Tee:

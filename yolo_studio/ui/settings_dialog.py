@@ -1,4 +1,5 @@
-"""Settings: workspace folder, theme, default training device, offline trackers for new runs.
+"""Settings: workspace folder, theme, default training device, offline trackers for new runs, and
+(in their own dialog, ``ui/clusters.py``) the Ray clusters runs can train on.
 
 Stored in ``studio.yaml`` in the studio's data folder (``core.projects.load_settings``).
 """
@@ -83,6 +84,10 @@ class SettingsDialog(QtWidgets.QDialog):
         form.addRow("Theme", self.theme)
         form.addRow("Default training device", self.device)
         form.addRow("Offline trackers for new runs", tracker_row)
+        self.clusters_button = QtWidgets.QPushButton("Clusters…", clicked=self._clusters,
+                                                     toolTip="Ray clusters to train on: address, shared storage, "
+                                                             "Test connection (docs/CLUSTER.md)")
+        form.addRow("Ray clusters", self.clusters_button)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Save | QtWidgets.QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -90,6 +95,11 @@ class SettingsDialog(QtWidgets.QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.resize(620, 280)
+
+    def _clusters(self) -> None:
+        from yolo_studio.ui.clusters import ClustersDialog
+
+        ClustersDialog(self).open()
 
     def _browse(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Workspace folder", self.workspace.text())

@@ -1,0 +1,68 @@
+"""Hyperparameter tuning: three real trials here (Ultralytics' Tuner) and on a real local Ray cluster
+(Ray Tune with ASHA), with the custom blocks of the demo model in every trial."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import run_cli
+from yolo_studio.training.events import read_events, run_status
+from yolo_studio.training.tuning import best_so_far, default_space, trials
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+TRIAL = ["imgsz=32", "batch=4", "workers=0", "plots=False", "device=cpu"]
+
+
+def _tune(project, name, data, *extra):
+    return run_cli("tune", "--model", RESOURCES / "models" / "yolo11n-se.yaml", "--modules", RESOURCES / "modules",
+                   "--data", data, "--project", project, "--name", name, "--iterations", "3",
+                   "--only", "lr0,momentum", "--range", "lr0=0.001:0.02", *extra, *TRIAL, timeout=900)
+
+
+def _check_tuning(run_dir: Path, statuses: set) -> list:
+    events = read_events(run_dir / "events.jsonl")
+    assert run_status(events) == "completed"
+    done = trials(events)
+    assert [t["trial"] for t in done] == [1, 2, 3] and {t["status"] for t in done} <= statuses
+    for t in done:
+        assert set(t["hyperparameters"]) == {"lr0", "momentum"} and 0.001 <= t["hyperparameters"]["lr0"] <= 0.02
+    with open(run_dir / "tune_results.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["trial"]) for r in rows] == [1, 2, 3]
+    best = yaml.safe_load((run_dir / "best_hyperparameters.yaml").read_text())
+    assert set(best) == {"lr0", "momentum"}  # what "Apply best" puts into the Train form
+    assert len(best_so_far(events)) == 3
+    return events
+
+
+def test_the_default_space_is_ultralytics_and_a_bad_range_is_a_message(tmp_path, tiny_dataset):
+    space = default_space()
+    assert space["lr0"] == [1e-5, 1e-2] and "mosaic" in space and len(space) > 20
+    done = run_cli("tune", "--model", "m.yaml", "--data", tiny_dataset, "--range", "lr0=fast", "--project", tmp_path)
+    assert done.returncode == 1 and "give it as KEY=MIN:MAX" in done.stderr
+    done = run_cli("tune", "--model", "m.yaml", "--data", tiny_dataset, "--only", "lr0,speed", "--project", tmp_path)
+    assert done.returncode == 1 and "not in the search space: speed" in done.stderr
+
+
+def test_three_trials_here_through_ultralytics_tuner(tmp_path, tiny_dataset):
+    done = _tune(tmp_path, "here", tiny_dataset, "--epochs", "1")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "one after another here (Ultralytics' Tuner)" in done.stdout and "trial 3/3: fitness" in done.stdout
+    events = _check_tuning(tmp_path / "runs" / "here", {"completed"})
+    assert all(t["epochs"] for t in trials(events))  # each trial's curves, from its results.csv
+    assert not list(tmp_path.glob("runs/*/multitrain*"))  # the trials train inside the tuning's folder
+    listed = [json.loads(line) for line in run_cli("runs", "--project", tmp_path, "--json").stdout.splitlines()]
+    assert [(r["name"], r["status"]) for r in listed] == [("here", "completed")]
+
+
+def test_three_trials_in_parallel_on_the_cluster_with_asha(ray_head, tmp_path, tiny_dataset):
+    pytest.importorskip("ray.tune")
+    done = _tune(tmp_path, "there", tiny_dataset, "--epochs", "2", "--cluster", ray_head)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "in parallel on " + ray_head in done.stdout
+    events = _check_tuning(tmp_path / "runs" / "there", {"completed", "stopped early (ASHA)"})
+    results = [e for e in events if e["type"] == "trial_result"]
+    assert {e["trial"] for e in results} == {1, 2, 3} and all(e["epoch"] in (1, 2) for e in results)
