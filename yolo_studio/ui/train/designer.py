@@ -17,6 +17,7 @@ from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.train.form import ArgsFormWidget
 from yolo_studio.ui.train.monitor import MonitorPanel
 from yolo_studio.ui.train.preflight_panel import PreflightMixin
+from yolo_studio.ui.train.tune_page import TunePage
 from yolo_studio.workers.task import TaskThread
 from yolo_studio.workers.training import RunSupervisor
 
@@ -39,6 +40,7 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.run: RunFolder | None = None
         self.last_preflight = None
         self._start_after_preflight = False
+        self._tune_settings = None  # set by the Tune page's Start until preflight has answered
         self.checker = TaskThread("preflight", self)
         self.checker.done.connect(self._on_checker_done)
         self.checker.failed.connect(lambda _job, message: self._show_checks_text(f"Preflight failed: {message}"))
@@ -141,6 +143,10 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.pages.addTab(self.monitor, "Monitor")
         self.pages.addTab(checks_box, "Preflight")
         self.pages.addTab(resolved_box, "Resolved && command")
+        self.tune_page = TunePage()
+        self.tune_page.start_requested.connect(self.start_tuning)
+        self.tune_page.apply_best.connect(self.apply_hyperparameters)
+        self.pages.addTab(self.tune_page, "Tune")
         column(splitter(left, self.pages, sizes=[430, 970]), on=self, margin=2)
 
     def fill_run_on(self) -> None:
@@ -317,11 +323,33 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         if not self.running():
             self.run_preflight(then_start=True)
 
+    def start_tuning(self, settings: dict) -> None:
+        """The Tune page's Start: preflight (with the cluster's checks when Run on names one), then a
+        tuning's run folder, followed here as a training is."""
+        if self.running():
+            self.status_message.emit("A training is already running: stop it first")
+            return
+        if self.run_name.text().startswith("train"):
+            self.run_name.setText(free_name(self.runs_dir, "tune"))
+        self._tune_settings = settings
+        self.run_preflight(then_start=True)
+
+    def apply_hyperparameters(self, values: dict) -> None:
+        self.form.set_overrides({**self.form.overrides(), **values})
+        self.status_message.emit("The Train form has the best trial's hyperparameters: Start trains with them")
+
     def _launch(self, task: str) -> None:
         plan = self.plan()
+        settings, self._tune_settings = self._tune_settings, None
         try:
-            run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
-                              plan.modules_dir, self.logging_choice(), weights=plan.weights)
+            if settings is not None:
+                from yolo_studio.training.tuning import prepare_tune
+
+                run = prepare_tune(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), settings,
+                                   task, plan.modules_dir)
+            else:
+                run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
+                                  plan.modules_dir, self.logging_choice(), weights=plan.weights)
         except (ValueError, OSError) as exc:
             self.status_message.emit(f"Not started: {exc}")
             return
@@ -388,7 +416,9 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
     def _follow(self, run: RunFolder, supervisor: RunSupervisor) -> None:
         self.run, self.supervisor = run, supervisor
         self.monitor.reset()
+        self.tune_page.reset()
         supervisor.events.connect(self.monitor.add_events)
+        supervisor.events.connect(self.tune_page.add_events)
         supervisor.log.connect(self.monitor.append_log)
         supervisor.ended.connect(self._on_supervisor_ended)
         supervisor.start()  # after connecting: the replay of the run's events must reach the monitor
@@ -431,7 +461,13 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.resume_button.setEnabled(not running and self.resumable())
 
     def resumable(self) -> bool:
-        """The current run ended before its last epoch and has a checkpoint to continue from."""
+        """The current run ended before its last epoch and has a checkpoint to continue from (a tuning:
+        before its last trial, with trials recorded)."""
+        from yolo_studio.training.tuning import is_tuning
+
+        if self.run is not None and is_tuning(self.run):
+            return (self.run.path / "tune_results.ndjson").exists() and \
+                run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed")
         if self.run is None or not self.run.last.exists():
             return False
         return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed", "lost")

@@ -53,6 +53,7 @@ class PreflightMixin:
         if start and result.ok:
             self._launch(result.task or "detect")
         else:  # Preflight pressed, or Start refused: the checks are what the user wants to see
+            self._tune_settings = None
             self.pages.setCurrentIndex(1)
             if not result.ok:
                 self.status_message.emit(f"Not started: {len(result.errors)} preflight error(s)")
