@@ -35,9 +35,11 @@ $(CLUSTER_STAMP): $(STAMP)
 	$(PY) -m pip install -e '.[dev,cluster]'
 	@touch $(CLUSTER_STAMP)
 
-# pytest exits 5 when it collects no tests; that is not a failure of the suite itself.
+# pytest exits 5 when it collects no tests; that is not a failure of the suite itself. The suite runs
+# in TEST_WORKERS processes (pytest-xdist), each test file in one of them.
+TEST_WORKERS ?= 2
 test: setup $(CLUSTER_STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; \
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
 
 bench: setup

@@ -6,9 +6,7 @@ Subprocesses started by tests get the same guard through ``tests/network_guard.p
 """
 
 import os
-import socket
 import sys
-import time
 import tempfile
 from pathlib import Path
 
@@ -74,68 +72,13 @@ def trained_project(tmp_path_factory, tiny_dataset):
     return open_project(project)
 
 
-def _cluster():
-    from yolo_studio.training import cluster
-
-    return cluster
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def ray_head(tmp_path_factory):
-    """A real Ray head with 2 CPUs on 127.0.0.1, usage statistics off, in a session of its own, ended by its
-    own process id (never a machine-wide ``ray stop``); yields its Jobs address. Skipped without the
-    cluster extra."""
+    """A real Ray head with 2 CPUs on 127.0.0.1 (``training.local_cluster``: usage statistics off, a session
+    of its own, ended by its own process group, never a machine-wide ``ray stop``); yields its Jobs
+    address. Skipped without the cluster extra."""
     pytest.importorskip("ray", reason="the cluster extra (pip install 'yolo-studio[cluster]') is not installed")
-    import signal
-    import subprocess
+    from yolo_studio.training.local_cluster import LocalCluster
 
-    port, dashboard = _free_port(), _free_port()
-    # every port the head would otherwise take at its fixed default: another Ray on this machine keeps its own
-    ports = [f"--{name}={_free_port()}" for name in ("dashboard-agent-listen-port", "dashboard-agent-grpc-port",
-                                                     "metrics-export-port", "ray-client-server-port",
-                                                     "runtime-env-agent-port")]
-    bin_dir = str(Path(sys.executable).parent)  # the nodes' Python is this one: torch and Ultralytics
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
-    env.pop("YOLO_STUDIO_HOME", None)  # the jobs make their own in their working directory
-    log = open(tmp_path_factory.mktemp("ray") / "head.log", "w")
-    head = subprocess.Popen([str(Path(bin_dir) / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-                             f"--port={port}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
-                             "--num-cpus=2", "--num-gpus=0", "--include-dashboard=true", "--disable-usage-stats", *ports],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    address = f"http://127.0.0.1:{dashboard}"
-    deadline = time.monotonic() + 120
-    while not _has_a_node(address):
-        if head.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            pytest.fail("the Ray head did not start: " + Path(log.name).read_text()[-2000:])
-        time.sleep(1)
-    yield address
-    os.killpg(head.pid, signal.SIGTERM)  # the head's own session: `ray start --block` and what it started
-    try:
-        head.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        pass
-    os.killpg(head.pid, signal.SIGKILL) if _group_alive(head.pid) else None
-    head.wait()
-    log.close()
-
-
-def _has_a_node(address: str) -> bool:
-    try:
-        return bool(_cluster().describe(_cluster().Cluster("test", address))["nodes"])
-    except ValueError:
-        return False
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+    with LocalCluster(cpus=2, log_dir=tmp_path_factory.mktemp("ray")) as cluster:
+        yield cluster.address

@@ -40,7 +40,7 @@ def probe() -> list:
     """The assumptions the installed Ultralytics breaks, as ``Mismatch``es; empty when all hold."""
     found = []
     for check in (_parse_model_build, _parse_model_locals, _channel_sets, _special_cases, _task_guess,
-                  _scale_guess, _model_classes, _trainer, _inference_helpers):
+                  _scale_guess, _model_classes, _trainer, _inference_helpers, _tuner):
         try:
             found += check()
         except Exception as exc:  # the check itself could not run: that is the change to report
@@ -183,6 +183,21 @@ def _trainer() -> list:
            if not hasattr(trainer.BaseTrainer, name)]
     if not callable(getattr(trainer, "check_amp", None)):
         out.append(Mismatch("the trainer", "ultralytics.engine.trainer no longer imports check_amp"))
+    return out
+
+
+def _tuner() -> list:
+    """the Tuner: what compat/tuning.py reads and replaces"""
+    from ultralytics.engine import trainer, tuner
+
+    out = [Mismatch("the Tuner", f"Tuner no longer has {name}") for name in ("_result_record", "_save_local_result")
+           if not hasattr(tuner.Tuner, name)]
+    if not isinstance(getattr(trainer, "_YOLO_CLI_COMMAND", None), list):
+        out.append(Mismatch("the Tuner", "MultiTrainer no longer starts its trainings with _YOLO_CLI_COMMAND"))
+    from yolo_studio.compat.tuning import default_space
+
+    if "lr0" not in default_space():
+        out.append(Mismatch("the Tuner", "its default search space no longer has lr0"))
     return out
 
 

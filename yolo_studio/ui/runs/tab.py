@@ -18,8 +18,18 @@ COLUMNS = ("name", "status", "model", "dataset", "epochs", "best mAP50-95", "dur
 METRICS = ("metrics/mAP50-95(B)", "metrics/mAP50(B)", "metrics/precision(B)", "metrics/recall(B)",
            "train/box_loss", "val/box_loss", "train/cls_loss", "val/cls_loss", "train/dfl_loss", "val/dfl_loss",
            "lr/pg0")
-STATUS_COLOUR = {"completed": "#27ae60", "running": "#2f80ed", "stopped": "#b7950b", "failed": "#c0392b",
-                 "crashed": "#c0392b", "killed": "#c0392b"}
+def _where(path) -> str:
+    from yolo_studio.training.cluster import cluster_info
+    from yolo_studio.training.run_folder import RunFolder
+    from yolo_studio.training.tuning import is_tuning
+
+    run = RunFolder(Path(path))
+    parts = (["tuning"] if is_tuning(run) else []) + [f"on {info['cluster']}" for info in [cluster_info(run)] if info]
+    return " ".join(parts)
+
+
+STATUS_COLOUR = {"completed": "#27ae60", "running": "#2f80ed", "queued": "#2f80ed", "stopped": "#b7950b",
+                 "failed": "#c0392b", "crashed": "#c0392b", "killed": "#c0392b", "lost": "#c0392b"}
 LOG_TAIL = 200_000  # characters of train.log shown
 
 
@@ -133,6 +143,9 @@ class RunsTab(QtWidgets.QWidget):
                 item.setData(QtCore.Qt.UserRole, row)
                 if col == 1:
                     item.setForeground(QtGui.QColor(STATUS_COLOUR.get(s.status, "#555")))
+                    where = _where(s.path)
+                    if where:  # a cluster run, or a tuning: said beside its status
+                        item.setText(f"{s.status} · {where}")
                 if col == 3:
                     item.setToolTip(s.data)
                 if col == 0 and s.parent:  # train --continue: its curves start with the parent's epochs

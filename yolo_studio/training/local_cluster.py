@@ -1,0 +1,101 @@
+"""A Ray cluster on this computer only: a head and optional worker nodes on 127.0.0.1.
+
+For trying cluster runs without a lab, for the test suite and for ``benchmarks/bench_cluster.py``.
+Every node is ``ray start --block`` in a session of its own, with usage statistics off and every port
+chosen free (so a Ray the user runs is left alone), and is ended by its own process group, never by a
+machine-wide ``ray stop``. The nodes run jobs with this Python (its PyTorch and Ultralytics).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AGENT_PORTS = ("dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port",
+               "runtime-env-agent-port")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalCluster:
+    """``LocalCluster(cpus=2).start()``; ``address`` is its Jobs API; ``stop()`` ends every node."""
+
+    def __init__(self, cpus: int = 2, workers: int = 0, worker_cpus: int = 1, log_dir: str | Path | None = None):
+        self.cpus, self.workers, self.worker_cpus = cpus, workers, worker_cpus
+        self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="yolo-studio-ray-"))
+        self.nodes: list = []
+        self.address = ""
+
+    def _start_node(self, name: str, arguments: list) -> subprocess.Popen:
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+        env.pop("YOLO_STUDIO_HOME", None)  # jobs make their own in their working directory
+        ports = [f"--{port}={free_port()}" for port in AGENT_PORTS]
+        log = open(self.log_dir / f"{name}.log", "w")
+        try:
+            return subprocess.Popen([str(bin_dir / "ray"), "start", "--block", "--disable-usage-stats",
+                                     "--node-ip-address=127.0.0.1", *ports, *arguments], stdout=log,
+                                    stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        finally:
+            log.close()
+
+    def start(self, timeout: float = 120.0) -> LocalCluster:
+        from yolo_studio.training import cluster
+
+        gcs, dashboard = free_port(), free_port()
+        self.nodes.append(self._start_node("head", [
+            "--head", f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
+            f"--ray-client-server-port={free_port()}", f"--num-cpus={self.cpus}", "--num-gpus=0",
+            "--include-dashboard=true"]))
+        self.address = f"http://127.0.0.1:{dashboard}"
+        for i in range(self.workers):
+            self.nodes.append(self._start_node(f"worker-{i + 1}", [
+                f"--address=127.0.0.1:{gcs}", f"--num-cpus={self.worker_cpus}", "--num-gpus=0"]))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if len(cluster.describe(cluster.Cluster("local", self.address))["nodes"]) == 1 + self.workers:
+                    return self
+            except ValueError:
+                pass
+            if time.monotonic() > deadline or any(node.poll() is not None for node in self.nodes):
+                logs = "".join((self.log_dir / f).read_text()[-1500:] for f in os.listdir(self.log_dir))
+                self.stop()
+                raise RuntimeError(f"the local Ray cluster did not start:\n{logs}")
+            time.sleep(1.0)
+
+    def stop(self) -> None:
+        """End every node's process group: asked first, then killed."""
+        for node in reversed(self.nodes):
+            _signal_group(node.pid, signal.SIGTERM)
+        for node in reversed(self.nodes):
+            try:
+                node.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+            _signal_group(node.pid, signal.SIGKILL)
+            node.wait()
+        self.nodes = []
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, sig) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
