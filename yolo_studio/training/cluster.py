@@ -23,7 +23,6 @@ import base64
 import json
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -363,7 +362,7 @@ def submit(run: RunFolder, cluster: Cluster, gpus: int = 0, resume: bool = False
                "RAY_CHDIR_TO_TRIAL_DIR": "0"}  # a tuning's trials start in the package, on every node
         tuning = bool(run.spec().get("tune"))  # its driver only schedules: the trials take the CPUs and GPUs
         try:
-            _submit(client, entrypoint=f"{_node_python()} -m yolo_studio.training.cluster_job",
+            _submit(client, entrypoint="python -m yolo_studio.training.cluster_job",  # the nodes' own Python
                               submission_id=job_id, entrypoint_num_gpus=None if tuning else gpus or None,
                               entrypoint_num_cpus=0 if tuning else 1,
                               runtime_env={"working_dir": str(package), "env_vars": env},
@@ -378,10 +377,6 @@ def submit(run: RunFolder, cluster: Cluster, gpus: int = 0, resume: bool = False
     append_event(run.events, "cluster_job", cluster=cluster.name, address=cluster.address, job_id=job_id,
                  gpus=gpus, resumed=resume)
     return job_id
-
-
-def _node_python() -> str:
-    return "python"  # the nodes' own Python, the one Ray runs jobs with
 
 
 def request_stop(run: RunFolder) -> None:
@@ -437,9 +432,6 @@ class Follower(threading.Thread):
 
     def stop_following(self) -> None:
         self._quit.set()
-
-    def is_following(self) -> bool:
-        return self.is_alive()
 
     def run(self) -> None:  # threading.Thread.run
         import asyncio
@@ -580,10 +572,3 @@ class Follower(threading.Thread):
 def is_cluster_run(run: RunFolder) -> bool:
     return (run.artifacts / "cluster.json").exists()
 
-
-def print_job_line(line: str, out=print) -> None:
-    out(line.rstrip("\n"))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use yolo-studio train --cluster")
