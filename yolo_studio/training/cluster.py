@@ -334,7 +334,8 @@ def package_run(run: RunFolder, cluster: Cluster, gpus: int, job_id: str, resume
             shutil.copytree(source, package / "yolo_studio" / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, package / "yolo_studio" / name)
-    job = {"job_id": job_id, "gpus": gpus, "resume": resume, "data": data, "weights": weights}
+    job = {"job_id": job_id, "gpus": gpus, "resume": resume, "data": data, "weights": weights,
+           "tune": bool(spec.get("tune"))}
     write_text_atomic(package / "job.json", json.dumps(job, indent=1))
     return package
 

@@ -209,8 +209,13 @@ def main() -> int:
     streamer = Streamer(run)
     gpus = int(job.get("gpus") or 0)  # Ray gives the job its GPUs as 0..N-1; 2+ run under torch's launcher
     command = runner_command(RunFolder(run), bool(job.get("resume")), ",".join(map(str, range(gpus))) or "cpu")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", ON_CLUSTER: here.as_posix()}
+    if env.get("OMP_NUM_THREADS") == "1" and not job.get("tune"):
+        # Ray sets one thread for the one CPU the job reserves to be scheduled; a training uses the node's
+        # cores as it does on a workstation (PyTorch's own default), or it runs twice as slow on two
+        env.pop("OMP_NUM_THREADS")
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1", ON_CLUSTER: here.as_posix()})
+                             env=env)
     signal.signal(signal.SIGTERM, lambda *_: child.kill())  # Ray's stop_job: end at once
 
     def pump():

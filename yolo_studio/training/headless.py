@@ -127,29 +127,10 @@ def attach_cluster(run: RunFolder, out=print) -> int:
     from yolo_studio.training import cluster as ray_cluster
 
     follower = ray_cluster.Follower(run)
-    tail = EventTail(run.events)
-    tail.offset = run.events.stat().st_size if run.events.exists() else 0
+    offset = run.events.stat().st_size if run.events.exists() else 0
     follower.start()
-    interrupts = 0
-    while True:
-        try:
-            for event in tail.read():
-                if line := describe(event):
-                    out(line)
-            if not follower.is_alive():
-                for event in tail.read():
-                    if line := describe(event):
-                        out(line)
-                break
-            time.sleep(POLL_SECONDS)
-        except KeyboardInterrupt:
-            interrupts += 1
-            if interrupts == 1:
-                ray_cluster.request_stop(run)
-                out("Stopping after the current batch (the run stays resumable); Ctrl+C again stops the job at once.")
-            else:
-                ray_cluster.stop_job(run)
-                out("Stopping the job now.")
+    report_events(run, offset, lambda: not follower.is_alive(), lambda: ray_cluster.request_stop(run),
+                  lambda: ray_cluster.stop_job(run), "stops the job at once", out)
     status = run_status(read_events(run.events))
     out(f"Run {status}: {run.path}")
     return 0 if status in ("completed", "stopped") else 1
@@ -243,39 +224,42 @@ def supervise(run: RunFolder, resume: bool, out=print) -> int:
 
 def follow_child(run: RunFolder, resume: bool, out=print) -> int:
     """Start the training process and report its events until it ends."""
+    offset = run.events.stat().st_size if run.events.exists() else 0
     process = launch.start(run, resume=resume, device=launch.resume_device(run))
-    tail = EventTail(run.events)
-    tail.offset = run.events.stat().st_size if run.events.exists() else 0
-    interrupts = 0
-    events = []
-    while True:
-        try:
-            for event in tail.read():
-                events.append(event)
-                line = describe(event)
-                if line:
-                    out(line)
-            if process.poll() is not None:
-                for event in tail.read():
-                    events.append(event)
-                    if line := describe(event):
-                        out(line)
-                break
-            time.sleep(POLL_SECONDS)
-        except KeyboardInterrupt:
-            interrupts += 1
-            if interrupts == 1:
-                launch.request_stop(run)
-                out("Stopping after the current batch (the run stays resumable); Ctrl+C again kills it.")
-            else:
-                launch.kill(run, process.pid)
-                out("Killed.")
+    events = report_events(run, offset, lambda: process.poll() is not None, lambda: launch.request_stop(run),
+                           lambda: launch.kill(run, process.pid), "kills it", out)
     status = run_status(events) if events else "failed"
     if status in ("crashed", "running"):
         out(f"The training process ended with code {process.returncode} without a final event; see {run.log}")
         return 1
     out(f"Run {status}: {run.path}")
     return 0 if status in ("completed", "stopped") else 1
+
+
+def report_events(run: RunFolder, offset: int, ended, stop, kill, kill_words: str, out=print) -> list:
+    """Print a line for each new event (from ``offset`` in events.jsonl) until ``ended()``; Ctrl+C calls
+    ``stop`` (after the current batch), a second Ctrl+C ``kill``. Returns the events read."""
+    tail = EventTail(run.events)
+    tail.offset = offset
+    events, interrupts = [], 0
+    while True:
+        try:
+            finished = ended()  # asked before the last read: the final events are printed too
+            for event in tail.read():
+                events.append(event)
+                if line := describe(event):
+                    out(line)
+            if finished:
+                return events
+            time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            interrupts += 1
+            if interrupts == 1:
+                stop()
+                out(f"Stopping after the current batch (the run stays resumable); Ctrl+C again {kill_words}.")
+            else:
+                kill()
+                out("Stopping at once.")
 
 
 def describe(event: dict) -> str | None:

@@ -17,6 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# Each node's shared-memory object store; Ray's default (30 % of the memory, per node) for three nodes on one
+# machine left too little for a training to load PyTorch. The studio's jobs pass only small objects.
+OBJECT_STORE = 256 * 2**20
 AGENT_PORTS = ("dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port",
                "runtime-env-agent-port")
 
@@ -44,32 +47,39 @@ class LocalCluster:
         log = open(self.log_dir / f"{name}.log", "w")
         try:
             return subprocess.Popen([str(bin_dir / "ray"), "start", "--block", "--disable-usage-stats",
-                                     "--node-ip-address=127.0.0.1", *ports, *arguments], stdout=log,
+                                     "--node-ip-address=127.0.0.1", f"--object-store-memory={OBJECT_STORE}", *ports,
+                                     *arguments], stdout=log,
                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
         finally:
             log.close()
 
     def start(self, timeout: float = 120.0) -> LocalCluster:
-        from yolo_studio.training import cluster
-
         gcs, dashboard = free_port(), free_port()
         self.nodes.append(self._start_node("head", [
             "--head", f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
             f"--ray-client-server-port={free_port()}", f"--num-cpus={self.cpus}", "--num-gpus=0",
             "--include-dashboard=true"]))
         self.address = f"http://127.0.0.1:{dashboard}"
-        for i in range(self.workers):
+        self._wait_for_nodes(1, timeout)
+        for i in range(self.workers):  # one at a time: three nodes starting at once overload two cores
             self.nodes.append(self._start_node(f"worker-{i + 1}", [
                 f"--address=127.0.0.1:{gcs}", f"--num-cpus={self.worker_cpus}", "--num-gpus=0"]))
+            self._wait_for_nodes(i + 2, timeout)
+        return self
+
+    def _wait_for_nodes(self, count: int, timeout: float) -> None:
+        from yolo_studio.training import cluster
+
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if len(cluster.describe(cluster.Cluster("local", self.address))["nodes"]) == 1 + self.workers:
-                    return self
+                if len(cluster.describe(cluster.Cluster("local", self.address))["nodes"]) >= count:
+                    return
             except ValueError:
                 pass
             if time.monotonic() > deadline or any(node.poll() is not None for node in self.nodes):
-                logs = "".join((self.log_dir / f).read_text()[-1500:] for f in os.listdir(self.log_dir))
+                names = ["head", *(f"worker-{i + 1}" for i in range(len(self.nodes) - 1))]
+                logs = "".join((self.log_dir / f"{name}.log").read_text()[-1500:] for name in names)
                 self.stop()
                 raise RuntimeError(f"the local Ray cluster did not start:\n{logs}")
             time.sleep(1.0)

@@ -260,9 +260,10 @@ class RunsTab(QtWidgets.QWidget):
             return
         artifacts = summary.path / "artifacts"
         parts = []
-        for name in ("command.txt", "resolved.yaml", "run.yaml"):
-            if (artifacts / name).is_file():
-                parts.append(f"# ---- {name}\n{(artifacts / name).read_text(encoding='utf-8', errors='replace')}")
+        for folder, name in ((summary.path, "best_hyperparameters.yaml"), (summary.path, "tune_results.csv"),
+                             (artifacts, "command.txt"), (artifacts, "resolved.yaml"), (artifacts, "run.yaml")):
+            if (folder / name).is_file():  # a tuning's results first
+                parts.append(f"# ---- {name}\n{(folder / name).read_text(encoding='utf-8', errors='replace')}")
         if not parts and (summary.path / "args.yaml").is_file():
             parts.append((summary.path / "args.yaml").read_text(encoding="utf-8", errors="replace"))
         self.config_view.setPlainText("\n".join(parts) or "(no configuration files in this run folder)")

@@ -108,7 +108,10 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
                                        "(0: its CPUs); two or more train under PyTorch's launcher on one node")
         clusters_button = QtWidgets.QToolButton(text="Clusters…", clicked=self.edit_clusters)
         self.run_on.currentIndexChanged.connect(self._run_on_changed)
+        self.run_on_note = QtWidgets.QLabel(wordWrap=True)  # where the dataset comes from on the cluster
+        self.run_on_note.setStyleSheet("color: gray")
         form.addRow("Run on", _row(self.run_on, self.gpus, clusters_button, stretch=True))
+        form.addRow("", self.run_on_note)
         self.fill_run_on()
         self.form = ArgsFormWidget()
         self.form.changed.connect(self._update_preview)
@@ -180,7 +183,13 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         return cluster.clusters().get(name) if name else None
 
     def _run_on_changed(self, *_args) -> None:
-        self.gpus.setEnabled(bool(self.run_on.currentData()))
+        target = self.run_on_target()
+        self.gpus.setEnabled(target is not None)
+        self.run_on_note.setVisible(target is not None)
+        if target is not None:
+            shared = f"; folders on shared storage: {len(target.mappings)} mapped" if target.mappings else ""
+            self.run_on_note.setText(f"{target.address}: a dataset up to {target.upload_limit_mb} MB goes with the "
+                                     f"job{shared}")
 
     def edit_clusters(self) -> None:
         from yolo_studio.ui.clusters import ClustersDialog
