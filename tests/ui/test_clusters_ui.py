@@ -58,3 +58,25 @@ def test_a_cluster_is_saved_tested_and_a_run_from_the_train_tab_trains_there(qtb
     assert events[0]["type"] == "cluster_job" and events[0]["cluster"] == "lab"
     assert "Run completed" in tab.monitor.summary.text() and "Ultralytics" in tab.monitor.log_view.toPlainText()
     tab.shutdown()
+
+
+def test_enter_saves_and_closing_asks_before_dropping_a_typed_cluster(qtbot):
+    """Found by hand: Enter in the address field added an empty mapping row (the dialog's default button),
+    and Close silently dropped a cluster typed in but not saved."""
+    from helpers import answer_next_dialog
+    from yolo_studio.ui.clusters import ClustersDialog
+
+    dialog = ClustersDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "lab")
+    qtbot.keyClicks(dialog.address, "http://127.0.0.1:8265")
+    qtbot.keyClick(dialog.address, QtCore.Qt.Key_Return)
+    assert dialog.mappings.rowCount() == 0 and cluster.clusters()["lab"].address == "http://127.0.0.1:8265"
+    dialog.address.setText("http://127.0.0.1:8266")
+    seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
+    dialog.reject()
+    assert seen and "Save the cluster 'lab'" in seen[0] and dialog.isVisible()
+    answer_next_dialog(QtWidgets.QMessageBox.Save)
+    dialog.reject()
+    assert not dialog.isVisible() and cluster.clusters()["lab"].address == "http://127.0.0.1:8266"

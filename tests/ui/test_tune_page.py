@@ -37,7 +37,7 @@ def test_a_tuning_from_the_tune_page_lists_its_trials_and_applies_the_best(qtbot
     assert page.trials.rowCount() == 2 and page.trials.horizontalHeaderItem(3).text() == "lr0"
     assert len(page.best_curve.getData()[0]) == 2
     page.trials.selectRow(1)
-    assert "trial 2" in page.trial_plot.getPlotItem().titleLabel.text
+    assert "trial 2: " in page.trial_plot.getPlotItem().titleLabel.text
     assert page.apply_button.isEnabled()
     qtbot.mouseClick(page.apply_button, QtCore.Qt.LeftButton)
     best = {k: v for k, v in tab.form.overrides().items() if k in ("lr0", "momentum")}

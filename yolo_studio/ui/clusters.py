@@ -66,6 +66,9 @@ class ClustersDialog(QtWidgets.QDialog):
         body.addWidget(right)
         body.setSizes([160, 640])
         column(body, close, on=self)
+        for button in self.findChildren(QtWidgets.QPushButton):  # Enter in a field saves, never adds a row
+            button.setAutoDefault(False)
+        self.save_button.setDefault(True)
         if not cluster.ray_available():
             self.result.setText(f"Training on a cluster needs Ray, not installed here: <code>{cluster.ENABLE}</code>")
             self.test_button.setEnabled(False)
@@ -138,9 +141,27 @@ class ClustersDialog(QtWidgets.QDialog):
         except (ValueError, OSError) as exc:
             self.result.setText(f"<b style='color:#c0392b'>Not saved:</b> {exc}")
             return False
-        self.result.setText(f"Saved {found.name}.")
         self._reload(found.name)
+        self.result.setText(f"Saved {found.name}: Run on in the Train tab offers it.")
         return True
+
+    def unsaved(self) -> bool:
+        """Whether the form differs from what Settings hold under its name (anything typed counts)."""
+        try:
+            shown = self.current()
+        except ValueError:
+            return bool(self.name.text().strip() or self.address.text().strip())
+        return cluster.clusters().get(shown.name) != shown
+
+    def done(self, code: int) -> None:  # closing never drops a cluster the user typed in
+        if self.unsaved():
+            answer = QtWidgets.QMessageBox.question(
+                self, "Clusters", f"Save the cluster '{self.name.text().strip() or 'without a name'}' before closing?",
+                QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
+                QtWidgets.QMessageBox.Save)
+            if answer == QtWidgets.QMessageBox.Cancel or (answer == QtWidgets.QMessageBox.Save and not self.save()):
+                return
+        super().done(code)
 
     def remove_cluster(self) -> None:
         item = self.names.currentItem()

@@ -515,6 +515,9 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         for name, on in (saved.get("logging") or {}).items():
             if name in self.logging and self.logging[name].isEnabled():
                 self.logging[name].setChecked(bool(on))
+        if self.run_on.findData(saved.get("run_on")) > 0:  # a cluster still in Settings
+            self.run_on.setCurrentIndex(self.run_on.findData(saved.get("run_on")))
+            self.gpus.setValue(int(saved.get("gpus") or 0))
         return saved
 
     def remember_form(self) -> None:
@@ -524,7 +527,8 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
                  (("model", self.model_path), ("data", self.data_path), ("weights", self.weights_path))}
         try:
             self.project.remember(train={**paths, "preset": self.preset.currentText(), "mode": self.mode.currentText(),
-                                         "overrides": self.form.overrides(), "logging": self.logging_choice()})
+                                         "overrides": self.form.overrides(), "logging": self.logging_choice(),
+                                         "run_on": self.run_on.currentData() or None, "gpus": self.gpus.value()})
         except OSError as exc:
             self.status_message.emit(f"Could not remember the form in {self.project.file}: {exc}")
 

@@ -63,13 +63,14 @@ class TunePage(QtWidgets.QWidget):
                       (self.space, 1), form, buttons, self.message)
 
         self.trials = QtWidgets.QTableWidget(0, 3)
+        self.trials.setHorizontalHeaderLabels(["Trial", "Fitness", "Status"])
         self.trials.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.trials.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.trials.verticalHeader().hide()
         self.trials.itemSelectionChanged.connect(self._show_trial)
         self.best_plot = pg.PlotWidget(title="best fitness so far")
         self.best_curve = self.best_plot.plot([], [], pen=pg.mkPen("#2f80ed", width=2), symbol="o", symbolSize=5)
-        self.trial_plot = pg.PlotWidget(title="the chosen trial, per epoch")
+        self.trial_plot = pg.PlotWidget(title="a trial's epochs (choose one)")
         self.trial_curve = self.trial_plot.plot([], [], pen=pg.mkPen("#27ae60", width=2), symbol="o", symbolSize=5)
         plots = QtWidgets.QHBoxLayout()
         plots.addWidget(self.best_plot)
@@ -177,7 +178,7 @@ class TunePage(QtWidgets.QWidget):
         values = [(i + 1, e.get(shown)) for i, e in enumerate(epochs)]
         values = [(x, float(y)) for x, y in values if y not in (None, "")]
         self.trial_curve.setData([x for x, _ in values], [y for _, y in values])
-        self.trial_plot.setTitle(f"trial {trial['trial']}: {shown} per epoch")
+        self.trial_plot.setTitle(f"trial {trial['trial']}: {shown.replace('metrics/', '')}")
 
     def _apply_best(self) -> None:
         best = tuning.best_trial(self.events)
