@@ -384,8 +384,12 @@ def request_stop(run: RunFolder) -> None:
     """Graceful: the job's stop flag is set (by a one-line job), the runner stops after the batch."""
     info = cluster_info(run)
     client = _client(Cluster(info["cluster"], info["address"]))
-    code = (f"import ray; ray.init(namespace={NAMESPACE!r}); "
-            f"ray.get(ray.get_actor({stop_actor_name(info['job_id'])!r}).request.remote())")
+    # the job's flag is registered a moment after the job starts, and later on a busy node: ask for a minute
+    code = (f"import ray, time\nray.init(namespace={NAMESPACE!r})\ndeadline = time.time() + 60\n"
+            "while True:\n    try:\n"
+            f"        flag = ray.get_actor({stop_actor_name(info['job_id'])!r})\n        break\n"
+            "    except ValueError:\n        if time.time() > deadline:\n            raise\n        time.sleep(1)\n"
+            "ray.get(flag.request.remote())\n")
     _submit(client, entrypoint=f"python -c {_quote(code)}", entrypoint_num_cpus=0,
                       runtime_env={"env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}},
                       metadata={"yolo-studio": "stop request", "job": info["job_id"]})
