@@ -36,7 +36,7 @@ import yaml
 
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.project.projects import load_settings, save_settings
-from yolo_studio.training.cluster_job import MARK, NAMESPACE, stop_actor_name
+from yolo_studio.training.cluster_job import MARK, NAMESPACE, stop_key
 from yolo_studio.training.events import append_event, read_events
 from yolo_studio.training.run_folder import RunFolder
 
@@ -381,15 +381,13 @@ def submit(run: RunFolder, cluster: Cluster, gpus: int = 0, resume: bool = False
 
 
 def request_stop(run: RunFolder) -> None:
-    """Graceful: the job's stop flag is set (by a one-line job), the runner stops after the batch."""
+    """Graceful: a one-line job writes the run's stop request in the cluster's key-value store; the job
+    polls it and the runner stops after the batch."""
     info = cluster_info(run)
     client = _client(Cluster(info["cluster"], info["address"]))
-    # the job's flag is registered a moment after the job starts, and later on a busy node: ask for a minute
-    code = (f"import ray, time\nray.init(namespace={NAMESPACE!r})\ndeadline = time.time() + 60\n"
-            "while True:\n    try:\n"
-            f"        flag = ray.get_actor({stop_actor_name(info['job_id'])!r})\n        break\n"
-            "    except ValueError:\n        if time.time() > deadline:\n            raise\n        time.sleep(1)\n"
-            "ray.get(flag.request.remote())\n")
+    code = (f"import ray\nfrom ray.experimental import internal_kv\nray.init(namespace={NAMESPACE!r})\n"
+            f"internal_kv._internal_kv_put({stop_key(info['job_id'])!r}, b'1', overwrite=True, "
+            f"namespace={NAMESPACE!r})\n")
     _submit(client, entrypoint=f"python -c {_quote(code)}", entrypoint_num_cpus=0,
                       runtime_env={"env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}},
                       metadata={"yolo-studio": "stop request", "job": info["job_id"]})

@@ -16,8 +16,8 @@ in parts: results.csv and plots when they change, checkpoints when they change a
 ``CHECKPOINT_EVERY_S``, all at the end) and ``end`` (the runner's exit code). The studio's follower
 rebuilds the run folder from that log, so no storage has to be shared.
 
-Stop: the job creates a named actor (``StopFlag``); the studio's stop request (a one-line job) sets it,
-and this process then asks the runner to stop after the batch, as a local stop does. Ray's ``stop_job``
+Stop: the studio's stop request (a one-line job) writes ``stop_key`` in the cluster's key-value store;
+this process polls it and then asks the runner to stop after the batch, as a local stop does. Ray's ``stop_job``
 (the studio's second press) ends every process of the job at once.
 """
 
@@ -40,10 +40,6 @@ POLL_S = 0.5
 STREAMED = ("results.csv", "args.yaml", "*.png", "*.jpg", "weights/*.pt", "tune_results.csv", "best_hyperparameters.yaml")
 NAMESPACE = "yolo-studio"
 ON_CLUSTER = "YOLO_STUDIO_JOB_PACKAGE"  # set for the runner: it is a cluster job's, in this package
-
-
-def stop_actor_name(job_id: str) -> str:
-    return f"stop-{job_id}"
 
 
 _OUT = threading.Lock()  # the runner's lines and ours, each whole
@@ -110,42 +106,35 @@ class Streamer:
                          "data": base64.b64encode(chunk).decode("ascii")})
 
 
-def stop_flag(job_id: str):
-    """The job's stop flag: a named actor the studio's stop request sets. None where Ray cannot make it
-    (the run goes on; only the graceful stop is unavailable, and the log says so)."""
+def stop_key(job_id: str) -> str:
+    """Where the studio's stop request is written in the cluster's key-value store (Ray's GCS)."""
+    return f"stop/{job_id}"
+
+
+def connect() -> bool:
+    """Join the cluster as this job's driver, to read the stop request; False where Ray cannot (the run goes
+    on; only the graceful stop is unavailable, and the log says so)."""
     try:
         import logging
 
         import ray
 
         ray.init(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.ERROR)
-
-        @ray.remote(num_cpus=0)
-        class StopFlag:
-            def __init__(self):
-                self.requested = False
-
-            def request(self) -> bool:
-                self.requested = True
-                return True
-
-            def is_requested(self) -> bool:
-                return self.requested
-
-        return StopFlag.options(name=stop_actor_name(job_id), lifetime="non_detached").remote()
+        return True
     except Exception as exc:  # noqa: BLE001
         print(f"yolo-studio: graceful stop unavailable on this cluster ({type(exc).__name__}: {exc}); "
               "stopping the job ends it at once", flush=True)
-        return None
+        return False
 
 
-def watch_stop_flag(flag, run: Path, done: threading.Event) -> None:
-    """Poll the flag; a request asks the runner to stop after the batch, as a local stop does."""
-    import ray
+def watch_stop_flag(job_id: str, run: Path, done: threading.Event) -> None:
+    """Poll the stop request; one asks the runner to stop after the batch, as a local stop does. The
+    request lives in the cluster's own store (no actor that could be missing or gone)."""
+    from ray.experimental import internal_kv
 
     while not done.wait(1.0):
         try:
-            requested = ray.get(flag.is_requested.remote(), timeout=30)
+            requested = internal_kv._internal_kv_get(stop_key(job_id), namespace=NAMESPACE)
         except Exception:  # noqa: BLE001  (asked again in a second)
             continue
         if requested:
@@ -203,9 +192,8 @@ def main() -> int:
     say("hello", {"run_dir": str(run), "host": os.uname().nodename if hasattr(os, "uname") else "",
                   "python": sys.version.split()[0]})
     done = threading.Event()
-    flag = stop_flag(job["job_id"])
-    if flag is not None:
-        threading.Thread(target=watch_stop_flag, args=(flag, run, done), daemon=True).start()
+    if connect():
+        threading.Thread(target=watch_stop_flag, args=(job["job_id"], run, done), daemon=True).start()
     streamer = Streamer(run)
     gpus = int(job.get("gpus") or 0)  # Ray gives the job its GPUs as 0..N-1; 2+ run under torch's launcher
     command = runner_command(RunFolder(run), bool(job.get("resume")), ",".join(map(str, range(gpus))) or "cpu")
