@@ -81,6 +81,9 @@ def test_stop_after_the_batch_then_reattach_and_resume(ray_head, tmp_path, tiny_
     _wait_for(lambda: len(read_events(run.events)) > seen + 1, what="new events after re-attaching")
     cluster.request_stop(run)
     again.join(timeout=120)
+    if again.is_alive():  # the stop did not arrive: end the job, so it does not train through the rest of the suite
+        cluster.stop_job(run)
+        again.join(timeout=60)
     events = read_events(run.events)
     assert run_status(events) == "stopped" and events[-1]["type"] == "run_end"
     epochs = [e["epoch"] for e in events if e["type"] == "epoch_end"]
