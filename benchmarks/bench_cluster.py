@@ -58,6 +58,7 @@ def _first(run, kind: str) -> bool:
 def one_training(where: str, address: str, runs_dir: Path, data: Path, name: str) -> dict:
     """Start one training here or on the cluster; time to its first event and first epoch; epoch times."""
     from yolo_studio.training import cluster, launch
+    from yolo_studio.training.cluster_follow import Follower
     from yolo_studio.training.run_folder import prepare_run
 
     run = prepare_run(MODEL, data, runs_dir, name, dict(TRAINING))
@@ -67,7 +68,7 @@ def one_training(where: str, address: str, runs_dir: Path, data: Path, name: str
         ended = lambda: process.poll() is not None  # noqa: E731
     else:
         cluster.submit(run, cluster.Cluster("bench", address))
-        follower = cluster.Follower(run)
+        follower = Follower(run)
         follower.start()
         ended = lambda: not follower.is_alive()  # noqa: E731
     _wait(run, lambda: _first(run, "run_start") or ended())
@@ -82,6 +83,7 @@ def one_training(where: str, address: str, runs_dir: Path, data: Path, name: str
 
 def one_tuning(where: str, address: str, runs_dir: Path, data: Path, name: str) -> dict:
     from yolo_studio.training import cluster, launch, tuning
+    from yolo_studio.training.cluster_follow import Follower
 
     space = {k: v for k, v in tuning.default_space().items() if k in ("lr0", "momentum", "weight_decay")}
     settings = tuning.tune_settings(space, TUNE["iterations"], TUNE["epochs"])
@@ -93,7 +95,7 @@ def one_tuning(where: str, address: str, runs_dir: Path, data: Path, name: str) 
         _wait(run, lambda: process.poll() is not None)
     else:
         cluster.submit(run, cluster.Cluster("bench", address))
-        follower = cluster.Follower(run)
+        follower = Follower(run)
         follower.start()
         _wait(run, lambda: not follower.is_alive())
     elapsed = time.monotonic() - started

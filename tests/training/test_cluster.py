@@ -14,6 +14,7 @@ from helpers import TINY_RUN, run_cli
 pytest.importorskip("ray", reason="the cluster extra (pip install 'yolo-studio[cluster]') is not installed")
 
 from yolo_studio.training import cluster, launch  # noqa: E402
+from yolo_studio.training.cluster_follow import Follower  # noqa: E402
 from yolo_studio.training.events import read_events, run_status  # noqa: E402
 from yolo_studio.training.run_folder import RunFolder, load_run_checkpoint, prepare_run  # noqa: E402
 from yolo_studio.training.run_store import read_results_csv, summarize  # noqa: E402
@@ -69,14 +70,14 @@ def test_stop_after_the_batch_then_reattach_and_resume(ray_head, tmp_path, tiny_
     """Stop asks the job to end after the batch (the run is resumable); following again after the studio
     was closed neither loses nor repeats anything; a run stopped on the cluster resumes here, where it left off."""
     run = _submitted(tmp_path, tiny_dataset, ray_head, "stopped", epochs=2000)  # runs until stopped
-    follower = cluster.Follower(run)
+    follower = Follower(run)
     follower.start()
     _wait_for(lambda: any(e["type"] == "epoch_end" for e in read_events(run.events)), what="the first epoch")
     follower.stop_following()  # the studio closes; the job goes on
     follower.join(timeout=60)
     assert run_status(read_events(run.events)) == "running"
     seen = len(read_events(run.events))
-    again = cluster.Follower(run)  # the studio opens again
+    again = Follower(run)  # the studio opens again
     again.start()
     _wait_for(lambda: len(read_events(run.events)) > seen + 1, what="new events after re-attaching")
     cluster.request_stop(run)
@@ -100,7 +101,7 @@ def test_stop_after_the_batch_then_reattach_and_resume(ray_head, tmp_path, tiny_
 
 def test_the_second_stop_ends_the_job_at_once_and_a_forgotten_job_is_lost(ray_head, tmp_path, tiny_dataset):
     run = _submitted(tmp_path, tiny_dataset, ray_head, "killed", epochs=200)
-    follower = cluster.Follower(run)
+    follower = Follower(run)
     follower.start()
     _wait_for(lambda: any(e["type"] == "run_start" for e in read_events(run.events)), what="the start")
     assert cluster.stop_job(run)
@@ -111,7 +112,7 @@ def test_the_second_stop_ends_the_job_at_once_and_a_forgotten_job_is_lost(ray_he
     lost.artifacts.mkdir(parents=True)
     info = {**cluster.cluster_info(run), "job_id": "yolo-studio-gone-0000", "applied": {"events": 0, "log": 0}}
     (lost.artifacts / "cluster.json").write_text(json.dumps(info))
-    follower = cluster.Follower(lost)
+    follower = Follower(lost)
     follower.start()
     follower.join(timeout=60)
     events = read_events(lost.events)

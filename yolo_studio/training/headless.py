@@ -126,7 +126,9 @@ def attach_cluster(run: RunFolder, out=print) -> int:
     """Follow a cluster run (again): the run folder catches up from the job's log, then grows with it."""
     from yolo_studio.training import cluster as ray_cluster
 
-    follower = ray_cluster.Follower(run)
+    from yolo_studio.training.cluster_follow import Follower
+
+    follower = Follower(run)
     offset = run.events.stat().st_size if run.events.exists() else 0
     follower.start()
     report_events(run, offset, lambda: not follower.is_alive(), lambda: ray_cluster.request_stop(run),

@@ -43,7 +43,7 @@ class RunSupervisor(QtCore.QThread):
     @classmethod
     def on_cluster(cls, run: RunFolder, parent=None) -> RunSupervisor:
         """Follow a run submitted to a Ray cluster (submitted now, or found when the studio opens)."""
-        from yolo_studio.training.cluster import Follower
+        from yolo_studio.training.cluster_follow import Follower
 
         return cls(run, None, parent, follower=Follower(run))
 
