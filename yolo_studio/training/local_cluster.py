@@ -1,14 +1,15 @@
 """A Ray cluster on this computer only: a head and optional worker nodes on 127.0.0.1.
 
 For trying cluster runs without a lab, for the test suite and for ``benchmarks/bench_cluster.py``.
-Every node is ``ray start --block`` in a session of its own, with usage statistics off and every port
-chosen free (so a Ray the user runs is left alone), and is ended by its own process group, never by a
-machine-wide ``ray stop``. The nodes run jobs with this Python (its PyTorch and Ultralytics).
+Every node is ``ray start --block`` in a session of its own, with usage statistics off, every port
+chosen free and a Ray temp folder of its own (so a Ray the user runs is left alone), and is ended by its
+own process group, never by a machine-wide ``ray stop``. The nodes run jobs with this Python (its PyTorch and Ultralytics).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,7 +38,16 @@ class LocalCluster:
         self.cpus, self.workers, self.worker_cpus = cpus, workers, worker_cpus
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="yolo-studio-ray-"))
         self.nodes: list = []
-        self.address = ""
+        self.address = ""  # the Jobs API (dashboard)
+        self.gcs_address = ""  # what drivers and nodes join
+        self.temp_dir: Path | None = None
+
+    def _private_temp_dir(self) -> Path:
+        """A Ray temp folder of this cluster's own. Nodes sharing Ray's default one take their address from
+        its ``ray_current_cluster`` file, which the cluster started last overwrites: a job's driver then
+        joins the other cluster (its stop request read from the wrong store). Short, for Ray's socket paths."""
+        short = "/tmp" if os.name == "posix" and os.path.isdir("/tmp") else None
+        return Path(tempfile.mkdtemp(prefix="ysray-", dir=short))
 
     def _start_node(self, name: str, arguments: list) -> subprocess.Popen:
         bin_dir = Path(sys.executable).parent
@@ -47,7 +57,8 @@ class LocalCluster:
         log = open(self.log_dir / f"{name}.log", "w")
         try:
             return subprocess.Popen([str(bin_dir / "ray"), "start", "--block", "--disable-usage-stats",
-                                     "--node-ip-address=127.0.0.1", f"--object-store-memory={OBJECT_STORE}", *ports,
+                                     "--node-ip-address=127.0.0.1", f"--object-store-memory={OBJECT_STORE}",
+                                     f"--temp-dir={self.temp_dir}", *ports,
                                      *arguments], stdout=log,
                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
         finally:
@@ -55,11 +66,12 @@ class LocalCluster:
 
     def start(self, timeout: float = 120.0) -> LocalCluster:
         gcs, dashboard = free_port(), free_port()
+        self.temp_dir = self._private_temp_dir()
         self.nodes.append(self._start_node("head", [
             "--head", f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
             f"--ray-client-server-port={free_port()}", f"--num-cpus={self.cpus}", "--num-gpus=0",
             "--include-dashboard=true"]))
-        self.address = f"http://127.0.0.1:{dashboard}"
+        self.address, self.gcs_address = f"http://127.0.0.1:{dashboard}", f"127.0.0.1:{gcs}"
         self._wait_for_nodes(1, timeout)
         for i in range(self.workers):  # one at a time: three nodes starting at once overload two cores
             self.nodes.append(self._start_node(f"worker-{i + 1}", [
@@ -96,6 +108,9 @@ class LocalCluster:
             _signal_group(node.pid, signal.SIGKILL)
             node.wait()
         self.nodes = []
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+            self.temp_dir = None
 
     def __enter__(self) -> LocalCluster:
         return self.start()
