@@ -74,11 +74,12 @@ def trained_project(tmp_path_factory, tiny_dataset):
 
 @pytest.fixture(scope="session")
 def ray_head(tmp_path_factory):
-    """A real Ray head with 2 CPUs on 127.0.0.1 (``training.local_cluster``: usage statistics off, a session
-    of its own, ended by its own process group, never a machine-wide ``ray stop``); yields its Jobs
-    address. Skipped without the cluster extra."""
+    """A real Ray cluster on 127.0.0.1: a head with no CPUs and a worker node with 2, so every job that
+    reserves a CPU runs on a node that is not the head, as on a lab's cluster (``training.local_cluster``:
+    usage statistics off, sessions of their own, ended by their own process groups, never a machine-wide
+    ``ray stop``); yields its Jobs address. Skipped without the cluster extra."""
     pytest.importorskip("ray", reason="the cluster extra (pip install 'yolo-studio[cluster]') is not installed")
     from yolo_studio.training.local_cluster import LocalCluster
 
-    with LocalCluster(cpus=2, log_dir=tmp_path_factory.mktemp("ray")) as cluster:
+    with LocalCluster(cpus=0, workers=1, worker_cpus=2, log_dir=tmp_path_factory.mktemp("ray")) as cluster:
         yield cluster.address

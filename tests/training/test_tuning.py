@@ -3,6 +3,7 @@
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 
 from helpers import run_cli
 from yolo_studio.training.events import read_events, run_status
+from yolo_studio.training.train_config import parse_overrides
 from yolo_studio.training.tuning import best_so_far, default_space, trials
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -66,3 +68,56 @@ def test_three_trials_in_parallel_on_the_cluster_with_asha(ray_head, tmp_path, t
     events = _check_tuning(tmp_path / "runs" / "there", {"completed", "stopped early (ASHA)"})
     results = [e for e in events if e["type"] == "trial_result"]
     assert {e["trial"] for e in results} == {1, 2, 3} and all(e["epoch"] in (1, 2) for e in results)
+
+
+def test_a_tuning_stopped_here_runs_its_other_trials_on_the_cluster(ray_head, tmp_path, tiny_dataset):
+    """Stop after the first trial here, resume on the cluster: the two trials left run there, numbered 2
+    and 3, and the results list all three."""
+    pytest.importorskip("ray.tune")
+    from yolo_studio.training import launch, tuning
+    from yolo_studio.training.run_folder import RunFolder
+
+    settings = tuning.tune_settings({"lr0": [0.001, 0.02]}, iterations=3, epochs=1)
+    run = tuning.prepare_tune(RESOURCES / "models" / "yolo11n-se.yaml", tiny_dataset, tmp_path / "runs", "split",
+                              parse_overrides(TRIAL), settings, modules_dir=RESOURCES / "modules")
+    process = launch.start(run)
+    deadline = time.monotonic() + 120
+    while not any(e["type"] == "run_start" for e in read_events(run.events)):  # the runner clears old requests
+        assert time.monotonic() < deadline and process.poll() is None, "the tuning did not start"
+        time.sleep(0.2)
+    launch.request_stop(run)  # seen after the first trial
+    assert process.wait(timeout=600) == 0
+    events = read_events(run.events)
+    assert run_status(events) == "stopped" and [t["trial"] for t in trials(events)] == [1]
+    assert tuning.resumable(RunFolder(run.path))
+    done = run_cli("tune", "--resume", run.path, "--cluster", ray_head, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    events = read_events(run.events)
+    assert run_status(events) == "completed" and [t["trial"] for t in trials(events)] == [1, 2, 3]
+    with open(run.path / "tune_results.csv", newline="") as f:
+        assert [int(r["trial"]) for r in csv.DictReader(f)] == [1, 2, 3]  # the studio's, from all events
+    assert not tuning.resumable(run)
+    again = run_cli("tune", "--resume", run.path)
+    assert again.returncode == 1 and "no trials left to run" in again.stdout + again.stderr
+
+
+def test_ultralytics_tuner_resumes_after_trials_recorded_elsewhere(tmp_path):
+    """A cluster's trials, recorded for Ultralytics' Tuner, are where a resumed Tuner starts and what it
+    mutates from."""
+    import torch
+
+    from yolo_studio.compat.tuning import record_trials, studio_tuner
+
+    space = {"lr0": [0.001, 0.02], "momentum": [0.6, 0.98]}
+    recorded = [(0.1, {"lr0": 0.01, "momentum": 0.9}, {"metrics/mAP50(B)": 0.2}),
+                (0.3, {"lr0": 0.005, "momentum": 0.8}, {"metrics/mAP50(B)": 0.4})]
+    tuner = studio_tuner({"model": "m.yaml", "data": "d.yaml", "project": str(tmp_path), "name": "t"}, space,
+                         tmp_path / "t", tmp_path / "trials", lambda record: None, model=torch.nn.Identity())
+    (tmp_path / "t").mkdir()
+    record_trials(tuner.tune_file, recorded, "d.yaml")
+    loaded = tuner._load_local_results()
+    assert [r["fitness"] for r in loaded] == [0.1, 0.3] and loaded[1]["hyperparameters"]["lr0"] == 0.005
+    mutated = tuner._mutate()
+    assert 0.001 <= mutated["lr0"] <= 0.02 and 0.6 <= mutated["momentum"] <= 0.98
+    record_trials(tuner.tune_file, recorded, "d.yaml")  # already there: left as it is
+    assert len(tuner._load_local_results()) == 2

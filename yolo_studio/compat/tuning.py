@@ -10,6 +10,8 @@
   the tuning there).
 - ``tune_dir`` and ``tune_file`` say where the tuning writes; ``args.project`` is where each iteration's
   training goes.
+- ``Tuner.__call__`` resumes after as many iterations as ``tune_results.ndjson`` has lines, each a record
+  of ``iteration``, ``fitness``, ``hyperparameters`` and ``datasets`` (``record_trials`` writes them).
 - ``MultiTrainer`` (``ultralytics.engine.trainer``) trains each iteration by starting Ultralytics'
   command line, ``_YOLO_CLI_COMMAND``, in a new process: ``studio_tuner`` points that module's copy at a
   command line that registers the run's custom blocks first (``training/trial_cli.py``).
@@ -30,6 +32,23 @@ def default_space() -> dict:
 
     tuner = Tuner({"model": "stand-in.yaml", "data": "stand-in.yaml", "project": "unused"}, model=torch.nn.Identity())
     return {name: [float(bounds[0]), float(bounds[1])] for name, bounds in tuner.space.items()}
+
+
+def record_trials(tune_file, trials: list, data: str) -> None:
+    """Write ``tune_results.ndjson`` as Ultralytics' ``Tuner`` keeps it, one record per trial (fitness,
+    hyperparameters, metrics), where it does not already hold that many: a resumed ``Tuner`` starts after
+    its records and mutates from them, so trials recorded elsewhere (on a cluster) count too."""
+    import json
+    from pathlib import Path
+
+    tune_file = Path(tune_file)
+    if tune_file.exists() and len([x for x in tune_file.read_text(encoding="utf-8").splitlines() if x.strip()]) == \
+            len(trials):
+        return
+    lines = [json.dumps({"iteration": i, "fitness": round(float(fitness), 5), "hyperparameters": hyperparameters,
+                         "datasets": {str(data): metrics}})
+             for i, (fitness, hyperparameters, metrics) in enumerate(trials, 1)]
+    tune_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 def studio_tuner(args: dict, space: dict, tune_dir, trials_dir, on_iteration, fitness_key: str | None = None,

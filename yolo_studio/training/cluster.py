@@ -35,7 +35,7 @@ import yaml
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.project.projects import load_settings, save_settings
 from yolo_studio.training.cluster_job import MARK, NAMESPACE, stop_key
-from yolo_studio.training.events import append_event
+from yolo_studio.training.events import append_event, read_events
 from yolo_studio.training.run_folder import RunFolder
 
 ENABLE = "pip install 'yolo-studio[cluster]'"
@@ -297,17 +297,19 @@ def preflight(cluster: Cluster, data: str | Path, gpus: int) -> list:
 
 def package_run(run: RunFolder, cluster: Cluster, gpus: int, job_id: str, resume: bool = False,
                 into: Path | None = None) -> Path:
-    """The job's working directory: job.json, the run's artifacts (and last.pt to resume), the dataset
-    YAML for the nodes (and the dataset when uploaded), and the studio's training code."""
+    """The job's working directory: job.json, the run's artifacts (and last.pt to resume a training; the
+    count of recorded trials to resume a tuning), the dataset YAML for the nodes (and the dataset when
+    uploaded), and the studio's training code."""
     package = Path(into or tempfile.mkdtemp(prefix="yolo-studio-job-"))
     shutil.copytree(run.artifacts, package / "run" / "artifacts", ignore=shutil.ignore_patterns("__pycache__"))
     (package / "run" / "logs").mkdir(parents=True)
-    if resume:
+    spec = run.spec()
+    tuning = bool(spec.get("tune"))
+    if resume and not tuning:
         if not run.last.exists():
             raise ValueError(f"{run.last} does not exist: the run has no checkpoint to resume from")
         (package / "run" / "weights").mkdir()
         shutil.copy2(run.last, package / "run" / "weights" / "last.pt")
-    spec = run.spec()
     plan = dataset_plan(cluster, spec["data"])
     if plan["mode"] == "too large":
         raise ValueError(f"the dataset is {plan['size_mb']} MB, over the upload limit of {plan['limit_mb']} MB, "
@@ -332,8 +334,9 @@ def package_run(run: RunFolder, cluster: Cluster, gpus: int, job_id: str, resume
             shutil.copytree(source, package / "yolo_studio" / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, package / "yolo_studio" / name)
-    job = {"job_id": job_id, "gpus": gpus, "resume": resume, "data": data, "weights": weights,
-           "tune": bool(spec.get("tune"))}
+    job = {"job_id": job_id, "gpus": gpus, "resume": resume, "data": data, "weights": weights, "tune": tuning}
+    if tuning and resume:  # the trials still to run are numbered after those recorded
+        job["trials_done"] = sum(1 for e in read_events(run.events) if e["type"] == "trial_end")
     write_text_atomic(package / "job.json", json.dumps(job, indent=1))
     return package
 

@@ -18,6 +18,7 @@ from yolo_studio.training.cluster import (LOST_AFTER_S, TERMINAL_JOB, Cluster, _
 from yolo_studio.training.cluster_job import MARK
 from yolo_studio.training.events import append_event, read_events
 from yolo_studio.training.run_folder import RunFolder
+from yolo_studio.training.tuning import write_results
 
 
 class Follower(threading.Thread):
@@ -126,6 +127,8 @@ class Follower(threading.Thread):
                 with open(self.folder.events, "a", encoding="utf-8") as f:
                     f.write(json.dumps(event) + "\n")
                 self.info["applied"]["events"] += 1
+                if event.get("type") == "trial_end":  # every trial's, a resumed tuning's earlier ones too
+                    write_results(self.folder, read_events(self.folder.events))
         elif kind == "file":
             self._file_part(payload)
 

@@ -37,7 +37,7 @@ MARK = "@@yolo-studio@@ "  # starts the studio's own lines in the job log (a run
 PART_BYTES = 48 * 1024  # raw bytes per ``file`` line (64 KiB of base64)
 CHECKPOINT_EVERY_S = float(os.environ.get("YOLO_STUDIO_CHECKPOINT_EVERY_S", "300"))
 POLL_S = 0.5
-STREAMED = ("results.csv", "args.yaml", "*.png", "*.jpg", "weights/*.pt", "tune_results.csv", "best_hyperparameters.yaml")
+STREAMED = ("results.csv", "args.yaml", "*.png", "*.jpg", "weights/*.pt")  # a tuning's results: from its events
 NAMESPACE = "yolo-studio"
 ON_CLUSTER = "YOLO_STUDIO_JOB_PACKAGE"  # set for the runner: it is a cluster job's, in this package
 

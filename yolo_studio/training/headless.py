@@ -104,10 +104,13 @@ def tune_resume(run_dir, out=print, cluster=None) -> int:
     if not tuning.is_tuning(run):
         out(f"error: {run.path} is not a tuning (resume a training with yolo-studio train --resume)")
         return 1
-    if cluster:
-        out("error: a tuning resumes on this computer (Ultralytics' Tuner continues from tune_results.ndjson); "
-            "on a cluster, start a new tuning")
+    if not tuning.resumable(run):
+        out(f"error: {run.path} has no trials left to run, or none recorded yet, or it is still running")
         return 1
+    if cluster:
+        from yolo_studio.training import cluster as ray_cluster
+
+        return follow_cluster(run, ray_cluster.resolve_cluster(cluster), 0, resume=True, out=out)
     return supervise(run, resume=True, out=out)
 
 

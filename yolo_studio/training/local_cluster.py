@@ -43,9 +43,10 @@ class LocalCluster:
         self.temp_dir: Path | None = None
 
     def _private_temp_dir(self) -> Path:
-        """A Ray temp folder of this cluster's own. Nodes sharing Ray's default one take their address from
-        its ``ray_current_cluster`` file, which the cluster started last overwrites: a job's driver then
-        joins the other cluster (its stop request read from the wrong store). Short, for Ray's socket paths."""
+        """Ray temp folders of this cluster's own, one per node (``_share_logs``). Clusters sharing Ray's
+        default one take their jobs' address from its ``ray_current_cluster`` file, which the cluster started
+        last overwrites: a job's driver then joins the other cluster (its stop request read from the wrong
+        store). Short, for Ray's socket paths."""
         short = "/tmp" if os.name == "posix" and os.path.isdir("/tmp") else None
         return Path(tempfile.mkdtemp(prefix="ysray-", dir=short))
 
@@ -58,7 +59,7 @@ class LocalCluster:
         try:
             return subprocess.Popen([str(bin_dir / "ray"), "start", "--block", "--disable-usage-stats",
                                      "--node-ip-address=127.0.0.1", f"--object-store-memory={OBJECT_STORE}",
-                                     f"--temp-dir={self.temp_dir}", *ports,
+                                     f"--temp-dir={self.temp_dir / name}", *ports,
                                      *arguments], stdout=log,
                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
         finally:
@@ -74,10 +75,20 @@ class LocalCluster:
         self.address, self.gcs_address = f"http://127.0.0.1:{dashboard}", f"127.0.0.1:{gcs}"
         self._wait_for_nodes(1, timeout)
         for i in range(self.workers):  # one at a time: three nodes starting at once overload two cores
+            self._share_logs(f"worker-{i + 1}")
             self.nodes.append(self._start_node(f"worker-{i + 1}", [
                 f"--address=127.0.0.1:{gcs}", f"--num-cpus={self.worker_cpus}", "--num-gpus=0"]))
             self._wait_for_nodes(i + 2, timeout)
         return self
+
+    def _share_logs(self, name: str) -> None:
+        """A worker node's log folder is the head's. The nodes' other files stay apart (on one computer,
+        nodes sharing them delete a job's working directory under it), but a node's agent reads a job's
+        log where the head's path says, as on separate computers where that path is the node's own."""
+        session = (self.temp_dir / "head" / "session_latest").resolve()
+        node_session = self.temp_dir / name / session.name
+        node_session.mkdir(parents=True)
+        (node_session / "logs").symlink_to(session / "logs", target_is_directory=True)
 
     def _wait_for_nodes(self, count: int, timeout: float) -> None:
         from yolo_studio.training import cluster

@@ -12,6 +12,7 @@ keeps its optimizer state and the run can resume; a completed run is finalised a
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -314,8 +315,11 @@ def _tune(run, spec: dict, writer, resume: bool) -> int:
     writer.write("run_start", pid=me["pid"], started=me["started"], launcher_pid=None, launcher_started=None,
                  resumed=resume, save_dir=str(run.path), epochs=spec["tune"]["epochs"], kind="tune", engine=engine,
                  iterations=spec["tune"]["iterations"], space=spec["tune"]["space"])
-    status = tuning.tune_on_ray(run, spec, writer, spec["data"]) if package else \
-        tuning.tune_here(run, spec, writer, resume)
+    if package:  # a resumed tuning's package says how many trials were recorded before
+        done = json.loads((Path(package) / "job.json").read_text(encoding="utf-8")).get("trials_done", 0)
+        status = tuning.tune_on_ray(run, spec, writer, spec["data"], done)
+    else:
+        status = tuning.tune_here(run, spec, writer, resume)
     best = tuning.best_trial(read_events(run.events))
     writer.write("run_end", status=status, kind="tune", best_trial=best and best["trial"],
                  best_fitness=best and best["fitness"], best_hyperparameters=best and best["hyperparameters"])

@@ -17,6 +17,11 @@ Events (besides ``run_start`` and ``run_end``): ``trial_result`` per trial and e
 ``trial_end`` per trial: ``trial``, ``hyperparameters``, ``fitness``, ``metrics``, ``epochs`` (each epoch's
 metrics, for the trial's curves), ``status``. The run folder gets ``tune_results.csv`` and
 ``best_hyperparameters.yaml``.
+
+A stopped tuning resumes here or on a cluster, wherever it ran before: it runs the trials still to run,
+numbered after those recorded (``resumable``). Here, Ultralytics' ``Tuner`` mutates from every recorded
+trial (a cluster's included: ``tune_here`` gives it their records); on a cluster the new trials are
+sampled afresh, as Ray Tune's random search samples every trial.
 """
 
 from __future__ import annotations
@@ -80,6 +85,16 @@ def trials(events: list) -> list:
     return [e for e in events if e["type"] == "trial_end"]
 
 
+def resumable(run: RunFolder) -> bool:
+    """A tuning that ended before its last trial, with trials recorded, can run the rest."""
+    from yolo_studio.training.events import read_events, run_status
+
+    events = read_events(run.events)
+    done = len(trials(events))
+    return 0 < done < run.spec()["tune"]["iterations"] and \
+        run_status(events) in ("stopped", "killed", "failed", "crashed", "lost")
+
+
 def best_trial(events: list) -> dict | None:
     done = [t for t in trials(events) if t.get("fitness") is not None]
     return max(done, key=lambda t: t["fitness"]) if done else None
@@ -131,7 +146,13 @@ def tune_here(run: RunFolder, spec: dict, writer, resume: bool = False) -> str:
     settings = spec["tune"]
     started = time.monotonic()
     fitness_key = None if settings["fitness"] == FITNESS else settings["fitness"]
-    done = sum(1 for _ in trials(_events(run)))
+    recorded = trials(_events(run))
+    done = len(recorded)
+    if resume and recorded:
+        from yolo_studio.compat.tuning import record_trials
+
+        record_trials(run.path / "tune_results.ndjson", [(t["fitness"] or 0.0, t["hyperparameters"], t["metrics"])
+                                                         for t in recorded], spec["data"])
 
     def on_iteration(record: dict) -> None:
         nonlocal done
@@ -174,9 +195,10 @@ def _events(run: RunFolder) -> list:
 
 # --- a Ray cluster: Ray Tune with ASHA ------------------------------------------------------------
 
-def tune_on_ray(run: RunFolder, spec: dict, writer, data: str) -> str:
+def tune_on_ray(run: RunFolder, spec: dict, writer, data: str, done: int = 0) -> str:
     """Trials in parallel on the cluster (this process is the job's driver there); returns completed or
-    stopped. ``data``: the dataset YAML as this node sees it (each trial finds its own)."""
+    stopped. ``data``: the dataset YAML as this node sees it (each trial finds its own); ``done``: trials
+    a resumed tuning recorded before (the rest run, numbered after them)."""
     import ray
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
@@ -188,12 +210,13 @@ def tune_on_ray(run: RunFolder, spec: dict, writer, data: str) -> str:
     ray.init(ignore_reinit_error=True, log_to_driver=False)
     trainable = tune.with_resources(tune.with_parameters(train_trial, package=str(Path.cwd())),
                                     {"cpu": 1, "gpu": settings.get("gpus_per_trial") or 0})
-    callback, stopper = _ray_hooks(run, settings, metric)
+    callback, stopper = _ray_hooks(run, settings, metric, done)
     scheduler = ASHAScheduler(time_attr="epoch", max_t=settings["epochs"],
                               grace_period=min(settings["grace_period"], settings["epochs"]))
     tuner = tune.Tuner(
         trainable, param_space=space,
-        tune_config=tune.TuneConfig(metric=metric, mode="max", scheduler=scheduler, num_samples=settings["iterations"],
+        tune_config=tune.TuneConfig(metric=metric, mode="max", scheduler=scheduler,
+                                    num_samples=settings["iterations"] - done,
                                     time_budget_s=settings["hours"] * 3600 if settings.get("hours") else None),
         run_config=tune.RunConfig(name="tune", storage_path=str(run.path / "ray"), verbose=0,
                                   callbacks=[callback], stop=stopper))
@@ -235,7 +258,7 @@ def train_trial(config: dict, package: str) -> None:
                    "device": ",".join(map(str, range(gpus))) or "cpu", "plots": False})
 
 
-def _ray_hooks(run: RunFolder, settings: dict, metric: str) -> tuple:
+def _ray_hooks(run: RunFolder, settings: dict, metric: str, done: int = 0) -> tuple:
     """(callback, stopper) for Ray Tune: trial events as results come; every trial ends on the run's Stop.
     Tune saves both with its experiment state, so they hold paths, never an open file."""
     from ray.tune import Callback, Stopper
@@ -248,7 +271,7 @@ def _ray_hooks(run: RunFolder, settings: dict, metric: str) -> tuple:
     numbers, history = {}, {}
 
     def number(trial) -> int:
-        return numbers.setdefault(trial.trial_id, len(numbers) + 1)
+        return numbers.setdefault(trial.trial_id, done + len(numbers) + 1)
 
     def end(trial, status: str) -> None:
         epochs = history.get(trial.trial_id, [])

@@ -473,10 +473,10 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         """The current run ended before its last epoch and has a checkpoint to continue from (a tuning:
         before its last trial, with trials recorded)."""
         from yolo_studio.training.tuning import is_tuning
+        from yolo_studio.training.tuning import resumable as tuning_resumable
 
         if self.run is not None and is_tuning(self.run):
-            return (self.run.path / "tune_results.ndjson").exists() and \
-                run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed")
+            return tuning_resumable(self.run)
         if self.run is None or not self.run.last.exists():
             return False
         return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed", "lost")
