@@ -61,7 +61,10 @@ def test_maps_enlarged_again_and_again_are_refused_at_the_layer_that_would_not_f
     d["head"] = [[-1, 1, "Conv", [8, 1, 1]], [-1, 1, "Classify", [10]]]  # small and valid after the backbone
     d["backbone"] = d["backbone"][:6]
     error = _error(d, scale="n", imgsz=640, memory_limit=256 * MB)
-    assert "too large to run at imgsz" in error.message and "resampling to" in error.message, error
+    # predicted before the resampling runs; or, where the process grew meanwhile (other threads of a busy
+    # test process), measured after one of the resamplings, which then names its output instead
+    assert "too large to run at imgsz" in error.message, error
+    assert "resampling to" in error.message or "its output" in error.message, error
     assert d["backbone"][error.layer][2] == "nn.Upsample"
 
 
