@@ -81,3 +81,46 @@ def test_enter_saves_and_closing_asks_before_dropping_a_typed_cluster(qtbot):
     answer_next_dialog(QtWidgets.QMessageBox.Save)
     dialog.reject()
     assert not dialog.isVisible() and cluster.clusters()["lab"].address == "http://127.0.0.1:8266"
+
+
+def test_picking_another_cluster_or_new_asks_before_dropping_typed_edits(qtbot):
+    """Found in the review: picking another cluster in the list replaced a form with typed edits."""
+    from helpers import answer_next_dialog
+    from yolo_studio.ui.clusters import ClustersDialog
+
+    cluster.save_cluster(cluster.Cluster("farm", "http://127.0.0.1:8265"))
+    cluster.save_cluster(cluster.Cluster("lab", "http://127.0.0.1:8266"))
+    dialog = ClustersDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    def pick(name):
+        item = dialog.names.findItems(name, QtCore.Qt.MatchExactly)[0]
+        qtbot.mouseClick(dialog.names.viewport(), QtCore.Qt.LeftButton,
+                         pos=dialog.names.visualItemRect(item).center())
+
+    assert dialog.name.text() == "farm"
+    dialog.address.selectAll()
+    qtbot.keyClicks(dialog.address, "http://127.0.0.1:9000")
+    seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
+    pick("lab")
+    assert seen and "Save the cluster 'farm' before showing another" in seen[0]
+    assert dialog.address.text() == "http://127.0.0.1:9000" and dialog.names.currentItem().text() == "farm"
+    answer_next_dialog(QtWidgets.QMessageBox.Discard)
+    pick("lab")
+    assert dialog.address.text() == "http://127.0.0.1:8266"
+    assert cluster.clusters()["farm"].address == "http://127.0.0.1:8265"  # dropped, as asked
+
+    dialog.address.setText("http://127.0.0.1:9001")
+    answer_next_dialog(QtWidgets.QMessageBox.Save)
+    dialog.new_cluster()
+    assert cluster.clusters()["lab"].address == "http://127.0.0.1:9001" and dialog.name.text() == ""
+    qtbot.keyClicks(dialog.name, "gpu")
+    qtbot.keyClicks(dialog.address, "http://127.0.0.1:9002")
+    answer_next_dialog(QtWidgets.QMessageBox.Save)
+    pick("farm")
+    assert sorted(cluster.clusters()) == ["farm", "gpu", "lab"]
+    assert [dialog.names.item(i).text() for i in range(dialog.names.count())] == ["farm", "gpu", "lab"]
+    assert dialog.name.text() == "farm" and dialog.names.currentItem().text() == "farm"
+    dialog.accept()
+    assert not dialog.isVisible()

@@ -23,7 +23,7 @@ class ClustersDialog(QtWidgets.QDialog):
         super().__init__(parent, windowTitle="Clusters")
         self.job = None
         self.names = QtWidgets.QListWidget()
-        self.names.currentTextChanged.connect(self._show)
+        self.names.currentItemChanged.connect(self._switch)
         new = QtWidgets.QPushButton("New", clicked=self.new_cluster)
         remove = QtWidgets.QPushButton("Remove", clicked=self.remove_cluster)
         left = QtWidgets.QWidget()
@@ -85,7 +85,25 @@ class ClustersDialog(QtWidgets.QDialog):
         elif self.names.count():
             self.names.setCurrentRow(0)
         else:
-            self.new_cluster()
+            self._clear_form()
+
+    def _switch(self, current, previous) -> None:
+        """Another cluster picked in the list: the form's typed edits are saved, dropped or kept first."""
+        if current is None:
+            return
+        name = current.text()
+        if not self._may_leave_form("before showing another"):
+            with QtCore.QSignalBlocker(self.names):
+                self.names.setCurrentItem(previous)
+                if previous is None:  # a new cluster's form: nothing listed is shown
+                    self.names.clearSelection()
+            return
+        listed = {self.names.item(row).text() for row in range(self.names.count())}
+        if listed != set(cluster.clusters()):  # a new cluster was saved just now: list it too
+            self._clear_form()  # saved or dropped: the reload's own switch has nothing to ask
+            self._reload(name)
+            return
+        self._show(name)
 
     def _show(self, name: str) -> None:
         found = cluster.clusters().get(name)
@@ -101,6 +119,12 @@ class ClustersDialog(QtWidgets.QDialog):
         self.result.clear()
 
     def new_cluster(self) -> None:
+        if self._may_leave_form("before starting a new one"):
+            self._clear_form()
+
+    def _clear_form(self) -> None:
+        with QtCore.QSignalBlocker(self.names):
+            self.names.setCurrentItem(None)
         self.names.clearSelection()
         self.name.clear()
         self.address.clear()
@@ -153,20 +177,32 @@ class ClustersDialog(QtWidgets.QDialog):
             return bool(self.name.text().strip() or self.address.text().strip())
         return cluster.clusters().get(shown.name) != shown
 
+    def _may_leave_form(self, when: str) -> bool:
+        """Never drop a cluster the user typed in: with unsaved edits, ask to save them (False: Cancel,
+        or a form that cannot be saved, whose message then shows)."""
+        if not self.unsaved():
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Clusters", f"Save the cluster '{self.name.text().strip() or 'without a name'}' {when}?",
+            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
+            QtWidgets.QMessageBox.Save)
+        if answer == QtWidgets.QMessageBox.Save:
+            try:
+                cluster.save_cluster(self.current())
+            except (ValueError, OSError) as exc:
+                self.result.setText(f"<b style='color:#c0392b'>Not saved:</b> {exc}")
+                return False
+        return answer != QtWidgets.QMessageBox.Cancel
+
     def done(self, code: int) -> None:  # closing never drops a cluster the user typed in
-        if self.unsaved():
-            answer = QtWidgets.QMessageBox.question(
-                self, "Clusters", f"Save the cluster '{self.name.text().strip() or 'without a name'}' before closing?",
-                QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
-                QtWidgets.QMessageBox.Save)
-            if answer == QtWidgets.QMessageBox.Cancel or (answer == QtWidgets.QMessageBox.Save and not self.save()):
-                return
-        super().done(code)
+        if self._may_leave_form("before closing"):
+            super().done(code)
 
     def remove_cluster(self) -> None:
         item = self.names.currentItem()
         if item is not None:
             cluster.remove_cluster(item.text())
+            self._clear_form()  # what it showed is gone on purpose: nothing to save
             self._reload()
 
     def test_connection(self) -> None:
