@@ -4,8 +4,6 @@ import subprocess
 import sys
 import textwrap
 
-from PySide6 import QtWidgets
-
 from helpers import answer_next_dialog
 from yolo_studio.core.project.projects import create_project
 from yolo_studio.core.project.recovery import RecoveryArea

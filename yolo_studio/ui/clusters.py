@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.training import cluster
-from yolo_studio.ui.layout import column
+from yolo_studio.ui.layout import column, row
 from yolo_studio.workers.job import JobThread
 
 NODE_COLUMNS = ("Node", "CPUs", "GPUs", "GPU memory", "Free disk")
@@ -27,7 +27,7 @@ class ClustersDialog(QtWidgets.QDialog):
         new = QtWidgets.QPushButton("New", clicked=self.new_cluster)
         remove = QtWidgets.QPushButton("Remove", clicked=self.remove_cluster)
         left = QtWidgets.QWidget()
-        column(self.names, _row(new, remove), on=left, margin=0)
+        column(self.names, row(new, remove, stretch=True), on=left, margin=0)
 
         self.name = QtWidgets.QLineEdit(placeholderText="lab")
         self.address = QtWidgets.QLineEdit(placeholderText="http://HEAD:8265 (the head's Ray dashboard port)")
@@ -45,7 +45,7 @@ class ClustersDialog(QtWidgets.QDialog):
         form.addRow("Ray Jobs address", self.address)
         form.addRow("Upload datasets up to", self.limit)
         form.addRow("Shared storage", self.mappings)
-        form.addRow("", _row(add_row, drop_row))
+        form.addRow("", row(add_row, drop_row, stretch=True))
         self.save_button = QtWidgets.QPushButton("Save", clicked=self.save)
         self.test_button = QtWidgets.QPushButton("Test connection", clicked=self.test_connection)
         self.result = QtWidgets.QLabel(wordWrap=True, textInteractionFlags=QtCore.Qt.TextSelectableByMouse)
@@ -57,7 +57,7 @@ class ClustersDialog(QtWidgets.QDialog):
         right_layout = QtWidgets.QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(form)
-        right_layout.addWidget(_row(self.save_button, self.test_button))
+        right_layout.addWidget(row(self.save_button, self.test_button, stretch=True))
         right_layout.addWidget(self.result)
         right_layout.addWidget(self.nodes, 1)
         close = QtWidgets.QPushButton("Close", clicked=self.accept)
@@ -98,7 +98,7 @@ class ClustersDialog(QtWidgets.QDialog):
                 if previous is None:  # a new cluster's form: nothing listed is shown
                     self.names.clearSelection()
             return
-        listed = {self.names.item(row).text() for row in range(self.names.count())}
+        listed = {self.names.item(i).text() for i in range(self.names.count())}
         if listed != set(cluster.clusters()):  # a new cluster was saved just now: list it too
             self._clear_form()  # saved or dropped: the reload's own switch has nothing to ask
             self._reload(name)
@@ -134,10 +134,10 @@ class ClustersDialog(QtWidgets.QDialog):
         self.name.setFocus()
 
     def _add_mapping(self, local: str, remote: str) -> None:
-        row = self.mappings.rowCount()
-        self.mappings.insertRow(row)
-        self.mappings.setItem(row, 0, QtWidgets.QTableWidgetItem(local))
-        self.mappings.setItem(row, 1, QtWidgets.QTableWidgetItem(remote))
+        at = self.mappings.rowCount()
+        self.mappings.insertRow(at)
+        self.mappings.setItem(at, 0, QtWidgets.QTableWidgetItem(local))
+        self.mappings.setItem(at, 1, QtWidgets.QTableWidgetItem(remote))
 
     def _remove_mapping(self) -> None:
         if self.mappings.currentRow() >= 0:
@@ -149,13 +149,13 @@ class ClustersDialog(QtWidgets.QDialog):
         if not name:
             raise ValueError("give the cluster a name (it is what Run on and --cluster show)")
         mappings = []
-        for row in range(self.mappings.rowCount()):
-            local, remote = (self.mappings.item(row, c).text().strip() if self.mappings.item(row, c) else ""
+        for i in range(self.mappings.rowCount()):
+            local, remote = (self.mappings.item(i, c).text().strip() if self.mappings.item(i, c) else ""
                              for c in (0, 1))
             if local and remote:
                 mappings.append([local, remote])
             elif local or remote:
-                raise ValueError(f"mapping {row + 1} needs both folders: this computer's and the nodes'")
+                raise ValueError(f"mapping {i + 1} needs both folders: this computer's and the nodes'")
         return cluster.Cluster(name, cluster.check_address(address), mappings, self.limit.value())
 
     def save(self) -> bool:
@@ -236,19 +236,9 @@ class ClustersDialog(QtWidgets.QDialog):
             f"{software['python']}, PyTorch {software.get('torch') or 'missing'}, Ultralytics "
             f"{software.get('ultralytics') or 'missing'}" + (", CUDA" if software.get("cuda") else ""))
         self.nodes.setRowCount(len(found["nodes"]))
-        for row, node in enumerate(found["nodes"]):
+        for i, node in enumerate(found["nodes"]):
             memory = ", ".join(f"{m:g} GB" for m in node["gpu_memory_gb"]) or "-"
             for col, text in enumerate((node["host"] + (" (head)" if node["head"] else ""), str(node["cpus"]),
                                         str(node["gpus"]), memory, f"{node['disk_free_gb']:g} GB")):
-                self.nodes.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+                self.nodes.setItem(i, col, QtWidgets.QTableWidgetItem(text))
         self.nodes.resizeColumnsToContents()
-
-
-def _row(*widgets) -> QtWidgets.QWidget:
-    holder = QtWidgets.QWidget()
-    layout = QtWidgets.QHBoxLayout(holder)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        layout.addWidget(widget)
-    layout.addStretch(1)
-    return holder

@@ -1,4 +1,5 @@
-"""Shapes every tab repeats: a column of parts, parts side by side in a splitter, severity icons."""
+"""Shapes every tab repeats: a column of parts, a row of them, parts side by side in a splitter,
+severity icons."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ def column(*items, on: QtWidgets.QWidget | None = None, margin: int = 0) -> QtWi
         else:
             layout.addWidget(item)
     return widget
+
+
+def row(*widgets, stretch: bool = False) -> QtWidgets.QWidget:
+    """Widgets side by side: the first takes the room, or (``stretch``) all stay left."""
+    box = QtWidgets.QWidget()
+    layout = QtWidgets.QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for i, widget in enumerate(widgets):
+        layout.addWidget(widget, 1 if i == 0 and not stretch else 0)
+    if stretch:
+        layout.addStretch(1)
+    return box
 
 
 def splitter(*widgets, sizes: list, vertical: bool = False) -> QtWidgets.QSplitter:

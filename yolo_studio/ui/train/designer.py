@@ -13,17 +13,18 @@ from yolo_studio.training.preflight import free_name
 from yolo_studio.core.project.projects import load_settings
 from yolo_studio.training.events import read_events, run_status
 from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
-from yolo_studio.ui.layout import column, splitter
+from yolo_studio.ui.layout import column, row, splitter
 from yolo_studio.ui.train.form import ArgsFormWidget
 from yolo_studio.ui.train.monitor import MonitorPanel
 from yolo_studio.ui.train.preflight_panel import PreflightMixin
+from yolo_studio.ui.train.run_on import RunOnMixin
 from yolo_studio.ui.train.tune_page import TunePage
 from yolo_studio.workers.task import TaskThread
 from yolo_studio.workers.training import RunSupervisor
 
 
 
-class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
+class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     run_ended = QtCore.Signal(str)  # status
     preflight_done = QtCore.Signal(object)  # PreflightResult
@@ -76,7 +77,7 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         pick_start.setMenu(self.start_menu)
         browse_weights = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
             self.weights_path, "Start from weights", "Weights (*.pt)"))
-        self.weights_row = _row(self.weights_path, browse_weights, pick_start)
+        self.weights_row = row(self.weights_path, browse_weights, pick_start)
         self.model_path.textChanged.connect(self._update_weights_row)
         browse_data = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(self.data_path, "Dataset YAML"))
         demo = QtWidgets.QPushButton("Demo dataset", clicked=self.use_demo_dataset,
@@ -88,11 +89,11 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         apply_preset = QtWidgets.QPushButton("Apply", clicked=self.apply_preset)
         save_preset = QtWidgets.QPushButton("Save as…", clicked=self.save_preset_dialog)
         form = QtWidgets.QFormLayout()
-        form.addRow("Model", _row(self.model_path, browse_model, pick_model))
+        form.addRow("Model", row(self.model_path, browse_model, pick_model))
         form.addRow("Weights", self.weights_row)
-        form.addRow("Dataset", _row(self.data_path, browse_data, demo))
+        form.addRow("Dataset", row(self.data_path, browse_data, demo))
         form.addRow("Run name", self.run_name)
-        form.addRow("Preset", _row(self.preset, apply_preset, save_preset))
+        form.addRow("Preset", row(self.preset, apply_preset, save_preset))
         form.addRow("Mode", self.mode)
         self.logging = {}
         for name, label in (("tensorboard", "TensorBoard"), ("mlflow", "MLflow (local)")):
@@ -101,25 +102,15 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
                 box.setEnabled(False)
                 box.setToolTip(f"needs the {LOGGERS[name]} package: pip install 'yolo-studio[logging]'")
             self.logging[name] = box
-        form.addRow("Logging", _row(*self.logging.values(), stretch=True))
-        self.run_on = QtWidgets.QComboBox(toolTip="Where the run trains: this computer, or a Ray cluster from "
-                                                  "Settings > Clusters")
-        self.gpus = QtWidgets.QSpinBox(minimum=0, maximum=64, suffix=" GPUs", toolTip="GPUs per run on the cluster "
-                                       "(0: its CPUs); two or more train under PyTorch's launcher on one node")
-        clusters_button = QtWidgets.QToolButton(text="Clusters…", clicked=self.edit_clusters)
-        self.run_on.currentIndexChanged.connect(self._run_on_changed)
-        self.run_on_note = QtWidgets.QLabel(wordWrap=True)  # where the dataset comes from on the cluster
-        self.run_on_note.setStyleSheet("color: gray")
-        form.addRow("Run on", _row(self.run_on, self.gpus, clusters_button, stretch=True))
-        form.addRow("", self.run_on_note)
-        self.fill_run_on()
+        form.addRow("Logging", row(*self.logging.values(), stretch=True))
+        self._build_run_on(form)
         self.form = ArgsFormWidget()
         self.form.changed.connect(self._update_preview)
         self.preflight_button = QtWidgets.QPushButton("Preflight", clicked=self.run_preflight)
         self.start_button = QtWidgets.QPushButton("▶ Start", clicked=self.start)
         self.stop_button = QtWidgets.QPushButton("■ Stop", clicked=self.stop)
         self.resume_button = QtWidgets.QPushButton("⟳ Resume", clicked=self.resume)
-        buttons = _row(self.preflight_button, self.start_button, self.stop_button, self.resume_button)
+        buttons = row(self.preflight_button, self.start_button, self.stop_button, self.resume_button)
         left = QtWidgets.QWidget()
         left_layout = QtWidgets.QVBoxLayout(left)
         left_layout.addLayout(form)
@@ -151,52 +142,6 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.tune_page.apply_best.connect(self.apply_hyperparameters)
         self.pages.addTab(self.tune_page, "Tune")
         column(splitter(left, self.pages, sizes=[430, 970]), on=self, margin=2)
-
-    def fill_run_on(self) -> None:
-        """This computer, each cluster in Settings, or the one command that enables clusters."""
-        from yolo_studio.training import cluster
-
-        chosen = self.run_on.currentData() if self.run_on.count() else None
-        self.run_on.blockSignals(True)
-        self.run_on.clear()
-        self.run_on.addItem("This computer", None)
-        if not cluster.ray_available():
-            self.run_on.addItem("A Ray cluster (not installed)", "")
-            item = self.run_on.model().item(1)
-            item.setEnabled(False)
-            item.setToolTip(f"Training on a cluster needs Ray: {cluster.ENABLE}")
-        else:
-            for name, found in sorted(cluster.clusters().items()):
-                self.run_on.addItem(f"Cluster: {name}", name)
-                self.run_on.setItemData(self.run_on.count() - 1, f"{found.address}; datasets up to "
-                                        f"{found.upload_limit_mb} MB go with the job", QtCore.Qt.ToolTipRole)
-        index = self.run_on.findData(chosen)
-        self.run_on.setCurrentIndex(index if index > 0 else 0)
-        self.run_on.blockSignals(False)
-        self._run_on_changed()
-
-    def run_on_target(self):
-        """The cluster Start trains on, or None for this computer."""
-        from yolo_studio.training import cluster
-
-        name = self.run_on.currentData()
-        return cluster.clusters().get(name) if name else None
-
-    def _run_on_changed(self, *_args) -> None:
-        target = self.run_on_target()
-        self.gpus.setEnabled(target is not None)
-        self.run_on_note.setVisible(target is not None)
-        if target is not None:
-            shared = f"; folders on shared storage: {len(target.mappings)} mapped" if target.mappings else ""
-            self.run_on_note.setText(f"{target.address}: a dataset up to {target.upload_limit_mb} MB goes with the "
-                                     f"job{shared}")
-
-    def edit_clusters(self) -> None:
-        from yolo_studio.ui.clusters import ClustersDialog
-
-        dialog = ClustersDialog(self)
-        dialog.finished.connect(lambda *_: self.fill_run_on())
-        dialog.open()
 
     @property
     def runs_dir(self) -> Path:
@@ -369,20 +314,6 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
         self.run_name.setText(free_name(self.runs_dir, plan.name))
         self.remember_form()
 
-    def _submit(self, run: RunFolder, target, gpus: int, resume: bool = False) -> None:
-        """Send the run package to the cluster off the UI thread (it uploads), then follow the job."""
-        from yolo_studio.training import cluster
-        from yolo_studio.workers.job import JobThread
-
-        self.status_message.emit(f"Submitting {run.path.name} to {target.name}…")
-        self.start_button.setEnabled(False)
-        self.resume_button.setEnabled(False)
-        self.submission = JobThread(lambda _job: cluster.submit(run, target, gpus, resume), "submit", self)
-        self.submission.finished_with.connect(lambda _job_id: self._follow(run, RunSupervisor.on_cluster(run, self)))
-        self.submission.failed.connect(lambda message: (self.status_message.emit(f"Not started: {message}"),
-                                                        self._update_buttons()))
-        self.submission.start()
-
     def start_prepared(self, run: RunFolder) -> None:
         """Train a run folder prepared elsewhere (a continued run, a hydra head) and follow it here; the
         form shows what it trains (a Start after it would train the same again, under a new name)."""
@@ -540,15 +471,3 @@ class TrainDesignerTab(PreflightMixin, QtWidgets.QWidget):
                 self.supervisor.request_stop()
             self.supervisor.detach()
         self.checker.stop()
-
-
-def _row(*widgets, stretch: bool = False) -> QtWidgets.QWidget:
-    """Widgets side by side: the first takes the room, or (``stretch``) all stay left."""
-    box = QtWidgets.QWidget()
-    layout = QtWidgets.QHBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for i, w in enumerate(widgets):
-        layout.addWidget(w, 1 if i == 0 and not stretch else 0)
-    if stretch:
-        layout.addStretch(1)
-    return box
