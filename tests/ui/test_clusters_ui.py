@@ -105,6 +105,7 @@ def test_picking_another_cluster_or_new_asks_before_dropping_typed_edits(qtbot):
     seen = answer_next_dialog(QtWidgets.QMessageBox.Cancel)
     pick("lab")
     assert seen and "Save the cluster 'farm' before showing another" in seen[0]
+    qtbot.waitUntil(lambda: [i.text() for i in dialog.names.selectedItems()] == ["farm"])  # the list marks it too
     assert dialog.address.text() == "http://127.0.0.1:9000" and dialog.names.currentItem().text() == "farm"
     answer_next_dialog(QtWidgets.QMessageBox.Discard)
     pick("lab")

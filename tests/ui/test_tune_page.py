@@ -34,6 +34,9 @@ def test_a_tuning_from_the_tune_page_lists_its_trials_and_applies_the_best(qtbot
     qtbot.waitUntil(lambda: bool(ended), timeout=RUN_TIMEOUT)
     assert ended == ["completed"] and tab.run.path.name.startswith("tune")
     assert run_status(read_events(tab.run.events)) == "completed"
+    summary = tab.monitor.summary.text()  # said "Run completed after None of None epochs" (found by hand)
+    assert "Tuning completed</b> after 2 of 2 trials; best: trial " in summary and "None" not in summary
+    assert tab.monitor.progress_label.text() == "done"
     assert page.trials.rowCount() == 2 and page.trials.horizontalHeaderItem(3).text() == "lr0"
     assert len(page.best_curve.getData()[0]) == 2
     page.trials.selectRow(1)

@@ -93,10 +93,8 @@ class ClustersDialog(QtWidgets.QDialog):
             return
         name = current.text()
         if not self._may_leave_form("before showing another"):
-            with QtCore.QSignalBlocker(self.names):
-                self.names.setCurrentItem(previous)
-                if previous is None:  # a new cluster's form: nothing listed is shown
-                    self.names.clearSelection()
+            # after the click has selected the picked row (a revert now would be undone by it)
+            QtCore.QTimer.singleShot(0, lambda: self._mark_shown(previous.text() if previous else None))
             return
         listed = {self.names.item(i).text() for i in range(self.names.count())}
         if listed != set(cluster.clusters()):  # a new cluster was saved just now: list it too
@@ -104,6 +102,16 @@ class ClustersDialog(QtWidgets.QDialog):
             self._reload(name)
             return
         self._show(name)
+
+    def _mark_shown(self, name: str | None) -> None:
+        """The list marks the cluster the form shows (none for a new one's form), without switching."""
+        matches = self.names.findItems(name, QtCore.Qt.MatchExactly) if name else []
+        with QtCore.QSignalBlocker(self.names):
+            if matches:
+                self.names.setCurrentItem(matches[0])
+            else:
+                self.names.setCurrentItem(None)
+                self.names.clearSelection()
 
     def _show(self, name: str) -> None:
         found = cluster.clusters().get(name)
@@ -123,9 +131,7 @@ class ClustersDialog(QtWidgets.QDialog):
             self._clear_form()
 
     def _clear_form(self) -> None:
-        with QtCore.QSignalBlocker(self.names):
-            self.names.setCurrentItem(None)
-        self.names.clearSelection()
+        self._mark_shown(None)
         self.name.clear()
         self.address.clear()
         self.limit.setValue(cluster.UPLOAD_LIMIT_MB)

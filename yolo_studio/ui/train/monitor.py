@@ -118,6 +118,8 @@ class MonitorPanel(QtWidgets.QWidget):
                 self._show_batch(event)
             elif kind == "epoch_end":
                 self._show_epoch(event)
+            elif kind == "trial_end":  # a tuning: its trials are its progress (the Tune page has the rest)
+                self._show_trial(event)
             elif kind in ("run_end", "error", "killed"):
                 self._show_summary(event)
             elif kind == "run_start":
@@ -146,11 +148,28 @@ class MonitorPanel(QtWidgets.QWidget):
         self.progress_label.setText(f"epoch {e['epoch']}/{e['epochs']} done · {e['epoch_time']:.1f} s/epoch · "
                                     f"ETA {duration_text(e['eta'])}")
 
+    def _show_trial(self, e: dict) -> None:
+        self.progress.setRange(0, max(e["iterations"], 1))
+        self.progress.setValue(e["trial"])
+        fitness = f" · fitness {e['fitness']:.4f}" if e.get("fitness") is not None else ""
+        self.progress_label.setText(f"trial {e['trial']}/{e['iterations']} {e.get('status', 'done')}{fitness}")
+
+    def _tuning_summary(self, e: dict) -> str:
+        done = sum(1 for event in self.events if event["type"] == "trial_end")
+        planned = next((event["iterations"] for event in reversed(self.events) if event["type"] == "trial_end"), done)
+        title = {"completed": "Tuning completed", "stopped": "Tuning stopped (Resume runs the trials left)"}.get(
+            e["status"], f"Tuning {e['status']}")
+        best = (f"; best: trial {e['best_trial']}, fitness {e['best_fitness']:.4f} (Apply best on the Tune page)"
+                if e.get("best_trial") is not None and e.get("best_fitness") is not None else "")
+        return f"<b>{title}</b> after {done} of {planned} trials{best}"
+
     def _show_summary(self, e: dict) -> None:
         history = epoch_history(self.events)
         best = max(history, key=lambda h: h.get("fitness") or 0, default=None)
         lines = []
-        if e["type"] == "run_end":
+        if e["type"] == "run_end" and e.get("kind") == "tune":
+            lines.append(self._tuning_summary(e))
+        elif e["type"] == "run_end":
             title = {"completed": "Run completed", "stopped": "Run stopped (resumable)"}.get(e["status"], e["status"])
             lines.append(f"<b>{title}</b> after {e.get('epochs_done')} of {e.get('epochs')} epochs")
         elif e["type"] == "error":
