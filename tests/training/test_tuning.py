@@ -49,10 +49,22 @@ def test_the_default_space_is_ultralytics_and_a_bad_range_is_a_message(tmp_path,
     assert done.returncode == 1 and "not in the search space: speed" in done.stderr
 
 
+def test_a_tuning_of_lr0_or_momentum_names_an_optimizer_where_the_form_says_auto():
+    """Ultralytics' optimizer=auto picks lr0 and momentum itself ("ignoring 'lr0=...'"): trials that
+    differ only there would all train alike (found by hand, in a tuning's log)."""
+    from yolo_studio.training.tuning import tuning_optimizer
+
+    assert tuning_optimizer({}, {"lr0": [0.001, 0.01]}) == "AdamW"
+    assert tuning_optimizer({"optimizer": "auto"}, {"momentum": [0.6, 0.9], "box": [1, 20]}) == "AdamW"
+    assert tuning_optimizer({"optimizer": "SGD"}, {"lr0": [0.001, 0.01]}) is None  # the form's choice stands
+    assert tuning_optimizer({}, {"box": [1, 20], "mosaic": [0, 1]}) is None  # nothing auto would override
+
+
 def test_three_trials_here_through_ultralytics_tuner(tmp_path, tiny_dataset):
     done = _tune(tmp_path, "here", tiny_dataset, "--epochs", "1")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "one after another here (Ultralytics' Tuner)" in done.stdout and "trial 3/3: fitness" in done.stdout
+    assert "Trials train with optimizer=AdamW" in done.stdout
     events = _check_tuning(tmp_path / "runs" / "here", {"completed"})
     assert all(t["epochs"] for t in trials(events))  # each trial's curves, from its results.csv
     assert not list(tmp_path.glob("runs/*/multitrain*"))  # the trials train inside the tuning's folder
@@ -80,6 +92,7 @@ def test_a_tuning_stopped_here_runs_its_other_trials_on_the_cluster(ray_head, tm
     settings = tuning.tune_settings({"lr0": [0.001, 0.02]}, iterations=3, epochs=1)
     run = tuning.prepare_tune(RESOURCES / "models" / "yolo11n-se.yaml", tiny_dataset, tmp_path / "runs", "split",
                               parse_overrides(TRIAL), settings, modules_dir=RESOURCES / "modules")
+    assert run.spec()["overrides"]["optimizer"] == "AdamW"  # auto would ignore the lr0 tried
     process = launch.start(run)
     deadline = time.monotonic() + 120
     while not any(e["type"] == "run_start" for e in read_events(run.events)):  # the runner clears old requests

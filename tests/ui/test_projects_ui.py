@@ -80,3 +80,33 @@ def test_the_train_form_is_remembered_in_the_project(qtbot, tmp_path):
     assert reopened.mode.currentText() == "Developer" and reopened.form.overrides()["lr0"] == 0.02
     assert reopened.model_path.text() == str(demo.resolve(MODEL)) and reopened.preset.currentText() == "CPU quick"
     reopened.shutdown()
+
+
+def test_the_tune_page_is_remembered_in_the_project(qtbot, tmp_path):
+    """Found by hand: the trials, epochs and space typed on the Tune page were back to the defaults after
+    a restart. Remembered only once the page was shown: a session that never opened it keeps them."""
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    demo = create_demo(tmp_path / "demo")
+    tab = TrainDesignerTab(demo.root, project=demo)
+    qtbot.addWidget(tab)
+    tab.pages.setCurrentWidget(tab.tune_page)
+    tab.show()
+    page = tab.tune_page
+    page.set_checked({"lr0", "mosaic"})
+    page.space.item(0, 2).setText("0.02")
+    page.iterations.setValue(6)
+    page.epochs.setValue(3)
+    page.fitness.setCurrentIndex(2)
+    tab.shutdown()
+    unopened = TrainDesignerTab(demo.root, project=open_project(demo.root))  # the Tune page never shown
+    qtbot.addWidget(unopened)
+    unopened.shutdown()
+    reopened = TrainDesignerTab(demo.root, project=open_project(demo.root))
+    qtbot.addWidget(reopened)
+    reopened.pages.setCurrentWidget(reopened.tune_page)
+    reopened.show()
+    again = reopened.tune_page.settings()
+    assert again["space"] == {"lr0": [1e-05, 0.02], "mosaic": [0.0, 1.0]} and again["iterations"] == 6
+    assert again["epochs"] == 3 and again["fitness"] == page.fitness.itemData(2)
+    reopened.shutdown()

@@ -62,10 +62,26 @@ def tune_settings(space: dict, iterations: int, epochs: int, fitness: str = FITN
             "gpus_per_trial": int(gpus_per_trial), "grace_period": max(1, int(grace_period))}
 
 
+OPTIMIZER_FOR_TUNING = "AdamW"  # what Ultralytics' own tuning example trains with
+
+
+def tuning_optimizer(overrides: dict, space: dict) -> str | None:
+    """The optimizer a tuning trains with where the form leaves it to Ultralytics (``auto``) and the
+    space holds ``lr0`` or ``momentum``: ``auto`` picks both itself and ignores the tried values, so
+    those trials would differ in nothing. None where the form's choice stands."""
+    if str(overrides.get("optimizer", "auto")).lower() == "auto" and {"lr0", "momentum"} & set(space):
+        return OPTIMIZER_FOR_TUNING
+    return None
+
+
 def prepare_tune(model, data, runs_dir, name: str, overrides: dict, settings: dict, task: str = "detect",
                  modules_dir=None) -> RunFolder:
-    """A run folder for a tuning (``settings`` from ``tune_settings``)."""
+    """A run folder for a tuning (``settings`` from ``tune_settings``; the optimizer as ``tuning_optimizer``
+    says)."""
     overrides = {k: v for k, v in overrides.items() if k not in settings["space"]}  # tuned, not fixed
+    optimizer = tuning_optimizer(overrides, settings["space"])
+    if optimizer:
+        overrides["optimizer"] = optimizer
     run = prepare_run(model, data, runs_dir, name, {**overrides, "epochs": settings["epochs"]}, task, modules_dir)
     spec = run.spec()
     spec["tune"] = settings

@@ -297,10 +297,13 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         settings, self._tune_settings = self._tune_settings, None
         try:
             if settings is not None:
-                from yolo_studio.training.tuning import prepare_tune
+                from yolo_studio.training.tuning import prepare_tune, tuning_optimizer
 
                 run = prepare_tune(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), settings,
                                    task, plan.modules_dir)
+                optimizer = tuning_optimizer(self.form.overrides(), settings["space"])
+                self.tune_page.message.setText(f"Trials train with optimizer={optimizer}: optimizer=auto ignores "
+                                               "the lr0 and momentum tried" if optimizer else "")
             else:
                 run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
                                   plan.modules_dir, self.logging_choice(), weights=plan.weights)
@@ -371,8 +374,17 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
             again = self.supervisor.stop_requested
             self.supervisor.request_stop()
             self.status_message.emit("Killed the training process" if again else
-                                     "Stopping after the current batch… (press Stop again to kill)")
+                                     f"Stopping {self._stops_when()}… (press Stop again to kill)")
             self.stop_button.setText("■ Kill")
+
+    def _stops_when(self) -> str:
+        from yolo_studio.training.events import on_cluster
+        from yolo_studio.training.tuning import is_tuning
+
+        if not is_tuning(self.run):
+            return "after the current batch"
+        return "the tuning: its running trials end now" if on_cluster(read_events(self.run.events)) else \
+            "after the current trial"
 
     def running(self) -> bool:
         return self.supervisor is not None and self.supervisor.isRunning()
@@ -449,6 +461,8 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         if self.run_on.findData(saved.get("run_on")) > 0:  # a cluster still in Settings
             self.run_on.setCurrentIndex(self.run_on.findData(saved.get("run_on")))
             self.gpus.setValue(int(saved.get("gpus") or 0))
+        if isinstance(saved.get("tune"), dict):
+            self.tune_page.restore(saved["tune"])
         return saved
 
     def remember_form(self) -> None:
@@ -456,10 +470,13 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
             return
         paths = {k: self.project.relative(e.text()) if e.text() else "" for k, e in
                  (("model", self.model_path), ("data", self.data_path), ("weights", self.weights_path))}
+        saved = self.project.state.get("train") if isinstance(self.project.state.get("train"), dict) else {}
+        tune = self.tune_page.state() or saved.get("tune")  # the page not shown this session: as remembered
         try:
             self.project.remember(train={**paths, "preset": self.preset.currentText(), "mode": self.mode.currentText(),
                                          "overrides": self.form.overrides(), "logging": self.logging_choice(),
-                                         "run_on": self.run_on.currentData() or None, "gpus": self.gpus.value()})
+                                         "run_on": self.run_on.currentData() or None, "gpus": self.gpus.value(),
+                                         "tune": tune})
         except OSError as exc:
             self.status_message.emit(f"Could not remember the form in {self.project.file}: {exc}")
 

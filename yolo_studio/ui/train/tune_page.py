@@ -82,6 +82,7 @@ class TunePage(QtWidgets.QWidget):
         split.setSizes([420, 700])
         column(split, on=self)
         self._space_loaded = False
+        self._saved: dict | None = None  # remembered settings, shown once the space is loaded
 
     def showEvent(self, event) -> None:  # the space comes from Ultralytics: read when the page is first shown
         self.load_space()
@@ -100,6 +101,41 @@ class TunePage(QtWidgets.QWidget):
             self.space.setItem(row, 0, item)
             self.space.setItem(row, 1, QtWidgets.QTableWidgetItem(f"{low:g}"))
             self.space.setItem(row, 2, QtWidgets.QTableWidgetItem(f"{high:g}"))
+        if self._saved:
+            self._show_saved(self._saved)
+
+    def state(self) -> dict | None:
+        """What the page shows, for the project to remember (None before it was first shown, or while a
+        range is not two numbers: the last good settings stay remembered)."""
+        if not self._space_loaded:
+            return None
+        try:
+            return self.settings()
+        except ValueError:
+            return None
+
+    def restore(self, saved: dict) -> None:
+        """Show remembered settings (``tune_settings``' shape); the space when it is first loaded."""
+        self._saved = saved
+        if self._space_loaded:
+            self._show_saved(saved)
+
+    def _show_saved(self, saved: dict) -> None:
+        space = saved.get("space") or {}
+        for row in range(self.space.rowCount()):
+            name = self.space.item(row, 0)
+            name.setCheckState(QtCore.Qt.Checked if name.text() in space else QtCore.Qt.Unchecked)
+            if name.text() in space:
+                low, high = space[name.text()]
+                self.space.item(row, 1).setText(f"{low:g}")
+                self.space.item(row, 2).setText(f"{high:g}")
+        for box, key in ((self.iterations, "iterations"), (self.epochs, "epochs"), (self.gpus, "gpus_per_trial"),
+                         (self.grace, "grace_period")):
+            if isinstance(saved.get(key), int):
+                box.setValue(saved[key])
+        self.hours.setValue(float(saved.get("hours") or 0))
+        if self.fitness.findData(saved.get("fitness")) >= 0:
+            self.fitness.setCurrentIndex(self.fitness.findData(saved.get("fitness")))
 
     def set_checked(self, names) -> None:
         """Tune only ``names`` (the others keep the Train form's value)."""
