@@ -37,6 +37,8 @@ def test_a_tuning_from_the_tune_page_lists_its_trials_and_applies_the_best(qtbot
     summary = tab.monitor.summary.text()  # said "Run completed after None of None epochs" (found by hand)
     assert "Tuning completed</b> after 2 of 2 trials; best: trial " in summary and "None" not in summary
     assert tab.monitor.progress_label.text() == "done"
+    assert "Trials train with optimizer=AdamW" in page.message.text()  # and in the log, which the Monitor shows
+    assert "Trials train with optimizer=AdamW" in tab.monitor.log_view.toPlainText()
     assert page.trials.rowCount() == 2 and page.trials.horizontalHeaderItem(3).text() == "lr0"
     assert len(page.best_curve.getData()[0]) == 2
     page.trials.selectRow(1)

@@ -92,9 +92,6 @@ def tune_new(model, data, project, name, overrides: dict, settings: dict, module
                               result.task or "detect", plan.modules_dir)
     where = f"in parallel on {target.name} (Ray Tune, ASHA)" if target else "one after another here (Ultralytics' Tuner)"
     out(f"Tuning folder: {run.path}; {settings['iterations']} trials of {settings['epochs']} epochs, {where}")
-    optimizer = tuning.tuning_optimizer(resolved.overrides, settings["space"])
-    if optimizer:
-        out(f"Trials train with optimizer={optimizer}: optimizer=auto ignores the lr0 and momentum tried")
     if target is not None:
         return follow_cluster(run, target, 0, resume=False, out=out)
     return supervise(run, resume=False, out=out)

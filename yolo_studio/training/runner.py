@@ -315,6 +315,8 @@ def _tune(run, spec: dict, writer, resume: bool) -> int:
     writer.write("run_start", pid=me["pid"], started=me["started"], launcher_pid=None, launcher_started=None,
                  resumed=resume, save_dir=str(run.path), epochs=spec["tune"]["epochs"], kind="tune", engine=engine,
                  iterations=spec["tune"]["iterations"], space=spec["tune"]["space"])
+    if spec["tune"].get("optimizer_note"):
+        print(spec["tune"]["optimizer_note"], flush=True)
     if package:  # a resumed tuning's package says how many trials were recorded before
         done = json.loads((Path(package) / "job.json").read_text(encoding="utf-8")).get("trials_done", 0)
         status = tuning.tune_on_ray(run, spec, writer, spec["data"], done)

@@ -74,6 +74,10 @@ def tuning_optimizer(overrides: dict, space: dict) -> str | None:
     return None
 
 
+def optimizer_note(optimizer: str) -> str:
+    return f"Trials train with optimizer={optimizer}: optimizer=auto ignores the lr0 and momentum tried"
+
+
 def prepare_tune(model, data, runs_dir, name: str, overrides: dict, settings: dict, task: str = "detect",
                  modules_dir=None) -> RunFolder:
     """A run folder for a tuning (``settings`` from ``tune_settings``; the optimizer as ``tuning_optimizer``
@@ -82,6 +86,7 @@ def prepare_tune(model, data, runs_dir, name: str, overrides: dict, settings: di
     optimizer = tuning_optimizer(overrides, settings["space"])
     if optimizer:
         overrides["optimizer"] = optimizer
+        settings = {**settings, "optimizer_note": optimizer_note(optimizer)}  # the run's log says it too
     run = prepare_run(model, data, runs_dir, name, {**overrides, "epochs": settings["epochs"]}, task, modules_dir)
     spec = run.spec()
     spec["tune"] = settings

@@ -297,13 +297,11 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         settings, self._tune_settings = self._tune_settings, None
         try:
             if settings is not None:
-                from yolo_studio.training.tuning import prepare_tune, tuning_optimizer
+                from yolo_studio.training.tuning import prepare_tune
 
                 run = prepare_tune(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), settings,
                                    task, plan.modules_dir)
-                optimizer = tuning_optimizer(self.form.overrides(), settings["space"])
-                self.tune_page.message.setText(f"Trials train with optimizer={optimizer}: optimizer=auto ignores "
-                                               "the lr0 and momentum tried" if optimizer else "")
+                self.tune_page.message.setText(run.spec()["tune"].get("optimizer_note", ""))  # the log says it too
             else:
                 run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, self.form.overrides(), task,
                                   plan.modules_dir, self.logging_choice(), weights=plan.weights)
