@@ -1,9 +1,9 @@
 """Benchmark: runs on a Ray cluster against the same runs on this computer, side by side.
 
 Run: ``.venv/bin/python benchmarks/bench_cluster.py [--rounds N] [--json]`` (needs the cluster extra).
-Starts a local Ray cluster on this machine (one node with the machine's two CPUs as two Ray CPUs,
-``training.local_cluster``: two trials at a time, one job's training at a time) and measures,
-alternating local and cluster in each round:
+Starts a local Ray cluster on this machine (``training.local_cluster``: a head without CPUs and two
+worker nodes of one Ray CPU each, so jobs and trials run on the workers, as on a lab's cluster) and
+measures, alternating local and cluster in each round:
 
 - **submission to first event**: from the user's Start (``launch.start`` here, ``cluster.submit`` there)
   to the run's first event in the project's run folder (what the Monitor shows first), and to its
@@ -11,11 +11,7 @@ alternating local and cluster in each round:
 - **per-epoch time once started**: the median ``epoch_time`` of epochs 2.. of the same training
   (demo model, 64 px, 64 images) here and on the cluster; target: cluster <= 1.05x local;
 - **tune trials per hour**: the same 4-trial tuning (2 epochs each) here (Ultralytics' Tuner, one
-  trial after another) and on the cluster (Ray Tune, two trials in parallel).
-
-(A head and two worker nodes of one CPU each on this 2-core machine was tried first: jobs on the worker
-nodes failed to load PyTorch, "Intel oneMKL FATAL ERROR: Cannot load libtorch_cpu.so", while the same
-jobs ran on the head; see docs/PERFORMANCE.md.)
+  trial after another) and on the cluster (Ray Tune, a trial on each worker node at a time).
 
 Prints Markdown for docs/PERFORMANCE.md, or with ``--json`` one JSON object per measurement.
 """
@@ -118,7 +114,7 @@ def main(argv=None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     data = generate(work / "data", train=64, val=16, imgsz=64, seed=3)
     trainings, tunings = [], []
-    with LocalCluster(cpus=2, log_dir=work) as local:
+    with LocalCluster(cpus=0, workers=2, worker_cpus=1, log_dir=work) as local:
         for i in range(args.rounds):
             for where in (("local", "cluster") if i % 2 == 0 else ("cluster", "local")):
                 trainings.append(one_training(where, local.address, work / "runs", data, f"train-{where}-{i}"))
@@ -135,7 +131,7 @@ def main(argv=None) -> None:
         return statistics.median(r[key] for r in trainings if r["where"] == where)
 
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; local Ray cluster: "
-          f"one node with 2 CPUs on this machine; medians of {args.rounds} rounds\n")
+          f"a head and 2 worker nodes of 1 CPU each on this machine; medians of {args.rounds} rounds\n")
     print("| measure | this computer | cluster | cluster / local |\n|---|---|---|---|")
     for key, label in (("first_event_s", "Start to first event (s)"), ("first_epoch_s", "Start to first epoch (s)"),
                        ("epoch_s", "time per epoch once started (s)"), ("total_s", "whole run, 5 epochs (s)")):

@@ -37,3 +37,25 @@ def test_a_job_joins_its_own_cluster_when_another_started_later(ray_head):
         assert _joined_port(later.address) == _port(later.gcs_address)
         assert _joined_port(ray_head) != _port(later.gcs_address)
     assert later.temp_dir is None  # removed with its nodes
+
+
+def test_the_command_ends_every_node_when_it_is_ended():
+    """``python -m yolo_studio.training.local_cluster``: the address, then SIGTERM (or Ctrl+C) ends the nodes
+    too, which run in sessions of their own (found by hand: a script's end left them running)."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    command = subprocess.Popen([sys.executable, "-m", "yolo_studio.training.local_cluster", "--cpus", "1"],
+                               stdout=subprocess.PIPE, text=True)
+    line = command.stdout.readline()
+    assert line.startswith("Ray Jobs address: http://127.0.0.1:"), line
+    address = line.split()[3]
+    with urllib.request.urlopen(f"{address}/api/version", timeout=30) as answer:
+        assert answer.status == 200
+    command.send_signal(signal.SIGTERM)
+    assert command.wait(timeout=60) == 0
+    with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+        urllib.request.urlopen(f"{address}/api/version", timeout=5)

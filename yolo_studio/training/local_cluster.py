@@ -8,6 +8,8 @@ own process group, never by a machine-wide ``ray stop``. The nodes run jobs with
 
 from __future__ import annotations
 
+import argparse
+import atexit
 import os
 import shutil
 import signal
@@ -68,6 +70,7 @@ class LocalCluster:
     def start(self, timeout: float = 120.0) -> LocalCluster:
         gcs, dashboard = free_port(), free_port()
         self.temp_dir = self._private_temp_dir()
+        atexit.register(self.stop)  # nodes run in sessions of their own: never left behind by this process
         self.nodes.append(self._start_node("head", [
             "--head", f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}",
             f"--ray-client-server-port={free_port()}", f"--num-cpus={self.cpus}", "--num-gpus=0",
@@ -135,3 +138,31 @@ def _signal_group(pgid: int, sig) -> None:
         os.killpg(pgid, sig)
     except ProcessLookupError:
         pass
+
+
+def main(argv=None) -> int:
+    """``python -m yolo_studio.training.local_cluster [--cpus N] [--workers N] [--worker-cpus N]``: start a
+    cluster, print its address, keep it until Ctrl+C (or SIGTERM), then end every node."""
+    parser = argparse.ArgumentParser(prog="python -m yolo_studio.training.local_cluster",
+                                     description="A Ray cluster on this computer only, for trying cluster runs.")
+    parser.add_argument("--cpus", type=int, default=2, help="the head's CPUs (0: jobs run on the workers)")
+    parser.add_argument("--workers", type=int, default=0, help="worker nodes")
+    parser.add_argument("--worker-cpus", type=int, default=1, help="CPUs of each worker node")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # ends through stop(), as Ctrl+C does
+    cluster = LocalCluster(args.cpus, args.workers, args.worker_cpus)
+    try:
+        cluster.start()
+        print(f"Ray Jobs address: {cluster.address} (Settings > Clusters; Ctrl+C ends the cluster)", flush=True)
+        while all(node.poll() is None for node in cluster.nodes):
+            time.sleep(1.0)
+        print("a node ended: stopping the cluster", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
