@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.training import cluster
+from yolo_studio.ui.help import ask_to_save
 from yolo_studio.ui.layout import column, row
 from yolo_studio.workers.job import JobThread
 
@@ -188,17 +189,17 @@ class ClustersDialog(QtWidgets.QDialog):
         or a form that cannot be saved, whose message then shows)."""
         if not self.unsaved():
             return True
-        answer = QtWidgets.QMessageBox.question(
-            self, "Clusters", f"Save the cluster '{self.name.text().strip() or 'without a name'}' {when}?",
-            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
-            QtWidgets.QMessageBox.Save)
-        if answer == QtWidgets.QMessageBox.Save:
-            try:
-                cluster.save_cluster(self.current())
-            except (ValueError, OSError) as exc:
-                self.result.setText(f"<b style='color:#c0392b'>Not saved:</b> {exc}")
-                return False
-        return answer != QtWidgets.QMessageBox.Cancel
+        return ask_to_save(self, "Clusters", f"Save the cluster '{self.name.text().strip() or 'without a name'}' "
+                           f"{when}?", self._save_shown)
+
+    def _save_shown(self) -> bool:
+        """Save what the form shows, leaving the list as it is (the caller switches or closes)."""
+        try:
+            cluster.save_cluster(self.current())
+        except (ValueError, OSError) as exc:
+            self.result.setText(f"<b style='color:#c0392b'>Not saved:</b> {exc}")
+            return False
+        return True
 
     def done(self, code: int) -> None:  # closing never drops a cluster the user typed in
         if self._may_leave_form("before closing"):

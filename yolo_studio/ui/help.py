@@ -179,3 +179,15 @@ def shown(dialog):
     """Show a dialog that does not wait for an answer, and return it (callers and tests keep it)."""
     dialog.show()
     return dialog
+
+
+def ask_to_save(parent, title: str, question: str, save) -> bool:
+    """Save / Discard / Cancel for unsaved work; True when the caller may go on (``save()`` succeeded, or
+    Discard), False on Cancel or a failed save."""
+    answer = QtWidgets.QMessageBox.question(
+        parent, title, question,
+        QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
+        QtWidgets.QMessageBox.Save)
+    if answer == QtWidgets.QMessageBox.Save:
+        return bool(save())
+    return answer == QtWidgets.QMessageBox.Discard

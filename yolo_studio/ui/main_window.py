@@ -16,7 +16,7 @@ from yolo_studio.core.project.projects import Project, add_recent, add_recent_fi
 from yolo_studio.ui.settings_dialog import move_qt_settings
 from yolo_studio.core.project.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
-from yolo_studio.ui.help import SameAction, first_run_banner, show_shortcut_in_tooltip, shown
+from yolo_studio.ui.help import SameAction, ask_to_save, first_run_banner, show_shortcut_in_tooltip, shown
 from yolo_studio.ui.project_tabs import ProjectTabs
 from yolo_studio.ui.templates import template_files, template_task
 from yolo_studio.ui.model.designer import ModelDesignerTab
@@ -301,13 +301,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if not unsaved:
             return True
         names = "\n".join(f"• {describe(d)}" for d in unsaved)
-        answer = QtWidgets.QMessageBox.question(
-            self, "Unsaved changes", f"These have unsaved changes:\n\n{names}\n\nSave them first?",
-            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
-            QtWidgets.QMessageBox.Save)
-        if answer == QtWidgets.QMessageBox.Save:
-            return all(self._save_document(d) for d in unsaved)
-        return answer == QtWidgets.QMessageBox.Discard
+        return ask_to_save(self, "Unsaved changes", f"These have unsaved changes:\n\n{names}\n\nSave them first?",
+                           lambda: all(self._save_document(d) for d in unsaved))
 
     def _save_document(self, document) -> bool:
         if document is self.model_tab.document:

@@ -21,6 +21,7 @@ from yolo_studio.compat import block_layouts
 from yolo_studio.core.blocks import block_check, block_source
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.blocks.custom_blocks import BlockFileError, block_files, scan_file
+from yolo_studio.ui.help import ask_to_save
 from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.modules.editor import CodeEditor
 from yolo_studio.workers.task import TaskThread
@@ -209,13 +210,8 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         """Before the editor shows another file: Save / Discard / Cancel when its text is unsaved."""
         if not self.is_modified():
             return True
-        answer = QtWidgets.QMessageBox.question(
-            self, "Unsaved block file", f"{self.path.name} has unsaved changes. Save them first?",
-            QtWidgets.QMessageBox.Save | QtWidgets.QMessageBox.Discard | QtWidgets.QMessageBox.Cancel,
-            QtWidgets.QMessageBox.Save)
-        if answer == QtWidgets.QMessageBox.Save:
-            return self.save()
-        return answer == QtWidgets.QMessageBox.Discard
+        return ask_to_save(self, "Unsaved block file", f"{self.path.name} has unsaved changes. Save them first?",
+                           self.save)
 
     def open_file(self, path: str | Path, ask: bool = True) -> bool:
         """Show ``path`` in the editor; False when the user kept the unsaved file or it cannot be read."""
