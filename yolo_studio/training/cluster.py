@@ -37,6 +37,7 @@ from yolo_studio.core.project.projects import load_settings, save_settings
 from yolo_studio.training.cluster_job import MARK, NAMESPACE, stop_key
 from yolo_studio.training.events import append_event, read_events
 from yolo_studio.training.run_folder import RunFolder
+from yolo_studio.training.tuning import trials as recorded_trials
 
 ENABLE = "pip install 'yolo-studio[cluster]'"
 UPLOAD_LIMIT_MB = 200  # a dataset up to this size goes with the job when the nodes cannot read it
@@ -336,7 +337,7 @@ def package_run(run: RunFolder, cluster: Cluster, gpus: int, job_id: str, resume
             shutil.copy2(source, package / "yolo_studio" / name)
     job = {"job_id": job_id, "gpus": gpus, "resume": resume, "data": data, "weights": weights, "tune": tuning}
     if tuning and resume:  # the trials still to run are numbered after those recorded
-        job["trials_done"] = sum(1 for e in read_events(run.events) if e["type"] == "trial_end")
+        job["trials_done"] = len(recorded_trials(read_events(run.events)))
     write_text_atomic(package / "job.json", json.dumps(job, indent=1))
     return package
 

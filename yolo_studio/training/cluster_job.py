@@ -144,12 +144,17 @@ def watch_stop_flag(job_id: str, run: Path, done: threading.Event) -> None:
             return
 
 
+def read_job(here: Path) -> dict:
+    """``job.json`` of the package ``here``: what the studio decided for this job."""
+    return json.loads((here / "job.json").read_text(encoding="utf-8"))
+
+
 def node_data(here: Path) -> str:
     """The dataset as this node sees it: the YAML the studio rewrote for the nodes (with the uploaded
     dataset's folder on this node), or a classification folder (uploaded, or the mapped path)."""
     import yaml
 
-    job = json.loads((here / "job.json").read_text(encoding="utf-8"))
+    job = read_job(here)
     data = job["data"]
     if data["kind"] != "yaml":
         return str(here / "data") if data["uploaded"] else data["node_root"]
@@ -182,7 +187,7 @@ def prepare(job: dict, here: Path) -> Path:
 
 def main() -> int:
     here = Path.cwd()
-    job = json.loads((here / "job.json").read_text(encoding="utf-8"))
+    job = read_job(here)
     os.environ.setdefault("YOLO_STUDIO_HOME", str(here / ".studio-home"))
     import yolo_studio  # noqa: F401  (offline environment on the node too)
     from yolo_studio.training.launch import runner_command

@@ -138,6 +138,9 @@ def run_alive(events: list) -> bool:
     return pid_alive(pid, started)
 
 
+ENDED_EARLY = ("stopped", "killed", "failed", "crashed", "lost")  # statuses a run can resume from
+
+
 def run_status(events: list, alive: bool | None = None) -> str:
     """new | queued | running | completed | stopped | failed | killed | lost | crashed, from a run's
     events and whether its training process still runs (``alive``; None: asked of the system,

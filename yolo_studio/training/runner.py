@@ -12,7 +12,6 @@ keeps its optimizer state and the run can resume; a completed run is finalised a
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -307,7 +306,7 @@ def _tune(run, spec: dict, writer, resume: bool) -> int:
     from yolo_studio.core.processes import this_process
     from yolo_studio.training.events import read_events
     from yolo_studio.training import tuning
-    from yolo_studio.training.cluster_job import ON_CLUSTER
+    from yolo_studio.training.cluster_job import ON_CLUSTER, read_job
 
     package = os.environ.get(ON_CLUSTER)
     engine = "ray" if package else "ultralytics"
@@ -318,7 +317,7 @@ def _tune(run, spec: dict, writer, resume: bool) -> int:
     if spec["tune"].get("optimizer_note"):
         print(spec["tune"]["optimizer_note"], flush=True)
     if package:  # a resumed tuning's package says how many trials were recorded before
-        done = json.loads((Path(package) / "job.json").read_text(encoding="utf-8")).get("trials_done", 0)
+        done = read_job(Path(package)).get("trials_done", 0)
         status = tuning.tune_on_ray(run, spec, writer, spec["data"], done)
     else:
         status = tuning.tune_here(run, spec, writer, resume)

@@ -108,12 +108,12 @@ def trials(events: list) -> list:
 
 def resumable(run: RunFolder) -> bool:
     """A tuning that ended before its last trial, with trials recorded, can run the rest."""
-    from yolo_studio.training.events import read_events, run_status
+    from yolo_studio.training.events import ENDED_EARLY, read_events, run_status
 
     events = read_events(run.events)
     done = len(trials(events))
     return 0 < done < run.spec()["tune"]["iterations"] and \
-        run_status(events) in ("stopped", "killed", "failed", "crashed", "lost")
+        run_status(events) in ENDED_EARLY
 
 
 def best_trial(events: list) -> dict | None:

@@ -11,7 +11,7 @@ from yolo_studio.training import train_config
 from yolo_studio.core.project.open_documents import DocumentRegister
 from yolo_studio.training.preflight import free_name
 from yolo_studio.core.project.projects import load_settings
-from yolo_studio.training.events import read_events, run_status
+from yolo_studio.training.events import ENDED_EARLY, read_events, run_status
 from yolo_studio.training.run_folder import LOGGERS, RunFolder, logging_available, prepare_run
 from yolo_studio.ui.layout import column, row, splitter
 from yolo_studio.ui.train.form import ArgsFormWidget
@@ -420,7 +420,7 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
             return tuning_resumable(self.run)
         if self.run is None or not self.run.last.exists():
             return False
-        return run_status(read_events(self.run.events)) in ("stopped", "killed", "failed", "crashed", "lost")
+        return run_status(read_events(self.run.events)) in ENDED_EARLY
 
     def _restore_form(self) -> None:
         """The model, dataset, preset, mode and arguments from the last session in this project;
