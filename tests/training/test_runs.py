@@ -92,6 +92,8 @@ def test_stop_mid_epoch_leaves_a_resumable_run_that_completes(tmp_path, tiny_dat
     events = read_events(run.events)
     assert run_status(events) == "stopped"
     assert epoch_history(events)[-1]["partial"] is True and run.last.is_file()
+    lines = run.log.read_text().replace("\r", "\n").splitlines()  # as the Monitor's log shows them
+    assert any(line.startswith("YOLO Studio: stop requested; stopping after batch") for line in lines)
     resumed = launch.start(run, resume=True)
     assert resumed.wait(timeout=300) == 0, run.log.read_text()[-2000:]
     events = read_events(run.events)

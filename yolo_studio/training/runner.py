@@ -52,7 +52,8 @@ class EventCallbacks:
         if not self.stopped and self._stop_agreed(trainer):
             self.stopped = trainer.stop = True
             training.stop_without_validating(trainer)  # stop means now, not after validating the partial epoch
-            print(f"YOLO Studio: stop requested; stopping after batch {self.batch}", flush=True)
+            # on a line of its own: Ultralytics' progress bar of this batch has no line end yet
+            print(f"\nYOLO Studio: stop requested; stopping after batch {self.batch}", flush=True)
         now = time.time()
         if now - self.last_batch_event >= BATCH_EVENT_INTERVAL:
             self.last_batch_event = now
