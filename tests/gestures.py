@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
-from yolo_studio.core.model.graph_model import collapse, edges, node_lines
+from yolo_studio.core.model.graph_model import collapse, covering, edges, node_lines
 from yolo_studio.ui.model.canvas import BLOCK_MIME, FoldedBox, SectionCaption
 from yolo_studio.ui.model.node_item import LayerNode, LayerNodeItem
 
@@ -78,6 +78,10 @@ def scene_mismatches(tab) -> list:
     shown_hidden = {n.row_index for n in canvas.nodes if not n.view.isVisible()}
     if shown_hidden != hidden:
         found.append(f"hidden nodes {sorted(shown_hidden)}, but the folded sections hide {sorted(hidden)}")
+    visible = {n.row_index: tuple(n.pos()) for n in canvas.nodes if n.view.isVisible()}
+    covered = covering(visible)
+    if covered:
+        found.append(f"nodes cover each other: {covered[:6]}")
     drawn_boxes = sorted(i.box.section for i in scene.items() if isinstance(i, FoldedBox))
     if drawn_boxes != sorted(boxes):
         found.append(f"folded boxes drawn {drawn_boxes}, wanted {sorted(boxes)}")

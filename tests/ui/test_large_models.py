@@ -115,7 +115,7 @@ def test_saving_while_folded_keeps_where_nodes_are_when_unfolded(designer, tmp_p
     designer.save(tmp_path / "m.yaml")
     designer.toggle_section("backbone")
     designer.open_document(ModelDocument.load(tmp_path / "m.yaml"))
-    assert sidecar_path(tmp_path / "m.yaml").exists()
+    assert not sidecar_path(tmp_path / "m.yaml").exists()  # folding moves no node: nothing to remember
     assert canvas.positions() == unfolded
 
 

@@ -5,7 +5,7 @@ import yaml
 
 from helpers import shipped_model_yamls
 from yolo_studio.core.model.document import ModelDocument
-from yolo_studio.core.model.graph_model import edges, sidecar_path
+from yolo_studio.core.model.graph_model import covering, edges, layered_layout, sidecar_path
 from yolo_studio.core.model.renumber import INPUT, target
 
 
@@ -175,6 +175,81 @@ def test_save_writes_yaml_and_layout_sidecar(designer, resources, tmp_path):
     assert sidecar_path(target).exists()
 
 
+def _open_saved_unmoved(designer, resources, tmp_path):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    target = designer.save(tmp_path / "m.yaml")
+    designer.open_document(ModelDocument.load(target))  # as after a restart
+    return target
+
+
+def _drop_on_edge(designer, source, row, port=0):
+    from NodeGraphQt.qgraphics.pipe import PipeItem
+
+    canvas = designer.canvas
+    wanted = canvas.nodes[row].input(port).view
+    pipe = next(p for p in canvas.graph.scene().items() if isinstance(p, PipeItem) and p.input_port is wanted)
+    point = next(pipe.path().pointAtPercent(k / 20) for k in range(2, 19)
+                 if canvas._edge_at(pipe.path().pointAtPercent(k / 20)) == (source, row, port))
+    canvas.graph.viewer().centerOn(point)
+    _drop(designer, "nn.Identity", point)
+
+
+def test_a_saved_model_with_no_node_moved_keeps_no_positions_and_inserts_cover_nothing(designer, resources, tmp_path):
+    target = _open_saved_unmoved(designer, resources, tmp_path)
+    assert not sidecar_path(target).exists()  # nothing was placed by the user: the layout is drawn from the graph
+    for _ in range(3):  # the walk's gesture: blocks dropped onto the edge 7 -> 8, one after the other
+        _drop_on_edge(designer, 7, 8)
+    canvas = designer.canvas
+    positions = canvas.positions()
+    assert covering(positions) == []
+    assert [m for m in (r.module for r in designer.doc.rows[8:11])] == ["nn.Identity"] * 3
+    chain = [positions[i][1] for i in range(0, designer.doc.head_start)]
+    assert chain == sorted(chain)  # inserts appear in order, each below the one before
+
+
+def test_a_layout_saved_by_an_older_studio_with_every_position_covers_nothing_after_an_insert(designer, resources,
+                                                                                              tmp_path):
+    import json
+
+    target = _open_saved_unmoved(designer, resources, tmp_path)
+    rows = designer.doc.rows
+    layout = layered_layout(rows, designer.doc.head_start)
+    old = {str(i): {"module": r.module, "pos": list(layout[i])} for i, r in enumerate(rows)}
+    old["9"]["pos"] = [1500.0, 80.0]  # the one node that was really moved
+    sidecar_path(target).write_text(json.dumps({"version": 1, "nodes": old}))
+    designer.open_document(ModelDocument.load(target))
+    assert designer.user_offsets == {9: (1500.0 - layout[9][0], 80.0 - layout[9][1])}
+    _drop_on_edge(designer, 7, 8)
+    assert covering(designer.canvas.positions()) == []
+    assert designer.canvas.nodes[10].pos() == [1500.0, 80.0 + layout[9][1] - layout[8][1]]  # moved with its row
+
+
+def test_a_node_dropped_onto_another_makes_it_slide_aside(designer, resources):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    canvas = designer.canvas
+    canvas.nodes[3].set_pos(*canvas.nodes[5].pos())
+    canvas.positions_changed.emit()
+    positions = canvas.positions()
+    assert covering(positions) == [] and positions[3] == tuple(layered_layout(
+        designer.doc.rows, designer.doc.head_start)[5])  # where the user put it
+
+
+def test_moved_offsets_follow_their_rows_when_the_yaml_changed_outside(designer, resources, tmp_path):
+    designer.live_inspection = False
+    designer.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    designer.canvas.nodes[9].set_pos(1500.0, 80.0)
+    designer.canvas.positions_changed.emit()
+    target = designer.save(tmp_path / "m.yaml")
+    text = target.read_text().replace("  - [-1, 1, SPPF,", "  - [-1, 1, nn.Identity, []]\n  - [-1, 1, SPPF,", 1)
+    target.write_text(text)  # a row added above SPPF in another editor
+    doc = ModelDocument.load(target)
+    designer.open_document(doc)
+    assert doc.rows[10].module == "SPPF" and list(designer.user_offsets) == [10]
+
+
 @pytest.mark.parametrize("name", ["yolo11.yaml", "yolov8-p2.yaml", "yolo11-seg.yaml", "rtdetr-l.yaml"])
 def test_render_draws_the_canvas(name, tmp_path):
     from yolo_studio.app import render
@@ -249,7 +324,8 @@ def test_moved_nodes_keep_their_place_through_inserts_and_undo(designer, resourc
     designer.canvas.nodes[9].set_pos(1500.0, 80.0)  # the user drags SPPF aside
     designer.canvas.positions_changed.emit()
     designer.insert_block("nn.Identity", 2)
-    assert designer.doc.rows[10].module == "SPPF" and designer.canvas.nodes[10].pos() == [1500.0, 80.0]
+    assert designer.doc.rows[10].module == "SPPF" and designer.canvas.nodes[10].pos()[0] == 1500.0  # one row lower, with its row
+    assert designer.canvas.nodes[10].pos()[1] == 80.0 + 110.0  # the offset from the layout is kept
     designer.undo_stack.undo()
     assert designer.canvas.nodes[9].pos() == [1500.0, 80.0]
 
@@ -310,12 +386,13 @@ def test_a_moved_node_keeps_its_place_when_a_drop_on_its_edge_rewires_it_and_aft
     designer.canvas.nodes[12].set_pos(1400.0, 900.0)  # the user drags Concat 12 aside
     designer.canvas.positions_changed.emit()
     designer.insert_block("nn.Identity", 12, (6, 12, 1))  # dropped on the 6 -> 12 edge: row 12 is rewired
-    assert designer.doc.rows[13].module == "Concat" and designer.canvas.nodes[13].pos() == [1400.0, 900.0]
+    lower = [1400.0, 900.0 + 110.0]  # one row lower, with its row: its offset from the layout is kept
+    assert designer.doc.rows[13].module == "Concat" and designer.canvas.nodes[13].pos() == lower
     designer.undo_stack.undo()
     assert designer.doc.rows[12].module == "Concat" and designer.canvas.nodes[12].pos() == [1400.0, 900.0]
-    assert designer.canvas.nodes[13].pos() != [1400.0, 900.0]
+    assert designer.canvas.nodes[13].pos() != lower
     designer.undo_stack.redo()
-    assert designer.canvas.nodes[13].pos() == [1400.0, 900.0]
+    assert designer.canvas.nodes[13].pos() == lower
 
 
 def _type_in_pane(designer, text):

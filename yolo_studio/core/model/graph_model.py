@@ -6,7 +6,12 @@ left column and the head in the right one, rows in YAML order from top to bottom
 row that does not read its predecessor into a side lane, so skip connections stay readable.
 It is linear in the number of rows (NodeGraphQt's own auto layout is exponential).
 
-Positions a user moves are kept in a sidecar ``MODEL.layout.json``, never in the YAML.
+The canvas is drawn from the document: every node sits where the layout puts it, except the nodes
+the user dragged, which keep their offset from that place (so an insert above a moved node moves it
+down with its row), and ``separate`` then slides any node that would cover another aside. Only the
+dragged nodes' offsets are kept, in a sidecar ``MODEL.layout.json`` (never in the YAML), keyed by
+the row's index, module and arguments, so a row found elsewhere after an edit outside the studio
+keeps its offset.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.model.renumber import INPUT, target
 
 NODE_WIDTH = 230.0
+NODE_HEIGHT = 66.0
 ROW_HEIGHT = 110.0
 LANE_WIDTH = 270.0
 SECTION_GAP = 120.0
@@ -147,7 +153,64 @@ def node_lines(index: int, row, layer=None, pending: bool = False, repeats: int 
     return title, args_text, info
 
 
+def place(rows: list, head_start: int, offsets: dict) -> dict:
+    """``{row: (x, y)}``: the layered layout, each dragged row moved by its ``offsets`` entry, and
+    then no node covering another (``separate``; dragged rows keep their place first)."""
+    layout = layered_layout(rows, head_start)
+    positions = {i: (x + offsets[i][0], y + offsets[i][1]) if i in offsets else (x, y)
+                 for i, (x, y) in layout.items()}
+    return separate(positions, pinned=set(offsets))
+
+
+def _cells(x: float, y: float):
+    """The grid cells (node-sized) a node at (x, y) touches."""
+    cx, cy = int(x // NODE_WIDTH), int(y // NODE_HEIGHT)
+    return [(cx + dx, cy + dy) for dx in (0, 1) for dy in (0, 1)]
+
+
+def overlaps(a: tuple, b: tuple, gap: float = 0.0) -> bool:
+    """Whether nodes whose top-left corners are ``a`` and ``b`` cover each other."""
+    return abs(a[0] - b[0]) < NODE_WIDTH + gap and abs(a[1] - b[1]) < NODE_HEIGHT + gap
+
+
+def separate(positions: dict, pinned: set = frozenset(), skip: set = frozenset()) -> dict:
+    """The same positions with no node covering another: the ``pinned`` rows (those the user
+    placed) are placed first in row order, then the others; a node that would cover one already
+    placed moves right a lane at a time until it is free. Rows in ``skip`` (hidden) are left as they
+    are and are no obstacle. Near-linear: each node is checked against the nodes of four grid cells."""
+    out = dict(positions)
+    grid: dict = {}
+    order = sorted(i for i in positions if i in pinned) + sorted(i for i in positions if i not in pinned)
+    for i in order:
+        if i in skip:
+            continue
+        x, y = out[i]
+        while any(overlaps((x, y), out[j]) for cell in _cells(x, y) for j in grid.get(cell, ())):
+            x += LANE_WIDTH
+        out[i] = (x, y)
+        for cell in _cells(x, y):
+            grid.setdefault(cell, []).append(i)
+    return out
+
+
+def covering(positions: dict, skip: set = frozenset()) -> list:
+    """Pairs of rows whose nodes cover each other (empty for a canvas drawn by ``separate``)."""
+    grid: dict = {}
+    found = []
+    for i in sorted(positions):
+        if i in skip:
+            continue
+        x, y = positions[i]
+        found += [(j, i) for j in sorted({j for cell in _cells(x, y) for j in grid.get(cell, ())})
+                  if overlaps((x, y), positions[j], gap=-0.5)]
+        for cell in _cells(x, y):
+            grid.setdefault(cell, []).append(i)
+    return found
+
+
 # --------------------------------------------------------------------------- sidecar
+
+LAYOUT_VERSION = 2
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -155,30 +218,64 @@ def sidecar_path(model_path: str | Path) -> Path:
     return p.with_name(p.stem + ".layout.json")
 
 
-def load_positions(model_path: str | Path, rows: list) -> dict:
-    """Saved positions ``{index: (x, y)}`` that still match their row's module; {} if none."""
-    path = sidecar_path(model_path)
+def _row_key(row) -> tuple:
+    return row.module, repr(row.args)
+
+
+def load_offsets(model_path: str | Path, rows: list, head_start: int) -> dict:
+    """The offsets ``{row: (dx, dy)}`` of the nodes the user dragged, as saved beside the model; {} if none.
+
+    An entry belongs to the row at its index when module and arguments still match, else to the
+    nearest row that matches and has no entry yet (the YAML was edited outside the studio); else it
+    is dropped. A version 1 sidecar held every node's position: only the positions away from the
+    layout were moves."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(sidecar_path(model_path).read_text(encoding="utf-8"))
+        entries = data.get("nodes") or {}
+        version = int(data.get("version", 1))
+    except (OSError, ValueError, AttributeError, TypeError):
         return {}
-    out = {}
-    for key, entry in (data.get("nodes") or {}).items():
+    layout = layered_layout(rows, head_start) if version < LAYOUT_VERSION else {}
+    wanted = []
+    for key, entry in entries.items() if isinstance(entries, dict) else ():
         try:
             i = int(key)
-            x, y = float(entry["pos"][0]), float(entry["pos"][1])
-        except (ValueError, KeyError, TypeError, IndexError):
+            if version < LAYOUT_VERSION:
+                if not (0 <= i < len(rows)) or entry.get("module") != rows[i].module:
+                    continue
+                dx, dy = float(entry["pos"][0]) - layout[i][0], float(entry["pos"][1]) - layout[i][1]
+                if abs(dx) <= 0.5 and abs(dy) <= 0.5:
+                    continue  # saved where the layout put it: never moved
+                wanted.append((i, (entry["module"], repr(rows[i].args)), (dx, dy)))
+            else:
+                wanted.append((i, (entry["module"], entry["args"]), (float(entry["offset"][0]),
+                                                                     float(entry["offset"][1]))))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             continue
-        if 0 <= i < len(rows) and entry.get("module") == rows[i].module:
-            out[i] = (x, y)
+    keys = [_row_key(r) for r in rows]
+    out: dict = {}
+    for i, key, offset in wanted:  # exact places first, then the nearest matching row
+        if 0 <= i < len(rows) and keys[i] == key and i not in out:
+            out[i] = offset
+    for i, key, offset in wanted:
+        if 0 <= i < len(rows) and keys[i] == key and out.get(i) == offset:
+            continue
+        free = [j for j, k in enumerate(keys) if k == key and j not in out]
+        if free:
+            out[min(free, key=lambda j: abs(j - i))] = offset
     return out
 
 
-def save_positions(model_path: str | Path, rows: list, positions: dict) -> Path:
-    """Write the sidecar atomically; positions of all rows, keyed by index, with the module as a check."""
+def save_offsets(model_path: str | Path, rows: list, offsets: dict) -> Path | None:
+    """Write the dragged nodes' offsets beside the model (atomically); with none, remove the sidecar."""
     path = sidecar_path(model_path)
-    data = {"version": 1, "nodes": {str(i): {"module": rows[i].module, "pos": [round(x, 1), round(y, 1)]}
-                                    for i, (x, y) in sorted(positions.items()) if i < len(rows)}}
+    kept = {i: o for i, o in sorted(offsets.items()) if 0 <= i < len(rows)}
+    if not kept:
+        path.unlink(missing_ok=True)
+        return None
+    data = {"version": LAYOUT_VERSION,
+            "nodes": {str(i): {"module": rows[i].module, "args": repr(rows[i].args),
+                               "offset": [round(dx, 1), round(dy, 1)]} for i, (dx, dy) in kept.items()}}
     write_text_atomic(path, json.dumps(data, indent=1))
     return path
 

@@ -234,8 +234,13 @@ class ModelCanvas(QtCore.QObject):
                 node.set_selected(True)
         finally:
             self._syncing = False
-        if frame and picked:
+        if frame and picked and not self._in_view(picked):  # a node already in view stays where it is
             self.graph.center_on(picked)
+
+    def _in_view(self, nodes: list) -> bool:
+        viewer = self.graph.viewer()
+        seen = viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+        return all(seen.contains(node.view.sceneBoundingRect()) for node in nodes)
 
     def selected_rows(self) -> list:
         return sorted(n.row_index for n in self.graph.selected_nodes() if isinstance(n, LayerNode))

@@ -114,7 +114,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.build_error = None
         self.problems = []
         self.selected: list = []
-        self.user_positions: dict = {}  # row index -> (x, y) the user dragged a node to
+        self.user_offsets: dict = {}  # row index -> (dx, dy): how far the user dragged its node from the layout
         self.folded: set = set()  # sections ("backbone", "head") shown folded into one box
         self._yaml_problem = None  # (line, message) of YAML typed in the pane that does not parse
         self._awaiting = None  # the generation of the inspection on its way, if any
@@ -123,9 +123,8 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.comparison = None  # (label, model dict) of the architecture the nodes are compared with
         self.compared_size = None  # its ModelSize, once measured (off the UI thread)
         self._sizer = None  # TaskThread measuring compared architectures, made on first use
-        self._unfolded: dict = {}  # row -> position, as laid out before folding
-        self._drawn: dict = {}  # row -> position, as drawn (folded)
-        self._position_rows: list = []  # the rows those indices referred to
+        self._drawn: dict = {}  # row -> position, as drawn (folded, nodes slid aside)
+        self._position_rows: list = []  # the rows the offsets' indices referred to
         self.live_inspection = True  # inspect in the background after every edit
         self.run_blocks = True  # False: the modules folder is not trusted, its blocks never run
         self.document = ModelFileDocument(self)
@@ -198,7 +197,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.selected = []
         self.report, self.build_error = None, None
         self._forget_overlays()  # another model: a checkpoint's stripes or a comparison were about the last one
-        self.user_positions = graph_model.load_positions(doc.path, doc.rows) if doc.path else {}
+        self.user_offsets = graph_model.load_offsets(doc.path, doc.rows, doc.head_start) if doc.path else {}
         self._position_rows = list(doc.rows)
         self.scale.blockSignals(True)
         self.scale.clear()
@@ -211,7 +210,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
 
     def save(self, path: str | Path | None = None) -> Path:
         target = self.doc.save(path)
-        graph_model.save_positions(target, self.doc.rows, self._node_positions())
+        graph_model.save_offsets(target, self.doc.rows, self.user_offsets)
         self.undo_stack.setClean()
         self.title_changed.emit()
         return target
@@ -340,7 +339,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.title_changed.emit()
 
     def _follow_moved_rows(self) -> None:
-        """Keep positions the user gave nodes when rows shift: rows are immutable, so an unchanged
+        """Keep the offsets the user gave nodes with their rows when rows shift: rows are immutable, so an unchanged
         row is the same object after an insert, delete or move (and after undo). A row an edit
         rewired (a drop onto its input edge, and the undo of that) is a new object: it is found as the
         nearest row with the same module, repeats and arguments."""
@@ -350,7 +349,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         where = {id(row): i for i, row in enumerate(self.doc.rows)}
         claimed = set(where[id(r)] for r in self._position_rows if id(r) in where)
         moved = {}
-        for i, pos in self.user_positions.items():
+        for i, pos in self.user_offsets.items():
             if i >= len(self._position_rows):
                 continue
             old = self._position_rows[i]
@@ -363,7 +362,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
                 j = min(twins, key=lambda j: abs(j - i))
                 claimed.add(j)
                 moved[j] = pos
-        self.user_positions = moved
+        self.user_offsets = moved
         self._position_rows = list(self.doc.rows)
 
     def built_layers(self) -> dict:
@@ -388,10 +387,10 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
 
     def _redraw(self) -> None:
         rows = self.doc.rows
-        positions = graph_model.layered_layout(rows, self.doc.head_start)
-        positions.update(self.user_positions)
-        self._unfolded = positions
+        positions = graph_model.place(rows, self.doc.head_start, self.user_offsets)
         positions, hidden, boxes = graph_model.collapse(rows, self.doc.head_start, positions, self.folded)
+        if boxes:  # a folded section stacks the rows it shows: they must not cover a node put beside it
+            positions = graph_model.separate(positions, pinned=set(self.user_offsets), skip=hidden)
         self._drawn = positions
         lines = self.node_lines()
         problems = {}
@@ -461,17 +460,15 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.insert_block(module, index, edge)
 
     def _on_canvas_positions_changed(self) -> None:
-        self.user_positions = self._node_positions()
-        self._position_rows = list(self.doc.rows)
-
-    def _node_positions(self) -> dict:
-        """Where each node is, as if no section were folded: a node the user moved where he put it,
-        a folded node where it is when unfolded."""
-        out = dict(self._unfolded)
+        """Nodes were dragged: each keeps the distance it was dragged, added to its offset from the layout
+        (folded or not), and a node dropped onto another makes it slide aside."""
+        self._follow_moved_rows()
         for i, pos in self.canvas.positions().items():
-            if self._drawn.get(i) is None or max(abs(a - b) for a, b in zip(pos, self._drawn[i])) > 0.5:
-                out[i] = pos
-        return out
+            drawn = self._drawn.get(i)
+            if drawn is not None and max(abs(a - b) for a, b in zip(pos, drawn)) > 0.5:
+                dx, dy = self.user_offsets.get(i, (0.0, 0.0))
+                self.user_offsets[i] = (dx + pos[0] - drawn[0], dy + pos[1] - drawn[1])
+        self._redraw()
 
     def _on_palette_insert_requested(self, module: str) -> None:
         index = (self.selected[-1] + 1) if self.selected else len(self.doc.rows) - 1

@@ -8,7 +8,7 @@ from NodeGraphQt import BaseNode
 from NodeGraphQt.qgraphics.node_base import NodeItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from yolo_studio.core.model.graph_model import NODE_WIDTH
+from yolo_studio.core.model.graph_model import NODE_HEIGHT, NODE_WIDTH  # one size for layout and drawing
 
 BACKBONE_COLOUR = (38, 62, 92)
 HEAD_COLOUR = (70, 50, 88)
@@ -16,7 +16,6 @@ OUTPUT_COLOUR = (120, 72, 24)
 ERROR_BORDER = (230, 60, 60, 255)
 TEXT = QtGui.QColor(230, 232, 236)
 SUBTLE = QtGui.QColor(170, 178, 190)
-NODE_HEIGHT = 66.0
 TRANSFER_COLOURS = {"full": (70, 190, 110), "partial": (235, 175, 50), "none": (225, 70, 70),
                     "no weights": (130, 136, 148),  # from the checkpoint: all, some, none of its tensors
                     "added": (80, 160, 255), "changed": (235, 175, 50), "moved": (180, 120, 255),
