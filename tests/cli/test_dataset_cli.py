@@ -42,3 +42,25 @@ def test_the_cli_imports_into_a_project(tmp_path, capsys):
     assert main(["dataset", "import", str(tmp_path / "nope"), "--project", str(project.root)]) == 1
     assert "does not exist" in capsys.readouterr().err
 
+
+
+def test_twelve_imports_run_four_at_a_time_into_one_project_keep_all_twelve(tmp_path):
+    """Each command reads, merges and writes project.yaml under its lock (3 to 4 of 12 were lost before)."""
+    import os
+    import subprocess
+    import sys
+
+    from yolo_studio.core.project.dataset_import import list_datasets
+    from yolo_studio.core.project.projects import open_project
+
+    project, shapes = create_project(tmp_path / "project"), _shapes(tmp_path)
+    command = [sys.executable, "-m", "yolo_studio", "dataset", "import", str(shapes / "data.yaml"),
+               "--project", str(project.root), "--name"]
+    for wave in range(3):
+        children = [subprocess.Popen(command + [f"set{wave * 4 + k}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=os.environ.copy()) for k in range(4)]
+        for child in children:
+            out, err = child.communicate(timeout=300)
+            assert child.returncode == 0, err.decode()[-1500:]
+    names = sorted(e.name for e in list_datasets(open_project(project.root)))
+    assert names == sorted(f"set{k}" for k in range(12))

@@ -261,3 +261,31 @@ def test_a_changed_ultralytics_is_named_in_one_dialog_that_leaves_the_studio_usa
     w.ultralytics_warning.close()
     close_discarding(w)
     w.deleteLater()
+
+
+def test_the_window_and_the_command_line_on_one_project_lose_nothing(qtbot, tmp_path):
+    """A dataset imported from a terminal while the window is open is shown, and the window's next write of
+    project.yaml keeps it (it was dropped: the window wrote the state it had read at start)."""
+    from helpers import run_cli
+    from yolo_studio.core.data.demo_dataset import generate
+    from yolo_studio.core.project.dataset_import import list_datasets
+    from yolo_studio.core.project.projects import open_project
+    from yolo_studio.ui.main_window import MainWindow
+
+    shapes = generate(tmp_path / "shapes", train=4, val=2, imgsz=64).parent
+    w = MainWindow(project_dir=tmp_path / "project")
+    w.model_tab.live_inspection = False
+    w.show()
+    try:
+        datasets = w.lazy.show("Datasets")
+        assert datasets.datasets.count() == 0
+        done = run_cli("dataset", "import", shapes / "data.yaml", "--project", w.project.root, "--name", "outside")
+        assert done.returncode == 0, done.stderr
+        qtbot.waitUntil(lambda: datasets.datasets.count() == 1, timeout=10_000)
+        assert datasets.datasets.item(0).text() == "outside"
+        w.project.remember(model="models/other.yaml")  # what the window writes when a model is opened, or on quit
+        on_disk = open_project(w.project.root)
+        assert [e.name for e in list_datasets(on_disk)] == ["outside"] and on_disk.state["model"] == "models/other.yaml"
+    finally:
+        close_discarding(w)
+        w.deleteLater()

@@ -30,6 +30,7 @@ def create_demo(root: str | Path) -> Project:
     project = create_project(root, DEMO_NAME, "Shapes on noise: a dataset, two models and a preset "
                              "to try every part of the studio offline.")
     project.created = ""  # no timestamp: two demos are byte-identical
+    project.save()
     demo_dataset.generate(project.datasets_dir / "shapes", train=256, val=64, imgsz=128, seed=0)
     shutil.copyfile(RESOURCES / "models" / "yolo11n-demo.yaml", project.resolve(MODEL))
     shutil.copyfile(RESOURCES / "models" / "yolo11n-se.yaml", project.resolve(CUSTOM_MODEL))

@@ -23,6 +23,15 @@ class ProjectTabs:
             self.lazy.add(name, factory)
         window.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
+    def project_changed_outside(self) -> None:
+        """Another process wrote the project file (its state is read again): the tabs built so far show it."""
+        widgets = self.lazy.widgets
+        if "Datasets" in widgets:
+            widgets["Datasets"].refresh()
+        if "Runs" in widgets:
+            widgets["Runs"].refresh()
+        self._show_status("The project was changed outside this window (e.g. by yolo-studio): shown again.")
+
     def _show_status(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 8000)
 

@@ -171,10 +171,14 @@ def _sha256(path: Path) -> str:
 
 
 def _register(project: Project, entry: DatasetEntry, message: str) -> ImportResult:
-    items = [i for i in project.state.get("datasets") or [] if isinstance(i, dict) and i.get("name") != entry.name]
-    items.append({"name": entry.name, "data": project.relative(entry.data), "task": entry.task,
-                  "release": entry.release, "extracted": entry.extracted})
-    project.remember(datasets=items)
+    item = {"name": entry.name, "data": project.relative(entry.data), "task": entry.task,
+            "release": entry.release, "extracted": entry.extracted}
+
+    def add(state: dict) -> None:  # on the project file as it is now: other imports may have run meanwhile
+        state["datasets"] = [i for i in state.get("datasets") or [] if isinstance(i, dict)
+                             and i.get("name") != entry.name] + [item]
+
+    project.edit_state(add)
     return ImportResult(entry, f"{message}: dataset '{entry.name}' ({entry.data})")
 
 
@@ -197,4 +201,5 @@ def remove_dataset(project: Project, name: str, delete_files: bool = False) -> N
         folder = extraction_folder(entry, project)
         if folder is not None:
             shutil.rmtree(folder)
-    project.remember(datasets=[i for i in project.state.get("datasets") or [] if i.get("name") != name])
+    project.edit_state(lambda state: state.update(datasets=[i for i in state.get("datasets") or []
+                                                            if isinstance(i, dict) and i.get("name") != name]))

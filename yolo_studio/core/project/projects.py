@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.home import studio_data_dir
+from yolo_studio.core.shared_files import read_yaml_mapping, update_yaml
 
 PROJECT_FILE = "project.yaml"
+HEADER = "# YOLO Studio project\n"
 FOLDERS = ("models", "modules", "datasets", "runs", "registry", "presets")
 MAX_RECENT = 10
 FORMAT = 1
@@ -44,18 +45,49 @@ class Project:
         return self.root / PROJECT_FILE
 
     def save(self) -> None:
-        content = {"format": FORMAT, "name": self.name, "description": self.description, "created": self.created,
-                   "state": self.state}
-        write_text_atomic(self.file, "# YOLO Studio project\n" + yaml.safe_dump(content, sort_keys=False))
+        """Write the project's name, description and creation time, and its state merged into the file's."""
+        self._write(lambda state: state.update(self.state), own_header=True)
+
+    def edit_state(self, change) -> dict:
+        """Apply ``change(state)`` to the state as it is in the file now, under the file's lock, and write it:
+        the window and ``yolo-studio`` commands may write one project at once, and none drops what the
+        others wrote (read-merge-write). ``self.state`` becomes what was written."""
+        return self._write(change, own_header=False)
+
+    def _write(self, change, own_header: bool) -> dict:
+        def merge(content: dict) -> None:
+            state = content.get("state") if isinstance(content.get("state"), dict) else {}
+            change(state)
+            header = {"name": self.name, "description": self.description, "created": self.created}
+            if not own_header:  # the file's own header wins: another writer may have renamed the project
+                header = {k: content.get(k) or v for k, v in header.items()}
+            content.clear()
+            content.update({"format": FORMAT, **header, "state": state})
+
+        written = update_yaml(self.file, merge, HEADER)
+        self.state = written["state"]
+        return self.state
 
     def remember(self, **values) -> None:
-        """Store values in the project's state (None removes a key) and save the file."""
-        for key, value in values.items():
-            if value is None:
-                self.state.pop(key, None)
-            else:
-                self.state[key] = value
-        self.save()
+        """Store values in the project's state (None removes a key) and save the file, merged with what
+        other writers saved meanwhile."""
+        def change(state: dict) -> None:
+            for key, value in values.items():
+                if value is None:
+                    state.pop(key, None)
+                else:
+                    state[key] = value
+
+        self.edit_state(change)
+
+    def reload(self) -> bool:
+        """Read the state again from the file (another process wrote it); True when it changed."""
+        content = read_yaml_mapping(self.file)
+        state = content.get("state") if content and isinstance(content.get("state"), dict) else None
+        if state is None or state == self.state:
+            return False
+        self.state = state
+        return True
 
     def relative(self, path: str | Path) -> str:
         """``path`` relative to the project when it is inside it (portable), else absolute."""
@@ -179,8 +211,17 @@ def migrate_settings(content: dict) -> dict:
 
 
 def save_settings(**values) -> None:
-    settings = {**load_settings(), **values}
-    write_text_atomic(_settings_file(), yaml.safe_dump(settings, sort_keys=False))
+    """Set these settings, merged under the file's lock with what another studio process wrote meanwhile."""
+    def change(content: dict) -> None:
+        content.update(migrate_settings(content))
+        content.update(values)
+
+    try:
+        update_yaml(_settings_file(), change)
+    except ValueError:  # a broken studio.yaml: start again from the defaults rather than lose the change
+        from yolo_studio.core.atomic import write_text_atomic
+
+        write_text_atomic(_settings_file(), yaml.safe_dump({"schema": SETTINGS_SCHEMA, **values}, sort_keys=False))
 
 
 def workspace_dir() -> Path:

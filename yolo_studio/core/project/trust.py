@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from yolo_studio.core.atomic import write_text_atomic
+from yolo_studio.core.shared_files import update_json
 from yolo_studio.core.home import studio_data_dir
 
 RESOURCES = Path(__file__).resolve().parents[3] / "resources"
@@ -40,6 +40,5 @@ class TrustStore:
         return None if entry is None else bool(entry["trusted"])
 
     def remember(self, folder, trusted: bool) -> None:
-        folders = self._load()
-        folders[self._key(folder)] = {"trusted": trusted, "at": datetime.now(timezone.utc).isoformat()}
-        write_text_atomic(self.path, json.dumps({"folders": folders}, indent=1))
+        entry = {"trusted": trusted, "at": datetime.now(timezone.utc).isoformat()}
+        update_json(self.path, lambda content: content.setdefault("folders", {}).update({self._key(folder): entry}))
