@@ -289,3 +289,34 @@ def test_the_window_and_the_command_line_on_one_project_lose_nothing(qtbot, tmp_
     finally:
         close_discarding(w)
         w.deleteLater()
+
+
+def _toolbar_button(window, text):
+    toolbar = window.findChild(QtWidgets.QToolBar)
+    action = next(a for a in toolbar.actions() if a.text() == text)
+    return toolbar.widgetForAction(action)
+
+
+def test_the_toolbars_undo_acts_on_the_tab_in_view(window, resources, qtbot):
+    window.open_path(resources / "models" / "yolo11n-demo.yaml")
+    window.model_tab.update_row(0, args=[32, 3, 2])  # an edit of the model ...
+    editor = window.modules_tab.editor
+    window.tabs.setCurrentWidget(window.modules_tab)
+    QtWidgets.QWidget.setFocus(editor)  # ScintillaEdit.setFocus(bool) is SCI_SETFOCUS
+    before = editor.text()
+    QtTest.QTest.keyClicks(editor, "x = 1")  # ... then typing in the block editor
+    assert editor.text() != before
+    undo = _toolbar_button(window, "Undo")
+    assert undo.isEnabled()
+    while editor.canUndo():
+        QtTest.QTest.mouseClick(undo, QtCore.Qt.LeftButton)
+    assert editor.text() == before and window.model_tab.doc.rows[0].args == [32, 3, 2]  # the model is untouched
+    assert not undo.isEnabled()  # nothing left to undo in this tab, though the model has an edit
+    window.tabs.setCurrentWidget(window.model_tab)
+    assert undo.isEnabled()
+    QtTest.QTest.mouseClick(undo, QtCore.Qt.LeftButton)
+    assert window.model_tab.doc.rows[0].args == [64, 3, 2]
+    QtTest.QTest.mouseClick(_toolbar_button(window, "Redo"), QtCore.Qt.LeftButton)
+    assert window.model_tab.doc.rows[0].args == [32, 3, 2]
+    window.lazy.show("Runs")
+    assert not undo.isEnabled() and not window.undo_action.isEnabled()

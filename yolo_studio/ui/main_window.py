@@ -18,6 +18,7 @@ from yolo_studio.core.project.trust import TrustStore
 from yolo_studio.ui.autosave import Autosaver
 from yolo_studio.ui.help import SameAction, ask_to_save, first_run_banner, show_shortcut_in_tooltip, shown
 from yolo_studio.ui.project_tabs import ProjectTabs
+from yolo_studio.ui.undo_in_view import UndoInView
 from yolo_studio.ui.templates import template_files, template_task
 from yolo_studio.ui.model.designer import ModelDesignerTab
 from yolo_studio.ui.model.menus import add_model_menus
@@ -126,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
         new_action.triggered.connect(lambda: self.new_from_template(template_files()["11"][-1]))
         self.addAction(new_action)
 
+        self.undo_in_view = UndoInView(self, tab, self.modules_tab)
         undo, redo, frame = add_model_menus(self, tab)
 
         help_menu = self.menuBar().addMenu("&Help")
@@ -144,11 +146,6 @@ class MainWindow(QtWidgets.QMainWindow):
                        SameAction("Redo", redo, self), frame):
             toolbar.addAction(action)
         self.undo_action, self.redo_action = undo, redo
-        tab.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)  # their texts follow the stack
-
-    def _on_undo_stack_index_changed(self, _index: int) -> None:
-        show_shortcut_in_tooltip(self.undo_action)
-        show_shortcut_in_tooltip(self.redo_action)
 
     def _fill_new_menu(self) -> None:
         if self.new_menu.actions():

@@ -8,14 +8,9 @@ from PySide6 import QtCore, QtGui
 
 def add_model_menus(window, tab) -> tuple:
     """Add the Edit and View menus of Model Designer ``tab`` to ``window``'s menu bar; returns the undo,
-    redo and frame-all actions (the toolbar shows them too)."""
+    redo (``window.undo_in_view``'s: the tab in view's) and frame-all actions (the toolbar shows them too)."""
     edit_menu = window.menuBar().addMenu("&Edit")
-    undo = tab.undo_stack.createUndoAction(window, "&Undo")
-    undo.setShortcut(QtGui.QKeySequence.Undo)
-    redo = tab.undo_stack.createRedoAction(window, "&Redo")
-    # both spellings, each once: QKeySequence.Redo *is* Ctrl+Shift+Z on Linux desktops, and an action
-    # holding a key twice makes Qt drop it as an "ambiguous shortcut overload"
-    redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+    undo, redo = window.undo_in_view.undo, window.undo_in_view.redo  # they act on the tab in view
     edit_menu.addAction(undo)
     edit_menu.addAction(redo)
     edit_menu.addSeparator()
