@@ -33,7 +33,7 @@ window.resize(1400, 900)
 window.show()
 window.model_tab.live_inspection = live
 window.open_path(sys.argv[5])
-driver = GestureDriver(window, seed, shipped_model_yamls())
+driver = GestureDriver(window, seed, shipped_model_yamls(), save_dir=tempfile.mkdtemp(prefix="soak-saved-"))
 mismatches, started = [], time.perf_counter()
 for n in range(count):
     gesture = driver.step()

@@ -21,8 +21,9 @@ from yolo_studio.ui.model.node_item import LayerNode, LayerNodeItem
 
 PALETTE = ("Conv", "C3k2", "SPPF", "nn.Identity", "Concat", "nn.Upsample", "C2f", "Bottleneck", "DWConv", "C2PSA")
 GESTURES = ("drop_palette", "drop_edge", "connect", "disconnect", "drag", "delete", "undo", "redo", "scale",
-            "template", "switch_tab", "edit_args", "fold")
-WEIGHTS = (8, 8, 6, 5, 10, 7, 8, 6, 3, 1, 2, 4, 2)
+            "template", "switch_tab", "edit_args", "fold", "save_reopen", "wire_off", "wire_move", "context",
+            "toolbar")
+WEIGHTS = (8, 8, 6, 5, 10, 7, 8, 6, 3, 1, 2, 4, 2, 2, 4, 4, 4, 4)
 
 
 def scene_mismatches(tab) -> list:
@@ -106,10 +107,11 @@ def drop_block(viewer, module: str, scene_point) -> None:
 class GestureDriver:
     """Performs random gestures on ``window``'s Model Designer; ``seed`` makes a run repeatable."""
 
-    def __init__(self, window, seed: int, templates: list):
+    def __init__(self, window, seed: int, templates: list, save_dir: str | Path | None = None):
         self.window, self.tab = window, window.model_tab
         self.random = random.Random(seed)
         self.templates = templates
+        self.save_dir = Path(save_dir) if save_dir else None  # where "save_reopen" saves (skipped without)
         self.log: list = []
 
     # -------------------------------------------------------------- plumbing
@@ -126,6 +128,29 @@ class GestureDriver:
     def _to_view(self, scene_point) -> QtCore.QPoint:
         self.viewer.centerOn(scene_point)
         return self.viewer.mapFromScene(scene_point)
+
+    def _drag_from(self, start, end) -> None:
+        """Press at scene point ``start``, move in steps, release at scene point ``end``."""
+        a = self._to_view(start)
+        b = self.viewer.mapFromScene(end)
+        self._mouse(QtCore.QEvent.MouseButtonPress, a, QtCore.Qt.LeftButton)
+        for k in range(1, 7):
+            self._mouse(QtCore.QEvent.MouseMove, a + (b - a) * k / 6, QtCore.Qt.LeftButton)
+        self._mouse(QtCore.QEvent.MouseButtonRelease, b, QtCore.Qt.NoButton)
+
+    def _wire(self):
+        """A random visible wire: (pipe, a point on it near its input end) or None."""
+        from yolo_studio.ui.model.routing import RoutedPipe
+
+        pipes = [p for p in self.tab.canvas.graph.scene().items()
+                 if type(p) is RoutedPipe and p.input_port and p.output_port and p.isVisible()]
+        if not pipes:
+            return None
+        pipe = self.random.choice(pipes)
+        centre = pipe.input_port.sceneBoundingRect().center()
+        points = [pipe.path().pointAtPercent(k / 200) for k in range(201)]
+        near = [q for q in points if 14 <= QtCore.QLineF(q, centre).length() <= 60]
+        return pipe, (self.random.choice(near) if near else points[len(points) // 2])
 
     def _mouse(self, kind, pos: QtCore.QPoint, buttons) -> None:
         button = QtCore.Qt.LeftButton if kind != QtCore.QEvent.MouseMove else QtCore.Qt.NoButton
@@ -258,6 +283,80 @@ class GestureDriver:
     def _g_switch_tab(self) -> str:
         self.window.tabs.setCurrentIndex(self.random.choice((0, 1)))
         return self.window.tabs.tabText(self.window.tabs.currentIndex())
+
+    def _g_save_reopen(self) -> str:
+        """Save the model (and its layout) and open it again, as after a restart."""
+        if self.save_dir is None:
+            return "no folder"
+        path = self.save_dir / f"soak-{len(self.log)}.yaml"
+        self.tab.save(path)
+        self.window.open_path(path)
+        return path.name
+
+    def _g_wire_off(self) -> str:
+        """Grab a wire near its input end and drop it on empty canvas: that input is taken off."""
+        found = self._wire()
+        if found is None:
+            return "no wire"
+        _pipe, grab = found
+        self._drag_from(grab, grab + QtCore.QPointF(self.random.choice((-1, 1)) * self.random.uniform(150, 400),
+                                                    self.random.uniform(-40, 40)))
+        return ""
+
+    def _g_wire_move(self) -> str:
+        """Grab a wire near its input end and drop it on another node's input port."""
+        found = self._wire()
+        ports = [p for n in self.tab.canvas.nodes if n.view.isVisible() for p in n.input_ports()]
+        if found is None or not ports:
+            return "no wire"
+        _pipe, grab = found
+        port = self.random.choice(ports)
+        self._drag_from(grab, port.view.sceneBoundingRect().center())
+        return f"onto {port.node().row_index}.{port.name()}"
+
+    def _g_context(self) -> str:
+        """Right-click a wire, a node or the canvas, and pick one of the menu's enabled actions."""
+        found = self._wire()
+        node = self._node()
+        where = self.random.choice(("wire", "node", "canvas"))
+        if where == "wire" and found is not None:
+            point = found[0].path().pointAtPercent(0.5)
+        elif where == "node":
+            point = node.view.sceneBoundingRect().center()
+        else:
+            point = node.view.sceneBoundingRect().topLeft() + QtCore.QPointF(-500, 0)
+        picked = []
+
+        def choose():
+            menu = QtWidgets.QApplication.activePopupWidget()
+            if menu is None:
+                QtCore.QTimer.singleShot(5, choose)
+                return
+            actions = [a for a in menu.actions() if a.isEnabled() and not a.isSeparator()]
+            if actions:
+                action = self.random.choice(actions)
+                picked.append(action.text())
+                menu.close()
+                action.trigger()
+            else:
+                menu.close()
+
+        QtCore.QTimer.singleShot(0, choose)
+        pos = self._to_view(point)
+        event = QtGui.QContextMenuEvent(QtGui.QContextMenuEvent.Mouse, pos, self.viewer.viewport().mapToGlobal(pos))
+        QtWidgets.QApplication.sendEvent(self.viewer.viewport(), event)
+        return f"{where}: {picked}"
+
+    def _g_toolbar(self) -> str:
+        """A click on a toolbar button (Undo, Redo, Frame all), on the Model or the Modules tab."""
+        self.window.tabs.setCurrentIndex(self.random.choice((0, 1)))
+        toolbar = self.window.findChild(QtWidgets.QToolBar)
+        actions = [a for a in toolbar.actions() if a.text().replace("&", "") in ("Undo", "Redo", "Frame all") and a.isEnabled()]
+        if not actions:
+            return "nothing enabled"
+        action = self.random.choice(actions)
+        QtTest.QTest.mouseClick(toolbar.widgetForAction(action), QtCore.Qt.LeftButton)
+        return f"{action.text()} on {self.window.tabs.tabText(self.window.tabs.currentIndex())}"
 
     def _g_edit_args(self) -> str:
         index = self.random.randrange(len(self.tab.doc.rows))

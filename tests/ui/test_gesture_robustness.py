@@ -22,12 +22,12 @@ def window(qtbot, tmp_path):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_random_gestures_never_leave_the_canvas_differing_from_the_document(window, resources, seed):
+def test_random_gestures_never_leave_the_canvas_differing_from_the_document(window, resources, seed, tmp_path):
     window.model_tab.live_inspection = seed == 2  # one run with shapes arriving from the worker meanwhile
     templates = [p for p in shipped_model_yamls() if p.stem in ("yolo11", "yolov8-p2", "yolov9c", "rtdetr-l",
                                                                  "yolo11-cls", "yolov10n")]
     window.open_path(resources / "models" / "yolo11n-demo.yaml")
-    driver = GestureDriver(window, seed, templates)
+    driver = GestureDriver(window, seed, templates, save_dir=tmp_path)
     for n in range(GESTURES // 2):
         gesture = driver.step()
         problems = scene_mismatches(window.model_tab)

@@ -24,7 +24,8 @@ MIN_FRAME_ZOOM = 0.25  # Frame all goes this far out; below DETAIL_LOD nodes pai
 
 class ModelCanvas(QtCore.QObject):
     rows_selected = QtCore.Signal(list)  # row indices
-    inputs_changed = QtCore.Signal(int, list)  # row, new input sources in port order (None = unconnected)
+    inputs_changed = QtCore.Signal(object)  # a dict {row: new input sources in port order (None = unconnected)}: one gesture
+    context_requested = QtCore.Signal(str, object, QtCore.QPoint)  # "edge" (s, t, port) | "node" row | "canvas"
     block_dropped = QtCore.Signal(str, int, object)  # module, insert index, edge (source, target, port) or None
     positions_changed = QtCore.Signal()
     section_toggled = QtCore.Signal(str)  # "backbone" or "head": its caption or folded box was clicked
@@ -46,6 +47,12 @@ class ModelCanvas(QtCore.QObject):
             if action is not None:
                 action.setShortcuts([])
                 action.setEnabled(False)
+        # Its context menus offer that private Undo too ("Undo connect node(s)" on a wire raised
+        # AttributeError): they are emptied, and a right-click asks the tab for the document's actions.
+        for menu in (getattr(viewer, "_ctx_graph_menu", None), getattr(viewer, "_ctx_node_menu", None)):
+            if menu is not None:
+                menu.clear()
+        viewer.context_menu_at.connect(self._on_viewer_context_menu_at)
         self.graph.register_node(LayerNode)
         self.graph.set_background_color(30, 32, 36)
         self.graph.set_grid_color(40, 43, 48)
@@ -80,6 +87,9 @@ class ModelCanvas(QtCore.QObject):
         """Undo what NodeGraphQt leaves behind when a wire is released where it started: it has deleted
         the wire's pipe and shows a live pipe that nothing ends (its release handler returns early when
         the end port is the start port), and it emits no signal. The drawn edges return to the document's."""
+        if self._flush_timer.isActive():  # a gesture changed ports: the document decides first (a wire dragged
+            self._flush_timer.stop()      # off its port was drawn again here before it was reported)
+            self._flush_connections()
         viewer = self.graph.viewer()
         live = getattr(viewer, "_LIVE_PIPE", None)
         if live is not None and live.isVisible():
@@ -293,7 +303,10 @@ class ModelCanvas(QtCore.QObject):
     def _flush_connections(self):
         """After NodeGraphQt applied a gesture: report each touched row's inputs as they now are."""
         rows, self._dirty_rows = sorted(self._dirty_rows), set()
+        changes = {}
         for i in rows:
+            if i >= len(self.nodes):
+                continue
             node = self.nodes[i]
             sources = []
             for port in node.input_ports():
@@ -304,8 +317,11 @@ class ModelCanvas(QtCore.QObject):
                         sources.append(source)
                 else:
                     sources.append(source)
+            changes[i] = sources
+        for i in changes:
             self._forget_inputs(i)
-            self.inputs_changed.emit(i, sources)
+        if changes:  # a wire moved from one port to another is one gesture: one edit, one undo step
+            self.inputs_changed.emit(changes)
 
     def _forget_inputs(self, i: int) -> None:
         """Drop what the gesture drew on row ``i``'s inputs: the document's redraw decides them."""
@@ -316,6 +332,17 @@ class ModelCanvas(QtCore.QObject):
         finally:
             self._syncing = False
         self._edges = {k: v for k, v in self._edges.items() if k[0] != i}
+
+    def _on_viewer_context_menu_at(self, scene_pos, global_pos) -> None:
+        edge = self._edge_at(scene_pos)
+        if edge is not None:
+            self.context_requested.emit("edge", edge, global_pos)
+            return
+        for node in self.nodes:
+            if node.view.isVisible() and node.view.sceneBoundingRect().contains(scene_pos):
+                self.context_requested.emit("node", node.row_index, global_pos)
+                return
+        self.context_requested.emit("canvas", None, global_pos)
 
     def _on_graph_selection_changed(self, selected, deselected):
         if not self._syncing:

@@ -20,6 +20,7 @@ from yolo_studio.core.model.renumber import target as target_of
 from yolo_studio.core.model.validation import validate
 from yolo_studio.ui.model.live_inspection import LiveInspectionMixin
 from yolo_studio.ui.model.overlays import OverlaysMixin
+from yolo_studio.ui.model.wiring import WiringMixin
 from yolo_studio.ui.model.yaml_editing import YamlEditingMixin
 from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.model.canvas import ModelCanvas
@@ -91,7 +92,7 @@ def _repeats(n, header: dict):
         return n
 
 
-class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtWidgets.QWidget):
+class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, WiringMixin, QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     totals_changed = QtCore.Signal(str)
     title_changed = QtCore.Signal()
@@ -172,6 +173,7 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         right.currentChanged.connect(lambda _i: self.yaml_pane.isVisible() and self._show_yaml())
         self.canvas.rows_selected.connect(self._on_canvas_rows_selected)
         self.canvas.inputs_changed.connect(self._on_canvas_inputs_changed)
+        self.canvas.context_requested.connect(self._on_canvas_context_requested)
         self.canvas.block_dropped.connect(self._on_canvas_block_dropped)
         self.canvas.positions_changed.connect(self._on_canvas_positions_changed)
         self.canvas.section_toggled.connect(self.toggle_section)
@@ -259,19 +261,6 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
             if ref == -1:
                 return (index - 1, index, port)
         return None
-
-    def set_inputs(self, index: int, sources: list) -> None:
-        """Wire row ``index``'s inputs to ``sources`` (as the canvas reports after a gesture)."""
-        if any(s is not None and s >= index for s in sources):
-            self.status_message.emit(f"Layer {index} can only read layers above it; connection refused.")
-            self.refresh()
-            return
-        row = self.doc.rows[index]
-        new_from = graph_model.from_for_sources(index, row.from_, sources)
-        if new_from != row.from_:
-            self.apply(self.doc.update_row(index, from_=new_from))
-        else:
-            self.refresh()
 
     def delete_rows(self, rows: list) -> None:
         """Delete layers; a layer that read a deleted one reads what it read (the chain is kept)."""
@@ -453,8 +442,8 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, QtW
         self.selected = rows
         self._show_selection()
 
-    def _on_canvas_inputs_changed(self, index: int, sources: list) -> None:
-        self.set_inputs(index, sources)
+    def _on_canvas_inputs_changed(self, changes: dict) -> None:
+        self.rewire(changes)
 
     def _on_canvas_block_dropped(self, module: str, index: int, edge) -> None:
         self.insert_block(module, index, edge)

@@ -126,7 +126,16 @@ class RoutedPipe(PipeItem):
 
 
 class RoutingViewer(NodeViewer):
-    """NodeGraphQt's viewer, drawing connections as ``RoutedPipe``s."""
+    """NodeGraphQt's viewer, drawing connections as ``RoutedPipe``s. Its own context menus (whose Undo is
+    NodeGraphQt's private stack) are replaced: a right-click is reported as ``context_menu_at`` and the
+    canvas offers the document's actions."""
+
+    context_menu_at = QtCore.Signal(QtCore.QPointF, QtCore.QPoint)  # scene position, global position
+
+    def contextMenuEvent(self, event):
+        self.RMB_state = False
+        self.context_menu_at.emit(self.mapToScene(event.pos()), event.globalPos())
+        event.accept()
 
     def establish_connection(self, start_port, end_port):
         pipe = RoutedPipe()
