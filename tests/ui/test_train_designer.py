@@ -225,3 +225,30 @@ def test_the_weights_picker_lists_runs_registry_and_the_folders_from_settings(qt
         tab.shutdown()
     finally:
         save_settings(weights_folders=before or [])
+
+
+def test_a_classification_folder_dataset_is_remembered_across_a_relaunch(qtbot, tmp_path):
+    """The form restored only files: a class-folder dataset came back empty and the next quit wrote data: ''."""
+    from PIL import Image
+
+    from yolo_studio.core.project.projects import create_project, open_project
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    project = create_project(tmp_path / "project")
+    folder = project.datasets_dir / "flowers"
+    for split in ("train", "val"):
+        for name in ("rose", "tulip"):
+            (folder / split / name).mkdir(parents=True)
+            Image.new("RGB", (32, 32)).save(folder / split / name / "a.jpg")
+    first = TrainDesignerTab(project.root, project=project)
+    qtbot.addWidget(first)
+    first.data_path.setText(str(folder))
+    first.remember_form()  # as on quit
+    first.shutdown()
+    again = open_project(project.root)
+    second = TrainDesignerTab(again.root, project=again)  # the studio opened again
+    qtbot.addWidget(second)
+    assert second.data_path.text() == str(folder.resolve())
+    second.remember_form()
+    assert open_project(project.root).state["train"]["data"] == "datasets/flowers"
+    second.shutdown()

@@ -14,6 +14,7 @@ outside the image), ``zero_size`` (a box or polygon without area).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 TASKS = ("detect", "segment", "pose", "obb", "classify")
@@ -56,6 +57,10 @@ def check_line(values: list | None, line: str, task: str, nc: int, kpt_shape=Non
     """The first problem of one label line for ``task`` (``auto`` accepts any task's format)."""
     if values is None:
         return "malformed", f"'{line.strip()[:60]}' is not numbers: expected {expected(task, kpt_shape)}"
+    odd = next((field for field, v in zip(line.split(), values) if not math.isfinite(v)), None)
+    if odd is not None:  # NaN passes every comparison below; inf and -inf would pass some
+        return "malformed", f"'{odd}' is not a finite number (line '{line.strip()[:60]}'): expected " \
+                            f"{expected(task, kpt_shape)} with values in 0..1"
     count_problem = _count_problem(values, task, kpt_shape)
     if count_problem:
         return "malformed", count_problem

@@ -440,7 +440,7 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         model, data = saved.get("model") or state.get("model"), saved.get("data") or state.get("data")
         if model and self.project.resolve(model).is_file():
             self.model_path.setText(str(self.project.resolve(model)))
-        if data and self.project.resolve(data).is_file():
+        if data and self.project.resolve(data).exists():  # a data YAML, or a classification dataset's folder
             self.data_path.setText(str(self.project.resolve(data)))
         weights = saved.get("weights")
         if weights and self.project.resolve(weights).is_file():
@@ -475,7 +475,7 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
                                          "overrides": self.form.overrides(), "logging": self.logging_choice(),
                                          "run_on": self.run_on.currentData() or None, "gpus": self.gpus.value(),
                                          "tune": tune})
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self.status_message.emit(f"Could not remember the form in {self.project.file}: {exc}")
 
     def shutdown(self, leave_running: bool = True) -> None:
