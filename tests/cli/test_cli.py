@@ -185,3 +185,23 @@ def test_train_takes_key_value_arguments_after_its_options():
     assert parse(["train", "epochs=2", "--model", "m.yaml"]).overrides == ["epochs=2"]
     with pytest.raises(SystemExit):
         parse(["train", "--model", "m.yaml", "--bogus"])
+
+
+def test_ultralytics_model_names_work_wherever_a_model_goes(tmp_path):
+    """`yolo11n-seg.yaml` is cfg/models/11/yolo11-seg.yaml at scale n for Ultralytics; it was "file not found"."""
+    import json
+
+    from helpers import run_cli
+
+    done = run_cli("inspect", "yolo11n-seg.yaml", "--imgsz", "64", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "yolo11n-seg.yaml is Ultralytics' cfg/models/11/yolo11-seg.yaml at scale n" in done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    from ultralytics import YOLO
+
+    expected = sum(p.numel() for p in YOLO("yolo11n-seg.yaml").model.parameters())
+    assert any(line.get("params") == expected for line in lines), lines[-1]
+    checked = run_cli("check", "yolov8s.yaml", "yolo11n-obb.yaml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    unknown = run_cli("check", "yolo99z.yaml")
+    assert unknown.returncode != 0 and "Traceback" not in unknown.stderr

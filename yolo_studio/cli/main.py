@@ -104,6 +104,23 @@ def main(argv: list | None = None) -> int:
         return 141  # what a shell reports for a process ended by SIGPIPE
 
 
+def _resolve_model_names(args) -> None:
+    """``yolo11n.yaml`` and the other names Ultralytics resolves itself work wherever a model YAML goes; the
+    file and scale each one means is said once (on stderr: --json output stays one object a line)."""
+    from yolo_studio.core.model.model_names import model_file
+
+    def resolve(value):
+        path, note = model_file(value)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+        return str(path) if note else value
+
+    if isinstance(getattr(args, "model", None), str):
+        args.model = resolve(args.model)
+    if isinstance(getattr(args, "files", None), list):
+        args.files = [resolve(f) for f in args.files]
+
+
 def parse(argv: list | None):
     """The command line; `train --model m.yaml epochs=3` takes key=value arguments after the options too."""
     parser = _parser()
@@ -119,6 +136,8 @@ def _main(argv: list | None) -> int:
     args = parse(argv)
     if args.command is None:
         args = _parser().parse_args(["gui", *(argv or sys.argv[1:])])
+    if args.command != "fmt":  # fmt rewrites the file it is given: never Ultralytics' own
+        _resolve_model_names(args)
     handler = {"inspect": cmd_inspect, "check": cmd_check, "fmt": cmd_fmt, "gui": cmd_gui,
                "render": cmd_render, "modules": cmd_modules, "bundle": cmd_bundle, "train": cmd_train,
                **args.project_handlers}[args.command]

@@ -40,7 +40,7 @@ def probe() -> list:
     """The assumptions the installed Ultralytics breaks, as ``Mismatch``es; empty when all hold."""
     found = []
     for check in (_parse_model_build, _parse_model_locals, _channel_sets, _special_cases, _task_guess,
-                  _scale_guess, _model_classes, _trainer, _inference_helpers, _tuner):
+                  _scale_guess, _model_names, _model_classes, _trainer, _inference_helpers, _tuner):
         try:
             found += check()
         except Exception as exc:  # the check itself could not run: that is the change to report
@@ -164,6 +164,25 @@ def _scale_guess() -> list:
         if theirs != model_dict.scale_for_file(name, d):
             out.append(Mismatch("guess_model_scale", f"{name} is scale {theirs!r}, not "
                                 f"{model_dict.scale_for_file(name, d)!r}"))
+    return out
+
+
+def _model_names() -> list:
+    """yaml_model_load: the shipped YAML a model name means"""
+    import yaml
+
+    from yolo_studio.compat.model_names import find_shipped
+
+    tasks = model_dict.tasks_module()
+    out = []
+    for name in ("yolo11n.yaml", "yolov8s-seg.yaml", "yolo11n-obb.yaml", "yolov8n6.yaml"):
+        theirs = {k: v for k, v in tasks.yaml_model_load(name).items() if k not in ("scale", "yaml_file")}
+        ours = find_shipped(name)
+        if ours is None or yaml.safe_load(ours.file.read_text()) != theirs:
+            out.append(Mismatch("yaml_model_load", f"{name} no longer loads {ours.file if ours else 'a shipped YAML'}"))
+        elif ours.scale != tasks.guess_model_scale(name):
+            out.append(Mismatch("yaml_model_load", f"{name} is scale {tasks.guess_model_scale(name)!r}, "
+                                f"not {ours.scale!r}"))
     return out
 
 

@@ -22,7 +22,10 @@ POLL_SECONDS = 0.5
 def plan_and_check(model, data, project, name, overrides: dict, preset: str | None = None, modules=None,
                    weights=None, cluster=None, gpus: int = 0):
     """(Plan, Resolved, PreflightResult) for a new run; the studio's Start does the same."""
+    from yolo_studio.core.model.model_names import model_file
+
     project = Path(project)
+    model, _note = model_file(model)  # yolo11n.yaml: Ultralytics' file at scale n, as plain yolo takes it
     values = train_config.load_preset(preset, project) if preset else {}
     resolved = train_config.resolve(overrides, values)
     runs_dir = project / "runs"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6 import QtWidgets
 
+from yolo_studio.core.model.model_names import model_file
 from yolo_studio.training.preflight import Plan, preflight
 from yolo_studio.training.run_folder import checkpoint_blocks
 from yolo_studio.ui.layout import severity_icon
@@ -18,6 +19,11 @@ class PreflightMixin:
     def plan(self) -> Plan:
         """What Start would train. The register says whether the model has unsaved edits in an editor."""
         model = Path(self.model_path.text())
+        if self.model_path.text().strip() and not model.exists():  # yolo11n.yaml: as plain yolo resolves it
+            found, note = model_file(self.model_path.text().strip())
+            if note:
+                model = Path(found)
+                self.status_message.emit(f"{note}.")
         unsaved = self.documents.unsaved_edits_to(model) if self.model_path.text() else None
         modules = self.modules_dir
         if model.suffix == ".pt":  # a run's or the registry's checkpoint: its block files travel with it
