@@ -150,5 +150,5 @@ def test_a_classification_folder_trains_a_classify_model_and_refuses_a_detect_on
     assert result.task == "classify"
     assert any("2 classes" in c.message and "train: 8 images" in c.message for c in result.checks)
     detect = preflight(Plan(resources / "models" / "yolo11n-demo.yaml", folder, tmp_path / "runs", "exp", {}))
-    assert any("is a detect model but cls is a classify dataset" in c.message for c in detect.errors)
+    assert any("is a detect model but cls is a classification folder" in c.message for c in detect.errors)
     assert not any("Is a directory" in c.message for c in detect.checks)

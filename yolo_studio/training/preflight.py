@@ -142,12 +142,29 @@ def free_name(runs_dir: Path, name: str) -> str:
     return candidate
 
 
-_DATASET_FITS = {"detect": ("detect", "segment"), "pose": ("pose",), "classify": ("classify",)}
+NEEDS = {"detect": "boxes, polygons or rotated boxes", "segment": "a polygon on every line",
+         "obb": "four corners on every line ('class x1 y1 x2 y2 x3 y3 x4 y4')",
+         "pose": "keypoints ('kpt_shape' in the data YAML)", "classify": "a folder of train/<class>/ images"}
 
 
-def _fits(model_task: str, data_task: str) -> bool:
-    """Whether a model of ``model_task`` trains on a dataset of ``data_task``."""
-    return model_task in _DATASET_FITS.get(data_task, (data_task,))
+def task_mismatch(model_task: str, model_said: str, dataset, data_name: str) -> str | None:
+    """Why a ``model_task`` model cannot train on ``dataset`` (a DatasetReport), naming the file that says
+    what: the model's head, the dataset's label lines. None when it can (``yolo_labels.TRAINS_ON``)."""
+    from yolo_studio.core.data.yolo_labels import TRAINS_ON
+
+    if dataset.task in TRAINS_ON.get(model_task, (model_task,)):
+        return None
+    if dataset.task == "classify":
+        said = f"{data_name} is a classification folder (train/<class>/ images, no labels)"
+    elif dataset.task == "pose":
+        said = f"{data_name} is a pose dataset (kpt_shape {dataset.content.get('kpt_shape')})"
+    else:
+        said = f"the labels of {data_name} hold {dataset.labels_said()}"
+    def a(task: str) -> str:
+        return f"an {task}" if task[0] in "aeiou" else f"a {task}"
+
+    return (f"{model_said} is {a(model_task)} model but {said}: {a(model_task)} model needs "
+            f"{NEEDS.get(model_task, model_task + ' labels')}. Pick {a(dataset.task)} model, or {a(model_task)} dataset")
 
 
 def _check_model(plan: Plan, dataset, checks: list) -> str | None:
@@ -201,10 +218,12 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         add(Check("error", "model", f"{plan.model.name}: the model does not build: {exc}"))
         return None
     add(Check("ok", "model", f"{plan.model.name}: {report.task}, {len(report.layers)} layers, {report.params:,} params"))
-    data_task = dataset.task
-    if not _fits(report.task, data_task):
-        add(Check("error", "model", f"the model is a {report.task} model but {plan.data.name} is a {data_task} "
-                                    f"dataset: pick a {data_task} model or dataset"))
+    head = doc.rows[-1].module if doc.rows else "?"
+    mismatch = task_mismatch(report.task, f"{plan.model.name} (its last layer is {head})", dataset, plan.data.name)
+    if mismatch:
+        add(Check("error", "model", mismatch))
+    elif report.task == "pose":
+        _check_kpt_shape(doc.header.get("kpt_shape"), dataset, plan, add)
     nc = doc.header.get("nc")
     if dataset.nc and isinstance(nc, int) and nc != dataset.nc:
         add(Check("warning", "model", f"the model has nc={nc} but {plan.data.name} has {dataset.nc} classes: "
@@ -213,6 +232,15 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     if plan.weights is not None:
         _check_weights(plan, doc, blocks, add)
     return report.task
+
+
+def _check_kpt_shape(model_shape, dataset, plan: Plan, add) -> None:
+    """A pose model's ``kpt_shape`` against the dataset's (Ultralytics builds the head for the dataset's)."""
+    data_shape = dataset.content.get("kpt_shape")
+    if model_shape and data_shape and list(model_shape) != list(data_shape):
+        add(Check("warning", "model", f"{plan.model.name} has kpt_shape {list(model_shape)} but {plan.data.name} has "
+                                      f"{list(data_shape)}: Ultralytics builds the head for the dataset's keypoints; "
+                                      f"set kpt_shape: {list(data_shape)} in the model to match"))
 
 
 PICKLE_NOTE = ("a checkpoint is a Python pickle: Ultralytics loads it when the training starts, which runs code "
@@ -244,10 +272,10 @@ def _check_checkpoint(plan: Plan, dataset, add) -> str | None:
         add(Check("error", "blocks", f"{plan.model.name} uses blocks that are neither Ultralytics' nor in the "
                                      f"modules folder: {', '.join(unknown)}. Give the folder of their files "
                                      "(--modules, or the project's modules/)"))
-    data_task = dataset.task
-    if info.task and not _fits(info.task, data_task):
-        add(Check("error", "model", f"{plan.model.name} is a {info.task} model but {plan.data.name} is a "
-                                    f"{data_task} dataset: pick a {data_task} checkpoint or dataset"))
+    mismatch = task_mismatch(info.task, f"{plan.model.name} (a checkpoint)", dataset, plan.data.name) \
+        if info.task else None
+    if mismatch:
+        add(Check("error", "model", mismatch))
     if dataset.nc and info.names and info.nc != dataset.nc:
         shown = ", ".join(list(info.names.values())[:4]) + (", ..." if info.nc > 4 else "")
         add(Check("warning", "model", f"{plan.model.name} was trained on {info.nc} classes ({shown}) but "

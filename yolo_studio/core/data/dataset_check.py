@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from yolo_studio.core.data.yolo_labels import line_kind, task_from_kinds
+
 IMAGE_SUFFIXES = {".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".dng", ".mpo", ".pfm", ".heic"}
 MAX_LABEL_FILES = 5000  # checked per split; larger datasets are sampled evenly
 
@@ -23,7 +25,17 @@ class DatasetReport:
     splits: dict = field(default_factory=dict)  # split -> {"images": n, "labels": n, "boxes": n}
     errors: list = field(default_factory=list)  # plain sentences, each naming a file
     warnings: list = field(default_factory=list)
-    task: str = "detect"  # detect (or segment/obb: the same layout), pose (kpt_shape), classify (a folder)
+    task: str = "detect"  # from the labels (yolo_labels.task_from_kinds); pose (kpt_shape); classify (a folder)
+    label_kinds: dict = field(default_factory=dict)  # line kind (box, corners, polygon, keypoints) -> lines
+    label_examples: dict = field(default_factory=dict)  # line kind -> "file:line" of its first line
+
+    def labels_said(self, kind: str | None = None) -> str:
+        """What the labels hold, with a line to look at: 'boxes (e.g. labels/train/a.txt:1)'."""
+        from yolo_studio.core.data.yolo_labels import LINE_KINDS
+
+        kinds = [kind] if kind else [k for k in self.label_kinds if k in LINE_KINDS]
+        return ", ".join(f"{self.label_kinds.get(k, 0)} lines of {LINE_KINDS[k]} (e.g. {self.label_examples[k]})"
+                         for k in kinds if k in self.label_examples) or "no labelled objects"
 
     @property
     def nc(self) -> int:
@@ -117,7 +129,6 @@ def check_dataset(path: str | Path) -> DatasetReport:
         report.errors.append(str(exc))
         return report
     report.content = data
-    report.task = "pose" if data.get("kpt_shape") else "detect"
     report.names = class_names(data)
     if not report.names:
         report.errors.append(f"{path}: no class names: add 'names:' with one entry per class")
@@ -127,6 +138,7 @@ def check_dataset(path: str | Path) -> DatasetReport:
             continue
         for folder in split_folders(path, data, split):
             _check_split(report, split, folder)
+    report.task = task_from_kinds(report.label_kinds, data.get("kpt_shape"))
     return report
 
 
@@ -166,7 +178,7 @@ def _check_split(report: DatasetReport, split: str, folder: Path) -> None:
         if not label.is_file():
             continue  # an image without labels is a background image
         counts["labels"] += 1
-        problem = _check_label_file(label, len(report.names), report.content.get("kpt_shape"))
+        problem = _check_label_file(label, len(report.names), report.content.get("kpt_shape"), report)
         if problem:
             bad_files += 1
             if bad_files <= 5:
@@ -180,8 +192,9 @@ def _check_split(report: DatasetReport, split: str, folder: Path) -> None:
                              "labels/<split>/<image name>.txt beside images/<split>/")
 
 
-def _check_label_file(label: Path, nc: int, kpt_shape=None) -> str | None:
-    """The first problem of a label file (any task's line format is accepted), or None."""
+def _check_label_file(label: Path, nc: int, kpt_shape=None, report: DatasetReport | None = None) -> str | None:
+    """The first problem of a label file (any task's line format is accepted), or None; the kinds of its
+    good lines are counted in ``report``."""
     from yolo_studio.core.data.yolo_labels import check_line, parse_line
 
     from yolo_studio.core.text_files import read_text
@@ -193,7 +206,12 @@ def _check_label_file(label: Path, nc: int, kpt_shape=None) -> str | None:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        problem = check_line(parse_line(line), line, "pose" if kpt_shape else "auto", nc, kpt_shape)
+        values = parse_line(line)
+        problem = check_line(values, line, "pose" if kpt_shape else "auto", nc, kpt_shape)
         if problem:
             return f"{label}:{number}: {problem[1]}"
+        if report is not None:
+            kind = line_kind(values, kpt_shape)
+            report.label_kinds[kind] = report.label_kinds.get(kind, 0) + 1
+            report.label_examples.setdefault(kind, f"{label}:{number}")
     return None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from yolo_studio.core.data.dataset_check import IMAGE_SUFFIXES, class_names, dataset_root, images_in, is_classify_folder, \
     labels_dir, read_data_yaml
-from yolo_studio.core.data.yolo_labels import check_line, guess_task, parse_line, to_object
+from yolo_studio.core.data.yolo_labels import check_line, line_kind, parse_line, task_from_kinds, to_object
 
 MAX_BOX_SIZES = 50_000  # box sizes kept for the distribution plot
 MAX_FINDINGS_PER_KIND = 200  # beyond this a kind is counted, not listed
@@ -238,8 +238,10 @@ def _max_class(labels: Path) -> int:
 
 
 def _guess_task(images: dict, kpt_shape) -> str:
+    """The task the labels are for (``yolo_labels.task_from_kinds``), from up to 200 label files a split."""
     if kpt_shape:
         return "pose"
+    kinds = set()
     for files in images.values():
         for image in files[:200]:
             label = labels_dir(image.parent) / f"{image.stem}.txt"
@@ -247,8 +249,8 @@ def _guess_task(images: dict, kpt_shape) -> str:
                 for line in label.read_text(encoding="utf-8", errors="replace").splitlines():
                     values = parse_line(line)
                     if values and len(values) >= 5:
-                        return "segment" if guess_task(values) == "obb" else guess_task(values)
-    return "detect"
+                        kinds.add(line_kind(values))
+    return task_from_kinds(kinds)
 
 
 def _check_image(report, image: Path, split: str, hashes: dict) -> None:

@@ -45,6 +45,36 @@ def parse_line(line: str):
         return None
 
 
+LINE_KINDS = {"box": "boxes ('class x y w h')", "corners": "four corners ('class x1 y1 ... x4 y4')",
+              "polygon": "polygons ('class x1 y1 x2 y2 x3 y3 ...')",
+              "keypoints": "boxes with keypoints ('class x y w h' + keypoints)"}
+TRAINS_ON = {"detect": ("detect", "segment", "obb"), "segment": ("segment", "obb"), "obb": ("obb",),
+             "pose": ("pose",), "classify": ("classify",)}  # model task -> the dataset tasks it trains on
+
+
+def line_kind(values: list, kpt_shape=None) -> str:
+    """What a label line holds: ``box``, ``corners`` (9 numbers: a rotated box, or a 4-point polygon),
+    ``polygon``, ``keypoints`` (a pose dataset's line) or ``other``."""
+    n = len(values)
+    if kpt_shape:
+        return "keypoints"
+    return "box" if n == 5 else "corners" if n == 9 else "polygon" if n >= 7 and n % 2 else "other"
+
+
+def task_from_kinds(kinds, kpt_shape=None) -> str:
+    """The task a dataset's labels are for, from the kinds of its lines: pose (``kpt_shape``), obb (every
+    line four corners), segment (every line a polygon), else detect (boxes, or boxes and polygons mixed,
+    which only a detect model trains on)."""
+    if kpt_shape:
+        return "pose"
+    present = {k for k in kinds if k != "other"}
+    if present == {"corners"}:
+        return "obb"
+    if present and present <= {"polygon", "corners"}:
+        return "segment"
+    return "detect"
+
+
 def guess_task(values: list, kpt_shape=None) -> str:
     """The task a single line's length suggests (9 numbers read as obb, which is also a 4-point polygon)."""
     if kpt_shape:
