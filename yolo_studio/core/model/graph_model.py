@@ -85,12 +85,13 @@ def section_rows(name: str, count: int, head_start: int) -> range:
     return range(0, min(head_start, count)) if name == "backbone" else range(min(head_start, count), count)
 
 
-def collapse(rows: list, head_start: int, positions: dict, collapsed: set) -> tuple:
+def collapse(rows: list, head_start: int, positions: dict, collapsed: set, offsets: dict | None = None) -> tuple:
     """Fold the ``collapsed`` sections ("backbone", "head") of a layout into one summary box each.
 
     A folded section keeps showing the rows that matter outside it: those a row of another section
     reads (a backbone's P3, P4 and P5) and those nothing reads (a head's outputs), stacked under
-    its box; the rest are hidden. Returns (positions, hidden row indices, ``{section: Box}``)."""
+    its box (each moved by its ``offsets`` entry: where the user dragged it); the rest are hidden. Returns
+    (positions, hidden row indices, ``{section: Box}``)."""
     out, hidden, boxes = dict(positions), set(), {}
     read_from = {}
     for e in edges(rows):
@@ -103,7 +104,8 @@ def collapse(rows: list, head_start: int, positions: dict, collapsed: set) -> tu
         shown = [i for i in members if not read_from.get(i) or any(t not in members for t in read_from[i])]
         boxes[name] = Box(name, x, y, members[0], members[-1], len(members) - len(shown))
         for level, i in enumerate(shown, start=1):
-            out[i] = (x, y + level * ROW_HEIGHT)
+            dx, dy = (offsets or {}).get(i, (0.0, 0.0))
+            out[i] = (x + dx, y + level * ROW_HEIGHT + dy)
         hidden.update(i for i in members if i not in shown)
     return out, hidden, boxes
 

@@ -132,7 +132,7 @@ class ModelCanvas(QtCore.QObject):
             for i, state in enumerate(wanted):
                 if i >= len(self.nodes):
                     self._add_node(i, state)
-                elif self._shown[i] != state:
+                elif self._shown[i] != state or tuple(self.nodes[i].pos()) != state[4]:  # a drag moved it
                     self._update_node(i, state)
             self._rewire({(e.target, e.port): e.source for e in edges(rows)})
             placed = [state[4:6] for state in wanted]
@@ -177,7 +177,7 @@ class ModelCanvas(QtCore.QObject):
             keep = node.set_input_ports(self._port_names(ports), APPEND_PORT)
             self._edges = {k: v for k, v in self._edges.items() if k[0] != i or k[1] < keep}
         node.show_row(i, lines, colour, problem, mark)
-        if self._shown[i][4] != pos:
+        if tuple(node.pos()) != pos:
             node.set_property("pos", [float(pos[0]), float(pos[1])], push_undo=False)
         if node.view.isVisible() != visible:
             node.view.setVisible(visible)

@@ -377,7 +377,8 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, Wir
     def _redraw(self) -> None:
         rows = self.doc.rows
         positions = graph_model.place(rows, self.doc.head_start, self.user_offsets)
-        positions, hidden, boxes = graph_model.collapse(rows, self.doc.head_start, positions, self.folded)
+        positions, hidden, boxes = graph_model.collapse(rows, self.doc.head_start, positions, self.folded,
+                                                        self.user_offsets)
         if boxes:  # a folded section stacks the rows it shows: they must not cover a node put beside it
             positions = graph_model.separate(positions, pinned=set(self.user_offsets), skip=hidden)
         self._drawn = positions
