@@ -252,3 +252,26 @@ def test_a_classification_folder_dataset_is_remembered_across_a_relaunch(qtbot, 
     second.remember_form()
     assert open_project(project.root).state["train"]["data"] == "datasets/flowers"
     second.shutdown()
+
+
+def test_the_terminal_command_of_a_model_with_custom_blocks_is_one_that_runs(qtbot, tmp_path, tiny_dataset, resources):
+    """Plain `yolo detect train` fails on custom blocks with KeyError: the preview says so and shows the
+    yolo-studio train line, which is run here as pasted (it was a plain yolo line before)."""
+    import shlex
+
+    from helpers import TINY_RUN, run_cli
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    tab = TrainDesignerTab(tmp_path / "project", resources / "modules")
+    qtbot.addWidget(tab)
+    tab.model_path.setText(str(resources / "models" / "yolo11n-se.yaml"))
+    tab.data_path.setText(str(tiny_dataset))
+    tab.form.set_overrides({**TINY_RUN, "epochs": 1})
+    tab._update_preview()
+    text = tab.command_view.toPlainText()
+    tab.shutdown()
+    assert "uses custom blocks (DownsampleConv, SEAttention)" in text and "cannot build" in text and "KeyError" in text
+    assert "yolo-studio bundle" in text and "python bundle/train.py" in text
+    line = next(line for line in text.splitlines() if line.startswith("yolo-studio train "))
+    done = run_cli(*shlex.split(line)[1:])
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -65,7 +65,11 @@ def train_new(model, data, project=".", name=None, overrides=None, preset=None, 
     run = prepare_run(plan.model, plan.data, plan.runs_dir, plan.name, resolved.overrides, result.task or "detect",
                       plan.modules_dir, logging, weights=plan.weights)
     out(f"Run folder: {run.path}")
-    out(f"Same run with plain Ultralytics: {(run.artifacts / 'command.txt').read_text().strip().splitlines()[-1]}")
+    command = (run.artifacts / 'command.txt').read_text().strip().splitlines()
+    if len(command) == 1:
+        out(f"Same run with plain Ultralytics: {command[0]}")
+    else:  # custom blocks: plain yolo cannot build the model, and the text says what can
+        out("Same run from a terminal (see artifacts/command.txt):\n  " + "\n  ".join(command))
     if target is not None:
         return follow_cluster(run, target, gpus, resume=False, out=out)
     return supervise(run, resume=False, out=out)

@@ -24,7 +24,7 @@ import yaml
 
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.blocks.custom_blocks import block_files
-from yolo_studio.training.train_config import cli_command, resolve
+from yolo_studio.training.train_config import custom_blocks_in, resolve, terminal_commands
 from yolo_studio.training.transfer_weights import TRANSFERRED
 
 
@@ -109,12 +109,15 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
     full = {**resolved.config, "model": str(run.artifacts / model.name), "data": str(data), "task": task,
             "project": str(run.path.parent), "name": name, **extra}
     write_text_atomic(run.artifacts / "resolved.yaml", yaml.safe_dump(full, sort_keys=False))
-    command = cli_command(task, resolved, str(run.artifacts / model.name), str(data),
-                          {"project": str(run.path.parent), "name": name, "exist_ok": True, **extra})
-    note = ("# The model uses custom blocks: plain `yolo` needs them registered first\n"
-            "# (see `yolo-studio bundle`); `yolo-studio train --resume` does it for you.\n"
-            if run.modules.is_dir() else "")
-    write_text_atomic(run.artifacts / "command.txt", note + command + "\n")
+    custom = []
+    if run.modules.is_dir() and model.suffix.lower() in (".yaml", ".yml"):
+        from yolo_studio.core.model.document import ModelDocument
+
+        custom = custom_blocks_in(ModelDocument.load(run.artifacts / model.name), run.modules)
+    command = terminal_commands(task, resolved, str(run.artifacts / model.name), str(data),
+                                {"project": str(run.path.parent), "name": name, "exist_ok": True, **extra},
+                                custom, run.modules if custom else None, run.path.parent.parent)
+    write_text_atomic(run.artifacts / "command.txt", command.rstrip("\n") + "\n")
     return run
 
 

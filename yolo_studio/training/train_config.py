@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import re
+import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -216,6 +217,47 @@ def cli_command(task: str, resolved: Resolved, model: str, data: str, extra: dic
     pairs = {"model": model, "data": data, **{k: v for k, v in resolved.overrides.items() if k not in ("model", "data")},
              **(extra or {})}
     return f"yolo {task} train " + " ".join(f"{k}={format_value(v)}" for k, v in pairs.items() if v is not None)
+
+
+def custom_blocks_in(doc, modules_dir) -> list:
+    """The custom blocks (from ``modules_dir``) a model document uses, in row order."""
+    from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
+
+    catalog, _errors = catalog_with_blocks(modules_dir)
+    used = [row.module for row in doc.rows if catalog.get(row.module) is not None
+            and catalog.get(row.module).category == "custom"]
+    return list(dict.fromkeys(used))
+
+
+def terminal_commands(task: str, resolved: Resolved, model: str, data: str, extra: dict | None = None,
+                      custom: list = (), modules_dir=None, project_dir=None, weights=None) -> str:
+    """What to paste into a terminal to run the same training. A model with custom blocks cannot be built by
+    plain ``yolo`` (Ultralytics stops with ``KeyError`` on the first one): it gets the ``yolo-studio train``
+    line that can, and the ``yolo-studio bundle`` that trains it with plain Ultralytics elsewhere."""
+    if not custom:
+        return cli_command(task, resolved, model, data, extra)
+    q = shlex.quote
+    extra = dict(extra or {})
+    name = extra.get("name")
+    pairs = " ".join(f"{k}={format_value(v)}" for k, v in resolved.overrides.items()
+                     if k not in ("model", "data", "project", "name", "exist_ok") and v is not None)
+    modules = f" --modules {q(str(modules_dir))}" if modules_dir else ""
+    project = f" --project {q(str(project_dir))}" if project_dir else ""
+    epochs = resolved.config.get("epochs", 100)
+    imgsz = resolved.config.get("imgsz", 640)
+    bundle_pairs = " ".join(f"{k}={format_value(v)}" for k, v in {**resolved.overrides, **(
+        {"pretrained": extra["pretrained"]} if extra.get("pretrained") else {})}.items()
+                            if k not in ("model", "data", "project", "name", "exist_ok", "epochs", "imgsz")
+                            and v is not None)
+    start = f" --weights {q(str(weights))}" if weights else ""
+    return (f"# {Path(model).name} uses custom blocks ({', '.join(custom)}): plain `yolo {task} train` cannot build\n"
+            f"# it (Ultralytics stops with KeyError: '{custom[0]}'). The studio's command line registers them:\n"
+            f"yolo-studio train --model {q(model)} --data {q(data)}{modules}{project}{start}"
+            + (f" --name {q(str(name))}" if name else "") + (f" {pairs}" if pairs else "") + "\n"
+            "# On a machine without the studio: a bundle (train.py registers the blocks, then plain Ultralytics)\n"
+            f"yolo-studio bundle {q(model)}{modules} -o bundle\n"
+            f"python bundle/train.py --data {q(data)} --epochs {epochs} --imgsz {imgsz}"
+            + (f" {bundle_pairs}" if bundle_pairs else "") + "\n")
 
 
 # --------------------------------------------------------------------------- presets

@@ -235,27 +235,29 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
     def resolved(self) -> train_config.Resolved:
         return train_config.resolve(self.form.overrides())
 
-    def _model_task(self, model: str) -> str:
-        """The model's task for the preview (`yolo classify train ...`), from the file's last module."""
+    def _model_facts(self, model: str) -> tuple:
+        """(task, custom blocks it uses) for the preview (`yolo classify train ...`), from the file."""
         from yolo_studio.core.model.document import ModelDocument, task_of
         from yolo_studio.core.errors import StudioError
 
         try:
-            key = (model, Path(model).stat().st_mtime_ns)
+            key = (model, Path(model).stat().st_mtime_ns, str(self.modules_dir))
         except OSError:
-            return "detect"
-        if getattr(self, "_task_cache", (None, None))[0] != key:
+            return "detect", []
+        if getattr(self, "_facts_cache", (None, None))[0] != key:
+            facts = ("detect", [])
             try:
                 if model.endswith(".pt"):  # read without running code from it
                     from yolo_studio.core.model.checkpoints import read_checkpoint
 
-                    task = read_checkpoint(model).task or "detect"
+                    facts = (read_checkpoint(model).task or "detect", [])
                 else:
-                    task = task_of(ModelDocument.load(model))
-                self._task_cache = (key, task)
+                    doc = ModelDocument.load(model)
+                    facts = (task_of(doc), train_config.custom_blocks_in(doc, self.modules_dir))
             except StudioError:
-                self._task_cache = (key, "detect")
-        return self._task_cache[1]
+                pass
+            self._facts_cache = (key, facts)
+        return self._facts_cache[1]
 
     def _update_preview(self) -> None:
         resolved = self.resolved()
@@ -263,7 +265,10 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         extra = {"project": str(self.runs_dir), "name": self.run_name.text(), "exist_ok": True}
         if self.weights_path.text():  # what the run trains from: the checkpoint remapped to this model's layers
             extra["pretrained"] = str(self.runs_dir / self.run_name.text() / "artifacts" / "transferred.pt")
-        self.command_view.setPlainText(train_config.cli_command(self._model_task(model), resolved, model, data, extra))
+        task, custom = self._model_facts(model)
+        self.command_view.setPlainText(train_config.terminal_commands(
+            task, resolved, model, data, extra, custom, self.modules_dir, self.project_dir,
+            self.weights_path.text().strip() or None))
         full = {**resolved.config, "model": model, "data": data, **extra}
         problems = "".join(f"# problem: {message}\n" for _key, message in resolved.problems)
         self.resolved_view.setPlainText(problems + yaml.safe_dump(full, sort_keys=False))
