@@ -102,6 +102,30 @@ def _float16_interface(source, target):
     return target
 
 
+def _flat_class_scores(source, target, boxes: int = 4):
+    """A copy of an exported detect model whose class scores are all 0.5 whatever the image (the output times
+    1 for the box channels and 0 for the rest, plus 0.5 there)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    out = graph.output[0]
+    channels = out.type.tensor_type.shape.dim[1].dim_value
+    dtype = np.float16 if out.type.tensor_type.elem_type == onnx.TensorProto.FLOAT16 else np.float32
+    mask = np.array([1.0] * boxes + [0.0] * (channels - boxes), dtype=dtype).reshape(1, channels, 1)
+    graph.initializer.append(numpy_helper.from_array(mask, "score_mask"))
+    graph.initializer.append(numpy_helper.from_array(((1 - mask) * 0.5).astype(dtype), "score_flat"))
+    inner = out.name + "_unmasked"
+    for node in graph.node:
+        node.output[:] = [inner if name == out.name else name for name in node.output]
+    graph.node.append(helper.make_node("Mul", [inner, "score_mask"], [inner + "_masked"]))
+    graph.node.append(helper.make_node("Add", [inner + "_masked", "score_flat"], [out.name]))
+    onnx.save(model, str(target))
+    return target
+
+
 def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, tiny_dataset):
     assert {f.name for f in formats() if f.available} >= {"onnx", "torchscript"}
     entry = registry.register(trained_project.registry_dir, trained_project.runs_dir / "tiny", "onnx-check")
@@ -119,6 +143,9 @@ def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, 
     half = _float16_interface(onnx_file, onnx_file.with_name("half.onnx"))
     check = verify_onnx(half, entry.weights, images, 64, tolerance=ONNX_TOLERANCE)
     assert check.ok and check.tolerance == 1.0, check.text()  # fed float16 images, as the model asks
+    blind = _flat_class_scores(half, onnx_file.with_name("blind.onnx"))  # every class score 0.5: a broken model
+    check = verify_onnx(blind, entry.weights, images, 64, tolerance=ONNX_TOLERANCE)
+    assert not check.ok and "class scores" in check.text(), check.text()  # one pixel tolerance let it "match"
     done = run_cli("export", "tiny", "--project", trained_project.root, "--format", "onnx", "--verify", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -46,9 +46,25 @@ def test_a_model_on_a_dataset_of_another_task_is_refused_with_a_message(model_ta
             assert ".txt:1)" in refusal, refusal
 
 
+PARTS = {"segment": {"boxes", "class scores", "mask coefficients", "mask prototypes"},
+         "obb": {"boxes", "class scores", "angles"}, "pose": {"boxes", "class scores", "keypoints", "keypoint visibility"},
+         "classify": {"class probabilities"}}
+
+
 @pytest.mark.parametrize("task", ["segment", "obb", "pose", "classify"])
-def test_each_task_trains_on_its_own_kind_of_dataset(task, datasets, tmp_path):
+def test_each_task_trains_on_its_own_kind_of_dataset_and_exports_verified_onnx(task, datasets, tmp_path):
+    import json
+
+    from yolo_studio.core.data.dataset_check import images_in
+
     done = run_cli("train", "--model", MODELS[task], "--data", datasets[task], "--project", tmp_path / "p",
                    "--name", task, *TINY)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Traceback" not in done.stdout + done.stderr
+    images = images_in(datasets[task] if task == "classify" else datasets[task].parent / "images" / "val")[:2]
+    best = tmp_path / "p" / "runs" / task / "weights" / "best.pt"
+    done = run_cli("export", best, "--format", "onnx", "--verify", *images, "--json")  # every output compared
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout[-2000:] + done.stderr[-2000:]
+    verification = json.loads(done.stdout.strip().splitlines()[-1])["verification"]
+    assert verification["ok"], verification
+    assert {p["kind"] for p in verification["parts"]} == PARTS[task], verification

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Ultralytics format -> (packages it needs, what the user gets)
@@ -97,30 +97,62 @@ class Verification:
     torch_ms: float  # mean per image, batch 1, after one warm-up run
     onnx_ms: float
     tolerance: float
+    parts: list = field(default_factory=list)  # per output kind: {"kind", "max_abs_diff", "tolerance"}
 
     @property
     def ok(self) -> bool:
+        if self.parts:
+            return all(p["max_abs_diff"] <= p["tolerance"] for p in self.parts)
         return self.max_abs_diff <= self.tolerance
 
     def text(self) -> str:
         verdict = "matches" if self.ok else "DIFFERS from"
-        return (f"ONNX output {verdict} PyTorch on {self.images} images: max |diff| {self.max_abs_diff:.2e} "
-                f"(tolerance {self.tolerance:g}), mean {self.mean_abs_diff:.2e}; latency PyTorch "
-                f"{self.torch_ms:.1f} ms, onnxruntime {self.onnx_ms:.1f} ms per image")
+        kinds = "; ".join(f"{p['kind']} {p['max_abs_diff']:.2e}" + (" (over " + f"{p['tolerance']:g})"
+                          if p["max_abs_diff"] > p["tolerance"] else "") for p in self.parts)
+        return (f"ONNX output {verdict} PyTorch on {self.images} images: max |diff| {self.max_abs_diff:.2e}, "
+                f"mean {self.mean_abs_diff:.2e}" + (f"; by output: {kinds}" if kinds else
+                                                   f" (tolerance {self.tolerance:g})") +
+                f"; latency PyTorch {self.torch_ms:.1f} ms, onnxruntime {self.onnx_ms:.1f} ms per image")
 
 
-HALF_TOLERANCE = 1.0  # a float16 model's raw output (boxes in pixels at imgsz) differs by up to ~0.5 px
+HALF_TOLERANCE = 1.0  # a float16 model's pixel outputs (boxes, keypoints at imgsz) differ by up to ~0.5 px
+# A float16 model's other outputs, held to their own scale: one tolerance of a pixel would let every class
+# score be wrong and still "match".
+HALF_TOLERANCES = {"boxes": 1.0, "keypoints": 1.0, "class scores": 0.02, "class probabilities": 0.02,
+                   "keypoint visibility": 0.02, "angles": 0.02, "mask coefficients": 0.1, "mask prototypes": 0.1,
+                   "other": 1.0}
+
+
+def _parts_of(task: str, index: int, array, nc: int, kpt_shape) -> list:
+    """(kind, values) of one output, split by what its channels hold (``compat.inference.output_parts``)."""
+    import numpy as np
+
+    from yolo_studio.compat.inference import output_parts
+
+    out = []
+    for part in output_parts(task, index, array.shape, nc, kpt_shape):
+        kind, first, last = part[:3]
+        values = array[:, first:last]
+        if kind == "keypoints" and kpt_shape and kpt_shape[1] == 3:  # positions only: visibility is its own
+            keep = [k for k in range(values.shape[1]) if k % 3 != 2]
+            values = values[:, keep]
+        elif kind == "keypoint visibility":
+            values = values[:, 2::3]
+        out.append((kind, np.asarray(values, dtype=np.float32)))
+    return out
 
 
 def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz: int = 640,
                 tolerance: float = 1e-3) -> Verification:
-    """Run both models on the same letterboxed images; compare their raw outputs. The ONNX model is fed
-    its own input type: a float16 export (``half=True`` from a GPU) takes float16 images and is held to
-    ``HALF_TOLERANCE`` at least."""
+    """Run both models on the same letterboxed images and compare every output, part by part: boxes,
+    class scores, mask coefficients and prototypes, keypoints and their visibility, angles, class
+    probabilities, each held to its own tolerance. The ONNX model is fed its own input type: a float16
+    export (``half=True`` from a GPU) takes float16 images and gets ``HALF_TOLERANCES``."""
     import numpy as np
     import onnxruntime
     import torch
 
+    from yolo_studio.compat.inference import inference_outputs
     from yolo_studio.deploy.predict import load_model
 
     if not images:
@@ -128,31 +160,44 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
     session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0]
     half = feed.type == "tensor(float16)"
-    tolerance = max(tolerance, HALF_TOLERANCE) if half else tolerance
     fixed = [d for d in feed.shape[2:] if isinstance(d, int)]
     size = fixed[0] if fixed else imgsz
-    net = load_model(weights).model.float().eval()
+    loaded = load_model(weights)
+    task, nc = loaded.task, len(loaded.names or {})
+    net = loaded.model.float().eval()
+    kpt_shape = getattr(net, "kpt_shape", None) or (getattr(net, "yaml", None) or {}).get("kpt_shape")
+    worst: dict = {}
     diffs, torch_times, onnx_times = [], [], []
     for n, image in enumerate(images):
         tensor = _letterbox(image, size)
         with torch.no_grad():
             started = time.perf_counter()
-            expected = net(torch.from_numpy(tensor))
+            expected = [t.numpy() for t in inference_outputs(net(torch.from_numpy(tensor)))]
             torch_time = time.perf_counter() - started
-        expected = (expected[0] if isinstance(expected, (list, tuple)) else expected).numpy()
         started = time.perf_counter()
-        actual = session.run(None, {feed.name: tensor.astype(np.float16) if half else tensor})[0]
+        actual = session.run(None, {feed.name: tensor.astype(np.float16) if half else tensor})
         onnx_time = time.perf_counter() - started
-        if actual.shape != expected.shape:
-            raise ValueError(f"ONNX output shape {actual.shape} differs from PyTorch's {expected.shape}")
-        diff = np.abs(actual.astype(np.float32) - expected.astype(np.float32))
-        diffs.append((float(diff.max()), float(diff.mean())))
+        if len(actual) < len(expected):
+            raise ValueError(f"the ONNX model has {len(actual)} outputs where PyTorch gives {len(expected)}: "
+                             "the export lost an output")
+        for index, (want, got) in enumerate(zip(expected, actual)):
+            if got.shape != want.shape:
+                raise ValueError(f"ONNX output {index} has shape {got.shape}, PyTorch's {want.shape}")
+            diff = np.abs(got.astype(np.float32) - want.astype(np.float32))
+            diffs.append((float(diff.max()), float(diff.mean())))
+            for (kind, a), (_kind, b) in zip(_parts_of(task, index, got, nc, kpt_shape),
+                                             _parts_of(task, index, want, nc, kpt_shape)):
+                if a.size:
+                    worst[kind] = max(worst.get(kind, 0.0), float(np.abs(a - b).max()))
         if n > 0 or len(images) == 1:  # the first run of each includes one-off setup
             torch_times.append(torch_time)
             onnx_times.append(onnx_time)
+    parts = [{"kind": kind, "max_abs_diff": value,
+              "tolerance": max(tolerance, HALF_TOLERANCES.get(kind, HALF_TOLERANCE)) if half else tolerance}
+             for kind, value in worst.items()]
     return Verification(len(images), max(d[0] for d in diffs), sum(d[1] for d in diffs) / len(diffs),
                         1000 * sum(torch_times) / len(torch_times), 1000 * sum(onnx_times) / len(onnx_times),
-                        tolerance)
+                        max(tolerance, HALF_TOLERANCE) if half else tolerance, parts)
 
 
 def _letterbox(image: str | Path, size: int):
