@@ -90,6 +90,8 @@ class ModelCanvas(QtCore.QObject):
         if self._flush_timer.isActive():  # a gesture changed ports: the document decides first (a wire dragged
             self._flush_timer.stop()      # off its port was drawn again here before it was reported)
             self._flush_connections()
+        if any(tuple(node.pos()) != shown[4] for node, shown in zip(self.nodes, self._shown)):
+            self._on_nodes_moved()  # NodeGraphQt moved nodes without saying so: the document places them
         viewer = self.graph.viewer()
         live = getattr(viewer, "_LIVE_PIPE", None)
         if live is not None and live.isVisible():
