@@ -268,3 +268,50 @@ def test_check_checks_the_text_in_the_editor_not_the_file(window, qtbot):
     assert line in modules.editor.marked_lines()
     assert "undefined_name" in str(result) and "yolo-studio-check-" not in str(result)
     assert path.read_text() == saved  # checking wrote nothing
+
+
+MISMATCHED = '''import torch.nn as nn
+
+
+class Widen(nn.Module):
+    """A residual block that only works when it keeps its channels: x + conv(x)."""
+
+    def __init__(self, c1, c2):
+        super().__init__()
+        self.conv = nn.Conv2d(c1, c2, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv(x)
+'''
+
+
+def test_a_block_that_fails_on_the_channels_its_row_gives_it_is_an_error_with_the_whole_message(window, qtbot,
+                                                                                                 resources):
+    """It was an amber "not built alone" warning, its message cut off, and the status said "loads"."""
+    modules, model = window.modules_tab, window.model_tab
+    path = modules.modules_dir / "widen.py"
+    path.write_text(MISMATCHED)
+    modules.refresh_files()
+    modules.open_file(path)
+    with qtbot.waitSignal(modules.checked, timeout=CHECK_TIMEOUT):
+        modules.save()
+    model.open_document(ModelDocument.load(resources / "models" / "yolo11n-demo.yaml"))
+    model.insert_block("Widen", 5)
+    model.update_row(5, args=[256])  # 128 channels in, 64 out at scale n: x + conv(x) cannot add them
+    messages = []
+    modules.status_message.connect(messages.append)
+    model.live_inspection = True
+    with qtbot.waitSignal(model.inspected, timeout=60_000):
+        model.start_inspection()
+    assert model.block_problem()["layer"] == 5
+    first = modules.results.topLevelItem(0)
+    assert first.text(0) == "Widen" and "error in" in first.text(1) and "layer 5 (Widen)" in first.text(1)
+    details = modules.results_panel.details.toPlainText()
+    assert "must match" in details and "layer 5" in details  # the whole message, readable
+    assert messages and "fails on the channels its row gives it" in messages[-1] and "loads" not in messages[-1]
+    assert modules.editor.marked_lines()  # the class's line is marked as an error
+    model.update_row(5, args=[128])  # keeps its channels: the model builds, the error goes
+    with qtbot.waitSignal(model.inspected, timeout=60_000):
+        model.start_inspection()
+    assert not any("error in" in modules.results.topLevelItem(i).text(1)
+                   for i in range(modules.results.topLevelItemCount()))

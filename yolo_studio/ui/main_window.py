@@ -53,7 +53,8 @@ class MainWindow(QtWidgets.QMainWindow):
         modules_dir = Path(modules_dir) if modules_dir else self.project.modules_dir
         self.tabs = QtWidgets.QTabWidget()
         self.model_tab = ModelDesignerTab(modules_dir=modules_dir)
-        self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of)
+        self.modules_tab = ModuleDesignerTab(modules_dir, uses_of=self.model_tab.uses_of,
+                                             model_problem=self.model_tab.block_problem)
         self._warmed = False  # torch and Ultralytics are loaded on the inspection worker after the first paint
         self.documents = DocumentRegister()  # what every tab asks about open, unsaved work
         self.documents.add(self.model_tab.document)
@@ -64,6 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.project_tabs = ProjectTabs(self)  # Datasets, Train, Runs, Registry, Inference: built when shown
         self.lazy = self.project_tabs.lazy
         self.modules_tab.blocks_changed.connect(self.model_tab.reload_blocks)
+        self.model_tab.inspected.connect(self.modules_tab.show_model_problem)  # a block failing in its row
         self.modules_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.model_tab.inspector.ultralytics_changed.connect(self._on_ultralytics_changed)
         self._settle_trust(modules_dir)

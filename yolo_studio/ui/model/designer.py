@@ -295,6 +295,15 @@ class ModelDesignerTab(LiveInspectionMixin, OverlaysMixin, YamlEditingMixin, Wir
         name = self.path.name if self.path else "the open model"
         return [f"layer {i} ({row.module}) of {name}" for i, row in enumerate(self.doc.rows) if row.module in names]
 
+    def block_problem(self) -> dict | None:
+        """The layer the last inspection failed at, for the Module Designer: ``{"layer", "module", "message",
+        "model"}``, or None when the model builds (or the failure names no layer)."""
+        if self.build_error is None or self.build_error[1] is None or self.build_error[1] >= len(self.doc.rows):
+            return None
+        layer = self.build_error[1]
+        return {"layer": layer, "module": self.doc.rows[layer].module, "message": self.build_error[0],
+                "model": self.path.name if self.path else "the open model"}
+
     def toggle_section(self, name: str) -> None:
         """Fold a section of the canvas into one box, or unfold it (a view change: the model is untouched)."""
         self.folded ^= {name}

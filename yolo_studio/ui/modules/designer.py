@@ -24,6 +24,7 @@ from yolo_studio.core.blocks.custom_blocks import BlockFileError, block_files, s
 from yolo_studio.ui.help import ask_to_save
 from yolo_studio.ui.layout import column, splitter
 from yolo_studio.ui.modules.editor import CodeEditor
+from yolo_studio.ui.modules.results import CheckResultsPanel
 from yolo_studio.workers.task import TaskThread
 
 RULE_CHOICES = ("inferred", *block_layouts.LAYOUTS)
@@ -70,12 +71,13 @@ class ModuleDesignerTab(QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     checked = QtCore.Signal(dict)  # the last check result
 
-    def __init__(self, modules_dir: str | Path, parent=None, uses_of=None):
+    def __init__(self, modules_dir: str | Path, parent=None, uses_of=None, model_problem=None):
         super().__init__(parent)
         self.modules_dir = Path(modules_dir)
         self.modules_dir.mkdir(parents=True, exist_ok=True)
         self.path: Path | None = None
         self.uses_of = uses_of or (lambda names: [])  # class names -> ["layer 5 of m.yaml", ...]
+        self.model_problem = model_problem or (lambda: None)  # the open model's failing layer, if any
         self.result: dict | None = None
         self.run_blocks = True  # False when the user refused to run this folder's code
         self.checker = TaskThread("block-check", self)
@@ -126,10 +128,8 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         top.addWidget(self.save_button)
         centre = column(top, self.editor, self._build_find_bar())
 
-        self.results = QtWidgets.QTreeWidget()
-        self.results.setHeaderLabels(["block", "result"])
-        self.results.setColumnWidth(0, 110)
-        self.results.setWordWrap(True)
+        self.results_panel = CheckResultsPanel()
+        self.results = self.results_panel.results
         self.rule_class = QtWidgets.QComboBox()
         self.rule = QtWidgets.QComboBox()
         self.rule.addItems(RULE_CHOICES)
@@ -141,7 +141,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         right = QtWidgets.QWidget()
         right_layout = QtWidgets.QVBoxLayout(right)
         right_layout.addWidget(QtWidgets.QLabel("Check results"))
-        right_layout.addWidget(self.results, 1)
+        right_layout.addWidget(self.results_panel, 1)
         rules = QtWidgets.QGroupBox("Channel rule (saved as channel_rule)")
         rules.setLayout(form)
         right_layout.addWidget(rules)
@@ -230,7 +230,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.editor.set_text(text)
         self._show_modified()
         self._fill_rule_classes()
-        self.results.clear()
+        self.results_panel.clear()
         return True
 
     def _select_current_file(self) -> None:
@@ -361,29 +361,7 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.editor.clear_errors()
         for line, message, warning in block_check.markers(result):
             self.editor.mark_error(line, message, warning)
-        self.results.clear()
-        if result.get("error"):
-            QtWidgets.QTreeWidgetItem(self.results, ["file", result["error"]["message"]])
-        for b in result.get("blocks", []):
-            if b["ok"]:
-                text = f"ok · {b['rule']} · out {'×'.join(map(str, b['out_shape']))} · {b['params']:,} p · {b['ms']} ms"
-            else:
-                used = f" · used inside {b['helper']}" if b.get("helper") else ""
-                text = f"not built alone{used} · {b['error']['where']}: {b['error']['message']}"
-            item = QtWidgets.QTreeWidgetItem(self.results, [b["name"], text])
-            item.setToolTip(1, text)
-            if "onnx" in b:
-                result_onnx = b["onnx"]
-                summary = ("ok: " + result_onnx["message"] if result_onnx["ok"] else
-                           "unsupported: " + ", ".join(result_onnx["unsupported"]) if result_onnx["unsupported"] else
-                           result_onnx["message"])
-                onnx = QtWidgets.QTreeWidgetItem(item, ["onnx", summary])
-                onnx.setToolTip(1, result_onnx["message"])
-                item.setExpanded(True)
-            for problem in b.get("training") or ():
-                warning = QtWidgets.QTreeWidgetItem(item, [problem["when"], f"{problem['message']} · {problem['advice']}"])
-                warning.setToolTip(1, f"{problem['message']}\n{problem['advice']}")
-                item.setExpanded(True)
+        self.results_panel.show_result(result)
         alone = sum(1 for b in result.get("blocks", []) if not b["ok"])
         verdict = ("problems found" if not result["ok"] else "all blocks pass" if not alone else
                    f"loads; {alone} class{'es' if alone > 1 else ''} not built alone (checked when a model uses "
@@ -392,7 +370,20 @@ class ModuleDesignerTab(QtWidgets.QWidget):
         self.status_message.emit(f"{what}: {verdict}")
         if result["ok"] and not result.get("unsaved"):  # the Model tab builds from the saved file
             self.blocks_changed.emit()
+        self.show_model_problem()
         self.checked.emit(result)
+
+    def show_model_problem(self) -> None:
+        """The open model was inspected again: a layer using one of this file's blocks that fails on its
+        row's channels is an error here (the check alone, on its own channels, could only warn)."""
+        if self.path is None or self.result is None:
+            return
+        problem = self.model_problem()
+        text = self.results_panel.show_model_problem(problem, self._classes_of(self.path))
+        if text:
+            line = next((b.get("line") for b in self.result.get("blocks", []) if b["name"] == problem["module"]), 1)
+            self.editor.mark_error(line or 1, text, False)
+            self.status_message.emit(f"{self.path.name}: {text}")
 
     def _on_files_item_clicked(self, item, _column) -> None:
         path, block = item.data(0, QtCore.Qt.UserRole), item.text(0) if item.parent() is not None else None
