@@ -125,3 +125,13 @@ def test_a_text_edit_replaces_the_document_exactly_and_undoes_to_the_old_bytes(r
     with pytest.raises(ModelYamlError) as caught:
         doc.replace_text(typed.replace("[32, 3, 2]]", "[32, 3, 2]", 1))
     assert caught.value.line is not None and doc.to_yaml() == typed  # nothing changed
+
+
+def test_setting_nc_keeps_the_comment_on_its_line(resources):
+    """Preflight's "Set nc" dropped the line's comment."""
+    doc = ModelDocument.load(resources / "models" / "yolo11n-demo.yaml")
+    doc.set_header("nc", 5)
+    assert "nc: 5 # number of classes in the demo dataset\n" in doc.to_yaml()
+    doc.set_header("nc", "'#'")  # a value with a '#' of its own is still written, and reads back
+    import yaml
+    assert yaml.safe_load(doc.to_yaml())["nc"] == "'#'"

@@ -43,7 +43,7 @@ def test_comments_survive_edits(resources):
     assert out.startswith("# YOLO Studio demo model")
     assert "- [-1, 1, Conv, [64, 3, 2]] # 0-P1/2" in out
     assert "  # [from, repeats, module, args]" in out
-    assert "nc: 5\n" in out
+    assert "nc: 5 # number of classes in the demo dataset\n" in out  # its comment kept
     assert "n: [0.50, 0.25, 1024]" in out  # untouched header entries keep their spelling
     assert "- [-1, 1, nn.Identity, []]" in out
 

@@ -10,6 +10,7 @@ regenerates, in Ultralytics' flow style, what an edit changed.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,6 +346,21 @@ def row_line(row: Row, indent: str) -> str:
     return f"{text} {row.comment}\n" if row.comment else text + "\n"
 
 
+def _kept_comment(entry: HeaderEntry | None, key) -> str:
+    """The comment at the end of a one-line entry (``nc: 3 # classes``), kept when its value changes: the
+    first ``#`` after which the line before it still reads as the old value."""
+    if entry is None or entry.text.count("\n") > 1:
+        return ""
+    line = entry.text.rstrip("\n")
+    for found in re.finditer(r"\s+#", line):
+        try:
+            if same(yaml.safe_load(line[:found.start()]), {key: entry.value}):
+                return line[found.start():]
+        except yaml.YAMLError:
+            continue
+    return ""
+
+
 def _header_text(key: str, value, entry: HeaderEntry | None) -> str:
     if entry is not None and same(entry.value, value):
         return entry.text
@@ -356,9 +372,9 @@ def _header_text(key: str, value, entry: HeaderEntry | None) -> str:
             if old is not None and same(old.value, sub_value):
                 parts.append(old.text)
             else:
-                parts.append(f"  {flow(sub_key)}: {flow(sub_value)}\n")
+                parts.append(f"  {flow(sub_key)}: {flow(sub_value)}{_kept_comment(old, sub_key)}\n")
         return "".join(parts)
-    return f"{key}: {flow(value)}\n"
+    return f"{key}: {flow(value)}{_kept_comment(entry, key)}\n"
 
 
 def write(header: dict, rows: list, head_start: int, layout: Layout, spans: dict | None = None) -> str:
