@@ -29,6 +29,7 @@ CORPUS = {
     "duplicate_key.yaml": ("'nc' appears twice", 2, None),
     "zero_repeats.yaml": ("'repeats' must be a whole number", 4, None),
     "concat_single_input.yaml": ("Concat merges several inputs", 5, 1),
+    "extra_bracket.yaml": ("one ']' more than it opens", 4, None),
 }
 
 

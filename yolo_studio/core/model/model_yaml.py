@@ -115,10 +115,24 @@ _PLAIN_YAML_PROBLEMS = (
 )
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str) -> ModelYamlError:
+def _extra_closing(line: str) -> str | None:
+    """The bracket a line closes more often than it opens (``]]`` where one ``]`` ends the row), if any."""
+    code = line.split(" #", 1)[0]
+    for opening, closing in (("[", "]"), ("{", "}")):
+        if code.count(closing) > code.count(opening):
+            return closing
+    return None
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str, text: str = "") -> ModelYamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     plain = next((text for key, text in _PLAIN_YAML_PROBLEMS if key in problem), None)
+    lines = text.splitlines()
+    if plain and "indented differently" in plain and mark is not None and mark.line < len(lines):
+        extra = _extra_closing(lines[mark.line])
+        if extra:  # PyYAML reads the row as ended and then meets the extra bracket as a misplaced token
+            plain = f"this line has one '{extra}' more than it opens: delete the extra '{extra}'"
     if plain and "is not closed" in plain and getattr(exc, "context_mark", None) is not None:
         mark = exc.context_mark  # the line the bracket opens on, not the line where PyYAML gave up
     message = f"YAML syntax error: {plain or problem}"
@@ -166,7 +180,7 @@ def parse(text: str, file: str = "<text>") -> ParsedModel:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, file, text) from None
     except RecursionError:
         raise ModelYamlError("brackets or indentation nested too deeply to read", file=file,
                              line=_deepest_line(text), hint="A model row is [from, repeats, module, args]: a "

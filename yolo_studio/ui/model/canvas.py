@@ -354,6 +354,7 @@ class ModelCanvas(QtCore.QObject):
         if not mimedata.hasFormat(BLOCK_MIME):
             return
         module = bytes(mimedata.data(BLOCK_MIME)).decode()
+        self.graph.viewer().setFocus(QtCore.Qt.MouseFocusReason)  # keys now act on the canvas, not the palette
         scene = QtCore.QPointF(pos)  # NodeGraphQt's viewer already maps drops to scene coordinates
         edge = self._edge_at(scene)
         if edge is not None:
