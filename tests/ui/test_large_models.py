@@ -63,12 +63,33 @@ def test_no_edge_passes_behind_a_node(designer, name):
         assert sum(p.routed for p in pipes) >= 10  # its long skips take detours
 
 
-def test_overview_map_shows_a_model_that_does_not_fit_and_moves_the_canvas(designer):
+def _tall_model(tmp_path, rows=160):
+    """A model taller than Frame all can fit: a chain of convolutions."""
+    body = "".join(f"  - [-1, 1, Conv, [16, 3, 1]]\n" for _ in range(rows))
+    path = tmp_path / "tall.yaml"
+    path.write_text(f"nc: 3\nbackbone:\n{body}head:\n  - [-1, 1, Classify, [nc]]\n")
+    return path
+
+
+def test_frame_all_shows_every_layer_of_yolov9e(designer):
     canvas = _open(designer, "yolov9e.yaml")
+    canvas.frame_all()
+    QtWidgets.QApplication.processEvents()
+    viewer = canvas.graph.viewer()
+    seen = viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+    assert [n.row_index for n in canvas.nodes if not seen.contains(n.view.sceneBoundingRect())] == []  # 26-29 were not
+
+
+def test_overview_map_shows_a_model_that_does_not_fit_and_moves_the_canvas(designer, tmp_path):
+    designer.live_inspection = False
+    designer.show()
+    designer.open_document(ModelDocument.load(_tall_model(tmp_path)))
+    QtWidgets.QApplication.processEvents()
+    canvas = designer.canvas
     canvas.frame_all()
     canvas.overview.render_scene()
     QtWidgets.QApplication.processEvents()
-    assert canvas.overview.isVisible()  # yolov9e does not fit at the smallest Frame-all zoom
+    assert canvas.overview.isVisible()  # 160 layers do not fit at the smallest Frame-all zoom
     before = canvas.overview.visible_scene_rect()
     bottom = QtCore.QPoint(canvas.overview.width() // 2, canvas.overview.height() - 3)
     QtTest.QTest.mouseClick(canvas.overview, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier, bottom)
@@ -142,7 +163,7 @@ def test_the_view_menu_turns_the_overview_map_off_and_on(qtbot, tmp_path):
     window.resize(1400, 900)
     window.show()
     window.model_tab.live_inspection = False
-    window.model_tab.open_document(ModelDocument.load(_yaml("yolov9e.yaml")))
+    window.model_tab.open_document(ModelDocument.load(_tall_model(tmp_path)))
     canvas = window.model_tab.canvas
     canvas.frame_all()
     canvas.overview.render_scene()

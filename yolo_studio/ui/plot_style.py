@@ -26,7 +26,7 @@ class EpochAxis(pg.AxisItem):
         for spacing, values in super().tickValues(minVal, maxVal, size):
             if spacing < 1:
                 spacing, values = 1, [float(v) for v in range(int(minVal), int(maxVal) + 1)]
-            values = [v for v in values if float(v).is_integer()]
+            values = [v for v in values if float(v).is_integer() and v >= 0]  # no epoch before the first
             if values and all(values != kept for _, kept in levels):
                 levels.append((spacing, values))
         return levels[:2]
@@ -36,6 +36,8 @@ def epoch_plot(parent_layout=None, **kwargs):
     """A plot (in ``parent_layout``, a GraphicsLayoutWidget, if given; else a PlotWidget) whose x axis
     counts epochs."""
     axis = {"bottom": EpochAxis()}
-    if parent_layout is not None:
-        return parent_layout.addPlot(axisItems=axis, **kwargs)
-    return pg.PlotWidget(axisItems=axis, **kwargs)
+    plot = parent_layout.addPlot(axisItems=axis, **kwargs) if parent_layout is not None else \
+        pg.PlotWidget(axisItems=axis, **kwargs)
+    # one epoch is one point: auto-range centred it on 1 and the axis went below 0 ("-1 epochs")
+    (plot.getViewBox() if hasattr(plot, "getViewBox") else plot.getPlotItem().getViewBox()).setLimits(xMin=0)
+    return plot

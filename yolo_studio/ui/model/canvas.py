@@ -19,7 +19,8 @@ from yolo_studio.ui.model.routing import RoutingViewer
 
 BLOCK_MIME = "application/x-yolo-studio-block"
 APPEND_PORT = "+"
-MIN_FRAME_ZOOM = 0.25  # Frame all goes this far out; below DETAIL_LOD nodes paint their titles large
+MIN_FRAME_ZOOM = 0.12  # Frame all goes this far out (yolov9e fits a 900 px window); below DETAIL_LOD nodes
+# paint their titles large
 
 
 class ModelCanvas(QtCore.QObject):
