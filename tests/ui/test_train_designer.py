@@ -59,6 +59,16 @@ def test_preflight_errors_block_the_start(tab, qtbot):
     assert any("the dataset file does not exist" in tab.checks.item(i).text() for i in range(tab.checks.count()))
 
 
+def test_the_checks_say_they_are_stale_once_the_model_field_changes(tab, qtbot, resources):
+    tab.data_path.setText(str(tab.project_dir / "missing.yaml"))
+    with qtbot.waitSignal(tab.preflight_done, timeout=60_000):
+        tab.run_preflight()
+    assert any("does not exist" in tab.checks.item(i).text() for i in range(tab.checks.count()))
+    qtbot.keyClicks(tab.model_path, "x")  # the user edits the Model field: the old checks were about another model
+    texts = [tab.checks.item(i).text() for i in range(tab.checks.count())]
+    assert len(texts) == 1 and "changed since these checks" in texts[0] and not tab.fix_buttons()
+
+
 def test_a_run_streams_into_the_plots_then_stop_and_resume(tab, qtbot):
     tab.form.set_overrides({**TINY_RUN, "epochs": 3, "batch": 2})
     ended = []

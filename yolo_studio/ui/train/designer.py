@@ -61,6 +61,7 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         self.run_name = QtWidgets.QLineEdit(free_name(self.runs_dir, "train"))
         for edit in (self.model_path, self.weights_path, self.data_path, self.run_name):
             edit.textChanged.connect(self._update_preview)
+            edit.textChanged.connect(self._mark_preflight_stale)
         browse_model = QtWidgets.QToolButton(text="…", clicked=lambda: self._browse(
             self.model_path, "Model YAML or weights", "Models (*.yaml *.yml *.pt)"))
         self.weights_menu = QtWidgets.QMenu(self)  # fills the Model field: a checkpoint to fine-tune
@@ -106,6 +107,7 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         self._build_run_on(form)
         self.form = ArgsFormWidget()
         self.form.changed.connect(self._update_preview)
+        self.form.changed.connect(self._mark_preflight_stale)
         self.preflight_button = QtWidgets.QPushButton("Preflight", clicked=self.run_preflight)
         self.start_button = QtWidgets.QPushButton("▶ Start", clicked=self.start)
         self.stop_button = QtWidgets.QPushButton("■ Stop", clicked=self.stop)

@@ -65,6 +65,16 @@ class PreflightMixin:
                 self.status_message.emit(f"Not started: {len(result.errors)} preflight error(s)")
         self._update_buttons()
 
+    def _mark_preflight_stale(self, *_args) -> None:
+        """A field the checks were about changed: the old checks (and their fix buttons) no longer say
+        anything about what Start would train."""
+        if self.last_preflight is None or not self.preflight_button.isEnabled():  # none shown, or one running
+            return
+        self.last_preflight = None
+        self._clear_fixes()
+        self._show_checks_text("The model, dataset or arguments changed since these checks: press Preflight to "
+                               "check again (Start checks first anyway).")
+
     def _show_checks_text(self, text: str) -> None:
         self.checks.clear()
         self.checks.addItem(text)
