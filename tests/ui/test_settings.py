@@ -95,3 +95,23 @@ def test_one_settings_store_with_a_schema_and_the_old_qt_file_moved_into_it(qtbo
     finally:
         window.model_tab.undo_stack.setClean()
         window.close()
+
+
+def test_cancel_in_settings_undoes_a_cluster_saved_in_its_sub_dialog(qtbot):
+    from PySide6 import QtCore, QtWidgets
+
+    from yolo_studio.training import cluster
+    from yolo_studio.ui.settings_dialog import SettingsDialog
+
+    settings = SettingsDialog()
+    qtbot.addWidget(settings)
+    settings.show()
+    settings.clusters_button.click()
+    clusters = next(w for w in settings.findChildren(QtWidgets.QDialog) if w is not settings and w.isVisible())
+    qtbot.keyClicks(clusters.name, "lab")
+    qtbot.keyClicks(clusters.address, "http://127.0.0.1:8265")
+    qtbot.keyClick(clusters.address, QtCore.Qt.Key_Return)  # saved by the Clusters dialog
+    assert "lab" in cluster.clusters()
+    clusters.reject()
+    settings.reject()  # Cancel
+    assert "lab" not in cluster.clusters()

@@ -6,6 +6,8 @@ Stored in ``studio.yaml`` in the studio's data folder (``core.projects.load_sett
 
 from __future__ import annotations
 
+import copy
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.home import studio_data_dir
@@ -95,11 +97,20 @@ class SettingsDialog(QtWidgets.QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.resize(620, 280)
+        self._clusters_before = None  # set when the Clusters dialog is opened from here
 
     def _clusters(self) -> None:
         from yolo_studio.ui.clusters import ClustersDialog
 
+        if self._clusters_before is None:  # what Cancel puts back: the clusters as they were before Settings
+            self._clusters_before = copy.deepcopy(load_settings().get("clusters") or [])
         ClustersDialog(self).open()
+
+    def reject(self) -> None:
+        """Cancel undoes everything done in Settings, the clusters saved in their own dialog included."""
+        if self._clusters_before is not None and (load_settings().get("clusters") or []) != self._clusters_before:
+            save_settings(clusters=self._clusters_before)
+        super().reject()
 
     def _browse(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Workspace folder", self.workspace.text())
