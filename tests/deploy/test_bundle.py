@@ -43,3 +43,41 @@ def test_bundle_refuses_a_model_with_errors(data_dir, tmp_path):
                              "-o", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 1 and "unknown module 'Convv'" in result.stdout
     assert not (tmp_path / "out").exists()
+
+
+def _fresh_venv(root: Path) -> Path:
+    """A new virtual environment holding the bundle's requirements and nothing of the studio: every package
+    of this environment linked in, except YOLO Studio and the start-up hooks (.pth files) of this one. Its
+    interpreter starts as a user's fresh one does (nothing imports importlib.util for it at start-up)."""
+    import site
+    import venv
+
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(root)
+    ours = Path(next(p for p in site.getsitepackages() if p.endswith("site-packages")))
+    theirs = next((root / "lib").glob("python*/site-packages"))
+    for entry in ours.iterdir():
+        if entry.suffix == ".pth" or entry.name.startswith(("yolo_studio", "__editable__", "_distutils_hack")):
+            continue
+        (theirs / entry.name).symlink_to(entry)
+    return root / "bin" / "python"
+
+
+def test_a_bundle_trains_on_a_fresh_interpreter_in_a_new_venv(data_dir, tmp_path):
+    """On a fresh Python, the block finder imported importlib.util inside find_spec and recursed into itself
+    (RecursionError); the studio's own environment hid it."""
+    model = tmp_path / "blocks.yaml"
+    model.write_text((data_dir / "models" / "all_rules.yaml").read_text())
+    train = write_bundle(model, tmp_path / "bundle", data_dir / "blocks")
+    python = _fresh_venv(tmp_path / "venv")
+    loaded = subprocess.run([str(python), "-c", "import sys; print('importlib.util' in sys.modules)"],
+                            capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False", loaded.stderr  # as on a user's machine
+    data = generate(tmp_path / "data", train=8, val=4, imgsz=64, seed=3)
+    result = subprocess.run([str(python), str(train), "--data", str(data), "--epochs", "1", "--imgsz", "64",
+                             "batch=4", "workers=0", "device=cpu", "amp=False", "plots=False",
+                             f"project={tmp_path / 'runs'}", "name=fresh", "exist_ok=True"],
+                            cwd=train.parent, capture_output=True, text=True, timeout=600,
+                            env={k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "RecursionError" not in result.stderr
+    assert (tmp_path / "runs" / "fresh" / "weights" / "last.pt").exists()

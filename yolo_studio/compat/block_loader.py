@@ -11,7 +11,11 @@ training bundle.
 
 from __future__ import annotations
 
+import importlib.machinery  # here, not inside the finder: on a fresh interpreter that has not loaded
+import importlib.util  # them, importing them in find_spec went through the finder itself (RecursionError)
+import sys
 import threading
+from pathlib import Path
 
 if __package__:
     from . import block_layouts
@@ -128,10 +132,8 @@ class _BlockFinder:
 
     @staticmethod
     def find_spec(fullname, path=None, target=None):
-        import importlib.util
-        import sys
-        from pathlib import Path
-
+        if not fullname.startswith(PACKAGE + "."):  # every other import passes straight through
+            return None
         package, _, stem = fullname.partition(".")
         if package != PACKAGE or not stem or "." in stem or PACKAGE not in sys.modules:
             return None
@@ -143,14 +145,11 @@ class _BlockFinder:
 
 
 def _block_loader(fullname, file):
-    import importlib.machinery
-
     class _BlockLoader(importlib.machinery.SourceFileLoader):
         """A block file's source with its relative imports made absolute (no bytecode cache)."""
 
         def get_code(self, name):
             import ast
-            from pathlib import Path
 
             source = self.get_data(self.path).decode("utf-8")
             tree = absolute_imports(ast.parse(source, self.path), Path(self.path).parent)
