@@ -20,7 +20,8 @@ import torch.distributed as dist
 
 from yolo_studio.training.events import EventWriter
 from yolo_studio.training.run_folder import RunFolder
-from yolo_studio.training.runner import EventCallbacks, _NoEvents
+from yolo_studio.core.processes import started_at, this_process
+from yolo_studio.training.runner import EventCallbacks, _NoEvents, announce_rank
 
 
 class Trainer:
@@ -38,7 +39,12 @@ def main() -> int:
     (run.path / "pids").mkdir(exist_ok=True)
     (run.path / "pids" / str(rank)).write_text(str(os.getpid()))
     dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=20))
-    callbacks = EventCallbacks(run, EventWriter(run.events) if rank == 0 else _NoEvents())
+    writer = EventWriter(run.events) if rank == 0 else _NoEvents()
+    announce_rank(run)  # every process of the run is on record, as the runner records them
+    me, launcher = this_process(), os.getppid()
+    writer.write("run_start", pid=me["pid"], started=me["started"], launcher_pid=launcher,
+                 launcher_started=started_at(launcher))
+    callbacks = EventCallbacks(run, writer)
     trainer, grads, jitter = Trainer(), torch.ones(256), random.Random(rank * 7919 + os.getpid())
     batch = 0
     while True:

@@ -66,3 +66,49 @@ def test_kill_ends_every_rank_before_it_is_recorded(tmp_path):
     assert not [pid for pid in ranks if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
     assert [e["type"] for e in read_events(run.events)][-1] == "killed"
     launcher.wait(timeout=10)
+
+
+def test_a_launcher_that_dies_by_itself_leaves_no_rank_training(tmp_path, qtbot):
+    """After a SIGKILL of torch's launcher both ranks trained on unseen (the status said crashed, Kill did
+    nothing, Resume was offered): every rank is on record, and the supervisor ends them."""
+    import signal
+
+    from yolo_studio.training.events import run_processes
+    from yolo_studio.workers.training import RunSupervisor
+
+    run = RunFolder(tmp_path / "r")
+    run.path.mkdir()
+    launcher = _start(run, "--forever")
+    ranks = _rank_pids(run)
+    qtbot.waitUntil(lambda: len(run_processes(read_events(run.events))) == 3, timeout=30_000)  # launcher + 2 ranks
+    supervisor = RunSupervisor(run, launcher)
+    ended = []
+    supervisor.ended.connect(ended.append)
+    supervisor.start()
+    os.kill(launcher.pid, signal.SIGKILL)  # the launcher dies by itself
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    supervisor.wait()
+    assert not [pid for pid in ranks if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert ended == ["crashed"]
+
+
+def test_kill_returns_at_once_and_the_run_ends_killed(tmp_path, qtbot):
+    """Kill waited on the UI thread for every process to end (up to 15 s)."""
+    from yolo_studio.workers.training import RunSupervisor
+
+    run = RunFolder(tmp_path / "r")
+    run.path.mkdir()
+    launcher = _start(run, "--forever")
+    ranks = _rank_pids(run)
+    qtbot.waitUntil(lambda: any(e["type"] == "run_start" for e in read_events(run.events)), timeout=30_000)
+    supervisor = RunSupervisor(run, launcher)
+    ended = []
+    supervisor.ended.connect(ended.append)
+    supervisor.start()
+    started = time.perf_counter()
+    supervisor.kill()
+    assert time.perf_counter() - started < 0.5
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    supervisor.wait()
+    assert ended == ["killed"]
+    assert not [pid for pid in ranks if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]

@@ -97,6 +97,7 @@ def test_only_a_finished_run_of_the_studio_can_be_continued(trained_project, tmp
     stopped = tmp_path / "runs" / "stopped"
     shutil.copytree(trained_project.runs_dir / "tiny", stopped)
     events = (stopped / "events.jsonl").read_text().splitlines()
-    (stopped / "events.jsonl").write_text("\n".join(e for e in events if '"run_end"' not in e) + "\n")
+    (stopped / "events.jsonl").write_text("\n".join(e for e in events if '"run_end"' not in e
+                                                    and '"trained"' not in e) + "\n")  # ended before its last save
     refused = run_cli("train", "--continue", stopped)
     assert refused.returncode == 1 and "resume it instead (--resume" in refused.stdout + refused.stderr

@@ -9,8 +9,20 @@ from __future__ import annotations
 
 def stop_without_validating(trainer) -> None:
     """Stop means now: Ultralytics would validate the partial epoch on the whole val set first (minutes
-    on a real dataset). Keep the last epoch's metrics instead; last.pt is still saved, resumable."""
-    trainer.validate = lambda: (trainer.metrics, trainer.fitness)
+    on a real dataset). Keep the last epoch's metrics instead; last.pt is still saved, resumable.
+
+    The fitness is None, never the last epoch's: Ultralytics writes best.pt when ``best_fitness == fitness``,
+    so reusing it saved the partial epoch's weights, never validated, as best.pt (and called it the best
+    epoch). The early stopper and the NaN recovery both skip a None fitness; the one case where None
+    equals ``best_fitness`` (nothing validated yet) is ``forget_unvalidated_best``'s."""
+    trainer.validate = lambda: (trainer.metrics, None)
+
+
+def forget_unvalidated_best(trainer) -> None:
+    """After a stopped epoch's save: with no epoch validated yet (``best_fitness`` None), Ultralytics has just
+    written best.pt from the partial epoch's weights. A best.pt must be validated weights: remove it."""
+    if trainer.best_fitness is None and trainer.best.exists():
+        trainer.best.unlink()
 
 
 def skip_final_eval(trainer) -> None:

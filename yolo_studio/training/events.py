@@ -117,6 +117,21 @@ def training_process(events: list) -> tuple:
     return last.get("pid"), last.get("started")
 
 
+def run_processes(events: list) -> list:
+    """[(pid, start time)] of every process of the run's latest start: the distributed launcher, rank 0 (its
+    ``run_start``) and each other rank (their ``rank_start``). A rank whose launcher died is no longer under
+    it: only these records find it."""
+    starts = [i for i, e in enumerate(events) if e["type"] == "run_start"]
+    if not starts:
+        return []
+    first = events[starts[-1]]
+    found = [(first.get("launcher_pid"), first.get("launcher_started")), (first.get("pid"), first.get("started"))]
+    # a rank may record itself just before rank 0's run_start: the ranks of the same launcher count too
+    found += [(e.get("pid"), e.get("started")) for e in events[max(starts[-1] - 8, 0):]
+              if e["type"] == "rank_start" and e.get("launcher_pid") == first.get("launcher_pid")]
+    return [(pid, started) for pid, started in dict.fromkeys(found) if pid]
+
+
 def on_cluster(events: list) -> bool:
     """Whether the run's latest start went to a cluster: a ``cluster_job``, or a ``run_start`` copied from
     a node (it names the job), and no local start after it."""
@@ -148,18 +163,22 @@ def run_status(events: list, alive: bool | None = None) -> str:
     starts = [i for i, e in enumerate(events) if e["type"] in ("run_start", "cluster_job")]
     last_start = starts[-1] if starts else 0
     after = events[last_start:]  # without a start, an error is a run that failed while getting ready
+    # its final checkpoint written: completed, even if the final validation or the plots then failed or died
+    trained = any(e["type"] == "trained" for e in after)
     for event in reversed(after):
         if event["type"] == "run_end":
             return event.get("status", "completed")
         if event["type"] == "error":
-            return "failed"
+            return "completed" if trained else "failed"
         if event["type"] in ("killed", "lost"):
-            return event["type"]
+            return "completed" if trained else event["type"]
     if not starts:
         return "new"
     if events[last_start]["type"] == "cluster_job":
         return "queued" if (run_alive(events) if alive is None else alive) else "crashed"
-    return "running" if (run_alive(events) if alive is None else alive) else "crashed"
+    if run_alive(events) if alive is None else alive:
+        return "running"
+    return "completed" if trained else "crashed"
 
 
 def epoch_history(events: list) -> list:

@@ -201,6 +201,12 @@ def train_resume(run_dir, out=print, cluster=None, gpus: int = 0) -> int:
     if not run.last.is_file():
         out(f"error: {run.last} does not exist: the run saved no checkpoint to resume from; start it again")
         return 1
+    from yolo_studio.training.runner import resume_refusal
+
+    refused = resume_refusal(run)
+    if refused:  # a finished run: resuming would train afresh over its results
+        out(f"error: {refused}")
+        return 1
     if cluster:
         from yolo_studio.training import cluster as ray_cluster
 

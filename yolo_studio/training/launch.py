@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from yolo_studio.core.devices import requested_gpus
-from yolo_studio.training.events import append_event
+from yolo_studio.training.events import append_event, read_events, run_processes
 from yolo_studio.training.run_folder import RunFolder
 
 RUNNER = "yolo_studio.training.runner"
@@ -67,22 +67,46 @@ def request_stop(run: RunFolder) -> None:
 
 
 def kill(run: RunFolder, pid: int, started: float | None = None, timeout: float = 15.0) -> None:
-    """Hard stop: kill the process and every process under it (torch's launcher starts each rank in a
-    session of its own), wait until they have all ended, then record it in the events. With
-    ``started`` (its start time), a process that now has that pid but started at another time is
-    someone else's: it is left alone, and nothing is recorded (the run had already ended)."""
+    """Hard stop: kill the process, every process under it (torch's launcher starts each rank in a session
+    of its own) and every rank the run recorded (one whose launcher died is under no one), wait until they
+    have ended, then record it in the events. With ``started`` (its start time), a process that now has
+    that pid but started at another time is someone else's: it is left alone, and when none of the run's
+    processes lives nothing is recorded (the run had already ended)."""
+    from yolo_studio.core.processes import pid_alive
+
+    ranks = [p for p in run_processes(read_events(run.events)) if pid_alive(*p)]
+    if not (pid_alive(pid, started) or ranks):
+        return
+    end_processes([(pid, started)] + ranks, timeout)
+    append_event(run.events, "killed", pid=pid)
+
+
+def end_processes(identities: list, timeout: float = 15.0) -> None:
+    """Kill each (pid, start time) still alive and its descendants, and wait until all have ended (a zombie
+    counts as ended: the parent that would reap it may be the caller, waiting here)."""
+    import time
+
     import psutil
 
     from yolo_studio.core.processes import pid_alive
 
-    if started is not None and not pid_alive(pid, started):
-        return
-    processes = _tree(pid)  # found before any dies: an orphaned rank no longer has the launcher as parent
+    processes = []
+    for pid, started in identities:
+        if pid_alive(pid, started):
+            processes += _tree(pid)  # found before any dies: an orphaned rank has no launcher as parent
     for process in processes:
         with _gone():
             process.kill()
-    psutil.wait_procs(processes, timeout=timeout)
-    append_event(run.events, "killed", pid=pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = []
+        for process in processes:
+            with _gone():
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+        if not alive:
+            return
+        time.sleep(0.05)
 
 
 def _tree(pid: int) -> list:

@@ -6,12 +6,23 @@ process with its output going to ``logs/train.log``; under ``torchrun`` every ra
 rank 0 writes the events.
 
 Stop: the file ``control/stop`` appearing sets ``trainer.stop`` (Ultralytics stops between
-batches, validates and saves). A stopped run skips Ultralytics' ``final_eval`` so that last.pt
-keeps its optimizer state and the run can resume; a completed run is finalised as usual.
+batches and saves; the partial epoch is not validated, and its weights never become best.pt). A
+stopped run skips Ultralytics' ``final_eval`` so that last.pt keeps its optimizer state and the run
+can resume; a completed run is finalised as usual.
+
+A finished run stays finished: once the last epoch's checkpoint is written the runner records a
+``trained`` event, and from then on the run is completed whatever happens (a Stop during final
+validation is said to wait for it; a kill there leaves a completed run, not a resumable one).
+Resuming refuses a checkpoint Ultralytics has stripped (its optimizer state gone), instead of
+Ultralytics starting a fresh training over the run's results.
+
+``YOLO_STUDIO_PAUSE_AT`` (``last_batch``, ``final_validation`` or ``plotting``) makes the runner wait
+at that phase, writing ``control/paused-<phase>``: tests and bug reports kill a run exactly there.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -34,10 +45,12 @@ class EventCallbacks:
         self.last_batch_event = 0.0
         self.epoch_started = time.time()
         self.trainer = None
+        self.trained = False  # the final checkpoint is written: the run is completed from here on
+        self.final_stop_said = False
 
     def attach(self, model) -> None:
         for name in ("on_train_start", "on_train_epoch_start", "on_train_batch_end", "on_train_epoch_end",
-                     "on_fit_epoch_end", "on_model_save", "on_train_end"):
+                     "on_fit_epoch_end", "on_model_save", "on_train_end", "on_val_batch_end"):
             model.add_callback(name, getattr(self, name))
 
     def on_train_start(self, trainer) -> None:
@@ -78,6 +91,20 @@ class EventCallbacks:
 
     def on_train_epoch_end(self, trainer) -> None:
         self.in_epoch = True
+        if trainer.epoch + 1 >= trainer.epochs and not self.stopped:
+            pause_for_tests(self.run, "last_batch")
+
+    def on_val_batch_end(self, validator) -> None:
+        """During the final validation (the run is trained): a Stop cannot end the run any sooner."""
+        if not self.trained:
+            return
+        pause_for_tests(self.run, "final_validation")
+        if not self.final_stop_said and is_rank_zero() and self.run.stop_file.exists():
+            self.final_stop_said = True
+            message = ("stop requested during the final validation: the training is finished and its weights "
+                       "are saved; the validation of best.pt finishes first (Kill ends it; the run stays completed)")
+            print(f"\nYOLO Studio: {message}", flush=True)
+            self.writer.write("note", message=message)
 
     def on_fit_epoch_end(self, trainer) -> None:
         metrics = {k: _number(v) for k, v in {**self._losses(trainer), **(trainer.metrics or {}),
@@ -96,9 +123,16 @@ class EventCallbacks:
             training.skip_final_eval(trainer)  # keep last.pt's optimizer state: the run must stay resumable
 
     def on_model_save(self, trainer) -> None:
+        if self.stopped:
+            training.forget_unvalidated_best(trainer)
         self.writer.write("checkpoint", epoch=trainer.epoch + 1, path=str(trainer.last))
+        if trainer.stop and not self.stopped and not self.trained:  # the last epoch (or early stopping) saved
+            self.trained = True
+            self.writer.write("trained", epoch=trainer.epoch + 1, epochs=trainer.epochs,
+                              best=str(trainer.best) if trainer.best.exists() else None, last=str(trainer.last))
 
     def on_train_end(self, trainer) -> None:
+        pause_for_tests(self.run, "plotting")
         self.writer.write("run_end", status="stopped" if self.stopped else "completed",
                           epochs_done=trainer.epoch + 1, epochs=trainer.epochs,
                           best_epoch=getattr(trainer.stopper, "best_epoch", None),
@@ -113,12 +147,31 @@ class EventCallbacks:
 
 
 def _number(value):
+    """A JSON number, or None (NaN and infinities included: the events file stays valid JSON)."""
     if value is None:
         return None
     try:
-        return round(float(value), 6)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return round(number, 6) if math.isfinite(number) else None
+
+
+PAUSE_PHASES = ("last_batch", "final_validation", "plotting")
+
+
+def pause_for_tests(run, phase: str) -> None:
+    """Wait at ``phase`` when ``YOLO_STUDIO_PAUSE_AT`` names it (once a process, at most 10 minutes), after
+    writing ``control/paused-<phase>``: a test kills the run there."""
+    if os.environ.get("YOLO_STUDIO_PAUSE_AT") != phase or getattr(pause_for_tests, "done", None) == phase:
+        return
+    pause_for_tests.done = phase
+    marker = run.path / "control" / f"paused-{phase}"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()))
+    deadline = time.time() + 600
+    while time.time() < deadline and marker.exists():
+        time.sleep(0.1)
 
 
 def _memory(trainer) -> float | None:
@@ -184,6 +237,40 @@ def configure_logging(run, logging: dict) -> None:
               **{name: False for name in ONLINE_INTEGRATIONS if name in SETTINGS}}
     if any(SETTINGS.get(k) != v for k, v in wanted.items()):
         SETTINGS.update(wanted)
+
+
+def announce_rank(run) -> None:
+    """A rank other than 0 records its pid and start time (rank 0's are in ``run_start``), so Kill and the
+    supervisor find it even after its launcher died (it is then no longer the launcher's child)."""
+    if is_rank_zero():
+        return
+    from yolo_studio.core.processes import started_at, this_process
+    from yolo_studio.training.events import append_event
+
+    me = this_process()
+    launcher = os.getppid()
+    append_event(run.events, "rank_start", rank=int(os.environ.get("RANK", "0")), pid=me["pid"],
+                 started=me["started"], launcher_pid=launcher, launcher_started=started_at(launcher))
+
+
+def resume_refusal(run) -> str | None:
+    """Why ``run`` cannot resume, or None: a run that finished (its final checkpoint written), or a last.pt
+    without optimizer state (Ultralytics strips it at the end; resuming it starts a new training)."""
+    from yolo_studio.training.events import read_events, run_status
+
+    if run_status(read_events(run.events), alive=False) == "completed":
+        return (f"{run.path.name} finished training (its final weights are in {run.path / 'weights'}): there is "
+                "nothing to resume. Continue it as a new run to train more epochs")
+    from yolo_studio.core.model.checkpoints import CheckpointError, read_checkpoint
+
+    try:
+        resumable = read_checkpoint(run.last).resumable  # read without running its code
+    except CheckpointError as exc:
+        return f"{run.last} cannot be resumed: {exc.message}"
+    if not resumable:
+        return (f"{run.last} cannot be resumed: it is a finished model (Ultralytics removed its optimizer state), "
+                "not a checkpoint to resume; continue it as a new run to train more epochs")
+    return None
 
 
 def is_rank_zero() -> bool:
@@ -264,6 +351,11 @@ def _run(run, resume: bool, echo) -> int:
         if resume:
             if not run.last.exists():
                 raise FileNotFoundError(f"{run.last} does not exist: the run saved no checkpoint to resume from")
+            refused = resume_refusal(run)
+            if refused:  # Ultralytics would train afresh over this run's results: refuse, and change nothing
+                print(f"YOLO Studio: {refused}", file=sys.stderr, flush=True)
+                writer.write("resume_refused", message=refused)
+                return 1
             # this run's data and folder, not the ones in the checkpoint: a run trained on a cluster node
             # resumes here (and one from here there) with its own paths
             model, kwargs = YOLO(str(run.last)), {"resume": True, "data": spec["data"], "save_dir": str(run.path)}
@@ -282,6 +374,7 @@ def _run(run, resume: bool, echo) -> int:
 
         launcher = os.getppid() if "TORCHELASTIC_RUN_ID" in os.environ else None  # under torch.distributed.run
         me = this_process()  # pid and start time: a pid alone can be another process's later
+        announce_rank(run)
         writer.write("run_start", pid=me["pid"], started=me["started"], launcher_pid=launcher,
                      launcher_started=started_at(launcher), resumed=resume, save_dir=str(run.path),
                      epochs=spec.get("overrides", {}).get("epochs"), config=kwargs)

@@ -14,7 +14,7 @@ from PySide6 import QtCore
 
 from yolo_studio.training import launch
 from yolo_studio.core.processes import pid_alive, started_at
-from yolo_studio.training.events import EventTail, read_events, run_status
+from yolo_studio.training.events import EventTail, append_event, read_events, run_processes, run_status
 from yolo_studio.training.run_folder import RunFolder
 from yolo_studio.workers.lifetime import disconnect_all, keep_until_finished
 
@@ -79,6 +79,9 @@ class RunSupervisor(QtCore.QThread):
             QtCore.QThread.msleep(POLL_MS)
         if self._detach:
             return
+        killer = getattr(self, "_killer", None)
+        if killer is not None:  # a Kill under way records "killed" once every process has ended
+            killer.join(timeout=30)
         if events := tail.read():
             self.events.emit(events)
         self._emit_log(log_offset)
@@ -88,9 +91,19 @@ class RunSupervisor(QtCore.QThread):
     def _ended(self) -> bool:
         if self.follower is not None:
             return not self.follower.is_alive()
-        if self.process is not None:
-            return self.process.poll() is not None
-        return not pid_alive(self.pid, self.started)
+        ended = self.process.poll() is not None if self.process is not None else not pid_alive(self.pid, self.started)
+        if ended:
+            self._end_orphans()
+        return ended
+
+    def _end_orphans(self) -> None:
+        """The launcher ended (killed, or died by itself): ranks it left behind would train on unseen, so
+        they are ended too (the run is then crashed, resumable from its last checkpoint)."""
+        orphans = [p for p in run_processes(read_events(self.run_folder.events)) if pid_alive(*p)]
+        if orphans:
+            launch.end_processes(orphans)
+            append_event(self.run_folder.events, "note", message=f"the training process ended; {len(orphans)} of "
+                                                                 "its processes were left running and were ended")
 
     def _emit_log(self, offset: int) -> int:
         try:
@@ -117,12 +130,15 @@ class RunSupervisor(QtCore.QThread):
             self.kill()
 
     def kill(self) -> None:
+        """Kill the run: off the UI thread (ending every process and waiting for them can take seconds)."""
         if self.follower is not None:
             from yolo_studio.training import cluster
 
             threading.Thread(target=_quietly, args=(cluster.stop_job, self.run_folder), daemon=True).start()
         elif self.pid:
-            launch.kill(self.run_folder, self.pid, self.started)
+            self._killer = threading.Thread(target=launch.kill, args=(self.run_folder, self.pid, self.started),
+                                            name=f"kill-{self.run_folder.path.name}", daemon=True)
+            self._killer.start()
 
     def detach(self) -> None:
         """Stop following; the training process keeps running (the studio is closing)."""

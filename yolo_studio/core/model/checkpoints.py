@@ -126,6 +126,13 @@ class CheckpointInfo:
     model_yaml: dict | None  # the architecture, as Ultralytics stored it (``model.yaml``)
     train_args: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict, repr=False)  # "model.0.conv.weight" -> tensor
+    has_optimizer: bool = False  # the optimizer state a resume needs (Ultralytics strips it at the end)
+
+    @property
+    def resumable(self) -> bool:
+        """A checkpoint training can resume from: Ultralytics' ``strip_optimizer`` (a run's last step) sets
+        the epoch to -1 and drops the optimizer, and ``resume=True`` on such a file trains anew."""
+        return self.has_optimizer and self.epoch is not None and self.epoch >= 0
 
     @property
     def nc(self) -> int:
@@ -181,7 +188,8 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
                           version=str(ckpt["version"]) if ckpt.get("version") else None,
                           date=str(ckpt["date"]) if ckpt.get("date") else None,
                           epoch=ckpt.get("epoch") if isinstance(ckpt.get("epoch"), int) else None,
-                          model_yaml=yaml_dict, train_args=dict(args), state=state_dict(model))
+                          model_yaml=yaml_dict, train_args=dict(args), state=state_dict(model),
+                          has_optimizer=ckpt.get("optimizer") is not None)
 
 
 def state_dict(module: Stub, prefix: str = "") -> dict:

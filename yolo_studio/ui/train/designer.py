@@ -378,7 +378,7 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         if self.running():
             again = self.supervisor.stop_requested
             self.supervisor.request_stop()
-            self.status_message.emit("Killed the training process" if again else
+            self.status_message.emit("Killing the training process and every process it started…" if again else
                                      f"Stopping {self._stops_when()}… (press Stop again to kill)")
             self.stop_button.setText("■ Kill")
 
