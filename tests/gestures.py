@@ -66,6 +66,8 @@ def scene_mismatches(tab) -> list:
                                       and p.output_port.scene() is scene)]
     if stray or len(pipes) != len(wanted):
         found.append(f"{len(pipes)} pipes on the scene for {len(wanted)} edges ({len(stray)} stray)")
+    if scene.mouseGrabberItem() is not None:  # the next synthetic move (a scroll, a reopen) would drag it
+        found.append(f"{type(scene.mouseGrabberItem()).__name__} still holds the mouse after the gesture")
     live = [i for i in scene.items() if isinstance(i, LivePipeItem) and i.isVisible()]
     if live:
         found.append("a wire being dragged is still drawn")

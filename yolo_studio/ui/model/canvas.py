@@ -88,6 +88,9 @@ class ModelCanvas(QtCore.QObject):
         """Undo what NodeGraphQt leaves behind when a wire is released where it started: it has deleted
         the wire's pipe and shows a live pipe that nothing ends (its release handler returns early when
         the end port is the start port), and it emits no signal. The drawn edges return to the document's."""
+        grabber = self.graph.scene().mouseGrabberItem()
+        if grabber is not None:  # the button is up: a node still holding the mouse (its release was lost while the
+            grabber.ungrabMouse()  # drag redrew the canvas) would follow the next synthetic move, e.g. a scroll
         if self._flush_timer.isActive():  # a gesture changed ports: the document decides first (a wire dragged
             self._flush_timer.stop()      # off its port was drawn again here before it was reported)
             self._flush_connections()
