@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
+from helpers import choose_in_next_popup
 from yolo_studio.core.model.graph_model import collapse, covering, edges, node_lines
 from yolo_studio.ui.model.canvas import BLOCK_MIME, FoldedBox, SectionCaption
 from yolo_studio.ui.model.node_item import LayerNode, LayerNodeItem
@@ -329,21 +330,12 @@ class GestureDriver:
             point = node.view.sceneBoundingRect().topLeft() + QtCore.QPointF(-500, 0)
         picked = []
 
-        def choose():
-            menu = QtWidgets.QApplication.activePopupWidget()
-            if menu is None:
-                QtCore.QTimer.singleShot(5, choose)
-                return
-            actions = [a for a in menu.actions() if a.isEnabled() and not a.isSeparator()]
-            if actions:
-                action = self.random.choice(actions)
-                picked.append(action.text())
-                menu.close()
-                action.trigger()
-            else:
-                menu.close()
+        def pick(actions):
+            action = self.random.choice(actions) if actions else None
+            picked.extend([action.text()] if action else [])
+            return action
 
-        QtCore.QTimer.singleShot(0, choose)
+        choose_in_next_popup(pick)
         pos = self._to_view(point)
         event = QtGui.QContextMenuEvent(QtGui.QContextMenuEvent.Mouse, pos, self.viewer.viewport().mapToGlobal(pos))
         QtWidgets.QApplication.sendEvent(self.viewer.viewport(), event)

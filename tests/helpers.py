@@ -64,6 +64,28 @@ def run_cli(*args, env=None, cwd=None, timeout=600):
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
 
 
+def choose_in_next_popup(pick):
+    """Pick in the next popup menu: ``pick(enabled actions)`` returns the action to trigger (or None to close
+    it untouched); returns the texts of every action the menu showed."""
+    from PySide6 import QtCore, QtWidgets
+
+    seen = []
+
+    def choose():
+        menu = QtWidgets.QApplication.activePopupWidget()
+        if menu is None:
+            QtCore.QTimer.singleShot(5, choose)
+            return
+        seen.extend(a.text() for a in menu.actions() if not a.isSeparator())
+        action = pick([a for a in menu.actions() if a.isEnabled() and not a.isSeparator()])
+        menu.close()
+        if action is not None:
+            action.trigger()
+
+    QtCore.QTimer.singleShot(0, choose)
+    return seen
+
+
 def answer_next_dialog(button=None):
     """Answer the next modal dialog (``button``: a standard button or a button's text; else accept);
     returns the texts it showed."""

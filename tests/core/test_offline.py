@@ -29,3 +29,12 @@ def test_ultralytics_sees_the_studio_config_and_sync_off(tmp_path):
     assert sync == "False"
     assert (Path(config_dir) / "Arial.ttf").exists()  # check_font finds it here and never downloads
     assert (Path(config_dir) / "Arial.Unicode.ttf").exists()  # labels that are not ASCII (Ultralytics' plots)
+
+
+def test_every_process_numbers_gpus_in_pci_order_as_the_device_picker_does():
+    """Only training got CUDA_DEVICE_ORDER=PCI_BUS_ID: inference, export and hydra counted GPUs fastest first."""
+    code = "import yolo_studio, os, subprocess, sys; print(subprocess.run([sys.executable, '-c', " \
+           "'import os; print(os.environ.get(\"CUDA_DEVICE_ORDER\"))'], capture_output=True, text=True).stdout)"
+    env = {**os.environ, "CUDA_DEVICE_ORDER": "FASTEST_FIRST"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() == "PCI_BUS_ID", done.stderr

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from helpers import shipped_model_yamls
+from helpers import choose_in_next_popup, shipped_model_yamls
 from yolo_studio.core.model.document import ModelDocument
 from yolo_studio.core.model.graph_model import covering, edges, layered_layout, sidecar_path
 from yolo_studio.core.model.renumber import INPUT, target
@@ -147,7 +147,7 @@ def test_dragging_a_wire_onto_another_port_moves_it(designer, resources, qtbot):
 
 def test_a_right_click_on_a_wire_offers_the_documents_actions_and_disconnect_works(designer, resources, qtbot):
     from NodeGraphQt.qgraphics.pipe import PipeItem
-    from PySide6 import QtCore, QtGui, QtWidgets
+    from PySide6 import QtGui, QtWidgets
 
     designer.live_inspection = False
     designer.show()
@@ -159,18 +159,7 @@ def test_a_right_click_on_a_wire_offers_the_documents_actions_and_disconnect_wor
     point = next(pipe.path().pointAtPercent(k / 20) for k in range(2, 19)
                  if canvas._edge_at(pipe.path().pointAtPercent(k / 20)) == (6, 12, 1))
     viewer.centerOn(point)
-    seen = []
-
-    def choose():
-        menu = QtWidgets.QApplication.activePopupWidget()
-        if menu is None:
-            QtCore.QTimer.singleShot(10, choose)
-            return
-        seen.extend(a.text() for a in menu.actions())
-        next(a for a in menu.actions() if a.text().startswith("Disconnect")).trigger()
-        menu.close()
-
-    QtCore.QTimer.singleShot(0, choose)
+    seen = choose_in_next_popup(lambda actions: next(a for a in actions if a.text().startswith("Disconnect")))
     pos = viewer.mapFromScene(point)
     event = QtGui.QContextMenuEvent(QtGui.QContextMenuEvent.Mouse, pos, viewer.viewport().mapToGlobal(pos))
     QtWidgets.QApplication.sendEvent(viewer.viewport(), event)

@@ -52,6 +52,10 @@ def apply_offline_environment() -> Path:
     """
     for key, value in OFFLINE_VARIABLES.items():
         os.environ.setdefault(key, value)
+    # GPU i is the same card everywhere: the device picker lists GPUs in PCI order (NVML's), and every
+    # process the studio starts (training, inference, export, hydra) inherits this, as CUDA in its own
+    # process does; CUDA's default order (fastest first) made "GPU 1" another card on a mixed machine
+    os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
     config_dir = Path(os.environ.setdefault("YOLO_CONFIG_DIR", str(studio_data_dir() / "ultralytics")))
     try:
         _seed_font(config_dir / "Ultralytics")  # Ultralytics reads USER_CONFIG_DIR = YOLO_CONFIG_DIR/Ultralytics

@@ -54,7 +54,11 @@ class EventCallbacks:
             model.add_callback(name, getattr(self, name))
 
     def on_train_start(self, trainer) -> None:
+        """What the trainer settled on once set up: its device, whether AMP is on, the batch (AutoBatch's
+        choice for batch=-1), the number of ranks: evidence a log line alone does not give."""
         self.trainer = trainer
+        self.writer.write("train_start", device=str(trainer.device), amp=bool(trainer.amp),
+                          batch=int(trainer.batch_size), world_size=int(getattr(trainer, "world_size", 1) or 1))
 
     def on_train_epoch_start(self, trainer) -> None:
         self.batch = 0
