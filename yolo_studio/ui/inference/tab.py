@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from yolo_studio.deploy.export import on_cuda
+from yolo_studio.deploy.gpu_worker import run_in_child
 from yolo_studio.deploy.predict import IMAGE_SUFFIXES, VIDEO_SUFFIXES, predict, timing_summary
 from yolo_studio.hydra.model import detect_sources, network_stages
 from yolo_studio.hydra.store import HydraStore, list_hydras, training_imgsz
@@ -166,9 +168,16 @@ class InferenceTab(QtWidgets.QWidget):
         output = self.output
 
         def work(job):
-            if weights.startswith(HYDRA):  # one backbone pass, every active head
-                store = HydraStore(self.project.root / "hydra" / weights[len(HYDRA):])
-                return detect_sources(store, sources, imgsz, conf, iou, device, job.report_item, job.is_cancelled)
+            hydra = self.project.root / "hydra" / weights[len(HYDRA):] if weights.startswith(HYDRA) else None
+            if on_cuda(device):  # in a worker process: no CUDA context or native crash in the studio's
+                task, kwargs = ("hydra_detect", {"store": str(hydra), "sources": [str(s) for s in sources]}) if hydra \
+                    else ("predict", {"model": str(weights), "sources": [str(s) for s in sources],
+                                      "save_dir": str(output)})
+                return run_in_child(task, {**kwargs, "conf": conf, "iou": iou, "imgsz": imgsz, "device": device},
+                                    job.report_item, job.is_cancelled)
+            if hydra is not None:  # one backbone pass, every active head
+                return detect_sources(HydraStore(hydra), sources, imgsz, conf, iou, device, job.report_item,
+                                      job.is_cancelled)
             return predict(weights, sources, conf, iou, imgsz, device, output, on_result=job.report_item,
                            cancelled=job.is_cancelled)
 

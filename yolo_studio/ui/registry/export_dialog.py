@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy import export as exporter
+from yolo_studio.deploy.gpu_worker import run_in_child
 from yolo_studio.ui.devices import device_box
 from yolo_studio.workers.job import JobThread
 
@@ -88,6 +89,12 @@ class ExportDialog(QtWidgets.QDialog):
         weights, images = self.weights, self.sample_images
 
         def work(_job):
+            if exporter.on_cuda(device):  # in a worker process: no CUDA context or native crash in the studio's
+                half, dynamic, simplify, opset, _device = options
+                return run_in_child("export", {"weights": str(weights), "fmt": fmt, "imgsz": imgsz, "half": half,
+                                               "dynamic": dynamic, "simplify": simplify, "opset": opset,
+                                               "device": device, "verify": verify,
+                                               "images": [str(i) for i in images]})
             out = exporter.export(weights, fmt, imgsz, *options)
             check = exporter.verify_onnx(out, weights, images, imgsz) if verify else None
             return {"file": str(out), "verification": check.text() if check else None,
