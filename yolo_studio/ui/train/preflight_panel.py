@@ -68,8 +68,8 @@ class PreflightMixin:
     def _mark_preflight_stale(self, *_args) -> None:
         """A field the checks were about changed: the old checks (and their fix buttons) no longer say
         anything about what Start would train."""
-        if self.last_preflight is None or not self.preflight_button.isEnabled():  # none shown, or one running
-            return
+        if self.last_preflight is None or not self.preflight_button.isEnabled() or getattr(self, "_keep_checks", False):
+            return  # none shown, one running, or the tab naming the next run after a start
         self.last_preflight = None
         self._clear_fixes()
         self._show_checks_text("The model, dataset or arguments changed since these checks: press Preflight to "
