@@ -315,3 +315,18 @@ def test_a_block_that_fails_on_the_channels_its_row_gives_it_is_an_error_with_th
         model.start_inspection()
     assert not any("error in" in modules.results.topLevelItem(i).text(1)
                    for i in range(modules.results.topLevelItemCount()))
+
+
+def test_the_file_list_follows_save_with_the_new_class_names(window, qtbot):
+    """Walked with real keys under Xvfb too (Save & check, and Ctrl+S in the editor): the list shows the
+    renamed class at once."""
+    modules = window.modules_tab
+    path = modules.new_from_template("attention (keeps channels, rule c1)")
+    modules.editor.setText(modules.editor.text().replace("class Attention(", "class SEGate("))
+    with qtbot.waitSignal(modules.checked, timeout=CHECK_TIMEOUT):
+        modules.save_button.click()
+    item = next(modules.files.topLevelItem(i) for i in range(modules.files.topLevelItemCount())
+                if modules.files.topLevelItem(i).text(0).startswith(path.name))
+    assert [item.child(j).text(0) for j in range(item.childCount())] == ["SEGate"]
+    assert window.model_tab.catalog.get("SEGate").category == "custom"
+    assert window.model_tab.catalog.get("Attention").category != "custom"  # Ultralytics' own Attention again
