@@ -3,7 +3,7 @@
 # On a machine whose Python lacks Ultralytics, the wheels `make gpu-wheels` put in .gpu-wheels/ are
 # installed first (into a folder of their own, never over the system's packages).
 #
-#   benchmarks/gpu_check.sh [--out TABLE.md] [--keep WORKDIR]
+#   benchmarks/gpu_check.sh [--out TABLE.md] [--keep WORKDIR] [--rehearse] [--deadline SECONDS]
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-}

@@ -127,6 +127,7 @@ class CheckpointInfo:
     train_args: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict, repr=False)  # "model.0.conv.weight" -> tensor
     has_optimizer: bool = False  # the optimizer state a resume needs (Ultralytics strips it at the end)
+    amp_scale: float | None = None  # the mixed-precision GradScaler's scale: a number only if AMP trained it
 
     @property
     def resumable(self) -> bool:
@@ -189,7 +190,16 @@ def read_checkpoint(path: str | Path) -> CheckpointInfo:
                           date=str(ckpt["date"]) if ckpt.get("date") else None,
                           epoch=ckpt.get("epoch") if isinstance(ckpt.get("epoch"), int) else None,
                           model_yaml=yaml_dict, train_args=dict(args), state=state_dict(model),
-                          has_optimizer=ckpt.get("optimizer") is not None)
+                          has_optimizer=ckpt.get("optimizer") is not None, amp_scale=_amp_scale(ckpt.get("scaler")))
+
+
+def _amp_scale(scaler) -> float | None:
+    """The scale a GradScaler's saved state holds (a disabled scaler saves an empty state)."""
+    value = scaler.get("scale") if isinstance(scaler, dict) else None
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def state_dict(module: Stub, prefix: str = "") -> dict:
