@@ -453,7 +453,7 @@ def onnx_export(check: Check) -> None:
     weights = check.detector or check.best
     images = images_in(Path(check.data).parent / "images" / "val")[:8]
     out = export(weights, "onnx", imgsz=check.settings["imgsz"], half=not check.rehearse, device=check.device)
-    verification = verify_onnx(out, weights, images, check.settings["imgsz"])
+    verification = verify_onnx(out, weights, images, check.settings["imgsz"], device=check.device)
     check.row("ONNX export (FP16 on a GPU), every output checked with onnxruntime",
               "ok" if verification.ok else "FAIL", verification.text())
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():

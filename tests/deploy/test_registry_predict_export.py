@@ -153,3 +153,22 @@ def test_export_onnx_matches_pytorch_and_the_cli_does_the_same(trained_project, 
     done = run_cli("predict", "onnx-check", images[0], "--project", trained_project.root, "--json", "--conf", "0.001")
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1])["source"] == str(images[0])
+
+
+def test_detections_after_nms_are_matched_by_iou():
+    """The decoded comparison: the same confident box matches; a box moved by half its size does not."""
+    import numpy as np
+
+    from yolo_studio.deploy.export import _match_detections
+
+    def raw(x):  # one anchor holding a 40x40 box of class 1 at 0.9, the rest empty (4 box rows, 3 classes)
+        out = np.zeros((1, 7, 8), dtype=np.float32)
+        out[0, :4, 0] = [x, 50, 40, 40]
+        out[0, 5, 0] = 0.9
+        return out
+
+    same, moved = {"boxes": 0, "unmatched": 0, "lowest_iou": 1.0}, {"boxes": 0, "unmatched": 0, "lowest_iou": 1.0}
+    _match_detections(raw(50), raw(50.4), 3, same)
+    _match_detections(raw(50), raw(70), 3, moved)
+    assert same["boxes"] == 1 and same["unmatched"] == 0 and same["lowest_iou"] > 0.95
+    assert moved["unmatched"] == 1

@@ -107,8 +107,10 @@ class Verification:
 
     def text(self) -> str:
         verdict = "matches" if self.ok else "DIFFERS from"
-        kinds = "; ".join(f"{p['kind']} {p['max_abs_diff']:.2e}" + (" (over " + f"{p['tolerance']:g})"
-                          if p["max_abs_diff"] > p["tolerance"] else "") for p in self.parts)
+        kinds = "; ".join((f"{p['boxes']} detections after NMS, {p['unmatched']} unmatched, lowest IoU "
+                           f"{p['lowest_iou']:.3f}" if "boxes" in p else f"{p['kind']} {p['max_abs_diff']:.2e}") +
+                          (" (over " + f"{p['tolerance']:g})" if p["max_abs_diff"] > p["tolerance"] else "")
+                          for p in self.parts)
         return (f"ONNX output {verdict} PyTorch on {self.images} images: max |diff| {self.max_abs_diff:.2e}, "
                 f"mean {self.mean_abs_diff:.2e}" + (f"; by output: {kinds}" if kinds else
                                                    f" (tolerance {self.tolerance:g})") +
@@ -143,7 +145,7 @@ def _parts_of(task: str, index: int, array, nc: int, kpt_shape) -> list:
 
 
 def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz: int = 640,
-                tolerance: float = 1e-3) -> Verification:
+                tolerance: float = 1e-3, device: str = "cpu") -> Verification:
     """Run both models on the same letterboxed images and compare every output, part by part: boxes,
     class scores, mask coefficients and prototypes, keypoints and their visibility, angles, class
     probabilities, each held to its own tolerance. The ONNX model is fed its own input type: a float16
@@ -157,7 +159,10 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
 
     if not images:
         raise ValueError("verification needs at least one sample image")
-    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    # on the device it will run on: CUDA's provider for a GPU export where onnxruntime has it
+    cuda = on_cuda(device) and "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CUDAExecutionProvider"] if cuda else
+                                           ["CPUExecutionProvider"])
     feed = session.get_inputs()[0]
     half = feed.type == "tensor(float16)"
     fixed = [d for d in feed.shape[2:] if isinstance(d, int)]
@@ -167,6 +172,7 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
     net = loaded.model.float().eval()
     kpt_shape = getattr(net, "kpt_shape", None) or (getattr(net, "yaml", None) or {}).get("kpt_shape")
     worst: dict = {}
+    decoded = {"boxes": 0, "unmatched": 0, "lowest_iou": 1.0}
     diffs, torch_times, onnx_times = [], [], []
     for n, image in enumerate(images):
         tensor = _letterbox(image, size)
@@ -180,6 +186,8 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
         if len(actual) < len(expected):
             raise ValueError(f"the ONNX model has {len(actual)} outputs where PyTorch gives {len(expected)}: "
                              "the export lost an output")
+        if task in ("detect", "segment", "pose"):
+            _match_detections(expected[0], actual[0], nc, decoded)
         for index, (want, got) in enumerate(zip(expected, actual)):
             if got.shape != want.shape:
                 raise ValueError(f"ONNX output {index} has shape {got.shape}, PyTorch's {want.shape}")
@@ -195,9 +203,46 @@ def verify_onnx(onnx_file: str | Path, weights: str | Path, images: list, imgsz:
     parts = [{"kind": kind, "max_abs_diff": value,
               "tolerance": max(tolerance, HALF_TOLERANCES.get(kind, HALF_TOLERANCE)) if half else tolerance}
              for kind, value in worst.items()]
+    if decoded["boxes"]:  # what a user gets: the detections after NMS, matched by IoU
+        parts.append({"kind": "detections after NMS", "max_abs_diff": 1 - decoded["lowest_iou"] + decoded["unmatched"],
+                      "tolerance": 1 - MIN_IOU, "boxes": decoded["boxes"], "unmatched": decoded["unmatched"],
+                      "lowest_iou": round(decoded["lowest_iou"], 4)})
     return Verification(len(images), max(d[0] for d in diffs), sum(d[1] for d in diffs) / len(diffs),
                         1000 * sum(torch_times) / len(torch_times), 1000 * sum(onnx_times) / len(onnx_times),
                         max(tolerance, HALF_TOLERANCE) if half else tolerance, parts)
+
+
+MIN_IOU = 0.9  # a detection of the exported model overlaps PyTorch's by at least this
+CONF, MARGIN = 0.25, 0.05  # the predictor's default threshold; a box this close to it may fall either side
+
+
+def _match_detections(expected, actual, nc: int, decoded: dict) -> None:
+    """PyTorch's and the export's detections after Ultralytics' NMS: each PyTorch box clearly above the
+    threshold must have a box of its class in the export's with IoU >= ``MIN_IOU``."""
+    import numpy as np
+    import torch
+
+    from yolo_studio.compat.inference import non_max_suppression
+
+    def boxes(raw, conf):
+        found = non_max_suppression(torch.from_numpy(np.asarray(raw, dtype=np.float32)), conf, 0.7, nc=nc)[0]
+        return found[:, :6].tolist()
+
+    theirs = boxes(actual, CONF - MARGIN)
+    for box in boxes(expected, CONF + MARGIN):
+        decoded["boxes"] += 1
+        same = [_iou(box[:4], other[:4]) for other in theirs if int(other[5]) == int(box[5])]
+        if not same or max(same) < MIN_IOU:
+            decoded["unmatched"] += 1
+        else:
+            decoded["lowest_iou"] = min(decoded["lowest_iou"], max(same))
+
+
+def _iou(a, b) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union if union > 0 else 0.0
 
 
 def _letterbox(image: str | Path, size: int):

@@ -97,7 +97,8 @@ def _work(task: str, kwargs: dict) -> None:
 
         verify, images = kwargs.pop("verify", False), kwargs.pop("images", [])
         out = export(**kwargs)
-        check = verify_onnx(out, kwargs["weights"], images, kwargs["imgsz"]) if verify else None
+        check = verify_onnx(out, kwargs["weights"], images, kwargs["imgsz"], device=kwargs.get("device", "cpu")) \
+            if verify else None
         _emit({"result": {"file": str(out), "verification": check.text() if check else None,
                           "ok": check.ok if check else True}})
     else:
