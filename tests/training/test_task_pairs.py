@@ -44,6 +44,11 @@ def test_a_model_on_a_dataset_of_another_task_is_refused_with_a_message(model_ta
         assert f" {model_task} model but" in refusal and MODELS[model_task] in refusal, refusal
         if data_task in ("detect", "segment", "obb"):  # the labels' kind and a line to look at
             assert ".txt:1)" in refusal, refusal
+        code = main(["tune", "--model", MODELS[model_task], "--data", str(data), "--project", str(tmp_path / "p"),
+                     "--iterations", "1", "--epochs", "1", *TINY[1:]])  # the other command that trains a pair
+        out = capsys.readouterr()
+        assert code == 1 and "Traceback" not in out.out + out.err and f" {model_task} model but" in out.out, \
+            (model_task, data_task, out.out[-1500:], out.err[-1500:])
 
 
 PARTS = {"segment": {"boxes", "class scores", "mask coefficients", "mask prototypes"},
