@@ -365,12 +365,12 @@ def studio_inference(check: Check) -> None:
     import torch
 
     from yolo_studio.core.data.dataset_check import images_in
-    from yolo_studio.deploy.gpu_worker import run_in_child
+    from yolo_studio.deploy.gpu_worker import PREDICT, run_in_child
     from yolo_studio.deploy.predict import predict
 
     images = [str(p) for p in images_in(Path(check.data).parent / "images" / "val")[:16]]
     weights = check.detector or check.best
-    apart = run_in_child("predict", {"model": str(weights), "sources": images, "conf": 0.25, "iou": 0.7,
+    apart = run_in_child(PREDICT, {"model": str(weights), "sources": images, "conf": 0.25, "iou": 0.7,
                                      "imgsz": check.settings["imgsz"], "device": check.device})
     context = torch.cuda.is_initialized()
     here = predict(weights, images, 0.25, 0.7, check.settings["imgsz"], "cpu")

@@ -21,10 +21,15 @@ import threading
 MARK = "YOLO_STUDIO_JSON "  # the worker's own lines: Ultralytics and PyTorch may print too
 
 
+PREDICT = "yolo_studio.deploy.gpu_worker:predict_task"
+EXPORT = "yolo_studio.deploy.gpu_worker:export_task"
+
+
 def run_in_child(task: str, kwargs: dict, on_item=None, cancelled=None) -> object:
-    """Run ``task`` ("predict", "hydra_detect" or "export") with ``kwargs`` in a child process; ``on_item``
-    gets each ``ImageResult`` as it comes. Returns the task's result (the list of ImageResults for the
-    detections; the export's summary). Raises ValueError with the child's message."""
+    """Run ``task`` (``"module:function"`` of the studio, e.g. ``PREDICT``, ``EXPORT`` or hydra's
+    ``detect_task``) with ``kwargs`` in a child process; ``on_item`` gets each ``ImageResult`` as it comes.
+    Returns the task's result (the ImageResults for a detection task). Raises ValueError with the child's
+    message."""
     from yolo_studio.deploy.predict import ImageResult
 
     child = subprocess.Popen([sys.executable, "-m", "yolo_studio.deploy.gpu_worker"], stdin=subprocess.PIPE,
@@ -35,11 +40,9 @@ def run_in_child(task: str, kwargs: dict, on_item=None, cancelled=None) -> objec
     reader.start()
     child.stdin.write(json.dumps({"task": task, "kwargs": kwargs}))
     child.stdin.close()
-    items, result, failure = [], None, None
-    watcher = None
     if cancelled is not None:
-        watcher = threading.Thread(target=_end_when, args=(child, cancelled), daemon=True)
-        watcher.start()
+        threading.Thread(target=_end_when, args=(child, cancelled), daemon=True).start()
+    items, result, failure = [], None, None
     for line in child.stdout:
         if not line.startswith(MARK):
             continue
@@ -59,10 +62,10 @@ def run_in_child(task: str, kwargs: dict, on_item=None, cancelled=None) -> objec
         raise ValueError(failure)
     if cancelled is not None and cancelled():
         return items
-    if code != 0 or (result is None and task == "export"):
+    if code != 0 or result is None:
         tail = "".join(errors).strip().splitlines()[-1:] or ["no message"]
         raise ValueError(f"the GPU worker process ended with code {code} (the studio goes on): {tail[0]}")
-    return items if task != "export" else result
+    return items if result == "items" else result
 
 
 def _end_when(child, cancelled) -> None:
@@ -79,30 +82,32 @@ def _emit(message: dict) -> None:
     print(MARK + json.dumps(message), flush=True)
 
 
+def predict_task(on_result, **kwargs) -> str:
+    from yolo_studio.deploy.predict import predict
+
+    predict(**kwargs, on_result=on_result)
+    return "items"
+
+
+def export_task(on_result, verify: bool = False, images=(), **kwargs) -> dict:
+    from yolo_studio.deploy.export import export, verify_onnx
+
+    out = export(**kwargs)
+    check = verify_onnx(out, kwargs["weights"], list(images), kwargs["imgsz"], device=kwargs.get("device", "cpu")) \
+        if verify else None
+    return {"file": str(out), "verification": check.text() if check else None, "ok": check.ok if check else True}
+
+
 def _work(task: str, kwargs: dict) -> None:
-    if task == "predict":
-        from yolo_studio.deploy.predict import predict
+    """Call the studio's ``module:function`` named by the request (a task of another layer, such as hydra's,
+    is named by the caller above both: this module imports none of them)."""
+    import importlib
 
-        predict(**kwargs, on_result=lambda r: _emit({"item": r.to_json()}))
-        _emit({"result": "done"})
-    elif task == "hydra_detect":
-        from yolo_studio.hydra.model import detect_sources
-        from yolo_studio.hydra.store import HydraStore
-
-        store = HydraStore(kwargs.pop("store"))
-        detect_sources(store, **kwargs, on_result=lambda r: _emit({"item": r.to_json()}))
-        _emit({"result": "done"})
-    elif task == "export":
-        from yolo_studio.deploy.export import export, verify_onnx
-
-        verify, images = kwargs.pop("verify", False), kwargs.pop("images", [])
-        out = export(**kwargs)
-        check = verify_onnx(out, kwargs["weights"], images, kwargs["imgsz"], device=kwargs.get("device", "cpu")) \
-            if verify else None
-        _emit({"result": {"file": str(out), "verification": check.text() if check else None,
-                          "ok": check.ok if check else True}})
-    else:
+    module, _, name = task.partition(":")
+    if not module.startswith("yolo_studio.") or not name.endswith("_task"):
         raise ValueError(f"no GPU job called '{task}'")
+    function = getattr(importlib.import_module(module), name)
+    _emit({"result": function(on_result=lambda r: _emit({"item": r.to_json()}), **kwargs)})
 
 
 def main() -> int:

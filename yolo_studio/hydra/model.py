@@ -435,3 +435,11 @@ def detect_sources(store: HydraStore, sources, imgsz: int = 640, conf: float = 0
         if on_result:
             on_result(result)
     return results
+
+
+def detect_task(on_result, store: str, **kwargs) -> str:
+    """``detect_sources`` as a GPU worker process's task (``deploy/gpu_worker.run_in_child``)."""
+    from yolo_studio.hydra.store import HydraStore
+
+    detect_sources(HydraStore(store), **kwargs, on_result=on_result)
+    return "items"

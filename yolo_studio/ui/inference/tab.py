@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy.export import on_cuda
-from yolo_studio.deploy.gpu_worker import run_in_child
+from yolo_studio.deploy.gpu_worker import PREDICT, run_in_child
 from yolo_studio.deploy.predict import IMAGE_SUFFIXES, VIDEO_SUFFIXES, predict, timing_summary
 from yolo_studio.hydra.model import detect_sources, network_stages
 from yolo_studio.hydra.store import HydraStore, list_hydras, training_imgsz
@@ -22,6 +22,7 @@ from yolo_studio.workers.job import JobThread
 
 
 HYDRA = "hydra:"  # the model combo's data for a hydra model: ("hydra:<name>", imgsz)
+HYDRA_DETECT = "yolo_studio.hydra.model:detect_task"  # a hydra's heads in the GPU worker process
 
 
 class InferenceTab(QtWidgets.QWidget):
@@ -170,9 +171,9 @@ class InferenceTab(QtWidgets.QWidget):
         def work(job):
             hydra = self.project.root / "hydra" / weights[len(HYDRA):] if weights.startswith(HYDRA) else None
             if on_cuda(device):  # in a worker process: no CUDA context or native crash in the studio's
-                task, kwargs = ("hydra_detect", {"store": str(hydra), "sources": [str(s) for s in sources]}) if hydra \
-                    else ("predict", {"model": str(weights), "sources": [str(s) for s in sources],
-                                      "save_dir": str(output)})
+                task, kwargs = (HYDRA_DETECT, {"store": str(hydra), "sources": [str(s) for s in sources]}) if hydra \
+                    else (PREDICT, {"model": str(weights), "sources": [str(s) for s in sources],
+                                    "save_dir": str(output)})
                 return run_in_child(task, {**kwargs, "conf": conf, "iou": iou, "imgsz": imgsz, "device": device},
                                     job.report_item, job.is_cancelled)
             if hydra is not None:  # one backbone pass, every active head

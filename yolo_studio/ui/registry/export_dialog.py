@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.deploy import export as exporter
-from yolo_studio.deploy.gpu_worker import run_in_child
+from yolo_studio.deploy.gpu_worker import EXPORT, run_in_child
 from yolo_studio.ui.devices import device_box
 from yolo_studio.workers.job import JobThread
 
@@ -91,7 +91,7 @@ class ExportDialog(QtWidgets.QDialog):
         def work(_job):
             if exporter.on_cuda(device):  # in a worker process: no CUDA context or native crash in the studio's
                 half, dynamic, simplify, opset, _device = options
-                return run_in_child("export", {"weights": str(weights), "fmt": fmt, "imgsz": imgsz, "half": half,
+                return run_in_child(EXPORT, {"weights": str(weights), "fmt": fmt, "imgsz": imgsz, "half": half,
                                                "dynamic": dynamic, "simplify": simplify, "opset": opset,
                                                "device": device, "verify": verify,
                                                "images": [str(i) for i in images]})
