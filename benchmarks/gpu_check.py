@@ -324,6 +324,7 @@ def fp16_against_fp32(check: Check) -> None:
     from ultralytics import YOLO
 
     from yolo_studio.core.data.dataset_check import images_in
+    from yolo_studio.deploy.export import box_iou
 
     images = images_in(Path(check.data).parent / "images" / "val")[:32]
     model = YOLO(str(check.detector))
@@ -334,7 +335,7 @@ def fp16_against_fp32(check: Check) -> None:
     for a, b in zip(full, half):
         for box, cls in zip(a.xyxy.tolist(), a.cls.tolist()):
             boxes += 1
-            same = [_iou(box, other) for other, c in zip(b.xyxy.tolist(), b.cls.tolist()) if c == cls]
+            same = [box_iou(box, other) for other, c in zip(b.xyxy.tolist(), b.cls.tolist()) if c == cls]
             if same and max(same) >= 0.5:
                 ious.append(max(same))
             else:
@@ -349,14 +350,6 @@ def fp16_against_fp32(check: Check) -> None:
     check.row("FP16 against FP32 predictions", "ok" if ok else "FAIL",
               f"{boxes} boxes on {len(images)} images, unmatched {unmatched}, lowest IoU {worst:.3f}; mAP50-95 "
               f"FP32 {maps[False]:.4f}, FP16 {maps[True]:.4f}")
-
-
-def _iou(a, b) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def studio_inference(check: Check) -> None:

@@ -231,14 +231,15 @@ def _match_detections(expected, actual, nc: int, decoded: dict) -> None:
     theirs = boxes(actual, CONF - MARGIN)
     for box in boxes(expected, CONF + MARGIN):
         decoded["boxes"] += 1
-        same = [_iou(box[:4], other[:4]) for other in theirs if int(other[5]) == int(box[5])]
+        same = [box_iou(box[:4], other[:4]) for other in theirs if int(other[5]) == int(box[5])]
         if not same or max(same) < MIN_IOU:
             decoded["unmatched"] += 1
         else:
             decoded["lowest_iou"] = min(decoded["lowest_iou"], max(same))
 
 
-def _iou(a, b) -> float:
+def box_iou(a, b) -> float:
+    """IoU of two boxes given as x1, y1, x2, y2."""
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h

@@ -50,8 +50,8 @@ def start(run: RunFolder, resume: bool = False, device=None, env: dict | None = 
     log = open(run.log, "ab")
     # CUDA_VISIBLE_DEVICES is left as it is: device indices are torch's, under whatever restriction the
     # studio itself runs with, and each rank pins its own device (Ultralytics' _setup_ddp)
-    environment = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID",  # the order the studio lists GPUs in (NVML's)
-                   **os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+    # CUDA_DEVICE_ORDER=PCI_BUS_ID (the order the studio lists GPUs in) is in os.environ: core/offline.py
+    environment = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     kwargs = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else \
         {"start_new_session": True}
     try:

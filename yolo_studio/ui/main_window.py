@@ -90,18 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.update_title()
         self.autosaver = Autosaver(self)
         self._reattach_runs()
-        self._watch_project()
-
-    def _watch_project(self) -> None:
-        """Notice ``project.yaml`` written by another process (a ``yolo-studio dataset import`` in a terminal):
-        the folder is watched, since an atomic write replaces the file, and what changed is shown."""
-        self._project_watcher = QtCore.QFileSystemWatcher([str(self.project.root)], self)
-        self._project_reread = QtCore.QTimer(self, singleShot=True, interval=150, timeout=self._on_project_changed)
-        self._project_watcher.directoryChanged.connect(lambda _path: self._project_reread.start())
-
-    def _on_project_changed(self) -> None:
-        if self.project.reload():
-            self.project_tabs.project_changed_outside()
+        self.project_tabs.watch_project()  # what a yolo-studio command writes into it is shown here
 
     # ------------------------------------------------------------------ actions
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.ui.lazy_tabs import LazyTabs
 
@@ -22,6 +22,18 @@ class ProjectTabs:
                               ("Heads", self._make_heads_tab), ("Inference", self._make_inference_tab)):
             self.lazy.add(name, factory)
         window.tabs.currentChanged.connect(self._on_tabs_current_changed)
+
+    def watch_project(self) -> None:
+        """Notice ``project.yaml`` written by another process (a ``yolo-studio dataset import`` in a terminal):
+        the folder is watched, since an atomic write replaces the file, and what changed is shown."""
+        window = self.window
+        self._watcher = QtCore.QFileSystemWatcher([str(window.project.root)], window)
+        self._reread = QtCore.QTimer(window, singleShot=True, interval=150, timeout=self._on_project_changed)
+        self._watcher.directoryChanged.connect(lambda _path: self._reread.start())
+
+    def _on_project_changed(self) -> None:
+        if self.window.project.reload():
+            self.project_changed_outside()
 
     def project_changed_outside(self) -> None:
         """Another process wrote the project file (its state is read again): the tabs built so far show it."""

@@ -29,13 +29,12 @@ class DatasetReport:
     label_kinds: dict = field(default_factory=dict)  # line kind (box, corners, polygon, keypoints) -> lines
     label_examples: dict = field(default_factory=dict)  # line kind -> "file:line" of its first line
 
-    def labels_said(self, kind: str | None = None) -> str:
-        """What the labels hold, with a line to look at: 'boxes (e.g. labels/train/a.txt:1)'."""
+    def labels_said(self) -> str:
+        """What the labels hold, with a line to look at: '24 lines of boxes (...) (e.g. labels/train/a.txt:1)'."""
         from yolo_studio.core.data.yolo_labels import LINE_KINDS
 
-        kinds = [kind] if kind else [k for k in self.label_kinds if k in LINE_KINDS]
-        return ", ".join(f"{self.label_kinds.get(k, 0)} lines of {LINE_KINDS[k]} (e.g. {self.label_examples[k]})"
-                         for k in kinds if k in self.label_examples) or "no labelled objects"
+        return ", ".join(f"{count} lines of {LINE_KINDS[k]} (e.g. {self.label_examples[k]})"
+                         for k, count in self.label_kinds.items() if k in LINE_KINDS) or "no labelled objects"
 
     @property
     def nc(self) -> int:

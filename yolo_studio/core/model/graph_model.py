@@ -256,11 +256,11 @@ def load_offsets(model_path: str | Path, rows: list, head_start: int) -> dict:
             continue
     keys = [_row_key(r) for r in rows]
     out: dict = {}
-    for i, key, offset in wanted:  # exact places first, then the nearest matching row
-        if 0 <= i < len(rows) and keys[i] == key and i not in out:
-            out[i] = offset
-    for i, key, offset in wanted:
-        if 0 <= i < len(rows) and keys[i] == key and out.get(i) == offset:
+    exact = {n for n, (i, key, _offset) in enumerate(wanted) if 0 <= i < len(rows) and keys[i] == key}
+    for n in sorted(exact):  # entries still at their row first, then the others at the nearest matching row
+        out.setdefault(wanted[n][0], wanted[n][2])
+    for n, (i, key, offset) in enumerate(wanted):
+        if n in exact:
             continue
         free = [j for j, k in enumerate(keys) if k == key and j not in out]
         if free:

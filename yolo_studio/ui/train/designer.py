@@ -336,14 +336,6 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         self._follow(run, RunSupervisor.start_run(run, parent=self))
         self._name_next_run(run.path.name)
 
-    def _name_next_run(self, base: str) -> None:
-        """A free name for the next run, once this one started: the checks shown are this run's, not stale."""
-        self._keep_checks = True
-        try:
-            self.run_name.setText(free_name(self.runs_dir, base))
-        finally:
-            self._keep_checks = False
-
     def logging_choice(self) -> dict:
         return {name: box.isChecked() and box.isEnabled() for name, box in self.logging.items()}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6 import QtWidgets
 
 from yolo_studio.core.model.model_names import model_file
-from yolo_studio.training.preflight import Plan, preflight
+from yolo_studio.training.preflight import Plan, free_name, preflight
 from yolo_studio.training.run_folder import checkpoint_blocks
 from yolo_studio.ui.layout import severity_icon
 
@@ -74,6 +74,14 @@ class PreflightMixin:
         self._clear_fixes()
         self._show_checks_text("The model, dataset or arguments changed since these checks: press Preflight to "
                                "check again (Start checks first anyway).")
+
+    def _name_next_run(self, base: str) -> None:
+        """A free name for the next run, once this one started: the checks shown are this run's, not stale."""
+        self._keep_checks = True
+        try:
+            self.run_name.setText(free_name(self.runs_dir, base))
+        finally:
+            self._keep_checks = False
 
     def _show_checks_text(self, text: str) -> None:
         self.checks.clear()
