@@ -205,3 +205,14 @@ def test_ultralytics_model_names_work_wherever_a_model_goes(tmp_path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     unknown = run_cli("check", "yolo99z.yaml")
     assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
+
+
+def test_a_model_named_as_ultralytics_names_it_is_not_offered_an_edit_that_would_not_last(tmp_path, tiny_dataset):
+    """Its YAML is the studio's copy of Ultralytics' file, written again at each use: 'Set nc' on it was lost."""
+    from yolo_studio.core.model.model_names import model_file
+    from yolo_studio.training.headless import plan_and_check
+
+    _plan, _resolved, result = plan_and_check("yolo11n.yaml", tiny_dataset, tmp_path, "named", {"imgsz": 64})
+    nc = next(c for c in result.checks if "nc=80" in c.message)
+    assert not nc.fixes and "as plain yolo does" in nc.message
+    assert model_file("yolo11n.yaml")[0].read_text().count("nc: 80") == 1  # the copy is Ultralytics' file

@@ -285,3 +285,23 @@ def test_the_terminal_command_of_a_model_with_custom_blocks_is_one_that_runs(qtb
     line = next(line for line in text.splitlines() if line.startswith("yolo-studio train "))
     done = run_cli(*shlex.split(line)[1:])
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_model_named_as_ultralytics_names_it_is_remembered_as_typed(qtbot, tmp_path):
+    """Found walking under Xvfb: 'yolo11n-cls.yaml' was remembered as a path beside the studio's working folder,
+    which does not exist, so the relaunched form had no model."""
+    from yolo_studio.core.project.projects import create_project, open_project
+    from yolo_studio.ui.train.designer import TrainDesignerTab
+
+    project = create_project(tmp_path / "project")
+    first = TrainDesignerTab(project.root, project=project)
+    qtbot.addWidget(first)
+    qtbot.keyClicks(first.model_path, "yolo11n-cls.yaml")
+    first.remember_form()
+    first.shutdown()
+    again = open_project(project.root)
+    assert again.state["train"]["model"] == "yolo11n-cls.yaml"
+    second = TrainDesignerTab(again.root, project=again)
+    qtbot.addWidget(second)
+    assert second.model_path.text() == "yolo11n-cls.yaml"
+    second.shutdown()

@@ -174,6 +174,7 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     from yolo_studio.core.errors import ModelYamlError, StudioError
     from yolo_studio.core.model.inspection import inspect_dict
     from yolo_studio.core.model.memory_guard import machine_budget
+    from yolo_studio.core.model.model_names import is_shipped_copy
     from yolo_studio.core.model.validation import validate
 
     add = checks.append
@@ -226,9 +227,13 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         _check_kpt_shape(doc.header.get("kpt_shape"), dataset, plan, add)
     nc = doc.header.get("nc")
     if dataset.nc and isinstance(nc, int) and nc != dataset.nc:
-        add(Check("warning", "model", f"the model has nc={nc} but {plan.data.name} has {dataset.nc} classes: "
-                                      f"Ultralytics will override it; set nc: {dataset.nc} in the model to match",
-                  ("set_nc", dataset.nc)))
+        if is_shipped_copy(plan.model):  # Ultralytics' own YAML, by name: nothing of the user's to edit
+            add(Check("warning", "model", f"{plan.model.name} has nc={nc} but {plan.data.name} has {dataset.nc} "
+                                          "classes: Ultralytics will override it, as plain yolo does"))
+        else:
+            add(Check("warning", "model", f"the model has nc={nc} but {plan.data.name} has {dataset.nc} classes: "
+                                          f"Ultralytics will override it; set nc: {dataset.nc} in the model to match",
+                      ("set_nc", dataset.nc)))
     if plan.weights is not None:
         _check_weights(plan, doc, blocks, add)
     return report.task

@@ -14,6 +14,16 @@ from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.home import studio_cache_dir
 
 
+def _copies() -> Path:
+    return studio_cache_dir() / "ultralytics-models"
+
+
+def is_shipped_copy(path: str | Path) -> bool:
+    """Whether ``path`` is the studio's copy of an Ultralytics YAML (written again from Ultralytics' file each
+    time the name is used: an edit of it would not last, so nothing offers one)."""
+    return Path(path).resolve().is_relative_to(_copies().resolve())
+
+
 def model_file(value: str | Path) -> tuple:
     """(path to use, note or None): ``value`` itself when it is a file (or unknown), else the named copy of
     the Ultralytics YAML it names, and a note saying which file and scale that is."""
@@ -24,8 +34,13 @@ def model_file(value: str | Path) -> tuple:
         return value, None
     import ultralytics
 
-    copy = studio_cache_dir() / "ultralytics-models" / ultralytics.__version__ / shipped.name
+    copy = _copies() / ultralytics.__version__ / shipped.name
     text = shipped.file.read_text(encoding="utf-8")
     if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
         write_text_atomic(copy, text)
     return copy, shipped.describe()
+
+
+def is_model_name(text: str) -> bool:
+    """Whether ``text`` is a name Ultralytics resolves itself (``yolo11n-cls.yaml``) rather than a file."""
+    return bool(text) and "/" not in text and "\\" not in text and model_file(text)[1] is not None

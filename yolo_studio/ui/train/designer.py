@@ -8,6 +8,7 @@ import yaml
 from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.training import train_config
+from yolo_studio.core.model.model_names import is_model_name
 from yolo_studio.core.project.open_documents import DocumentRegister
 from yolo_studio.training.preflight import free_name
 from yolo_studio.core.project.projects import load_settings
@@ -447,6 +448,8 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
         model, data = saved.get("model") or state.get("model"), saved.get("data") or state.get("data")
         if model and self.project.resolve(model).is_file():
             self.model_path.setText(str(self.project.resolve(model)))
+        elif model and is_model_name(model):
+            self.model_path.setText(model)
         if data and self.project.resolve(data).exists():  # a data YAML, or a classification dataset's folder
             self.data_path.setText(str(self.project.resolve(data)))
         weights = saved.get("weights")
@@ -475,6 +478,8 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
             return
         paths = {k: self.project.relative(e.text()) if e.text() else "" for k, e in
                  (("model", self.model_path), ("data", self.data_path), ("weights", self.weights_path))}
+        if is_model_name(self.model_path.text().strip()):  # yolo11n.yaml: kept as typed, not as a path here
+            paths["model"] = self.model_path.text().strip()
         saved = self.project.state.get("train") if isinstance(self.project.state.get("train"), dict) else {}
         tune = self.tune_page.state() or saved.get("tune")  # the page not shown this session: as remembered
         try:
