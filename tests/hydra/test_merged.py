@@ -93,7 +93,9 @@ def test_the_detector_runs_heads_together_in_the_background_and_keeps_the_faster
     assert joint.plan.shared and boxes(result) == reference
     assert {"head:shapes", "head:more", "head:other"} <= set(result["timing"])
     joint.unload_head("other")
-    assert joint.plan is None and {o["head"] for o in joint.detect(image, imgsz=64)["objects"]} <= {"shapes", "more"}
+    # the old plan is dropped at once; the new one is built in the background and may already be ready
+    assert joint.plan is None or joint.plan.generation == joint.generation
+    assert {o["head"] for o in joint.detect(image, imgsz=64)["objects"]} <= {"shapes", "more"}
     assert joint.wait_for_plan(120) and joint.plan.together() == {"shapes", "more"}
 
     auto = HydraDetector(store)

@@ -60,9 +60,8 @@ def test_validation_can_be_cancelled_and_a_zip_release_imports_once(qtbot, proje
     tab = DatasetsTab(project)
     qtbot.addWidget(tab)
     for _ in range(2):
-        job = tab.import_source(archive)
-        qtbot.waitUntil(lambda: job.isFinished(), timeout=JOB_TIMEOUT)
-        qtbot.wait(50)
+        with qtbot.waitSignal(tab.imported, timeout=JOB_TIMEOUT):
+            tab.import_source(archive)
     assert [e.name for e in list_datasets(project)] == ["shapes-v1"] and tab.datasets.count() == 1
     with qtbot.waitSignal(tab.validated, timeout=JOB_TIMEOUT) as done:
         job = tab.start_validation()

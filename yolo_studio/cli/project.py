@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -23,10 +24,27 @@ def add_parsers(sub) -> dict:
     chk.add_argument("--task", default=None, choices=("detect", "segment", "pose", "obb", "classify"),
                      help="label format to expect (default: guessed from the labels)")
     chk.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    imp = ds_sub.add_parser("import", help="add a dataset folder, data YAML or release ZIP to a project")
-    imp.add_argument("source", metavar="SOURCE")
+    imp = ds_sub.add_parser("import", help="add a dataset to a project: a YOLO dataset (folder, data YAML, ZIP) "
+                            "or an annotation export (COCO, VOC, CVAT, LabelMe, Label Studio, Darknet, DOTA, "
+                            "class folders)")
+    imp.add_argument("source", metavar="SOURCE", help="the export's annotation file or folder, or a ZIP")
     imp.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
     imp.add_argument("--name", default=None, help="dataset name in the project (default: from the source)")
+    imp.add_argument("--dry-run", action="store_true", help="show the preview of an export; write nothing")
+    imp.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                     help="rename a class; two classes renamed to one name are merged (repeatable)")
+    imp.add_argument("--drop", action="append", default=[], metavar="CLASS", help="leave a class out (repeatable)")
+    imp.add_argument("--keep", action="append", default=[], metavar="CLASS",
+                     help="keep a class the preview drops (one only tags or lines use) (repeatable)")
+    imp.add_argument("--split", default=None, metavar="train=0.8,val=0.2[,test=0]",
+                     help="ratios for an export without its own split (default train=0.8,val=0.2)")
+    imp.add_argument("--resplit", action="store_true", help="split by ratio even when the export has a split")
+    imp.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    imp.add_argument("--task", default=None, choices=("detect", "segment"),
+                     help="boxes only, or outlines (default: segment when the export has polygons or masks)")
+    imp.add_argument("--annotator", default=None, metavar="WHO",
+                     help="Label Studio: whose annotations to use (default: each task's latest)")
+    imp.add_argument("--again", action="store_true", help="import an export already imported, as a new dataset")
     lst = ds_sub.add_parser("list", help="the datasets of a project")
     lst.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
 
@@ -170,11 +188,36 @@ def _dataset_check(args) -> int:
 
 
 def _dataset_import(args) -> int:
-    from yolo_studio.core.project.dataset_import import import_dataset
+    from yolo_studio.core.data.exports.plan import preview_text
+    from yolo_studio.core.project.dataset_import import (import_dataset, is_yolo_dataset, plan_with_options,
+                                                         unpack_for_preview)
 
-    result = import_dataset(args.source, _project(args.project), args.name)
+    options = {"rename": dict(_pair(r, "--rename", "OLD=NEW") for r in args.rename), "drop": args.drop,
+               "keep": args.keep,
+               "ratios": {k: float(v) for k, v in (_pair(p, "--split", "train=0.8") for p in args.split.split(","))}
+               if args.split else None, "seed": args.seed, "resplit": args.resplit, "task": args.task,
+               "annotator": args.annotator, "again": args.again}
+    if args.dry_run:
+        with tempfile.TemporaryDirectory() as scratch:
+            source = Path(args.source)
+            if source.suffix.lower() == ".zip":
+                source = unpack_for_preview(source, Path(scratch))
+            if is_yolo_dataset(source):
+                print(f"{args.source} is a YOLO dataset: it is registered as it is (nothing converted); "
+                      "'yolo-studio dataset check' reads its labels")
+            else:
+                print(preview_text(plan_with_options(source, options).preview()))
+        return 0
+    result = import_dataset(args.source, _project(args.project), args.name, **options)
     print(result.message)
     return 0
+
+
+def _pair(text: str, option: str, example: str) -> tuple:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise ValueError(f"{option} {text}: write it as {example}")
+    return key.strip(), value.strip()
 
 
 def _dataset_list(args) -> int:

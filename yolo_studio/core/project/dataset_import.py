@@ -1,6 +1,10 @@
-"""Datasets of a project: import a folder, a data YAML or a release ZIP, list them, remove them.
+"""Datasets of a project: import a folder, a data YAML, a release ZIP or an annotation tool's export, list
+them, remove them.
 
-A folder or YAML stays where it is (datasets can be large): the project records where it is.
+A YOLO dataset (folder or YAML) stays where it is (datasets can be large): the project records where it is.
+An export (COCO, VOC, CVAT, LabelMe, Label Studio, Darknet, DOTA, class folders: ``core/data/exports``) is
+read and previewed first (:func:`plan_import`), then written as YOLO labels into ``datasets/<name>/`` with its
+images linked, not copied (:func:`import_export`); importing the same export again finds that import.
 A folder with ``images/`` and ``labels/`` but no data YAML gets one written in the project's
 ``datasets/<name>/``. A ZIP is extracted into ``datasets/<release>/`` with a marker holding the
 archive's hash, so importing the same release again finds the extraction instead of repeating it.
@@ -22,6 +26,9 @@ import yaml
 from yolo_studio.core.atomic import write_text_atomic
 from yolo_studio.core.data.dataset_check import read_data_yaml
 from yolo_studio.core.data.dataset_validate import folder_layout, is_classify_folder
+from yolo_studio.core.data.exports import read_export
+from yolo_studio.core.data.exports import write as writing
+from yolo_studio.core.data.exports.plan import ImportPlan
 from yolo_studio.core.project.projects import Project, safe_name
 
 MARKER = ".yolo-studio-release.json"
@@ -62,17 +69,93 @@ def list_datasets(project: Project) -> list:
     return entries
 
 
-def import_dataset(source: str | Path, project: Project, name: str | None = None) -> ImportResult:
-    """Register (and for a ZIP, extract) a dataset; raises ValueError saying what is wrong."""
+def is_yolo_dataset(source: Path) -> bool:
+    """A data YAML, or a folder Ultralytics trains as it is (data YAML, images/<split>, train/<class>)."""
+    if source.is_file():
+        return source.suffix.lower() in (".yaml", ".yml")
+    return (source / "data.yaml").is_file() or any(_looks_like_data_yaml(p) for p in sorted(source.glob("*.yaml"))) \
+        or is_classify_folder(source) or bool(folder_layout(source))
+
+
+def plan_import(source: str | Path, task: str | None = None, annotator: str | None = None) -> ImportPlan:
+    """Read an annotation export (nothing written); the plan's preview is what the user checks first."""
+    return ImportPlan(read_export(source, task=task, annotator=annotator))
+
+
+def earlier_import(project: Project, digest: str) -> DatasetEntry | None:
+    """The project's dataset imported from the same export (same annotation files), if any."""
+    for entry in list_datasets(project):
+        for folder in (entry.folder, entry.folder.parent):
+            if writing.read_record(folder).get("fingerprint") == digest:
+                return entry
+    return None
+
+
+def import_export(plan: ImportPlan, project: Project, name: str | None = None, progress=None, cancelled=None,
+                  into: Path | None = None, again: bool = False) -> ImportResult:
+    """Write ``plan`` as a YOLO dataset in the project (``into``: that folder instead of datasets/<name>/)."""
+    digest = writing.fingerprint(plan)
+    earlier = None if again else earlier_import(project, digest)
+    if earlier is not None:
+        return ImportResult(earlier, f"this export was imported before: dataset '{earlier.name}' "
+                            f"({earlier.data}); import it again with another name to keep both", True)
+    if not plan.present():
+        raise ValueError(f"{plan.export.source}: none of the {len(plan.export.items)} images the annotations "
+                         "list is on disk: put the images where the export expects them (beside the annotation "
+                         "file or in its images/ folder)")
+    if not plan.classes() and plan.export.task != "classify":
+        raise ValueError(f"{plan.export.source}: no classes left to train (all dropped, or no objects)")
+    base = safe_name(name or default_name(plan))
+    target = into or _free_folder(project.datasets_dir, base)
+    written = writing.write(plan, target, progress, cancelled, digest)
+    entry = DatasetEntry(name or target.name, written.data, plan.export.task, extracted=True)
+    return _register(project, entry, f"imported {plan.export.format} export into {target} ({written.labels} label "
+                     f"files, {written.objects} objects; images: {written.how()})")
+
+
+def default_name(plan: ImportPlan) -> str:
+    """The dataset's name unless the user gives one: the export's folder (or file) name."""
+    source = plan.export.source
+    return source.stem if source.is_file() else source.name
+
+
+def _free_folder(parent: Path, base: str) -> Path:
+    target, n = parent / base, 2
+    while target.exists():
+        target, n = parent / f"{base}-{n}", n + 1
+    return target
+
+
+def import_dataset(source: str | Path, project: Project, name: str | None = None, **options) -> ImportResult:
+    """Register a YOLO dataset (for a ZIP, extract it), or convert an annotation export with ``options``
+    (rename, drop, keep, ratios, seed, resplit, task, annotator, again); raises ValueError saying what is wrong."""
     source = Path(source)
     if not source.exists():
         raise ValueError(f"{source} does not exist")
     if source.suffix.lower() == ".zip":
-        return _import_zip(source, project, name)
-    if source.is_file():
-        read_data_yaml(source)  # refuses a file that is not a data YAML, with the reason
-        return _register(project, DatasetEntry(name or source.parent.name, source.resolve()), "registered")
-    return _register(project, _entry_for_folder(source, project, name or source.name), "registered")
+        return _import_zip(source, project, name, options)
+    if is_yolo_dataset(source):
+        if source.is_file():
+            read_data_yaml(source)  # refuses a file that is not a data YAML, with the reason
+            return _register(project, DatasetEntry(name or source.parent.name, source.resolve()), "registered")
+        return _register(project, _entry_for_folder(source, project, name or source.name), "registered")
+    return import_export(plan_with_options(source, options), project, name, again=options.get("again", False))
+
+
+def plan_with_options(source: Path, options: dict) -> ImportPlan:
+    """The plan for an export with the choices of the command line or the dialog (see import_dataset)."""
+    plan = plan_import(source, options.get("task"), options.get("annotator"))
+    plan.rename = dict(options.get("rename") or {})
+    plan.drop = set(options.get("drop") or plan.drop) - set(options.get("keep") or ())
+    unknown = sorted((set(plan.rename) | plan.drop | set(options.get("keep") or ())) - set(plan.export.classes))
+    if unknown:
+        raise ValueError(f"{source}: no class named {', '.join(unknown)} in this export "
+                         f"(its classes: {', '.join(plan.export.classes)})")
+    if options.get("ratios"):
+        plan.ratios = dict(options["ratios"])
+    plan.seed = int(options.get("seed") or 0)
+    plan.resplit = bool(options.get("resplit"))
+    return plan
 
 
 def _entry_for_folder(folder: Path, project: Project, name: str) -> DatasetEntry:
@@ -103,7 +186,7 @@ def _looks_like_data_yaml(path: Path) -> bool:
     return "train" in data and ("names" in data or "nc" in data)
 
 
-def _import_zip(archive: Path, project: Project, name: str | None) -> ImportResult:
+def _import_zip(archive: Path, project: Project, name: str | None, options: dict | None = None) -> ImportResult:
     digest = _sha256(archive)
     base = safe_name(name or archive.stem)
     for entry in list_datasets(project):  # the same archive already extracted
@@ -129,13 +212,34 @@ def _import_zip(archive: Path, project: Project, name: str | None) -> ImportResu
         shutil.rmtree(target, ignore_errors=True)
         raise
     write_text_atomic(target / MARKER, json.dumps({"zip": str(archive.resolve()), "sha256": digest}, indent=1))
+    root = _dataset_root(target)
     try:
-        entry = _entry_for_folder(_dataset_root(target), project, target.name)
+        if not is_yolo_dataset(root):  # an annotation export: converted beside its extraction
+            result = import_export(plan_with_options(root, options or {}), project, name or target.name,
+                                   into=target / "yolo", again=True)
+            project.edit_state(lambda state: [i.update(release=str(archive.resolve())) for i in
+                                              state.get("datasets") or [] if i.get("name") == result.entry.name])
+            result.entry.release = str(archive.resolve())
+            return ImportResult(result.entry, f"extracted {archive.name} into {target}; {result.message}")
+        entry = _entry_for_folder(root, project, target.name)
     except ValueError as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise ValueError(f"{archive}: {exc}") from None
     entry.release, entry.extracted = str(archive.resolve()), True
     return _register(project, entry, f"extracted {archive.name} into {target}")
+
+
+def unpack_for_preview(archive: Path, scratch: Path) -> Path:
+    """Extract a ZIP into ``scratch`` (a temporary folder) to preview it; returns the dataset's folder."""
+    try:
+        with zipfile.ZipFile(archive) as z:
+            for member in z.namelist():
+                if not (scratch / member).resolve().is_relative_to(scratch.resolve()):
+                    raise ValueError(f"{archive}: the member '{member}' would be written outside the folder")
+            z.extractall(scratch)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{archive}: not a readable ZIP archive ({exc})") from None
+    return _dataset_root(scratch)
 
 
 def _dataset_root(folder: Path) -> Path:

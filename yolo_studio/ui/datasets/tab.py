@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -10,16 +11,28 @@ from PySide6 import QtCore, QtWidgets
 from yolo_studio.core.project import dataset_import
 from yolo_studio.core.data.dataset_validate import index_dataset, validate
 from yolo_studio.ui import plot_style
+from yolo_studio.ui.datasets.import_dialog import ImportPreviewDialog
 from yolo_studio.ui.datasets.samples import SampleBrowserWidget
 from yolo_studio.ui.layout import column, splitter, severity_icon
 from yolo_studio.workers.job import JobThread
 
+
+def _read_pick(source: Path):
+    """None for a YOLO dataset (imported as it is), else the plan of an annotation export (to preview)."""
+    if source.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory() as scratch:
+            root = dataset_import.unpack_for_preview(source, Path(scratch))
+            return None if dataset_import.is_yolo_dataset(root) else dataset_import.plan_import(root)
+    if not source.exists():
+        raise ValueError(f"{source} does not exist")
+    return None if dataset_import.is_yolo_dataset(source) else dataset_import.plan_import(source)
 
 
 class DatasetsTab(QtWidgets.QWidget):
     status_message = QtCore.Signal(str)
     validated = QtCore.Signal(object)  # ValidationReport
     use_for_training = QtCore.Signal(str)  # data path
+    imported = QtCore.Signal(object)  # ImportResult: a dataset was added (or found already imported)
 
     def __init__(self, project, parent=None):
         super().__init__(parent)
@@ -35,9 +48,11 @@ class DatasetsTab(QtWidgets.QWidget):
         self.datasets = QtWidgets.QListWidget()
         self.datasets.currentItemChanged.connect(self._on_datasets_current_item_changed)
         import_menu = QtWidgets.QMenu(self)
-        import_menu.addAction("Dataset folder…", self.import_folder_dialog)
+        import_menu.addAction("Folder (dataset or export)…", self.import_folder_dialog)
+        import_menu.addAction("Annotation file (COCO, VOC, CVAT, LabelMe, Label Studio, obj.data)…",
+                              self.import_file_dialog)
         import_menu.addAction("Data YAML…", self.import_yaml_dialog)
-        import_menu.addAction("Release ZIP…", self.import_zip_dialog)
+        import_menu.addAction("ZIP…", self.import_zip_dialog)
         import_button = QtWidgets.QPushButton("Import ▾")
         import_button.setMenu(import_menu)
         self.remove_button = QtWidgets.QPushButton("Remove…", clicked=self.remove_dialog)
@@ -162,19 +177,42 @@ class DatasetsTab(QtWidgets.QWidget):
         if path:
             self.import_source(path)
 
+    def import_file_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import an annotation export", "", "Annotations (*.json *.xml *.data *.txt);;All files (*)")
+        if path:
+            self.import_source(path)
+
     def import_source(self, source: str | Path):
-        """Import (a ZIP is extracted in a worker); the result is selected and validated."""
-        self.status_message.emit(f"Importing {source}…")
-        job = JobThread(lambda _job: dataset_import.import_dataset(source, self.project), "import", self)
-        job.finished_with.connect(self._on_import_finished)
+        """Read what the user picked in a worker: a YOLO dataset is imported at once, an annotation export
+        opens the preview (``self.preview``) first. The result is selected and validated."""
+        self.status_message.emit(f"Reading {source}…")
+        job = JobThread(lambda _job: _read_pick(Path(source)), "import", self)
+        job.finished_with.connect(lambda found: self._on_pick_read(Path(source), found))
         job.failed.connect(lambda message: self._show_error("Cannot import the dataset", message))
         job.start()
         self.import_job = job
         return job
 
+    def _on_pick_read(self, source: Path, plan) -> None:
+        if plan is None:  # a YOLO dataset: registered (a ZIP extracted) as it is
+            job = JobThread(lambda _job: dataset_import.import_dataset(source, self.project), "import", self)
+            job.finished_with.connect(self._on_import_finished)
+            job.failed.connect(lambda message: self._show_error("Cannot import the dataset", message))
+            job.start()
+            self.import_job = job
+            return
+        self.status_message.emit(f"{source.name}: {plan.export.format} export, check the preview")
+        self.preview = ImportPreviewDialog(plan, self.project, source, self)
+        self.preview.imported.connect(self._on_import_finished)
+        self.preview.rejected.connect(lambda: self.status_message.emit(f"Import of {source.name} cancelled: "
+                                                                       "nothing was written"))
+        self.preview.open()
+
     def _on_import_finished(self, result) -> None:
         self.status_message.emit(result.message)
         self.refresh(select=result.entry.name)
+        self.imported.emit(result)
 
     def remove_dialog(self) -> None:
         entry = self.current()

@@ -1,0 +1,68 @@
+"""Importing annotation exports into a project from the command line: the preview first (--dry-run writes
+nothing), a JSON is never registered as a data YAML, the same export is found again, a ZIP of an export is
+extracted and converted, and mistakes get a clear message."""
+
+import json
+import zipfile
+
+from PIL import Image
+
+from helpers import run_cli
+from yolo_studio.core.project.dataset_import import import_dataset, list_datasets
+from yolo_studio.core.project.projects import open_or_create_project
+
+
+def _labelme(folder, n=6):
+    folder.mkdir(parents=True)
+    for i in range(n):
+        Image.new("RGB", (60, 30)).save(folder / f"shot{i}.jpg")
+        shapes = [{"label": "leaf" if i % 2 else "stem", "points": [[5, 5], [40, 5], [40, 25]], "group_id": None,
+                   "shape_type": "polygon", "flags": {}},
+                  {"label": "__ignore__", "points": [[0, 0], [3, 3]], "shape_type": "rectangle"}]
+        (folder / f"shot{i}.json").write_text(json.dumps({"version": "5.4.1", "flags": {}, "shapes": shapes,
+                                                          "imagePath": f"shot{i}.jpg", "imageData": None,
+                                                          "imageHeight": 30, "imageWidth": 60}))
+    return folder
+
+
+def test_dry_run_previews_and_writes_nothing_then_import_writes_once(tmp_path):
+    export = _labelme(tmp_path / "export")
+    project = tmp_path / "project"
+    out = run_cli("dataset", "import", export, "--project", project, "--dry-run", "--rename", "leaf=plant",
+                  "--rename", "stem=plant")
+    assert out.returncode == 0, out.stderr
+    assert "format: LabelMe JSON    task: segment" in out.stdout and "0  plant  6  <- leaf, stem" in out.stdout
+    assert "skipped 6 regions labelled to be ignored" in out.stdout and not project.exists()
+    open_or_create_project(project)
+    out = run_cli("dataset", "import", export, "--project", project, "--split", "train=0.5,val=0.5", "--seed", "4")
+    assert out.returncode == 0 and "imported labelme export" in out.stdout, out.stdout + out.stderr
+    entry = list_datasets(open_or_create_project(project))[0]
+    assert entry.task == "segment" and entry.data.name == "data.yaml"
+    again = run_cli("dataset", "import", export, "--project", project)
+    assert again.returncode == 0 and "imported before: dataset 'export'" in again.stdout
+    assert len(list_datasets(open_or_create_project(project))) == 1
+
+
+def test_a_json_that_is_no_export_is_refused_saying_what_it_looks_like(tmp_path):
+    package = tmp_path / "package.json"
+    package.write_text(json.dumps({"name": "x", "version": "1.0.0", "scripts": {}}))
+    open_or_create_project(tmp_path / "p")
+    out = run_cli("dataset", "import", package, "--project", tmp_path / "p")
+    assert out.returncode == 1 and "npm package.json" in out.stdout + out.stderr
+    assert "registered" not in out.stdout and "Traceback" not in out.stderr
+    out = run_cli("dataset", "import", _labelme(tmp_path / "e"), "--project", tmp_path / "p", "--drop", "tree")
+    assert out.returncode == 1 and "no class named tree" in out.stdout + out.stderr and "leaf, stem" in \
+        out.stdout + out.stderr
+
+
+def test_a_zip_of_an_export_is_extracted_and_converted_inside_the_project(tmp_path):
+    export = _labelme(tmp_path / "export")
+    archive = tmp_path / "labels.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in export.iterdir():
+            z.write(f, f"labels/{f.name}")
+    project = open_or_create_project(tmp_path / "project")
+    result = import_dataset(archive, project)
+    assert result.entry.data == project.datasets_dir / "labels" / "yolo" / "data.yaml"
+    assert result.entry.data.is_file() and "extracted labels.zip" in result.message
+    assert import_dataset(archive, project).already  # the same archive again: found, not extracted twice

@@ -1,0 +1,104 @@
+"""What an annotation export holds, read into plain data before anything is written.
+
+Every reader (COCO, VOC, CVAT, ...) gives an :class:`Export`: its images, each with its objects in pixel
+coordinates and its class *names*, the split the export itself has (if any), and what was skipped and why.
+Class ids are decided later (the user may rename, merge and drop classes in the preview).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SKIP_REASONS = {
+    "crowd": "crowd annotations (iscrowd): a region of many objects, not one",
+    "difficult": "objects marked difficult",
+    "empty_keypoints": "keypoint annotations without any labelled keypoint",
+    "unknown_shape": "shapes YOLO does not train on (polylines, points, tags, ...)",
+    "ignore_label": "regions labelled to be ignored (__ignore__, _background_)",
+    "missing_image": "images the annotations list but that are not on disk",
+    "degenerate": "shapes without area (zero width or height, fewer than 3 points)",
+    "unknown_class": "labels whose class id is not in the class list",
+    "no_size": "images whose size is neither in the annotations nor readable from the file",
+}
+
+
+@dataclass
+class Obj:
+    """One object. ``kind``: ``box`` (points = x1 y1 x2 y2), ``polygon`` (x y x y ...), ``corners`` (a rotated
+    box: 4 points) or ``keypoints`` (a box plus ``keypoints`` = x y v per point). Pixel coordinates."""
+    label: str
+    kind: str
+    points: list
+    keypoints: list | None = None
+
+    def box(self) -> tuple:
+        """x1, y1, x2, y2 around the object."""
+        if self.kind in ("box", "keypoints"):
+            return tuple(self.points[:4])
+        xs, ys = self.points[0::2], self.points[1::2]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class Item:
+    """One image of the export: where it is on disk (None when absent), its size and its objects."""
+    name: str  # as the export names it
+    image: Path | None
+    width: int = 0
+    height: int = 0
+    objects: list = field(default_factory=list)
+    split: str = ""  # the export's own split (train / val / test), "" when it has none
+    image_bytes: bytes | None = None  # an image only embedded in the annotation (LabelMe's imageData)
+
+
+@dataclass
+class Export:
+    format: str  # coco, voc, cvat, labelme, label_studio, darknet, yolo_folder, dota, class_folders
+    task: str  # detect, segment, pose, obb, classify
+    source: Path
+    items: list = field(default_factory=list)
+    classes: list = field(default_factory=list)  # names in the export's own order
+    kpt_shape: list | None = None
+    keypoint_names: list | None = None  # pose: the name of each keypoint, where the export gives them
+    skipped: Counter = field(default_factory=Counter)
+    skip_examples: dict = field(default_factory=dict)  # reason -> a few "where: what" lines
+    notes: list = field(default_factory=list)  # what the user should know (choices made, quirks met)
+    choices: dict = field(default_factory=dict)  # choices the export offers, e.g. {"annotator": [...]}
+    untrained: set = field(default_factory=set)  # classes only shapes YOLO does not train on use (tags, lines)
+    annotation_files: list = field(default_factory=list)  # what identifies the export (re-import)
+
+    def skip(self, reason: str, where: str, n: int = 1) -> None:
+        self.skipped[reason] += n
+        examples = self.skip_examples.setdefault(reason, [])
+        if len(examples) < 5:
+            examples.append(where)
+
+    def leave_out_untrained(self) -> None:
+        """Note the classes that only untrained shapes use: the plan drops them unless the user keeps them."""
+        used = {o.label for item in self.items for o in item.objects}
+        self.untrained -= used
+        if self.untrained:
+            self.notes.append(f"{', '.join(sorted(self.untrained))}: only on shapes YOLO does not train on "
+                              "(tags, lines, points): dropped unless you keep them")
+
+    def add_class(self, name: str) -> None:
+        if name not in self.classes:
+            self.classes.append(name)
+
+    @property
+    def splits(self) -> list:
+        """The export's own splits, when it has two or more (one list of everything is no split)."""
+        found = sorted({i.split for i in self.items if i.split and i.image is not None},
+                       key=lambda s: ("train", "val", "test").index(s) if s in ("train", "val", "test") else 9)
+        return found if len(found) > 1 else []
+
+
+def split_name(text: str) -> str:
+    """The split a file or folder name says: train, val or test ("" when none)."""
+    low = text.lower()
+    for word, split in (("train", "train"), ("valid", "val"), ("val", "val"), ("test", "test")):
+        if word in low:
+            return split
+    return ""
