@@ -48,7 +48,7 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         self.annotator = QtWidgets.QComboBox()
         self.annotator.addItem("latest of each task", "")
         for who in export.choices.get("annotator", []):
-            self.annotator.addItem(str(who), str(who))
+            self.annotator.addItem(f"annotator {who}" if str(who).isdigit() else str(who), str(who))
         self.annotator.setVisible(bool(export.choices.get("annotator")))
         self.annotator.currentIndexChanged.connect(self._on_annotator_current_index_changed)
         self.name = QtWidgets.QLineEdit(self.source.stem if self.source.suffix.lower() == ".zip"
@@ -70,7 +70,7 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         self.skipped = QtWidgets.QTreeWidget()
         self.skipped.setHeaderLabels(["skipped", "count", "for example"])
         self.skipped.setRootIsDecorated(False)
-        self.skipped.setColumnWidth(0, 260)
+        self.skipped.setColumnWidth(0, 330)
         self.skipped.setMaximumHeight(130)
 
         self.own_split = QtWidgets.QCheckBox("Use the export's own split")

@@ -17,7 +17,8 @@ UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")  # Label Studio prefixes uploaded f
 
 
 class ImageFinder:
-    """Finds images under ``root`` by relative path or by name (an index built once, on first need)."""
+    """Finds images under ``root`` by name (one walk of the folder, on first need), preferring the one whose
+    path ends as written; an image outside ``root`` is looked for beside each of the ``bases`` given."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -26,30 +27,35 @@ class ImageFinder:
     def _index(self) -> dict:
         if self._by_name is None:
             self._by_name = {}
-            for folder, _dirs, files in os.walk(self.root):
-                for f in files:
+            for folder, dirs, files in os.walk(self.root):
+                dirs.sort()
+                for f in sorted(files):
                     if os.path.splitext(f)[1].lower() in IMAGE_SUFFIXES:
-                        self._by_name.setdefault(f, Path(folder) / f)
-                        self._by_name.setdefault(f.lower(), Path(folder) / f)
+                        path = os.path.join(folder, f)
+                        self._by_name.setdefault(f, []).append(path)
+                        if f.lower() != f:
+                            self._by_name.setdefault(f.lower(), []).append(path)
         return self._by_name
 
     def find(self, written: str, *bases: Path) -> Path | None:
-        """The image an export names ``written``, looked for beside each of ``bases``, then by name."""
+        """The image an export names ``written`` (a path as the export writes it, perhaps from another machine)."""
         written = written.replace("\\", "/")
-        relative = written.lstrip("/")
-        for base in bases:
-            for candidate in (base / written, base / relative):
-                if candidate.is_file():
-                    return candidate
-        name = relative.rsplit("/", 1)[-1]
+        name = written.rsplit("/", 1)[-1]
         index = self._index()
         found = index.get(name) or index.get(name.lower())
-        if found is None and UPLOAD_PREFIX.match(name):
+        if not found and UPLOAD_PREFIX.match(name):
             found = index.get(UPLOAD_PREFIX.sub("", name))
-        return found
+        if found:
+            tail = "/" + written.lstrip("/")
+            return Path(next((p for p in found if p.replace(os.sep, "/").endswith(tail)), found[0]))
+        for base in bases:
+            for candidate in (base / written, base / written.lstrip("/")):
+                if candidate.is_file():
+                    return candidate
+        return None
 
     def all_images(self) -> list:
-        return sorted({p for p in self._index().values()})
+        return sorted({Path(p) for paths in self._index().values() for p in paths})
 
 
 def image_size(path: Path) -> tuple:

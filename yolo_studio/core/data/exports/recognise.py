@@ -50,7 +50,7 @@ def _read_file(path: Path, task, annotator) -> Export:
     if suffix == ".json":
         content = _load_json(path)
         if coco.is_coco(content):
-            return coco.read([path], path.parent, task, {path: content})
+            return coco.read([path], _images_root(path), task, {path: content})
         if label_studio.is_label_studio(content):
             return label_studio.read(path, content, annotator, task)
         if labelme.is_labelme(content):
@@ -79,6 +79,14 @@ def _read_file(path: Path, task, annotator) -> Export:
         raise NotAnExport(f"{path}: an image, not annotations: pick the export's annotation file or its folder")
     raise NotAnExport(f"{path}: not an annotation file the studio reads ({', '.join(FORMATS.values())}; "
                       "or a data YAML, a dataset folder or a ZIP)")
+
+
+def _images_root(annotation: Path) -> Path:
+    """Where an annotation file's images are looked for: its folder, or the folder above when the file sits
+    in an ``annotations/`` folder beside the images (COCO's own layout, CVAT's and Detectron's)."""
+    if annotation.parent.name.lower() in ("annotations", "annotation", "labels", "json"):
+        return annotation.parent.parent
+    return annotation.parent
 
 
 def _json_looks_like(content) -> str:
