@@ -103,3 +103,40 @@ def test_a_file_that_is_no_export_gets_a_message_not_a_preview(qtbot, project, t
     tab.import_source(config)
     qtbot.waitUntil(lambda: bool(shown), timeout=JOB_TIMEOUT)
     assert "Label Studio labeling configuration" in shown[0] and getattr(tab, "preview", None) is None
+
+
+CASES = [c for c in sorted(CORPUS.iterdir()) if (c / "expected.yaml").is_file()]
+
+
+def test_every_real_export_goes_through_the_window(qtbot, project, monkeypatch):
+    """Each corpus case picked in the tab: refused with a message, or previewed with its counts and imported."""
+    import yaml
+    from PySide6 import QtWidgets
+
+    from yolo_studio.ui.datasets.tab import DatasetsTab
+
+    tab = DatasetsTab(project)
+    qtbot.addWidget(tab)
+    warnings = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    imported = []
+    for case in CASES:
+        want = yaml.safe_load((case / "expected.yaml").read_text())
+        pick = case / "export" / str(want.get("pick") or ".")
+        if want["format"] == "refuse":
+            tab.import_source(pick)
+            qtbot.waitUntil(lambda: len(warnings) == 1, timeout=JOB_TIMEOUT)
+            assert pick.name in warnings.pop()
+            continue
+        tab.preview = None
+        dialog = _open_preview(qtbot, tab, pick)
+        assert f"{want['images']} images found" in dialog.heading.text(), case.name
+        shown = {dialog.classes.item(r, 1).text(): int(dialog.classes.item(r, 2).text())
+                 for r in range(dialog.classes.rowCount())}
+        assert {k: v for k, v in shown.items() if v} == {k: v for k, v in want["objects"].items() if v}, case.name
+        dialog.name.setText(case.name)
+        with qtbot.waitSignal(tab.imported, timeout=JOB_TIMEOUT):
+            qtbot.mouseClick(dialog.import_button, QtCore.Qt.LeftButton)
+        imported.append(case.name)
+    assert sorted(e.name for e in list_datasets(project)) == sorted(imported) and len(imported) >= 12
+    tab.shutdown()
