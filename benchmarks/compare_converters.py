@@ -61,13 +61,20 @@ class NotSupported(Exception):
     pass
 
 
+def scratch(prefix: str) -> Path:
+    """A temporary folder, removed when the script ends."""
+    import atexit
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def read_yaml(path: Path) -> dict:
-    """expected.yaml is flat and simple; PyYAML is used where present, a tiny reader otherwise."""
     try:
         import yaml
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except ImportError:  # pragma: no cover - every venv used here has PyYAML
-        raise SystemExit("PyYAML is needed to read expected.yaml")
+    except ImportError:
+        raise SystemExit("PyYAML is needed to read expected.yaml (pip install pyyaml)")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def library_version(name: str) -> str | None:
@@ -81,7 +88,7 @@ def library_version(name: str) -> str | None:
 def importable(name: str) -> bool:
     if name == "ours":
         try:
-            import yolo_studio.core.data.exports  # noqa: F401
+            __import__("yolo_studio.core.data.exports")
             return True
         except Exception:
             return False
@@ -301,14 +308,14 @@ def run_supervision(case: dict) -> dict:
             notes.append("difficult objects kept, no flag")
         elif fmt in ("darknet", "yolo_folder"):
             images, labels, names = yolo_layout(fmt, pick)
-            yaml_path = Path(tempfile.mkdtemp(prefix="cmp_sv_")) / "data.yaml"
+            yaml_path = scratch("cmp_sv_") / "data.yaml"
             yaml_path.write_text("names:\n" + "".join(f"  - {n}\n" for n in names))
             datasets = [sv.DetectionDataset.from_yolo(str(images), str(labels), str(yaml_path))]
             call = "DetectionDataset.from_yolo(<images>, <labels>, <data.yaml>)"
             notes.append("glue: a data.yaml written from " + ("obj.names" if fmt == "darknet" else "classes.txt"))
         elif fmt == "labelme":
-            datasets = [sv.DetectionDataset.from_labelme(str(pick), str(pick))]
-            call = "DetectionDataset.from_labelme(<folder>, <folder>)"
+            datasets = [sv.DetectionDataset.from_labelme(str(pick), str(pick), force_masks=task == "segment")]
+            call = "DetectionDataset.from_labelme(<folder>, <folder>, force_masks=True)"
         elif fmt == "class_folders":
             ds = sv.ClassificationDataset.from_folder_structure(str(pick))
             objects = Counter(ds.classes[c.class_id[0]] for c in ds.annotations.values())
@@ -323,7 +330,7 @@ def run_supervision(case: dict) -> dict:
     if skipped_types:
         notes.append(f"warns and drops shape types {skipped_types}")
     if result.pop("flag"):
-        notes.insert(0, f"crowd kept, flagged in Detections.data['iscrowd']")
+        notes.insert(0, "crowd kept, flagged in Detections.data['iscrowd']")
     return dict(result, notes=notes, call=call)
 
 
@@ -461,7 +468,7 @@ def datumaro_fix(case: dict) -> tuple | None:
     """After datumaro fails at the pick: the smallest change of layout that makes it read the export (made in
     a temporary copy), so the table can say what it would take. None where no layout change helps."""
     fmt, pick = case["format"], case["pick"]
-    tmp = Path(tempfile.mkdtemp(prefix="cmp_dm_"))
+    tmp = scratch("cmp_dm_")
     if fmt == "dota":
         return "picking the folder above (it wants <subset>/images and <subset>/labelTxt)", pick.parent
     if fmt == "class_folders":
@@ -628,8 +635,10 @@ def markdown(results: dict) -> str:
                 cells.append("-")
                 continue
             cells.append(cell["status"])
-            if cell.get("note") and cell["status"] != "ok" or (cell.get("note") and lib != "ours"):
-                details.append(f"- **{name} / {lib}** ({cell['status']}): {cell['note']}")
+            if cell["status"] == "not supported" or (lib == "ours" and cell["status"] == "ok"):
+                continue
+            call = f" `{cell['call']}`" if cell.get("call") else ""
+            details.append(f"- **{name} / {lib}** ({cell['status']}){call}: {cell.get('note') or '-'}")
         lines.append(f"| {name} | {row['format']} / {row.get('task') or '-'} | " + " | ".join(cells) + " |")
     out = "\n".join(lines) + "\n\nNotes:\n\n" + "\n".join(details) + "\n"
     if results.get("bench"):
