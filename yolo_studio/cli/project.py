@@ -194,8 +194,7 @@ def _dataset_import(args) -> int:
 
     options = {"rename": dict(_pair(r, "--rename", "OLD=NEW") for r in args.rename), "drop": args.drop,
                "keep": args.keep,
-               "ratios": {k: float(v) for k, v in (_pair(p, "--split", "train=0.8") for p in args.split.split(","))}
-               if args.split else None, "seed": args.seed, "resplit": args.resplit, "task": args.task,
+               "ratios": _ratios(args.split) if args.split else None, "seed": args.seed, "resplit": args.resplit, "task": args.task,
                "annotator": args.annotator, "again": args.again}
     if args.dry_run:
         with tempfile.TemporaryDirectory() as scratch:
@@ -211,6 +210,18 @@ def _dataset_import(args) -> int:
     result = import_dataset(args.source, _project(args.project), args.name, **options)
     print(result.message)
     return 0
+
+
+def _ratios(text: str) -> dict:
+    ratios = {}
+    for key, value in (_pair(p, "--split", "train=0.8,val=0.2") for p in text.split(",")):
+        if key not in ("train", "val", "test"):
+            raise ValueError(f"--split {text}: the splits are train, val and test (not '{key}')")
+        try:
+            ratios[key] = float(value)
+        except ValueError:
+            raise ValueError(f"--split {text}: '{value}' is not a number; write it as train=0.8,val=0.2") from None
+    return ratios
 
 
 def _pair(text: str, option: str, example: str) -> tuple:

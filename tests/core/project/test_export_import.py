@@ -66,3 +66,12 @@ def test_a_zip_of_an_export_is_extracted_and_converted_inside_the_project(tmp_pa
     assert result.entry.data == project.datasets_dir / "labels" / "yolo" / "data.yaml"
     assert result.entry.data.is_file() and "extracted labels.zip" in result.message
     assert import_dataset(archive, project).already  # the same archive again: found, not extracted twice
+
+
+def test_a_split_without_val_or_with_a_typo_is_refused_before_anything_is_written(tmp_path):
+    export = _labelme(tmp_path / "export")
+    for split, said in (("train=1.0", "train and val each need a ratio above 0"),
+                        ("train=0.8,valid=0.2", "the splits are train, val and test (not 'valid')"),
+                        ("train=0.8,val=x", "'x' is not a number")):
+        out = run_cli("dataset", "import", export, "--project", tmp_path / "p", "--split", split, "--dry-run")
+        assert out.returncode == 1 and said in out.stderr and "Traceback" not in out.stderr, out.stderr

@@ -155,6 +155,8 @@ def plan_with_options(source: Path, options: dict) -> ImportPlan:
         plan.ratios = dict(options["ratios"])
     plan.seed = int(options.get("seed") or 0)
     plan.resplit = bool(options.get("resplit"))
+    if plan.ratio_problem():
+        raise ValueError(f"split {plan.ratios}: {plan.ratio_problem()}")
     return plan
 
 

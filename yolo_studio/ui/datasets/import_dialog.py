@@ -195,12 +195,12 @@ class ImportPreviewDialog(QtWidgets.QDialog):
             item.setToolTip(2, "\n".join(s["examples"]))
             self.skipped.addTopLevelItem(item)
         self.skipped.setVisible(bool(preview["skipped"]))
-        total = sum(self.ratios[s].value() for s in SPLITS)
         counts = ", ".join(f"{k} {v}" for k, v in preview["split"]["counts"].items())
-        self.split_counts.setText(f"images per split: {counts}" if total > 0 or plan.uses_export_split()
-                                  else "give train and val a ratio above 0")
+        problem = plan.ratio_problem()
+        self.split_counts.setText(f"<span style='color:#c0392b'>{problem}</span>" if problem
+                                  else f"images per split: {counts}")
         self.import_button.setEnabled(self.job is None and bool(preview["images"]) and bool(preview["classes"])
-                                      and (plan.uses_export_split() or (self.ratios["train"].value() > 0)))
+                                      and not problem)
 
     # ------------------------------------------------------------------ import
 

@@ -101,3 +101,17 @@ def test_pose_and_obb_lines(tmp_path):
 def test_flip_index_from_keypoint_names():
     assert flip_index(["nose", "left_eye", "right_eye"], 3) == [0, 2, 1]
     assert flip_index(None, 3) is None
+
+
+def test_a_damaged_export_gets_a_message_naming_the_file_not_a_traceback(tmp_path):
+    from yolo_studio.core.data.exports import NotAnExport
+
+    damaged = tmp_path / "coco.json"
+    damaged.write_text(json.dumps({"images": [{"file_name": "a.jpg"}], "annotations": [], "categories": []}))
+    with pytest.raises(NotAnExport, match=r"coco.json: looks like an export .*the field 'id' is missing"):
+        read_export(damaged)
+    (tmp_path / "voc").mkdir()
+    (tmp_path / "voc" / "a.xml").write_text("<annotation><filename>a.jpg</filename><object><name>x</name>"
+                                            "<bndbox><xmin>left</xmin></bndbox></object></annotation>")
+    with pytest.raises(NotAnExport, match=r"voc: looks like an export .*could not convert string to float"):
+        read_export(tmp_path / "voc")

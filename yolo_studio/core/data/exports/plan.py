@@ -48,6 +48,16 @@ class ImportPlan:
     def uses_export_split(self) -> bool:
         return bool(self.export.splits) and not self.resplit
 
+    def ratio_problem(self) -> str:
+        """Why the ratios cannot split this export ("" when they can): train and val each need a share."""
+        if self.uses_export_split():
+            return ""
+        if any(not isinstance(v, (int, float)) or v < 0 for v in self.ratios.values()):
+            return "ratios are numbers of 0 or more"
+        if self.ratios.get("train", 0) <= 0 or self.ratios.get("val", 0) <= 0:
+            return "train and val each need a ratio above 0 (e.g. train 0.8, val 0.2)"
+        return ""
+
     def splits(self) -> list:
         """The split of each present item."""
         items = self.present()
@@ -67,8 +77,7 @@ class ImportPlan:
         export, present = self.export, self.present()
         per_class = self.objects_per_class()
         dropped = Counter(o.label for i in present for o in i.objects if o.label in self.drop)
-        split_of = self.splits()
-        per_split = Counter(split_of)
+        per_split = Counter(self.splits() if not self.ratio_problem() else [])
         return {
             "format": export.format, "format_name": FORMATS.get(export.format, export.format),
             "task": export.task, "source": str(export.source), "kpt_shape": export.kpt_shape,

@@ -28,7 +28,15 @@ def read_export(path: str | Path, task: str | None = None, annotator: str | None
     path = Path(path)
     if not path.exists():
         raise NotAnExport(f"{path} does not exist")
-    return _read_file(path, task, annotator) if path.is_file() else _read_folder(path, task, annotator)
+    try:
+        return _read_file(path, task, annotator) if path.is_file() else _read_folder(path, task, annotator)
+    except NotAnExport:
+        raise
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError, UnicodeDecodeError) as exc:
+        # a file of a known format with a field missing or of the wrong type: damaged, or a variant not met yet
+        detail = f"the field {exc} is missing" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise NotAnExport(f"{path}: looks like an export the studio reads, but cannot be read ({detail}); "
+                          "export it again from the tool, or report the file") from None
 
 
 def _load_json(path: Path):
