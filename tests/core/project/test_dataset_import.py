@@ -58,7 +58,8 @@ def test_a_folder_without_a_data_yaml_gets_one_in_the_project(project, shapes):
 @pytest.mark.parametrize("make, message", [
     (lambda p: p.write_bytes(b"PK\x03\x04 truncated"), "not a readable ZIP archive"),
     (lambda p: zipfile.ZipFile(p, "w").writestr("../escape.txt", "x"), "would be written outside"),
-    (lambda p: zipfile.ZipFile(p, "w").writestr("notes/readme.txt", "x"), "not a YOLO dataset"),
+    (lambda p: zipfile.ZipFile(p, "w").writestr("notes/readme.txt", "x"),
+     r"bad.zip: no annotations the studio reads \(0 images"),
 ])
 def test_a_bad_archive_is_refused_and_leaves_nothing_behind(project, tmp_path, make, message):
     archive = tmp_path / "bad.zip"

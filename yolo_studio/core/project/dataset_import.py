@@ -226,7 +226,10 @@ def _import_zip(archive: Path, project: Project, name: str | None, options: dict
         entry = _entry_for_folder(root, project, target.name)
     except ValueError as exc:
         shutil.rmtree(target, ignore_errors=True)
-        raise ValueError(f"{archive}: {exc}") from None
+        said = str(exc)  # the extraction is gone: speak of the archive, not of the folder it was in
+        for folder in (str(root), str(target)):
+            said = said[len(folder):].lstrip(": ") if said.startswith(folder) else said
+        raise ValueError(f"{archive}: {said}") from None
     entry.release, entry.extracted = str(archive.resolve()), True
     return _register(project, entry, f"extracted {archive.name} into {target}")
 
