@@ -21,6 +21,7 @@ class ImportPlan:
     ratios: dict = field(default_factory=lambda: dict(DEFAULT_RATIOS))
     seed: int = 0
     resplit: bool = False  # split by ratio even when the export has its own split
+    _splits: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if not self.drop:
@@ -59,12 +60,18 @@ class ImportPlan:
         return ""
 
     def splits(self) -> list:
-        """The split of each present item."""
-        items = self.present()
-        if self.uses_export_split():
-            return [i.split or "train" for i in items]
-        labels = [{self.new_name(o.label) for o in i.objects} - {None} for i in items]
-        return splitting.assign([i.name for i in items], labels, self.ratios, self.seed)
+        """The split of each present item (worked out once for each set of choices: preview, then write)."""
+        key = (self.uses_export_split(), tuple(sorted(self.ratios.items())), self.seed,
+               tuple(sorted(self.rename.items())), tuple(sorted(self.drop)), len(self.export.items))
+        if self._splits is None or self._splits[0] != key:
+            items = self.present()
+            if self.uses_export_split():
+                result = [i.split or "train" for i in items]
+            else:
+                labels = [{self.new_name(o.label) for o in i.objects} - {None} for i in items]
+                result = splitting.assign([i.name for i in items], labels, self.ratios, self.seed)
+            self._splits = (key, result)
+        return self._splits[1]
 
     def objects_per_class(self) -> Counter:
         counts = Counter()

@@ -92,6 +92,8 @@ def _write(plan: ImportPlan, folder: Path, progress, cancelled) -> Written:
     written = Written(folder, folder if task == "classify" else folder / "data.yaml")
     used_names: dict = {}
     lists: dict = {}
+    made: set = set()  # folders made: one mkdir each, not one per image
+    root = str(folder)
     for done, (item, split) in enumerate(zip(items, split_of)):
         if cancelled is not None and done % 64 == 0 and cancelled():
             raise Cancelled()
@@ -102,22 +104,24 @@ def _write(plan: ImportPlan, folder: Path, progress, cancelled) -> Written:
             label = plan.new_name(item.objects[0].label)
             if label is None:
                 continue
-            image_dir = folder / split / label
+            inside = f"{split}/{label}/{name}"
         else:
-            image_dir = folder / "images" / split
-        image_dir.mkdir(parents=True, exist_ok=True)
-        target = image_dir / name
+            inside = f"images/{split}/{name}"
+        target = os.path.join(root, inside)
+        _make_folder(os.path.dirname(target), made)
         if item.image is not None:
-            written.linked[link(item.image, target)] += 1
+            written.linked[link(item.image, Path(target))] += 1
         else:
-            target.write_bytes(item.image_bytes)
+            with open(target, "wb") as f:
+                f.write(item.image_bytes)
             written.linked["written from the annotation"] += 1
-        lists.setdefault(split, []).append((str(item.image or item.name), f"./{target.relative_to(folder)}"))
+        lists.setdefault(split, []).append((str(item.image or item.name), f"./{inside}"))
         if task != "classify":
             lines = _label_lines(plan, item, ids, target)
-            label_dir = folder / "labels" / split
-            label_dir.mkdir(parents=True, exist_ok=True)
-            (label_dir / (Path(name).stem + ".txt")).write_text("".join(lines), encoding="utf-8")
+            label_dir = os.path.join(root, "labels", split)
+            _make_folder(label_dir, made)
+            with open(os.path.join(label_dir, os.path.splitext(name)[0] + ".txt"), "w", encoding="utf-8") as f:
+                f.write("".join(lines))
             written.labels += 1
             written.objects += len(lines)
     if progress is not None:
@@ -140,6 +144,12 @@ def _write(plan: ImportPlan, folder: Path, progress, cancelled) -> Written:
     return written
 
 
+def _make_folder(path: str, made: set) -> None:
+    if path not in made:
+        os.makedirs(path, exist_ok=True)
+        made.add(path)
+
+
 def _unique_name(item, used: dict, split: str) -> str:
     """The image's file name in the dataset; names met twice get their folder as a prefix."""
     source = Path(str(item.image) if item.image is not None else item.name.replace("\\", "/"))
@@ -154,10 +164,10 @@ def _unique_name(item, used: dict, split: str) -> str:
     return name
 
 
-def _label_lines(plan: ImportPlan, item, ids: dict, image: Path) -> list:
+def _label_lines(plan: ImportPlan, item, ids: dict, image: str) -> list:
     width, height = item.width, item.height
     if not (width and height):
-        width, height = image_size(image)
+        width, height = image_size(Path(image))
         if not (width and height):
             plan.export.skip("no_size", str(image), len(item.objects))
             return []
