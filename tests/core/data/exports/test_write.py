@@ -115,3 +115,13 @@ def test_a_damaged_export_gets_a_message_naming_the_file_not_a_traceback(tmp_pat
                                             "<bndbox><xmin>left</xmin></bndbox></object></annotation>")
     with pytest.raises(NotAnExport, match=r"voc: looks like an export .*could not convert string to float"):
         read_export(tmp_path / "voc")
+
+
+def test_an_object_in_two_parts_becomes_one_outline_round_both():
+    from yolo_studio.core.data.exports.model import join_parts
+
+    left, right = [0, 0, 2, 0, 2, 2, 0, 2], [5, 0, 7, 0, 7, 2, 5, 2]
+    outline = join_parts([left, right])
+    points = set(zip(outline[0::2], outline[1::2]))
+    assert points == set(zip(left[0::2], left[1::2])) | set(zip(right[0::2], right[1::2]))
+    assert len(outline) == len(left) + len(right) + 4  # the bridge: one point of each part twice

@@ -1,4 +1,5 @@
-"""COCO JSON: boxes, polygons, run-length masks and keypoints; one file, or one per split.
+"""COCO JSON: boxes, polygons (an object in several parts joined into one outline), run-length masks
+and keypoints; one file, or one per split.
 
 Class ids in COCO files start anywhere and have gaps (COCO itself: 1..90 for 80 classes; Roboflow: 0 is an
 unused category named after the dataset, the supercategory of the others). Classes are taken in id order;
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 
 from yolo_studio.core.data.exports.images import ImageFinder, rle_box, rle_polygon
-from yolo_studio.core.data.exports.model import Export, Item, Obj, split_name
+from yolo_studio.core.data.exports.model import Export, Item, Obj, join_parts, split_name
 
 
 def is_coco(content) -> bool:
@@ -90,8 +91,8 @@ def _object(ann: dict, label: str, kpt_values: int | None):
     segmentation = ann.get("segmentation")
     polygon = []
     if isinstance(segmentation, list) and segmentation:
-        parts = [p for p in segmentation if isinstance(p, list) and len(p) >= 6]
-        polygon = [float(v) for v in max(parts, key=len)] if parts else []
+        parts = [[float(v) for v in p] for p in segmentation if isinstance(p, list) and len(p) >= 6]
+        polygon = join_parts(parts) if parts else []
     elif isinstance(segmentation, dict) and "counts" in segmentation:
         polygon = rle_polygon(segmentation)
         if box is None:

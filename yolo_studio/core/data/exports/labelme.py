@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from yolo_studio.core.data.exports.images import ImageFinder
-from yolo_studio.core.data.exports.model import Export, Item, Obj
+from yolo_studio.core.data.exports.model import Export, Item, Obj, join_parts
 
 IGNORED = ("__ignore__", "_background_")
 
@@ -95,15 +95,11 @@ def mask_polygon(encoded: str, left: float, top: float) -> list:
 
 
 def _joined(label: str, parts: list) -> Obj:
-    """One object from its parts: the largest polygon (YOLO has one outline per object), or the box around all."""
+    """One object from its parts: their polygons joined into one outline (YOLO has one per object), or the
+    box around all."""
     polygons = [p for p in parts if p.kind == "polygon"]
     if polygons:
-        return max(polygons, key=lambda p: _area(p.points))
+        return Obj(label, "polygon", join_parts([p.points for p in polygons]))
     boxes = [p.box() for p in parts]
     return Obj(label, "box", [min(b[0] for b in boxes), min(b[1] for b in boxes),
                               max(b[2] for b in boxes), max(b[3] for b in boxes)])
-
-
-def _area(points: list) -> float:
-    xs, ys = points[0::2], points[1::2]
-    return abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs)))) / 2

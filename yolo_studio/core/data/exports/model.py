@@ -102,3 +102,17 @@ def split_name(text: str) -> str:
         if word in low:
             return split
     return ""
+
+
+def join_parts(parts: list) -> list:
+    """One outline (x y x y ...) for an object drawn in several polygons (a car cut by a pole), as YOLO keeps
+    one outline per object: each next part is joined to the outline so far by a zero-width bridge between
+    their two closest points, so the outline goes round every part."""
+    outline = [(parts[0][i], parts[0][i + 1]) for i in range(0, len(parts[0]) - 1, 2)]
+    for part in parts[1:]:
+        points = [(part[i], part[i + 1]) for i in range(0, len(part) - 1, 2)]
+        _d, i, j = min(((ax - bx) ** 2 + (ay - by) ** 2, i, j) for i, (ax, ay) in enumerate(outline)
+                       for j, (bx, by) in enumerate(points))
+        outline = outline[:i + 1] + points[j:] + points[:j + 1] + outline[i:]
+    return [v for point in outline for v in point]
+
