@@ -152,3 +152,15 @@ def test_a_classification_folder_trains_a_classify_model_and_refuses_a_detect_on
     detect = preflight(Plan(resources / "models" / "yolo11n-demo.yaml", folder, tmp_path / "runs", "exp", {}))
     assert any("is a detect model but cls is a classification folder" in c.message for c in detect.errors)
     assert not any("Is a directory" in c.message for c in detect.checks)
+
+
+def test_a_detect_model_on_outlines_or_rotated_boxes_is_told_what_it_keeps():
+    from types import SimpleNamespace
+
+    from yolo_studio.training.preflight import task_narrowing
+
+    said = task_narrowing("detect", "yolo11n.yaml", SimpleNamespace(task="obb"))
+    assert "upright boxes around the rotated boxes" in said and "-obb model" in said
+    assert "-seg model" in task_narrowing("detect", "yolo11n.yaml", SimpleNamespace(task="segment"))
+    assert task_narrowing("detect", "yolo11n.yaml", SimpleNamespace(task="detect")) is None
+    assert task_narrowing("obb", "yolo11n-obb.yaml", SimpleNamespace(task="obb")) is None

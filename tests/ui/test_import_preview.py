@@ -140,3 +140,28 @@ def test_every_real_export_goes_through_the_window(qtbot, project, monkeypatch):
         imported.append(case.name)
     assert sorted(e.name for e in list_datasets(project)) == sorted(imported) and len(imported) >= 12
     tab.shutdown()
+
+
+def test_an_export_imported_before_is_said_and_a_second_import_gets_a_free_name(qtbot, project, tmp_path):
+    from yolo_studio.ui.datasets.tab import DatasetsTab
+
+    source = _coco(tmp_path / "export", 12)
+    tab = DatasetsTab(project)
+    qtbot.addWidget(tab)
+    dialog = _open_preview(qtbot, tab, source)
+    with qtbot.waitSignal(tab.imported, timeout=JOB_TIMEOUT):
+        qtbot.mouseClick(dialog.import_button, QtCore.Qt.LeftButton)
+    tab.preview = None
+    dialog = _open_preview(qtbot, tab, source)
+    assert "Imported before</b> as 'export'" in dialog.heading.text() and dialog.name.text() == "export-2"
+    dialog.classes.item(0, 1).setText("  ")  # an emptied name takes back the export's
+    assert dialog.classes.item(0, 1).text() == "a" and dialog.plan.classes() == ["a", "b", "c"]
+    for row in range(3):
+        dialog.classes.item(row, 0).setCheckState(QtCore.Qt.Unchecked)
+    assert not dialog.import_button.isEnabled() and "every class is unticked" in dialog.why_not.text()
+    dialog.classes.item(1, 0).setCheckState(QtCore.Qt.Checked)
+    with qtbot.waitSignal(tab.imported, timeout=JOB_TIMEOUT) as done:
+        qtbot.mouseClick(dialog.import_button, QtCore.Qt.LeftButton)
+    assert done.args[0].entry.name == "export-2" and "names:\n  0: b\n" in done.args[0].entry.data.read_text()
+    assert sorted(e.name for e in list_datasets(project)) == ["export", "export-2"]
+    tab.shutdown()

@@ -167,6 +167,20 @@ def task_mismatch(model_task: str, model_said: str, dataset, data_name: str) -> 
             f"{NEEDS.get(model_task, model_task + ' labels')}. Pick {a(dataset.task)} model, or {a(model_task)} dataset")
 
 
+def task_narrowing(model_task: str, model_name: str, dataset) -> str | None:
+    """What a model keeps of labels richer than its task (a detect model on outlines or rotated boxes trains
+    the upright box around each), so that the user knows which model keeps them; None when nothing is lost."""
+    kept = {("detect", "segment"): ("outlines", "a -seg model keeps the masks"),
+            ("detect", "obb"): ("rotated boxes", "an -obb model keeps the angles"),
+            ("segment", "obb"): ("rotated boxes", "an -obb model trains them as rotated boxes")}.get(
+        (model_task, dataset.task))
+    if kept is None:
+        return None
+    what, other = kept
+    trains = "upright boxes around" if model_task == "detect" else "outlines from"
+    return f"{model_name} is a {model_task} model: it trains {trains} the {what} of this dataset; {other}"
+
+
 def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     from yolo_studio.core.blocks.block_check import load_vetted_blocks
     from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
@@ -223,6 +237,8 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     mismatch = task_mismatch(report.task, f"{plan.model.name} (its last layer is {head})", dataset, plan.data.name)
     if mismatch:
         add(Check("error", "model", mismatch))
+    elif task_narrowing(report.task, plan.model.name, dataset):
+        add(Check("warning", "model", task_narrowing(report.task, plan.model.name, dataset)))
     elif report.task == "pose":
         _check_kpt_shape(doc.header.get("kpt_shape"), dataset, plan, add)
     nc = doc.header.get("nc")

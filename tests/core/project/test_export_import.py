@@ -75,3 +75,33 @@ def test_a_split_without_val_or_with_a_typo_is_refused_before_anything_is_writte
                         ("train=0.8,val=x", "'x' is not a number")):
         out = run_cli("dataset", "import", export, "--project", tmp_path / "p", "--split", split, "--dry-run")
         assert out.returncode == 1 and said in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_the_same_export_again_under_another_name_is_a_second_dataset_and_names_stay_unique(tmp_path):
+    from yolo_studio.core.project.dataset_import import plan_import, remove_dataset
+
+    export = _labelme(tmp_path / "export")
+    project = open_or_create_project(tmp_path / "project")
+    first = import_dataset(export, project)
+    assert import_dataset(export, project).already  # found, not written twice
+    assert plan_import(export, project=project).earlier == first.entry.name  # the preview says so
+    second = import_dataset(export, project, "leaves-v2")
+    assert not second.already and second.entry.data.parent.name == "leaves-v2"
+    try:
+        import_dataset(export, project, "leaves-v2")
+    except ValueError as exc:
+        assert "already has a dataset named 'leaves-v2'" in str(exc)
+    else:
+        raise AssertionError("a taken name was accepted")
+    remove_dataset(project, "leaves-v2")  # forgotten, its files kept: not listed again as a generated one
+    assert [e.name for e in list_datasets(open_or_create_project(project.root))] == [first.entry.name]
+    assert (project.datasets_dir / "leaves-v2" / "data.yaml").is_file()
+
+
+def test_objects_on_images_that_are_absent_are_counted_as_skipped(tmp_path):
+    from yolo_studio.core.project.dataset_import import plan_import
+
+    export = _labelme(tmp_path / "export")
+    (export / "shot0.jpg").unlink()
+    preview = plan_import(export).preview()
+    assert preview["missing"] == ["shot0.jpg"] and preview["skipped"]["missing_image"]["count"] == 1

@@ -55,7 +55,8 @@ class ImportResult:
 
 
 def list_datasets(project: Project) -> list:
-    """The project's registered datasets, then any ``datasets/*/data.yaml`` not registered (generated ones)."""
+    """The project's registered datasets, then any ``datasets/*/data.yaml`` not registered (generated ones)
+    unless the user removed it from the list."""
     entries, seen = [], set()
     for item in project.state.get("datasets") or []:
         if isinstance(item, dict) and item.get("name") and item.get("data"):
@@ -63,8 +64,9 @@ def list_datasets(project: Project) -> list:
                                  item.get("release", ""), bool(item.get("extracted")))
             entries.append(entry)
             seen.add(entry.data.resolve())
+    forgotten = {project.resolve(p).resolve() for p in project.state.get("forgotten_datasets") or []}
     for data in sorted(project.datasets_dir.glob("*/data.yaml")):
-        if data.resolve() not in seen:
+        if data.resolve() not in seen and data.resolve() not in forgotten:
             entries.append(DatasetEntry(data.parent.name, data, extracted=True))
     return entries
 
@@ -77,9 +79,15 @@ def is_yolo_dataset(source: Path) -> bool:
         or is_classify_folder(source) or bool(folder_layout(source))
 
 
-def plan_import(source: str | Path, task: str | None = None, annotator: str | None = None) -> ImportPlan:
-    """Read an annotation export (nothing written); the plan's preview is what the user checks first."""
-    return ImportPlan(read_export(source, task=task, annotator=annotator))
+def plan_import(source: str | Path, task: str | None = None, annotator: str | None = None,
+                project: Project | None = None) -> ImportPlan:
+    """Read an annotation export (nothing written); the plan's preview is what the user checks first. With
+    ``project``, ``plan.earlier`` names the dataset this export was imported as before ("" when none)."""
+    plan = ImportPlan(read_export(source, task=task, annotator=annotator))
+    if project is not None:
+        earlier = earlier_import(project, writing.fingerprint(plan))
+        plan.earlier = earlier.name if earlier is not None else ""
+    return plan
 
 
 def earlier_import(project: Project, digest: str) -> DatasetEntry | None:
@@ -93,24 +101,30 @@ def earlier_import(project: Project, digest: str) -> DatasetEntry | None:
 
 def import_export(plan: ImportPlan, project: Project, name: str | None = None, progress=None, cancelled=None,
                   into: Path | None = None, again: bool = False) -> ImportResult:
-    """Write ``plan`` as a YOLO dataset in the project (``into``: that folder instead of datasets/<name>/)."""
+    """Write ``plan`` as a YOLO dataset in the project (``into``: that folder instead of datasets/<name>/).
+    An export imported before is found, not written twice, unless ``again`` or another ``name`` is asked for."""
     digest = writing.fingerprint(plan)
-    earlier = None if again else earlier_import(project, digest)
-    if earlier is not None:
+    earlier = earlier_import(project, digest)
+    if earlier is not None and not again and (name is None or name == earlier.name):
         return ImportResult(earlier, f"this export was imported before: dataset '{earlier.name}' "
-                            f"({earlier.data}); import it again with another name to keep both", True)
+                            f"({earlier.data}); to keep a second import of it, give it another name", True)
+    taken = {e.name for e in list_datasets(project)}
+    if name is not None and name in taken:
+        raise ValueError(f"the project already has a dataset named '{name}': choose another name")
     if not plan.present():
         raise ValueError(f"{plan.export.source}: none of the {len(plan.export.items)} images the annotations "
                          "list is on disk: put the images where the export expects them (beside the annotation "
                          "file or in its images/ folder)")
     if not plan.classes() and plan.export.task != "classify":
         raise ValueError(f"{plan.export.source}: no classes left to train (all dropped, or no objects)")
-    base = safe_name(name or default_name(plan))
-    target = into or _free_folder(project.datasets_dir, base)
+    target = into or free_folder(project, safe_name(name or default_name(plan)))
     written = writing.write(plan, target, progress, cancelled, digest)
-    entry = DatasetEntry(name or target.name, written.data, plan.export.task, extracted=True)
-    return _register(project, entry, f"imported {plan.export.format} export into {target} ({written.labels} label "
-                     f"files, {written.objects} objects; images: {written.how()})")
+    entry = DatasetEntry(name or target.parent.name if into else target.name, written.data, plan.export.task,
+                         extracted=True)
+    what = f"{written.linked.total()} images in {len(plan.classes())} classes" if plan.export.task == "classify" \
+        else f"{written.labels} label files, {written.objects} objects"
+    return _register(project, entry, f"imported {plan.export.format} export into {target} ({what}; images: "
+                     f"{written.how()})")
 
 
 def default_name(plan: ImportPlan) -> str:
@@ -119,10 +133,12 @@ def default_name(plan: ImportPlan) -> str:
     return source.stem if source.is_file() else source.name
 
 
-def _free_folder(parent: Path, base: str) -> Path:
-    target, n = parent / base, 2
-    while target.exists():
-        target, n = parent / f"{base}-{n}", n + 1
+def free_folder(project: Project, base: str) -> Path:
+    """``datasets/<base>``, or ``<base>-2``, ``-3``, ...: a folder that does not exist and a dataset name not taken."""
+    taken = {e.name for e in list_datasets(project)}
+    target, n = project.datasets_dir / base, 2
+    while target.exists() or target.name in taken:
+        target, n = project.datasets_dir / f"{base}-{n}", n + 1
     return target
 
 
@@ -188,17 +204,23 @@ def _looks_like_data_yaml(path: Path) -> bool:
     return "train" in data and ("names" in data or "nc" in data)
 
 
-def _import_zip(archive: Path, project: Project, name: str | None, options: dict | None = None) -> ImportResult:
-    digest = _sha256(archive)
-    base = safe_name(name or archive.stem)
-    for entry in list_datasets(project):  # the same archive already extracted
+def extracted_before(archive: Path, project: Project, digest: str | None = None) -> ImportResult | None:
+    """The project's dataset extracted from this very archive (same SHA-256), if any."""
+    digest = digest or _sha256(archive)
+    for entry in list_datasets(project):
         marker = _marker(entry)
         if marker.get("sha256") == digest and entry.folder.exists():
             return ImportResult(entry, f"{archive.name} is already extracted in {_release_root(entry)}", True)
-    target = project.datasets_dir / base
-    n = 2
-    while target.exists():
-        target, n = project.datasets_dir / f"{base}-{n}", n + 1
+    return None
+
+
+def _import_zip(archive: Path, project: Project, name: str | None, options: dict | None = None) -> ImportResult:
+    digest = _sha256(archive)
+    base = safe_name(name or archive.stem)
+    already = extracted_before(archive, project, digest)
+    if already is not None:
+        return already
+    target = free_folder(project, base)
     try:
         with zipfile.ZipFile(archive) as z:
             for member in z.namelist():
@@ -286,6 +308,8 @@ def _register(project: Project, entry: DatasetEntry, message: str) -> ImportResu
     def add(state: dict) -> None:  # on the project file as it is now: other imports may have run meanwhile
         state["datasets"] = [i for i in state.get("datasets") or [] if isinstance(i, dict)
                              and i.get("name") != entry.name] + [item]
+        if state.get("forgotten_datasets"):
+            state["forgotten_datasets"] = [p for p in state["forgotten_datasets"] if p != item["data"]]
 
     project.edit_state(add)
     return ImportResult(entry, f"{message}: dataset '{entry.name}' ({entry.data})")
@@ -310,5 +334,12 @@ def remove_dataset(project: Project, name: str, delete_files: bool = False) -> N
         folder = extraction_folder(entry, project)
         if folder is not None:
             shutil.rmtree(folder)
-    project.edit_state(lambda state: state.update(datasets=[i for i in state.get("datasets") or []
-                                                            if isinstance(i, dict) and i.get("name") != name]))
+    inside = entry.data.resolve().is_relative_to(project.datasets_dir.resolve())
+
+    def forget(state: dict) -> None:
+        state["datasets"] = [i for i in state.get("datasets") or [] if isinstance(i, dict) and i.get("name") != name]
+        if inside and not delete_files:  # its files stay in datasets/: not listed again as a generated one
+            state["forgotten_datasets"] = sorted({*(state.get("forgotten_datasets") or []),
+                                                  project.relative(entry.data)})
+
+    project.edit_state(forget)

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from yolo_studio.core.data.exports.plan import ImportPlan
 from yolo_studio.core.project import dataset_import
+from yolo_studio.core.project.projects import safe_name
 from yolo_studio.ui.layout import column
 from yolo_studio.workers.job import JobThread
 
@@ -51,8 +52,8 @@ class ImportPreviewDialog(QtWidgets.QDialog):
             self.annotator.addItem(f"annotator {who}" if str(who).isdigit() else str(who), str(who))
         self.annotator.setVisible(bool(export.choices.get("annotator")))
         self.annotator.currentIndexChanged.connect(self._on_annotator_current_index_changed)
-        self.name = QtWidgets.QLineEdit(self.source.stem if self.source.suffix.lower() == ".zip"
-                                        else dataset_import.default_name(self.plan))
+        base = self.source.stem if self.source.suffix.lower() == ".zip" else dataset_import.default_name(self.plan)
+        self.name = QtWidgets.QLineEdit(dataset_import.free_folder(self.project, safe_name(base)).name)
         form = QtWidgets.QFormLayout()
         form.addRow("Dataset name", self.name)
         form.addRow("Task", self.task)
@@ -61,7 +62,8 @@ class ImportPreviewDialog(QtWidgets.QDialog):
 
         self.classes = QtWidgets.QTableWidget(0, 5)
         self.classes.setHorizontalHeaderLabels(["keep", "name (edit to rename; one name for two = merged)",
-                                                "objects", "id", "in the export"])
+                                                "images" if export.task == "classify" else "objects", "id",
+                                                "in the export"])
         self.classes.verticalHeader().hide()
         self.classes.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.Stretch)
         for col, width in ((0, 44), (2, 70), (3, 40), (4, 160)):
@@ -70,7 +72,8 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         self.skipped = QtWidgets.QTreeWidget()
         self.skipped.setHeaderLabels(["skipped", "count", "for example"])
         self.skipped.setRootIsDecorated(False)
-        self.skipped.setColumnWidth(0, 330)
+        self.skipped.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeToContents)
+        self.skipped.header().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeToContents)
         self.skipped.setMaximumHeight(130)
 
         self.own_split = QtWidgets.QCheckBox("Use the export's own split")
@@ -95,6 +98,8 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         split_box = QtWidgets.QGroupBox("Split (images of one source stay in one split; rare classes reach val)")
         column(self.own_split, split_row, self.split_counts, on=split_box)
 
+        self.why_not = QtWidgets.QLabel(wordWrap=True)  # why Import is disabled, when it is
+        self.why_not.setStyleSheet("color: #c0392b")
         self.progress = QtWidgets.QProgressBar()
         self.progress.hide()
         self.buttons = QtWidgets.QDialogButtonBox()
@@ -103,7 +108,7 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         self.import_button.clicked.connect(self.start_import)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         column(self.heading, form, QtWidgets.QLabel("<b>Classes</b> (ids in this order)"), (self.classes, 1),
-               self.skipped, split_box, self.progress, self.buttons, on=self, margin=10)
+               self.skipped, split_box, self.why_not, self.progress, self.buttons, on=self, margin=10)
 
     def _fill_classes(self) -> None:
         counts = {}
@@ -137,6 +142,10 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         for row in range(self.classes.rowCount()):
             name = self.classes.item(row, 1)
             old, new = name.data(QtCore.Qt.UserRole), name.text().strip()
+            if not new:  # a class needs a name: an emptied cell takes back the export's
+                self.classes.blockSignals(True)
+                name.setText(old)
+                self.classes.blockSignals(False)
             if self.classes.item(row, 0).checkState() != QtCore.Qt.Checked:
                 drop.add(old)
             elif new and new != old:
@@ -175,13 +184,15 @@ class ImportPreviewDialog(QtWidgets.QDialog):
             box.setEnabled(not plan.uses_export_split())
         preview = plan.preview()
         missing = preview["missing"]
+        earlier = (f"<br><b>Imported before</b> as '{preview['earlier']}': importing it again makes a second "
+                   "dataset under the name below.") if preview["earlier"] else ""
         self.heading.setText(
             f"<b>{preview['format_name']}</b> · {preview['task']} · {self.source}<br>"
             f"{preview['images']} images found"
             + (f", <span style='color:#c0392b'>{len(missing)} listed but absent</span> "
                f"(e.g. {', '.join(missing[:3])})" if missing else "")
-            + f" · {preview['without_objects']} without objects"
-            + "".join(f"<br><i>{n}</i>" for n in preview["notes"]))
+            + (f" · {preview['without_objects']} without objects" if preview["task"] != "classify" else "")
+            + earlier + "".join(f"<br><i>{n}</i>" for n in preview["notes"]))
         ids = {c["name"]: c["id"] for c in preview["classes"]}
         self.classes.blockSignals(True)
         for row in range(self.classes.rowCount()):
@@ -197,10 +208,17 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         self.skipped.setVisible(bool(preview["skipped"]))
         counts = ", ".join(f"{k} {v}" for k, v in preview["split"]["counts"].items())
         problem = plan.ratio_problem()
+        total = sum(plan.ratios.values())
+        scaled = "" if plan.uses_export_split() or abs(total - 1) < 1e-6 or problem else \
+            " (the ratios are shares: " + ", ".join(f"{k} {v / total:.0%}" for k, v in plan.ratios.items() if v) + ")"
         self.split_counts.setText(f"<span style='color:#c0392b'>{problem}</span>" if problem
-                                  else f"images per split: {counts}")
-        self.import_button.setEnabled(self.job is None and bool(preview["images"]) and bool(preview["classes"])
-                                      and not problem)
+                                  else f"images per split: {counts}{scaled}")
+        why_not = "no image of the export is on disk" if not preview["images"] else \
+            "every class is unticked: tick at least one" if not preview["classes"] else \
+            "see the split above" if problem else ""
+        self.why_not.setText(why_not)
+        self.why_not.setVisible(bool(why_not))
+        self.import_button.setEnabled(self.job is None and not why_not)
 
     # ------------------------------------------------------------------ import
 

@@ -17,15 +17,20 @@ from yolo_studio.ui.layout import column, splitter, severity_icon
 from yolo_studio.workers.job import JobThread
 
 
-def _read_pick(source: Path):
-    """None for a YOLO dataset (imported as it is), else the plan of an annotation export (to preview)."""
+def _read_pick(source: Path, project):
+    """What the user picked: None for a YOLO dataset (imported as it is), an ImportResult for a ZIP already
+    extracted in the project, else the plan of an annotation export (to preview)."""
     if source.suffix.lower() == ".zip":
+        already = dataset_import.extracted_before(source, project)
+        if already is not None:
+            return already
         with tempfile.TemporaryDirectory() as scratch:
             root = dataset_import.unpack_for_preview(source, Path(scratch))
-            return None if dataset_import.is_yolo_dataset(root) else dataset_import.plan_import(root)
+            return None if dataset_import.is_yolo_dataset(root) else \
+                dataset_import.plan_import(root, project=project)
     if not source.exists():
         raise ValueError(f"{source} does not exist")
-    return None if dataset_import.is_yolo_dataset(source) else dataset_import.plan_import(source)
+    return None if dataset_import.is_yolo_dataset(source) else dataset_import.plan_import(source, project=project)
 
 
 class DatasetsTab(QtWidgets.QWidget):
@@ -163,23 +168,23 @@ class DatasetsTab(QtWidgets.QWidget):
     # ------------------------------------------------------------------ import and remove
 
     def import_folder_dialog(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Import a dataset folder")
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Import a dataset folder", QtCore.QDir.homePath())
         if folder:
             self.import_source(folder)
 
     def import_yaml_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a data YAML", "", "YAML (*.yaml *.yml)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a data YAML", QtCore.QDir.homePath(), "YAML (*.yaml *.yml)")
         if path:
             self.import_source(path)
 
     def import_zip_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a release ZIP", "", "ZIP (*.zip)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a release ZIP", QtCore.QDir.homePath(), "ZIP (*.zip)")
         if path:
             self.import_source(path)
 
     def import_file_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Import an annotation export", "", "Annotations (*.json *.xml *.data *.txt);;All files (*)")
+            self, "Import an annotation export", QtCore.QDir.homePath(), "Annotations (*.json *.xml *.data *.txt);;All files (*)")
         if path:
             self.import_source(path)
 
@@ -187,7 +192,7 @@ class DatasetsTab(QtWidgets.QWidget):
         """Read what the user picked in a worker: a YOLO dataset is imported at once, an annotation export
         opens the preview (``self.preview``) first. The result is selected and validated."""
         self.status_message.emit(f"Reading {source}…")
-        job = JobThread(lambda _job: _read_pick(Path(source)), "import", self)
+        job = JobThread(lambda _job: _read_pick(Path(source), self.project), "import", self)
         job.finished_with.connect(lambda found: self._on_pick_read(Path(source), found))
         job.failed.connect(lambda message: self._show_error("Cannot import the dataset", message))
         job.start()
@@ -195,6 +200,9 @@ class DatasetsTab(QtWidgets.QWidget):
         return job
 
     def _on_pick_read(self, source: Path, plan) -> None:
+        if isinstance(plan, dataset_import.ImportResult):  # a ZIP extracted before: selected, not again
+            self._on_import_finished(plan)
+            return
         if plan is None:  # a YOLO dataset: registered (a ZIP extracted) as it is
             job = JobThread(lambda _job: dataset_import.import_dataset(source, self.project), "import", self)
             job.finished_with.connect(self._on_import_finished)

@@ -17,7 +17,7 @@ SKIP_REASONS = {
     "empty_keypoints": "keypoint annotations without any labelled keypoint",
     "unknown_shape": "shapes YOLO does not train on (polylines, points, tags, ...)",
     "ignore_label": "regions labelled to be ignored (__ignore__, _background_)",
-    "missing_image": "images the annotations list but that are not on disk",
+    "missing_image": "objects on images the annotations list but that are not on disk",
     "degenerate": "shapes without area (zero width or height, fewer than 3 points)",
     "unknown_class": "labels whose class id is not in the class list",
     "no_size": "images whose size is neither in the annotations nor readable from the file",

@@ -21,6 +21,7 @@ class ImportPlan:
     ratios: dict = field(default_factory=lambda: dict(DEFAULT_RATIOS))
     seed: int = 0
     resplit: bool = False  # split by ratio even when the export has its own split
+    earlier: str = ""  # the project's dataset imported from the same export before, if any
     _splits: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -93,13 +94,24 @@ class ImportPlan:
                          "from": [old for old in export.classes if self.new_name(old) == name]}
                         for n, name in enumerate(self.classes())],
             "dropped": dict(dropped),
-            "skipped": {r: {"count": n, "why": SKIP_REASONS.get(r, r), "examples": export.skip_examples.get(r, [])}
-                        for r, n in export.skipped.items()},
+            "skipped": self._skipped(),
             "without_objects": sum(1 for i in present if not i.objects),
             "split": {"from_export": self.uses_export_split(), "counts": {s: per_split.get(s, 0) for s in
                       splitting.SPLITS if per_split.get(s)}, "ratios": self.ratios, "seed": self.seed},
-            "notes": list(export.notes), "choices": dict(export.choices),
+            "notes": list(export.notes), "choices": dict(export.choices), "earlier": self.earlier,
         }
+
+
+    def _skipped(self) -> dict:
+        """Objects not imported, by reason; the objects of images listed but absent among them."""
+        export = self.export
+        skipped = {r: {"count": n, "why": SKIP_REASONS.get(r, r), "examples": export.skip_examples.get(r, [])}
+                   for r, n in export.skipped.items()}
+        lost = [(i.name, len(i.objects)) for i in self.missing() if i.objects]
+        if lost:
+            skipped["missing_image"] = {"count": sum(n for _, n in lost), "why": SKIP_REASONS["missing_image"],
+                                        "examples": [f"{name}: {n} objects" for name, n in lost[:5]]}
+        return skipped
 
 
 def preview_text(preview: dict) -> str:
@@ -121,4 +133,7 @@ def preview_text(preview: dict) -> str:
         f"split by ratio {', '.join(f'{k} {v:g}' for k, v in split['ratios'].items() if v)} (seed {split['seed']})"
     lines.append(f"split: {how}: " + ", ".join(f"{k} {v}" for k, v in split["counts"].items()))
     lines += [f"note: {n}" for n in preview["notes"]]
+    if preview["earlier"]:
+        lines.append(f"note: this export was imported before as '{preview['earlier']}': give another --name "
+                     "to import it again")
     return "\n".join(lines)
