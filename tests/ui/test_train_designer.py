@@ -177,6 +177,9 @@ def test_the_monitor_plots_the_keys_a_classify_run_reports(qtbot):
     monitor.add_events([{"type": "run_end", "status": "stopped", "epochs_done": 2, "epochs": 3}])
     assert "ETA" not in monitor.progress_label.text() and "stopped" in monitor.progress_label.text()
     assert "accuracy_top1 0.000" in monitor.summary.text()
+    monitor.reset()  # the next run, of another task: none of this run's plots stay behind
+    monitor.add_events([{**events[0], "metrics": {"train/box_loss": 1.0, "metrics/mAP50(B)": 0.1}}])
+    assert set(monitor.groups) == {"box_loss", "mAP (B)"} and len(monitor.plots.ci.items) == 3
 
 
 def test_a_checkpoint_as_the_model_and_weights_for_a_yaml_go_through_preflight(tab, qtbot, trained_project,

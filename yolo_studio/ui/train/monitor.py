@@ -90,10 +90,14 @@ class MonitorPanel(QtWidgets.QWidget):
         return self.curves[key]
 
     def reset(self) -> None:
+        """Empty for the next run: its plots are those of the keys it reports (a classify run after a
+        segment one shows no mask losses)."""
         self.events: list = []
         self.memory: tuple = ([], [])  # (fractional epoch, GB) from batch progress
-        for curve in (*self.curves.values(), self.memory_curve):
-            curve.setData([], [])
+        for plot, _legend in self.groups.values():
+            self.plots.removeItem(plot)
+        self.groups, self.curves, self._plot_count = {}, {}, 1  # the memory plot stays first
+        self.memory_curve.setData([], [])
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress_label.setText("No run")
