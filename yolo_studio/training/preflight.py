@@ -237,8 +237,8 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
     mismatch = task_mismatch(report.task, f"{plan.model.name} (its last layer is {head})", dataset, plan.data.name)
     if mismatch:
         add(Check("error", "model", mismatch))
-    elif task_narrowing(report.task, plan.model.name, dataset):
-        add(Check("warning", "model", task_narrowing(report.task, plan.model.name, dataset)))
+    elif narrowed := task_narrowing(report.task, plan.model.name, dataset):
+        add(Check("warning", "model", narrowed))
     elif report.task == "pose":
         _check_kpt_shape(doc.header.get("kpt_shape"), dataset, plan, add)
     nc = doc.header.get("nc")

@@ -105,3 +105,19 @@ def test_objects_on_images_that_are_absent_are_counted_as_skipped(tmp_path):
     (export / "shot0.jpg").unlink()
     preview = plan_import(export).preview()
     assert preview["missing"] == ["shot0.jpg"] and preview["skipped"]["missing_image"]["count"] == 1
+
+
+def test_a_cancelled_zip_import_leaves_nothing(tmp_path):
+    import pytest
+
+    from yolo_studio.core.data.exports.write import Cancelled
+
+    export = _labelme(tmp_path / "export")
+    archive = tmp_path / "labels.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in export.iterdir():
+            z.write(f, f"labels/{f.name}")
+    project = open_or_create_project(tmp_path / "project")
+    with pytest.raises(Cancelled):
+        import_dataset(archive, project, cancelled=lambda: True)
+    assert list(project.datasets_dir.iterdir()) == [] and list_datasets(project) == []

@@ -4,8 +4,8 @@
 - **Stratified**: groups holding the rarest classes are placed first, each where its classes are most
   wanted; every class with enough groups reaches each split with a ratio above zero.
 - **Groups stay together**: images of one source (a video's frames ``clip3_0001.jpg``, ``clip3_0002.jpg``;
-  Roboflow's augmented copies ``name_jpg.rf.<hash>.jpg``; one sub-folder) go to one split, so that val
-  does not hold near-copies of train images.
+  Roboflow's augmented copies ``name_jpg.rf.<hash>.jpg``) go to one split, so that val does not hold
+  near-copies of train images.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ def stem_group(name: str) -> str:
 
 
 def groups_for(names: list) -> list:
-    """A group per image: by :func:`stem_group` when that finds real groups (several, none holding more than
-    a fifth of the images), else each image alone (names like IMG_0001 ... IMG_9999 are not one source)."""
+    """A group per image: by :func:`stem_group` when that finds real groups (at least four, none holding
+    half the images: a few videos' frames), else each image alone (one camera's IMG_0001 ... IMG_9999
+    are not one source)."""
     guessed = [stem_group(n) for n in names]
     sizes = Counter(guessed)
-    if len(sizes) >= 5 and max(sizes.values()) <= max(1, len(names) // 5) and len(sizes) < len(names):
+    if 4 <= len(sizes) < len(names) and max(sizes.values()) < len(names) / 2:
         return guessed
     return list(names)
 

@@ -72,11 +72,12 @@ def list_datasets(project: Project) -> list:
 
 
 def is_yolo_dataset(source: Path) -> bool:
-    """A data YAML, or a folder Ultralytics trains as it is (data YAML, images/<split>, train/<class>)."""
+    """A data YAML, or a folder Ultralytics trains as it is (data YAML, images/<split> with labels/ of
+    YOLO .txt files, train/<class>); images/<split> beside a COCO JSON is an export, not this."""
     if source.is_file():
         return source.suffix.lower() in (".yaml", ".yml")
     return (source / "data.yaml").is_file() or any(_looks_like_data_yaml(p) for p in sorted(source.glob("*.yaml"))) \
-        or is_classify_folder(source) or bool(folder_layout(source))
+        or is_classify_folder(source) or (bool(folder_layout(source)) and any((source / "labels").rglob("*.txt")))
 
 
 def plan_import(source: str | Path, task: str | None = None, annotator: str | None = None,
@@ -119,10 +120,12 @@ def import_export(plan: ImportPlan, project: Project, name: str | None = None, p
         raise ValueError(f"{plan.export.source}: no classes left to train (all dropped, or no objects)")
     target = into or free_folder(project, safe_name(name or default_name(plan)))
     written = writing.write(plan, target, progress, cancelled, digest)
-    entry = DatasetEntry(name or target.parent.name if into else target.name, written.data, plan.export.task,
+    entry = DatasetEntry(name or (target.parent.name if into else target.name), written.data, plan.export.task,
                          extracted=True)
     what = f"{written.linked.total()} images in {len(plan.classes())} classes" if plan.export.task == "classify" \
         else f"{written.labels} label files, {written.objects} objects"
+    if written.left_out:
+        what += f"; {written.left_out} objects left out: no area inside their image, or its size unreadable"
     return _register(project, entry, f"imported {plan.export.format} export into {target} ({what}; images: "
                      f"{written.how()})")
 
@@ -144,7 +147,7 @@ def free_folder(project: Project, base: str) -> Path:
 
 def import_dataset(source: str | Path, project: Project, name: str | None = None, **options) -> ImportResult:
     """Register a YOLO dataset (for a ZIP, extract it), or convert an annotation export with ``options``
-    (rename, drop, keep, ratios, seed, resplit, task, annotator, again); raises ValueError saying what is wrong."""
+    (rename, drop, keep, ratios, seed, resplit, task, annotator, again; progress and cancelled callbacks); raises ValueError saying what is wrong."""
     source = Path(source)
     if not source.exists():
         raise ValueError(f"{source} does not exist")
@@ -155,14 +158,15 @@ def import_dataset(source: str | Path, project: Project, name: str | None = None
             read_data_yaml(source)  # refuses a file that is not a data YAML, with the reason
             return _register(project, DatasetEntry(name or source.parent.name, source.resolve()), "registered")
         return _register(project, _entry_for_folder(source, project, name or source.name), "registered")
-    return import_export(plan_with_options(source, options), project, name, again=options.get("again", False))
+    return import_export(plan_with_options(source, options), project, name, options.get("progress"),
+                         options.get("cancelled"), again=options.get("again", False))
 
 
 def plan_with_options(source: Path, options: dict) -> ImportPlan:
     """The plan for an export with the choices of the command line or the dialog (see import_dataset)."""
     plan = plan_import(source, options.get("task"), options.get("annotator"))
     plan.rename = dict(options.get("rename") or {})
-    plan.drop = set(options.get("drop") or plan.drop) - set(options.get("keep") or ())
+    plan.drop = (plan.drop | set(options.get("drop") or ())) - set(options.get("keep") or ())
     unknown = sorted((set(plan.rename) | plan.drop | set(options.get("keep") or ())) - set(plan.export.classes))
     if unknown:
         raise ValueError(f"{source}: no class named {', '.join(unknown)} in this export "
@@ -239,13 +243,17 @@ def _import_zip(archive: Path, project: Project, name: str | None, options: dict
     root = _dataset_root(target)
     try:
         if not is_yolo_dataset(root):  # an annotation export: converted beside its extraction
-            result = import_export(plan_with_options(root, options or {}), project, name or target.name,
-                                   into=target / "yolo", again=True)
-            project.edit_state(lambda state: [i.update(release=str(archive.resolve())) for i in
-                                              state.get("datasets") or [] if i.get("name") == result.entry.name])
+            options = options or {}
+            plan = plan_with_options(root, options)
+            result = import_export(plan, project, name or target.name, options.get("progress"),
+                                   options.get("cancelled"), into=target / "yolo", again=True)
             result.entry.release = str(archive.resolve())
+            _register(project, result.entry, "")  # the entry again, now with the archive it came from
             return ImportResult(result.entry, f"extracted {archive.name} into {target}; {result.message}")
         entry = _entry_for_folder(root, project, target.name)
+    except writing.Cancelled:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     except ValueError as exc:
         shutil.rmtree(target, ignore_errors=True)
         said = str(exc)  # the extraction is gone: speak of the archive, not of the folder it was in

@@ -226,10 +226,11 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         name = self.name.text().strip() or None
         plan, project = self.plan, self.project
         if self.source.suffix.lower() == ".zip":
-            options = {"rename": plan.rename, "drop": plan.drop, "ratios": plan.ratios, "seed": plan.seed,
-                       "resplit": plan.resplit, "task": plan.export.task,
+            options = {"rename": plan.rename, "drop": plan.drop, "keep": set(plan.export.untrained) - plan.drop,
+                       "ratios": plan.ratios, "seed": plan.seed, "resplit": plan.resplit, "task": plan.export.task,
                        "annotator": self.annotator.currentData() or None}
-            work = lambda job: dataset_import.import_dataset(self.source, project, name, **options)  # noqa: E731
+            work = lambda job: dataset_import.import_dataset(  # noqa: E731
+                self.source, project, name, progress=job.report_progress, cancelled=job.is_cancelled, **options)
         else:
             work = lambda job: dataset_import.import_export(plan, project, name, job.report_progress,  # noqa: E731
                                                             job.is_cancelled)
@@ -237,11 +238,18 @@ class ImportPreviewDialog(QtWidgets.QDialog):
         self.job.progress.connect(self._on_job_progress)
         self.job.finished_with.connect(self._on_job_finished)
         self.job.failed.connect(self._on_job_failed)
-        self.import_button.setEnabled(False)
+        self._set_choices_enabled(False)  # the worker reads the plan: nothing in it changes until it is done
         self.progress.setRange(0, 0)
         self.progress.show()
         self.job.start()
         return self.job
+
+    def _set_choices_enabled(self, enabled: bool) -> None:
+        for widget in (self.name, self.task, self.annotator, self.classes, self.own_split, *self.ratios.values(),
+                       self.seed, self.import_button):
+            widget.setEnabled(enabled)
+        if enabled:
+            self._update()
 
     def _on_job_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -260,7 +268,7 @@ class ImportPreviewDialog(QtWidgets.QDialog):
             self.reject()
             return
         QtWidgets.QMessageBox.warning(self, "Cannot import", message)
-        self._update()
+        self._set_choices_enabled(True)
 
     def _on_cancel_clicked(self) -> None:
         if self.job is not None:

@@ -108,12 +108,12 @@ def test_a_damaged_export_gets_a_message_naming_the_file_not_a_traceback(tmp_pat
 
     damaged = tmp_path / "coco.json"
     damaged.write_text(json.dumps({"images": [{"file_name": "a.jpg"}], "annotations": [], "categories": []}))
-    with pytest.raises(NotAnExport, match=r"coco.json: looks like an export .*the field 'id' is missing"):
+    with pytest.raises(NotAnExport, match=r"coco.json: cannot be read \(the field 'id' is missing\)"):
         read_export(damaged)
     (tmp_path / "voc").mkdir()
     (tmp_path / "voc" / "a.xml").write_text("<annotation><filename>a.jpg</filename><object><name>x</name>"
                                             "<bndbox><xmin>left</xmin></bndbox></object></annotation>")
-    with pytest.raises(NotAnExport, match=r"voc: looks like an export .*could not convert string to float"):
+    with pytest.raises(NotAnExport, match=r"voc/a.xml: <object> x: cannot be read \(ValueError: could not convert"):
         read_export(tmp_path / "voc")
 
 

@@ -5,5 +5,5 @@
 folders, ``train/<class>`` folders) are not exports: the project registers those as they are.
 """
 
-from yolo_studio.core.data.exports.model import SKIP_REASONS, Export, Item, Obj  # noqa: F401
-from yolo_studio.core.data.exports.recognise import FORMATS, NotAnExport, read_export  # noqa: F401
+from yolo_studio.core.data.exports.model import FORMATS, SKIP_REASONS, Export, Item, NotAnExport, Obj  # noqa: F401
+from yolo_studio.core.data.exports.recognise import read_export  # noqa: F401

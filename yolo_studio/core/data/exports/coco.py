@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from yolo_studio.core.data.exports.images import ImageFinder, rle_box, rle_polygon
-from yolo_studio.core.data.exports.model import Export, Item, Obj, join_parts, split_name
+from yolo_studio.core.data.exports.model import Export, Item, Obj, join_parts, outline_task, reading, split_name
 
 
 def is_coco(content) -> bool:
@@ -27,12 +27,14 @@ def read(files: list, root: Path, task: str | None = None, contents: dict | None
     categories: dict = {}
     for path in files:
         data = (contents or {}).get(path) or json.loads(Path(path).read_text(encoding="utf-8"))
-        for c in data.get("categories") or []:
-            categories.setdefault(c["id"], c)
-        _read_file(export, data, Path(path), root, finder, categories, len(files) > 1)
+        with reading(path):
+            own = {c["id"]: c for c in data.get("categories") or []}  # ids are each file's own: names join them
+            for cid, c in own.items():
+                categories.setdefault(cid, c)
+            _read_file(export, data, Path(path), root, finder, own, len(files) > 1)
     used = {o.label for item in export.items for o in item.objects}
     supers = {c.get("supercategory") for c in categories.values()}
-    for cid in sorted(categories):
+    for cid in sorted(categories, key=lambda i: (not isinstance(i, int), str(i) if not isinstance(i, int) else i)):
         name = str(categories[cid]["name"])
         if name not in used and name in supers:
             export.notes.append(f"category {cid} '{name}' is only the supercategory of others and no "
@@ -51,8 +53,10 @@ def _read_file(export: Export, data: dict, path: Path, root: Path, finder: Image
     split = (split_name(path.stem) or split_name(path.parent.name)) if several else ""
     names = {cid: str(c["name"]) for cid, c in categories.items()}
     items = {}
+    pose = any(c.get("keypoints") for c in categories.values())
     for im in data["images"]:
-        image = finder.find(str(im["file_name"]), path.parent, path.parent / "images", root, root / "images")
+        image = finder.find(str(im["file_name"]), path.parent, path.parent / "images", root, root / "images",
+                            root / "images" / path.stem.split("_")[-1])
         item = Item(str(im["file_name"]), image, int(im.get("width") or 0), int(im.get("height") or 0), split=split)
         items[im["id"]] = item
         export.items.append(item)
@@ -65,12 +69,17 @@ def _read_file(export: Export, data: dict, path: Path, root: Path, finder: Image
             continue
         label = names.get(ann.get("category_id"))
         if label is None:
-            export.skip("unknown_shape", f"{where}: category {ann.get('category_id')} is not in 'categories'")
+            export.skip("unknown_class", f"{where}: category {ann.get('category_id')} is not in 'categories'")
             continue
         if ann.get("iscrowd"):
             export.skip("crowd", f"{where} ({item.name})")
             continue
-        obj = _object(ann, label, kpt_sizes.get(ann.get("category_id")))
+        if pose and ann.get("category_id") not in kpt_sizes:  # a pose dataset's every line has keypoints
+            export.skip("no_keypoints", f"{where} ({item.name}): {label}")
+            export.untrained.add(label)
+            continue
+        with reading(path, f"annotation {ann.get('id')}"):
+            obj = _object(ann, label, kpt_sizes.get(ann.get("category_id")))
         if obj is None:
             export.skip("degenerate", f"{where} ({item.name})")
         elif obj == "empty_keypoints":
@@ -110,8 +119,6 @@ def _task(export: Export, categories: dict, asked: str | None) -> str:
     if kpts:
         export.kpt_shape = [len(kpts[0]["keypoints"]), 3]
         export.keypoint_names = [str(n) for n in kpts[0]["keypoints"]]
+        export.leave_out_untrained()
         return "pose"
-    kinds = {o.kind for item in export.items for o in item.objects}
-    if asked in ("detect", "segment"):
-        return asked
-    return "segment" if "polygon" in kinds else "detect"
+    return outline_task(export, asked)

@@ -1,19 +1,19 @@
 """CVAT for images 1.1 XML (``annotations.xml`` beside an ``images/`` folder).
 
-Boxes and polygons are trained; polylines, points, tags, ellipses, cuboids, skeletons and masks are reported
+Boxes (a rotated one as its four corners) and polygons are trained; polylines, points, tags, ellipses, cuboids, skeletons and masks are reported
 as not trained. Classes in the order of the task's (or project's) label list. An image's ``subset`` attribute
 (a project export) is its split.
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from yolo_studio.core.data.exports.images import ImageFinder
-from yolo_studio.core.data.exports.model import Export, Item, Obj, split_name
+from yolo_studio.core.data.exports.model import Export, Item, Obj, outline_task, reading, split_name
 
-TRAINED = ("box", "polygon")
 REPORTED = ("polyline", "points", "tag", "ellipse", "cuboid", "skeleton", "mask")
 
 
@@ -42,10 +42,12 @@ def read(xml_file: Path, root: ET.Element, task: str | None = None) -> Export:
             label = shape.get("label", "")
             where = f"{xml_file.name}: image '{name}' {shape.tag} '{label}'"
             if shape.tag == "box":
-                box = [float(shape.get(k)) for k in ("xtl", "ytl", "xbr", "ybr")]
-                obj = Obj(label, "box", box) if box[2] > box[0] and box[3] > box[1] else None
+                with reading(xml_file, where):
+                    obj = _box(label, [float(shape.get(k)) for k in ("xtl", "ytl", "xbr", "ybr")],
+                               float(shape.get("rotation") or 0))
             elif shape.tag == "polygon":
-                points = [float(v) for pair in shape.get("points", "").split(";") if pair for v in pair.split(",")]
+                with reading(xml_file, where):
+                    points = [float(v) for pair in shape.get("points", "").split(";") if pair for v in pair.split(",")]
                 obj = Obj(label, "polygon", points) if len(points) >= 6 else None
             elif shape.tag in REPORTED:
                 export.skip("unknown_shape", where)
@@ -60,6 +62,18 @@ def read(xml_file: Path, root: ET.Element, task: str | None = None) -> Export:
                 export.add_class(label)
         export.items.append(item)
     export.leave_out_untrained()
-    kinds = {o.kind for item in export.items for o in item.objects}
-    export.task = task if task in ("detect", "segment") else "segment" if "polygon" in kinds else "detect"
+    export.task = outline_task(export, task)
     return export
+
+
+def _box(label: str, box: list, rotation: float) -> Obj | None:
+    """A box, or its four corners when CVAT's ``rotation`` (degrees, clockwise, about the centre) turns it."""
+    x1, y1, x2, y2 = box
+    if x2 <= x1 or y2 <= y1:
+        return None
+    if not rotation:
+        return Obj(label, "box", box)
+    cx, cy, c, s = (x1 + x2) / 2, (y1 + y2) / 2, math.cos(math.radians(rotation)), math.sin(math.radians(rotation))
+    corners = [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+    return Obj(label, "corners", [v for x, y in corners for v in (cx + (x - cx) * c - (y - cy) * s,
+                                                                   cy + (x - cx) * s + (y - cy) * c)])

@@ -45,17 +45,31 @@ class ImageFinder:
         found = index.get(name) or index.get(name.lower())
         if not found and UPLOAD_PREFIX.match(name):
             found = index.get(UPLOAD_PREFIX.sub("", name))
-        if found:
-            tail = "/" + written.lstrip("/")
-            return Path(next((p for p in found if p.replace(os.sep, "/").endswith(tail)), found[0]))
+        if found and len(found) == 1:
+            return Path(found[0])
+        if found:  # one name, several images (each split's frame_000000.jpg): the one where the export points
+            return Path(_closest(found, written, bases))
         for base in bases:
             for candidate in (base / written, base / written.lstrip("/")):
                 if candidate.is_file():
                     return candidate
         return None
 
-    def all_images(self) -> list:
-        return sorted({Path(p) for paths in self._index().values() for p in paths})
+
+def _closest(found: list, written: str, bases: tuple) -> str:
+    """Of images sharing a name: the one at the written path from a base, else in a base folder, else the one
+    whose path ends as written, else the first."""
+    absolute = {os.path.abspath(p): p for p in found}
+    for base in bases:
+        exact = absolute.get(os.path.abspath(os.path.join(base, written.lstrip("/"))))
+        if exact:
+            return exact
+    for base in bases:
+        beside = next((p for a, p in absolute.items() if os.path.dirname(a) == os.path.abspath(base)), None)
+        if beside:
+            return beside
+    tail = "/" + written.lstrip("/")
+    return next((p for p in found if p.replace(os.sep, "/").endswith(tail)), found[0])
 
 
 def image_size(path: Path) -> tuple:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from urllib.parse import unquote
+
+from yolo_studio.core.data.dataset_check import IMAGE_SUFFIXES
 
 from yolo_studio.core.data.exports.images import ImageFinder
-from yolo_studio.core.data.exports.model import Export, Item, Obj
+from yolo_studio.core.data.exports.model import Export, Item, Obj, outline_task, reading
 
 SHAPES = {"rectanglelabels", "polygonlabels"}
 
@@ -51,36 +54,56 @@ def read(json_file: Path, content: list, annotator: str | None = None, task: str
                             + "the latest annotation of each task that was not cancelled")
     finder = ImageFinder(json_file.parent)
     names = set()
+    unannotated = 0
     for n, record in enumerate(content):
-        if "annotation_id" in record:  # JSON-MIN
-            written, results = str(record.get("image", "")), [_min_result(r) for r in record.get("label") or []]
-        else:
-            written = str(next(iter((record.get("data") or {}).values()), ""))
-            chosen = _choose(record.get("annotations") or [], annotator)
-            results = chosen.get("result") or [] if chosen else []
-        written = written.split("?d=")[-1]
-        image = finder.find(written, json_file.parent)
-        item = Item(written, image)
-        for r in results:
-            kind, value = r.get("type"), r.get("value") or {}
-            labels = value.get(kind) or []
-            where = f"{json_file.name}: task {record.get('id', n)} {kind} {labels}"
-            if kind not in SHAPES or not labels:
-                export.skip("unknown_shape", where)
-                continue
-            w, h = r.get("original_width") or 0, r.get("original_height") or 0
-            item.width, item.height = item.width or int(w), item.height or int(h)
-            obj = _object(kind, value, str(labels[0]), w, h)
-            if obj is None:
-                export.skip("degenerate" if w and h else "no_size", where)
-                continue
-            item.objects.append(obj)
-            names.add(obj.label)
+        with reading(json_file, f"task {record.get('id', n) if isinstance(record, dict) else n}"):
+            if "annotation_id" in record:  # JSON-MIN
+                written, results = str(record.get("image", "")), [_min_result(r) for r in _min_labels(record)]
+            else:
+                chosen = _choose(record.get("annotations") or [], annotator)
+                if chosen is None:  # nothing but cancelled or skipped annotations: not a background image
+                    unannotated += 1
+                    continue
+                results = chosen.get("result") or []
+                written = _image_of(record.get("data") or {}, results)
+            written = unquote(written.split("?d=")[-1])
+            item = Item(written, finder.find(written, json_file.parent))
+            for r in results:
+                _read_result(export, item, r, f"{json_file.name}: task {record.get('id', n)}", names)
         export.items.append(item)
+    if unannotated:
+        export.notes.append(f"{unannotated} tasks have no annotation that was not cancelled: left out")
     export.classes = sorted(names)
-    kinds = {o.kind for item in export.items for o in item.objects}
-    export.task = task if task in ("detect", "segment") else "segment" if kinds & {"polygon", "corners"} else "detect"
+    export.task = outline_task(export, task)
     return export
+
+
+def _image_of(data: dict, results: list) -> str:
+    """The task's image: the data field the results were drawn on (``to_name``), else a value that looks like
+    an image path, else the first."""
+    drawn_on = next((r.get("to_name") for r in results if r.get("to_name") in data), None)
+    if drawn_on:
+        return str(data[drawn_on])
+    values = [str(v) for v in data.values()]
+    return next((v for v in values if Path(v.split("?")[0]).suffix.lower() in IMAGE_SUFFIXES or "?d=" in v
+                 or v.startswith("/data/")), values[0] if values else "")
+
+
+def _read_result(export: Export, item: Item, r: dict, where: str, names: set) -> None:
+    kind, value = r.get("type"), r.get("value") or {}
+    labels = value.get(kind) or []
+    where = f"{where} {kind} {labels}"
+    if kind not in SHAPES or not labels:
+        export.skip("unknown_shape", where)
+        return
+    w, h = r.get("original_width") or 0, r.get("original_height") or 0
+    item.width, item.height = item.width or int(w), item.height or int(h)
+    obj = _object(kind, value, str(labels[0]), w, h)
+    if obj is None:
+        export.skip("degenerate" if w and h else "no_size", where)
+        return
+    item.objects.append(obj)
+    names.add(obj.label)
 
 
 def _choose(annotations: list, annotator: str | None) -> dict | None:
@@ -90,6 +113,16 @@ def _choose(annotations: list, annotator: str | None) -> dict | None:
         kept = mine or kept
     return max(kept, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), a.get("id") or 0),
                default=None)
+
+
+def _min_labels(record: dict) -> list:
+    """JSON-MIN names a task's regions after the labeling config's control (``label``, ``bbox``, ...): the
+    field holding a list of regions."""
+    for value in record.values():
+        if isinstance(value, list) and value and isinstance(value[0], dict) and \
+                ("width" in value[0] or "points" in value[0]):
+            return value
+    return []
 
 
 def _min_result(label: dict) -> dict:

@@ -7,9 +7,37 @@ Class ids are decided later (the user may rename, merge and drop classes in the 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+FORMATS = {
+    "coco": "COCO JSON", "voc": "Pascal VOC XML", "cvat": "CVAT for images 1.1 XML", "labelme": "LabelMe JSON",
+    "label_studio": "Label Studio JSON", "darknet": "YOLO Darknet (obj.data)",
+    "yolo_folder": "images + YOLO labels + classes.txt", "dota": "DOTA text (rotated boxes)",
+    "class_folders": "class folders (classification)",
+}
+
+
+class NotAnExport(ValueError):
+    """What the user picked is not an export the studio reads, or a file of one is damaged; the message says
+    which file and what it looks like."""
+
+
+@contextmanager
+def reading(path, where: str = ""):
+    """Turn a missing field or a value of the wrong type met while reading ``path`` into a message naming the
+    file (and ``where`` in it), instead of a traceback."""
+    try:
+        yield
+    except NotAnExport:
+        raise
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+        detail = f"the field {exc} is missing" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise NotAnExport(f"{path}{': ' + where if where else ''}: cannot be read ({detail}); export it again "
+                          "from the tool, or report the file") from None
 
 SKIP_REASONS = {
     "crowd": "crowd annotations (iscrowd): a region of many objects, not one",
@@ -19,7 +47,8 @@ SKIP_REASONS = {
     "ignore_label": "regions labelled to be ignored (__ignore__, _background_)",
     "missing_image": "objects on images the annotations list but that are not on disk",
     "degenerate": "shapes without area (zero width or height, fewer than 3 points)",
-    "unknown_class": "labels whose class id is not in the class list",
+    "unknown_class": "labels whose class is not in the class list",
+    "no_keypoints": "objects of a class without keypoints, in a pose export",
     "no_size": "images whose size is neither in the annotations nor readable from the file",
 }
 
@@ -27,7 +56,8 @@ SKIP_REASONS = {
 @dataclass
 class Obj:
     """One object. ``kind``: ``box`` (points = x1 y1 x2 y2), ``polygon`` (x y x y ...), ``corners`` (a rotated
-    box: 4 points) or ``keypoints`` (a box plus ``keypoints`` = x y v per point). Pixel coordinates."""
+    box: 4 points), ``keypoints`` (a box plus ``keypoints`` = x y v per point) or ``class`` (an image's class,
+    no points). Pixel coordinates."""
     label: str
     kind: str
     points: list
@@ -80,8 +110,8 @@ class Export:
         used = {o.label for item in self.items for o in item.objects}
         self.untrained -= used
         if self.untrained:
-            self.notes.append(f"{', '.join(sorted(self.untrained))}: only on shapes YOLO does not train on "
-                              "(tags, lines, points): dropped unless you keep them")
+            self.notes.append(f"{', '.join(sorted(self.untrained))}: no object YOLO trains on (only tags, lines or "
+                              "points; or no keypoints in a pose export): dropped unless you keep them")
 
     def add_class(self, name: str) -> None:
         if name not in self.classes:
@@ -95,13 +125,28 @@ class Export:
         return found if len(found) > 1 else []
 
 
+SPLIT_WORDS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+               "test": "test", "testing": "test"}
+
+
 def split_name(text: str) -> str:
-    """The split a file or folder name says: train, val or test ("" when none)."""
-    low = text.lower()
-    for word, split in (("train", "train"), ("valid", "val"), ("val", "val"), ("test", "test")):
-        if word in low:
-            return split
+    """The split a file or folder name says, by whole words (``instances_train2017`` -> train,
+    ``valid`` -> val; ``latest`` or ``restrain`` say nothing): train, val, test or ""."""
+    for word in re.split(r"[^a-z]+", text.lower()):
+        if word in SPLIT_WORDS:
+            return SPLIT_WORDS[word]
     return ""
+
+
+def outline_task(export: Export, asked: str | None) -> str:
+    """The task of an export of boxes, outlines and rotated boxes: what the user asked (detect or segment),
+    else obb when every object is a rotated box, segment when there are outlines, detect for boxes alone."""
+    kinds = {o.kind for item in export.items for o in item.objects}
+    if asked in ("detect", "segment"):
+        return asked
+    if kinds == {"corners"}:
+        return "obb"
+    return "segment" if kinds & {"polygon", "corners"} else "detect"
 
 
 def join_parts(parts: list) -> list:

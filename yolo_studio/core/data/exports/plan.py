@@ -7,8 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from yolo_studio.core.data import split as splitting
-from yolo_studio.core.data.exports.model import SKIP_REASONS, Export
-from yolo_studio.core.data.exports.recognise import FORMATS
+from yolo_studio.core.data.exports.model import FORMATS, SKIP_REASONS, Export
 
 DEFAULT_RATIOS = {"train": 0.8, "val": 0.2, "test": 0.0}
 
@@ -109,8 +108,11 @@ class ImportPlan:
                    for r, n in export.skipped.items()}
         lost = [(i.name, len(i.objects)) for i in self.missing() if i.objects]
         if lost:
-            skipped["missing_image"] = {"count": sum(n for _, n in lost), "why": SKIP_REASONS["missing_image"],
-                                        "examples": [f"{name}: {n} objects" for name, n in lost[:5]]}
+            earlier = skipped.get("missing_image", {"count": 0, "examples": []})
+            skipped["missing_image"] = {"count": earlier["count"] + sum(n for _, n in lost),
+                                        "why": SKIP_REASONS["missing_image"],
+                                        "examples": (earlier["examples"] + [f"{name}: {n} objects" for name, n in
+                                                                            lost])[:5]}
         return skipped
 
 

@@ -9,34 +9,17 @@ from pathlib import Path
 
 from yolo_studio.core.data.dataset_check import IMAGE_SUFFIXES
 from yolo_studio.core.data.exports import coco, cvat, label_studio, labelme, voc, yolo_text
-from yolo_studio.core.data.exports.model import Export
+from yolo_studio.core.data.exports.model import FORMATS, Export, NotAnExport, reading
 
-FORMATS = {
-    "coco": "COCO JSON", "voc": "Pascal VOC XML", "cvat": "CVAT for images 1.1 XML", "labelme": "LabelMe JSON",
-    "label_studio": "Label Studio JSON", "darknet": "YOLO Darknet (obj.data)",
-    "yolo_folder": "images + YOLO labels + classes.txt", "dota": "DOTA text (rotated boxes)",
-    "class_folders": "class folders (classification)",
-}
 SCAN_DEPTH = 4  # how deep a picked folder is searched for annotation files
-
-
-class NotAnExport(ValueError):
-    """What the user picked is not an export the studio reads; the message says what it looks like."""
 
 
 def read_export(path: str | Path, task: str | None = None, annotator: str | None = None) -> Export:
     path = Path(path)
     if not path.exists():
         raise NotAnExport(f"{path} does not exist")
-    try:
+    with reading(path):  # what a reader did not catch itself: at least the picked path is named
         return _read_file(path, task, annotator) if path.is_file() else _read_folder(path, task, annotator)
-    except NotAnExport:
-        raise
-    except (KeyError, TypeError, IndexError, AttributeError, ValueError, UnicodeDecodeError) as exc:
-        # a file of a known format with a field missing or of the wrong type: damaged, or a variant not met yet
-        detail = f"the field {exc} is missing" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-        raise NotAnExport(f"{path}: looks like an export the studio reads, but cannot be read ({detail}); "
-                          "export it again from the tool, or report the file") from None
 
 
 def _load_json(path: Path):
@@ -142,6 +125,13 @@ def _json_kind(path: Path) -> str:
         return "labelme"
     if '"images"' in head or '"annotations"' in head or '"categories"' in head:
         return "coco"
+    if len(head) == 65536:  # a large file whose start says nothing (a LabelMe file with masks): read it whole
+        try:
+            content = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, ValueError):
+            return "other"
+        return "labelme" if labelme.is_labelme(content) else "coco" if coco.is_coco(content) else \
+            "label_studio" if label_studio.is_label_studio(content) else "other"
     return "other"
 
 

@@ -8,17 +8,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from yolo_studio.core.data.exports.images import ImageFinder
-from yolo_studio.core.data.exports.model import Export, Item, Obj
+from yolo_studio.core.data.dataset_check import IMAGE_SUFFIXES
+from yolo_studio.core.data.exports.model import Export, Item, Obj, reading
 
 
 def is_voc(root: ET.Element) -> bool:
     return root.tag == "annotation" and root.find("object") is not None or \
         (root.tag == "annotation" and root.find("filename") is not None)
-
-
-def annotation_folders(folder: Path) -> list:
-    """The VOC ``Annotations`` folders under ``folder`` (a VOCdevkit holds one per year)."""
-    return sorted(p for p in folder.rglob("Annotations") if p.is_dir() and any(p.glob("*.xml")))
 
 
 def read(folder: Path, xml_files: list) -> Export:
@@ -38,11 +34,12 @@ def read(folder: Path, xml_files: list) -> Export:
         bases = [xml_file.parent, xml_file.parent.parent / "JPEGImages", xml_file.parent.parent / "images"]
         image = finder.find(filename, *bases)
         if image is None:
-            image = next((p for b in bases for p in b.glob(xml_file.stem + ".*") if p.suffix.lower() in
-                          (".jpg", ".jpeg", ".png", ".bmp")), None)
+            image = next((p for b in bases for p in b.glob(xml_file.stem + ".*")
+                          if p.suffix.lower() in IMAGE_SUFFIXES), None)
         size = root.find("size")
-        width = int(float(size.findtext("width") or 0)) if size is not None else 0
-        height = int(float(size.findtext("height") or 0)) if size is not None else 0
+        with reading(xml_file, "<size>"):
+            width = int(float(size.findtext("width") or 0)) if size is not None else 0
+            height = int(float(size.findtext("height") or 0)) if size is not None else 0
         item = Item(filename, image, width, height, split=splits.get((xml_file.parent.parent, xml_file.stem), ""))
         for o in root.iter("object"):
             name = (o.findtext("name") or "").strip()
@@ -54,7 +51,8 @@ def read(folder: Path, xml_files: list) -> Export:
             if b is None:
                 export.skip("unknown_shape", f"{where}: no <bndbox>")
                 continue
-            box = [float(b.findtext(k) or 0) for k in ("xmin", "ymin", "xmax", "ymax")]
+            with reading(xml_file, f"<object> {name}"):
+                box = [float(b.findtext(k) or 0) for k in ("xmin", "ymin", "xmax", "ymax")]
             if box[2] <= box[0] or box[3] <= box[1]:
                 export.skip("degenerate", where)
                 continue

@@ -34,19 +34,25 @@ class Written:
     linked: Counter = field(default_factory=Counter)  # hard link / symbolic link / copied / written -> count
     labels: int = 0
     objects: int = 0
+    left_out: int = 0  # objects with no area inside their image, or on an image whose size is unknown
 
     def how(self) -> str:
         return ", ".join(f"{n} {way}" for way, n in self.linked.most_common())
 
 
 def fingerprint(plan: ImportPlan) -> str:
-    """What identifies an export: its format and the content of its annotation files."""
+    """What identifies an export: its format and the content of its annotation files; for class folders,
+    which have none, each image's place and size."""
     digest = hashlib.sha256(plan.export.format.encode())
     for path in sorted({Path(p) for p in plan.export.annotation_files}):
         digest.update(path.name.encode())
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
+    if not plan.export.annotation_files:
+        for item in plan.export.items:
+            size = item.image.stat().st_size if item.image is not None else -1
+            digest.update(f"{item.name}\0{size}\0{[o.label for o in item.objects]}\n".encode())
     return digest.hexdigest()
 
 
@@ -76,6 +82,9 @@ def write(plan: ImportPlan, target: Path, progress=None, cancelled=None, digest:
         written = _write(plan, partial, progress, cancelled)
         write_record(partial, plan, digest, written)
         partial.rename(target)
+    except OSError as exc:  # a full disk, a file the user may not read: said, and nothing left behind
+        shutil.rmtree(partial, ignore_errors=True)
+        raise ValueError(f"the dataset could not be written into {target.parent}: {exc}") from None
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -118,6 +127,7 @@ def _write(plan: ImportPlan, folder: Path, progress, cancelled) -> Written:
         lists.setdefault(split, []).append((str(item.image or item.name), f"./{inside}"))
         if task != "classify":
             lines = _label_lines(plan, item, ids, target)
+            written.left_out += sum(1 for o in item.objects if plan.new_name(o.label) is not None) - len(lines)
             label_dir = os.path.join(root, "labels", split)
             _make_folder(label_dir, made)
             with open(os.path.join(label_dir, os.path.splitext(name)[0] + ".txt"), "w", encoding="utf-8") as f:
@@ -151,16 +161,18 @@ def _make_folder(path: str, made: set) -> None:
 
 
 def _unique_name(item, used: dict, split: str) -> str:
-    """The image's file name in the dataset; names met twice get their folder as a prefix."""
+    """The image's file name in the dataset; a name (or stem) met twice in a split gets its folder as a prefix."""
     source = Path(str(item.image) if item.image is not None else item.name.replace("\\", "/"))
     name = source.name
-    key = (split, name.lower())
-    if key in used:
+
+    def key(n: str):  # Ultralytics pairs an image with the label of its stem: x.jpg and x.png would share one
+        return split, os.path.splitext(n)[0].lower()
+    if key(name) in used:
         name = f"{source.parent.name}_{name}"
         n = 2
-        while (split, name.lower()) in used:
+        while key(name) in used:
             name, n = f"{source.parent.name}_{n}_{source.name}", n + 1
-    used[(split, name.lower())] = True
+    used[key(name)] = True
     return name
 
 
@@ -169,7 +181,6 @@ def _label_lines(plan: ImportPlan, item, ids: dict, image: str) -> list:
     if not (width and height):
         width, height = image_size(Path(image))
         if not (width and height):
-            plan.export.skip("no_size", str(image), len(item.objects))
             return []
     task, lines = plan.export.task, []
     for obj in item.objects:
@@ -234,7 +245,7 @@ def write_record(folder: Path, plan: ImportPlan, digest: str, written: Written) 
     record = {"source": str(plan.export.source), "format": plan.export.format, "task": plan.export.task,
               "fingerprint": digest, "rename": plan.rename, "drop": sorted(plan.drop), "ratios": plan.ratios,
               "seed": plan.seed, "split_from_export": plan.uses_export_split(), "images": dict(written.linked),
-              "labels": written.labels, "objects": written.objects}
+              "labels": written.labels, "objects": written.objects, "left_out": written.left_out}
     (folder / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 

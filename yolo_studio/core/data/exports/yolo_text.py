@@ -115,6 +115,12 @@ def _set_task(export: Export) -> None:
                                   for item in export.items for o in item.objects)
 
 
+DOTA_V1 = ["plane", "ship", "storage-tank", "baseball-diamond", "tennis-court", "basketball-court",
+           "ground-track-field", "harbor", "bridge", "large-vehicle", "small-vehicle", "helicopter", "roundabout",
+           "soccer-ball-field", "swimming-pool"]
+DOTA_CLASSES = (DOTA_V1, DOTA_V1 + ["container-crane"], DOTA_V1 + ["container-crane", "airport", "helipad"])
+
+
 def is_dota_line(line: str) -> bool:
     fields = line.split()
     if len(fields) not in (9, 10):
@@ -140,8 +146,8 @@ def read_dota(folder: Path, label_files: list) -> Export:
     names = set()
     for label in label_files:
         label = Path(label)
-        image = finder.find(label.stem + ".png") or next(
-            (finder.find(label.stem + s) for s in (".jpg", ".tif", ".bmp", ".jpeg") if finder.find(label.stem + s)), None)
+        image = next(filter(None, (finder.find(label.stem + s, label.parent.parent / "images")
+                                   for s in (".png", ".jpg", ".tif", ".bmp", ".jpeg"))), None)
         width, height = image_size(image) if image is not None else (0, 0)
         item = Item(label.stem, image, width, height, split=split_name(label.parent.parent.name))
         for number, line in enumerate(label.read_text(encoding="utf-8").splitlines(), 1):
@@ -157,7 +163,10 @@ def read_dota(folder: Path, label_files: list) -> Export:
         if image is not None and not (width and height) and item.objects:
             export.skip("no_size", str(image))
         export.items.append(item)
-    export.classes = sorted(names)
+    known = next((order for order in DOTA_CLASSES if names <= set(order)), None)
+    export.classes = [n for n in known if n in names] if known else sorted(names)
+    if known:
+        export.notes.append("classes in DOTA's own order (as Ultralytics' DOTA datasets number them)")
     return export
 
 
