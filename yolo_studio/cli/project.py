@@ -142,7 +142,7 @@ def cmd_probe(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from yolo_studio.training.demo_project import DATA, DEMO_FOLDER, MODEL, PRESET, create_demo
+    from yolo_studio.training.demo_project import DATA, DEMO_FOLDER, MODEL, PRESET, TASK_DATASETS, create_demo
     from yolo_studio.core.project.projects import workspace_dir
 
     root = Path(args.dir) if args.dir else workspace_dir() / DEMO_FOLDER
@@ -150,7 +150,12 @@ def cmd_demo(args) -> int:
     print(f"wrote the demo project {project.root}\n"
           f"  train it: yolo-studio train --project {project.root} --model {project.resolve(MODEL)} "
           f"--data {project.resolve(DATA)} --preset '{PRESET}'\n"
-          f"  open it:  yolo-studio gui --project {project.root}")
+          f"  open it:  yolo-studio gui --project {project.root}\n"
+          "  the other tasks:")
+    for task, (folder, model) in TASK_DATASETS.items():
+        data = project.datasets_dir / folder
+        print(f"    {task:<8}  yolo-studio train --project {project.root} --model {model} "
+              f"--data {data if task == 'classify' else data / 'data.yaml'} --preset '{PRESET}'")
     return 0
 
 

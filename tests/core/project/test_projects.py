@@ -81,6 +81,19 @@ def test_the_demo_project_is_identical_every_time_and_ready_to_train(tmp_path):
     assert ensure_demo(tmp_path).root == (tmp_path / "demo").resolve()  # opened, not generated again
 
 
+def test_the_demo_offers_a_dataset_of_every_task(tmp_path):
+    from yolo_studio.core.project.dataset_import import list_datasets
+    from yolo_studio.training.demo_project import TASK_DATASETS
+
+    demo = create_demo(tmp_path / "demo")
+    entries = {e.name: e for e in list_datasets(demo)}
+    assert list(entries)[0] == "shapes"  # the detection one first: the tab selects it
+    for task, (folder, model) in TASK_DATASETS.items():
+        report = check_dataset(entries[folder].data)
+        assert report.errors == [] and report.task == task, (task, report.errors)
+        assert model.startswith("yolo11n-")
+
+
 def test_the_workspace_is_the_users_choice(tmp_path):
     default = projects.workspace_dir()
     projects.save_settings(workspace=str(tmp_path / "elsewhere"))
