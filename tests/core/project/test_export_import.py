@@ -25,6 +25,14 @@ def _labelme(folder, n=6):
     return folder
 
 
+def _zip(folder, archive):
+    """A ZIP of ``folder`` with one top-level folder, as tools and users pack exports."""
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f"labels/{f.name}")
+    return archive
+
+
 def test_dry_run_previews_and_writes_nothing_then_import_writes_once(tmp_path):
     export = _labelme(tmp_path / "export")
     project = tmp_path / "project"
@@ -57,10 +65,7 @@ def test_a_json_that_is_no_export_is_refused_saying_what_it_looks_like(tmp_path)
 
 def test_a_zip_of_an_export_is_extracted_and_converted_inside_the_project(tmp_path):
     export = _labelme(tmp_path / "export")
-    archive = tmp_path / "labels.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in export.iterdir():
-            z.write(f, f"labels/{f.name}")
+    archive = _zip(export, tmp_path / "labels.zip")
     project = open_or_create_project(tmp_path / "project")
     result = import_dataset(archive, project)
     assert result.entry.data == project.datasets_dir / "labels" / "yolo" / "data.yaml"
@@ -113,10 +118,7 @@ def test_a_cancelled_zip_import_leaves_nothing(tmp_path):
     from yolo_studio.core.data.exports.write import Cancelled
 
     export = _labelme(tmp_path / "export")
-    archive = tmp_path / "labels.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in export.iterdir():
-            z.write(f, f"labels/{f.name}")
+    archive = _zip(export, tmp_path / "labels.zip")
     project = open_or_create_project(tmp_path / "project")
     with pytest.raises(Cancelled):
         import_dataset(archive, project, cancelled=lambda: True)

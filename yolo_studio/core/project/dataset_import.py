@@ -226,16 +226,7 @@ def _import_zip(archive: Path, project: Project, name: str | None, options: dict
         return already
     target = free_folder(project, base)
     try:
-        with zipfile.ZipFile(archive) as z:
-            for member in z.namelist():
-                resolved = (target / member).resolve()
-                if not resolved.is_relative_to(target.resolve()):
-                    raise ValueError(f"{archive}: the member '{member}' would be written outside the dataset "
-                                     "folder: the archive is unsafe and was not extracted")
-            z.extractall(target)
-    except zipfile.BadZipFile as exc:
-        shutil.rmtree(target, ignore_errors=True)
-        raise ValueError(f"{archive}: not a readable ZIP archive ({exc})") from None
+        _extract(archive, target)
     except ValueError:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -264,16 +255,22 @@ def _import_zip(archive: Path, project: Project, name: str | None, options: dict
     return _register(project, entry, f"extracted {archive.name} into {target}")
 
 
-def unpack_for_preview(archive: Path, scratch: Path) -> Path:
-    """Extract a ZIP into ``scratch`` (a temporary folder) to preview it; returns the dataset's folder."""
+def _extract(archive: Path, target: Path) -> None:
+    """Extract a ZIP into ``target``, refusing the whole archive when a member would land outside it."""
     try:
         with zipfile.ZipFile(archive) as z:
             for member in z.namelist():
-                if not (scratch / member).resolve().is_relative_to(scratch.resolve()):
-                    raise ValueError(f"{archive}: the member '{member}' would be written outside the folder")
-            z.extractall(scratch)
+                if not (target / member).resolve().is_relative_to(target.resolve()):
+                    raise ValueError(f"{archive}: the member '{member}' would be written outside the dataset "
+                                     "folder: the archive is unsafe and was not extracted")
+            z.extractall(target)
     except zipfile.BadZipFile as exc:
         raise ValueError(f"{archive}: not a readable ZIP archive ({exc})") from None
+
+
+def unpack_for_preview(archive: Path, scratch: Path) -> Path:
+    """Extract a ZIP into ``scratch`` (a temporary folder) to preview it; returns the dataset's folder."""
+    _extract(archive, scratch)
     return _dataset_root(scratch)
 
 
