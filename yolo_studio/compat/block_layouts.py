@@ -31,6 +31,7 @@ LAYOUTS = {
     "inputs-base": "the list of the inputs' channels, the first YAML argument scaled by width, then the rest",
     "inputs-count": "how many inputs 'from' lists, then the YAML arguments (a weighted fusion)",
     "c1-only": "the input channels alone: the YAML arguments are dropped, as some repositories' patches do",
+    "head": "the YAML arguments, then the list of the inputs' channels (a head, as forks' parse_model calls it)",
 }
 # With several inputs, ``c1``, ``c1-replace``, ``base`` and ``repeat`` take the first input's channels;
 # a suffix picks another one: ``c1[1]`` is the second input's (e.g. a fusion that keeps the middle
@@ -40,7 +41,7 @@ ALIASES = {"passthrough": "verbatim", "concat": "verbatim"}
 MULTI_INPUT = ("inputs", "inputs-base", "inputs-count")  # layouts that only make sense with several inputs
 # Arguments each layout adds to the YAML's (for counting them statically); c1-replace adds none.
 INJECTED = {"verbatim": 0, "c1": 1, "c1-replace": 0, "base": 1, "repeat": 2, "inputs": 1, "inputs-base": 1,
-            "inputs-count": 1, "c1-only": 1}
+            "inputs-count": 1, "c1-only": 1, "head": 1}
 
 _IN = re.compile(r"^(c1|c_?1|cin|c_in|ch_in|in_?c|inc|in_?ch|in_?chs|in_?chans?|in_?channels?|in_?planes|inplanes|"
                  r"inp|in_?dim|dim_?in|in_?features|input_?channels?|input_?dim|n_?in|nin|c|"
@@ -129,6 +130,8 @@ def call_for(layout: str, row: Row) -> list:
         return [inputs, row.channels(args[0]), *args[1:]]
     if layout == "inputs-count":
         return [len(inputs), *args]
+    if layout == "head":
+        return [*args, inputs]
     raise ValueError(f"unknown layout '{layout}'")
 
 
@@ -203,7 +206,7 @@ def candidates(cls, row: Row) -> list:
         first += [f"{layout}{suffix}" for suffix in _input_suffixes(row) for layout in singles]
     first.append("verbatim")
     suffixes = _input_suffixes(row)
-    rest = [f"{layout}{suffix}" for layout in LAYOUTS if multi or layout not in MULTI_INPUT
+    rest = [f"{layout}{suffix}" for layout in LAYOUTS if (multi or layout not in MULTI_INPUT) and layout != "head"
             for suffix in (suffixes if layout not in MULTI_INPUT + ("verbatim",) else [""])]
     rest = [layout for layout in rest if layout not in first]
     out = []

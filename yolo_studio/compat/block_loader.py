@@ -18,10 +18,11 @@ import threading
 from pathlib import Path
 
 if __package__:
-    from . import block_layouts
+    from . import block_layouts, heads
     from .model_dict import tasks_module
 else:  # shipped as plain files next to a bundle's train.py
     import block_layouts
+    import heads
     from model_dict import tasks_module
 
 LOCK = threading.RLock()  # model builds and block imports change process-wide state: one at a time
@@ -48,6 +49,7 @@ def _register(folder) -> None:
         package = types.ModuleType(PACKAGE, "Custom blocks registered by YOLO Studio.")
         package.__path__ = []
         sys.modules[PACKAGE] = package
+    heads.register_restore(package)  # adapted heads in checkpoints unpickle through it
     if folder in package.__path__:
         package.__path__.remove(folder)
     package.__path__.insert(0, folder)  # the folder being loaded wins over others with the same file names

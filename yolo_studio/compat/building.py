@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import contextlib
 
-from yolo_studio.compat import model_dict
+from yolo_studio.compat import heads, model_dict
 
 
-def model_class(d: dict):
+def head_task(d: dict, blocks: dict | None) -> str | None:
+    """The task of the model's output row when it names a custom head (``blocks``: name -> (class, layout))."""
+    rows = list(d.get("backbone") or []) + list(d.get("head") or [])
+    entry = (blocks or {}).get(rows[-1][2]) if rows and isinstance(rows[-1][2], str) else None
+    return heads.task_of_class(entry[0]) if entry is not None and heads.is_head_class(entry[0]) else None
+
+
+def task_and_class(d: dict, blocks: dict | None = None) -> tuple:
+    """(task, name of the ``ultralytics.nn.tasks`` class that builds the dict): by the output module's
+    name as Ultralytics guesses it, or, for a custom head, by what its class is."""
+    task = head_task(d, blocks) or model_dict.guess_task(d)
+    return task, model_dict.model_class(d, task)
+
+
+def model_class(d: dict, blocks: dict | None = None):
     """The ``ultralytics.nn.tasks`` class that builds the dict (``DetectionModel``, ``PoseModel``...)."""
-    return getattr(model_dict.tasks_module(), model_dict.model_class(d))
+    return getattr(model_dict.tasks_module(), task_and_class(d, blocks)[1])
 
 
 def parse_layers(d: dict, ch: int = 3):

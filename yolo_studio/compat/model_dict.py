@@ -160,10 +160,11 @@ def guess_task(d: dict) -> str:
     return "detect"
 
 
-def model_class(d: dict) -> str:
-    """The name of the ``ultralytics.nn.tasks`` class that builds the dict."""
+def model_class(d: dict, task: str | None = None) -> str:
+    """The name of the ``ultralytics.nn.tasks`` class that builds the dict (for ``task`` when the head's
+    name does not say it: a custom head, whose task ``heads`` reads from its class)."""
     head = d["head"][-1][2] if d.get("head") else ""
-    return SPECIAL_MODEL_CLASS.get(head, TASK_MODEL_CLASS.get(guess_task(d), "DetectionModel"))
+    return SPECIAL_MODEL_CLASS.get(head, TASK_MODEL_CLASS.get(task or guess_task(d), "DetectionModel"))
 
 
 # --- which modules get channels injected -------------------------------------------------------

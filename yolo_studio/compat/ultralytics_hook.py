@@ -29,11 +29,12 @@ import copy
 import logging
 
 if __package__:
-    from . import block_layouts, measuring, model_dict
+    from . import block_layouts, heads, measuring, model_dict
     from .block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file,  # noqa: F401
                                load_block_folder, register_block_folder)
 else:  # shipped as plain files next to a bundle's train.py
     import block_layouts
+    import heads
     import measuring
     import model_dict
     from block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file,  # noqa: F401
@@ -91,12 +92,14 @@ class CustomParseModel:
         self.resolved = {}  # layer index -> {"layout", "how", "args", "c_in", "c2", "note"}
         self.layer_lines = {}  # layer index -> Ultralytics' log line (built-in rows)
         self.built_upto = 0
+        self.last_row = -1  # the model's output row (a custom one may be a head)
         self._building = None  # layer being built or measured, while it is
         self.on_built = None  # called with the layers (nn.Sequential) before the model first runs them
 
     def __call__(self, d, ch, verbose=True):
         self.last_args, self.resolved = {}, {}
         rows = list(d["backbone"]) + list(d["head"])
+        self.last_row = len(rows) - 1
         custom = {i: self.blocks[r[2]] for i, r in enumerate(rows) if isinstance(r[2], str) and r[2] in self.blocks}
         custom.update({i: (cls, None) for i, cls in model_dict.torch_rows_to_place(rows, d).items() if i not in custom})
         with _LOCK, _capture_layer_log() as log:
@@ -217,6 +220,8 @@ class CustomParseModel:
         cls, declared = block
         f, n, name, args = row
         depth, width, max_channels = model_dict.multiples(d)
+        if i == self.last_row and heads.is_head_class(cls):
+            return self._build_head(i, row, block, d, x)
         n = max(round(n * depth), 1) if n > 1 else n
         c_in = [t.shape[1] for t in x] if isinstance(x, list) else x.shape[1]
         base = block_layouts.Row(c_in, model_dict.resolve_args(list(args), d), n, width, max_channels)
@@ -268,6 +273,47 @@ class CustomParseModel:
                             "note": note}
         self._building = None
         return module, measuring.output_channels(y), measuring.shape_of(y)
+
+    def _build_head(self, i, row, block, d, x):
+        """Custom row ``i`` is the model's output and written as a head (``heads``): built with the
+        inputs' channels appended as forks do (or as its class declares), run once in training mode to
+        learn which protocol it speaks, and adapted when that is Ultralytics 8.0-8.3's."""
+        cls, declared = block
+        f, n, name, args = row
+        _depth, width, max_channels = model_dict.multiples(d)
+        inputs = x if isinstance(x, list) else [x]
+        c_in = [t.shape[1] for t in inputs]
+        resolved_args = model_dict.resolve_args(list(args), d)
+        self._building = i
+        call = None
+        try:
+            if hasattr(cls, "yaml_args") or declared is not None:
+                row_ = block_layouts.Row(c_in, resolved_args, 1, width, max_channels)
+                how = "declared by its yaml_args classmethod" if hasattr(cls, "yaml_args") else "declared with channel_rule"
+                call = cls.yaml_args(row_) if hasattr(cls, "yaml_args") else block_layouts.call_for(declared, row_)
+            else:
+                how = "a head: its inputs' channels appended, as forks' parse_model does"
+                call = heads.head_call(cls, resolved_args, c_in, width, max_channels)
+            with heads.legacy_constructors():
+                module = cls(*call)
+            module.train()
+            out = module([t.clone() for t in inputs] if isinstance(x, list) else x.clone())
+        except Exception as exc:
+            raise BlockLayoutError(i, f"{name} could not be built as a head with {call}: "
+                                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
+                                   "A head is called with its YAML arguments and the list of its inputs' channels "
+                                   "appended (its signature ends with `ch`). If the fork calls it differently, add "
+                                   "`channel_rule = \"<layout>\"` or a classmethod `yaml_args(cls, row)` to the class "
+                                   "(docs/CUSTOM_BLOCKS.md, Heads).") from None
+        task = heads.task_of_module(module) or heads.task_of_class(cls)
+        legacy = heads.speaks_legacy(out)
+        if legacy:
+            heads.adapt(module, task)
+        self.last_args[i] = call
+        self.resolved[i] = {"layout": "head", "how": how, "args": call, "c_in": c_in, "c2": c_in[0], "task": task,
+                            "adapted": legacy, "note": f"layer {i}: {name}: {heads.ADAPTED_NOTE}" if legacy else None}
+        self._building = None
+        return module, c_in[0], [tuple(t.shape) for t in inputs]
 
     def _log_table(self, seq) -> None:
         logger = logging.getLogger("ultralytics")

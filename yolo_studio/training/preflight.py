@@ -182,6 +182,7 @@ def task_narrowing(model_task: str, model_name: str, dataset) -> str | None:
 
 
 def _check_model(plan: Plan, dataset, checks: list) -> str | None:
+    from yolo_studio.compat import heads
     from yolo_studio.core.blocks.block_check import load_vetted_blocks
     from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
     from yolo_studio.core.model.document import ModelDocument
@@ -233,6 +234,9 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
         add(Check("error", "model", f"{plan.model.name}: the model does not build: {exc}"))
         return None
     add(Check("ok", "model", f"{plan.model.name}: {report.task}, {len(report.layers)} layers, {report.params:,} params"))
+    for note in report.notes:
+        if heads.ADAPTED_NOTE in note:  # said once: the head's own code runs, translated
+            add(Check("ok", "model", f"{plan.model.name}: {note}"))
     head = doc.rows[-1].module if doc.rows else "?"
     mismatch = task_mismatch(report.task, f"{plan.model.name} (its last layer is {head})", dataset, plan.data.name)
     if mismatch:

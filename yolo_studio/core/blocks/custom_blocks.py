@@ -22,7 +22,7 @@ import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from yolo_studio.compat import block_layouts
+from yolo_studio.compat import block_layouts, heads
 from yolo_studio.core.model.catalog import CUSTOM_RULES, BlockInfo, block_with_rule, init_parameters
 from yolo_studio.core.errors import StudioError
 from yolo_studio.compat.block_loader import LOCK, PACKAGE, blocks_of, import_block_file, register_block_folder
@@ -45,6 +45,7 @@ class ScannedBlock:
     file: str
     line: int
     declared_rule: str | None
+    task: str | None = None  # the task of a class written as a head (``compat.heads``), else None
 
 
 def _base_name(base: ast.expr) -> str:
@@ -87,6 +88,7 @@ def scan_file(path: Path) -> list:
                              line) from None
     imported = _imported_classes(tree)
     modules: dict = {}
+    parents: dict = {}  # class -> the names of its parents, the file's own classes followed up
     found = []
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -105,6 +107,9 @@ def scan_file(path: Path) -> list:
         else:
             params, varargs = (), False
         modules[node.name] = (params, varargs)
+        parents[node.name] = [n for b in bases for n in [b, *parents.get(b, [])]]
+        names = [p.name for p in params]
+        task = heads.task_from(parents[node.name], names) if heads.looks_like_head(parents[node.name], names) else None
         if node.name.startswith("_"):
             continue  # a private base: its subclasses are blocks, it is not
         declared = _declared_rule(node)
@@ -112,8 +117,10 @@ def scan_file(path: Path) -> list:
         rule = declared if known else block_layouts.infer_layout([p.name for p in params])
         doc = (ast.get_docstring(node) or "").strip().splitlines()
         info = BlockInfo(node.name, "custom", rule, params, varargs, doc[0] if doc else "", path.name)
-        found.append(ScannedBlock(block_with_rule(info, rule, certain=known),
-                                  str(path), node.lineno, declared))
+        if task is not None and not known:
+            info = replace(info, rule="head", injected=1)  # the inputs' channels are appended (``ch``)
+        found.append(ScannedBlock(block_with_rule(info, info.rule, certain=known),
+                                  str(path), node.lineno, declared, task))
     return found
 
 
@@ -206,7 +213,8 @@ def _line_in(exc: BaseException, path: Path) -> int | None:
 
 def custom_infos(scanned: list) -> list:
     """Catalog entries for scanned blocks."""
-    return [replace(b.info, extra={"file": b.file, "line": b.line}) for b in scanned]
+    return [replace(b.info, extra={"file": b.file, "line": b.line, **({"task": b.task} if b.task else {})})
+            for b in scanned]
 
 
 def catalog_with_blocks(modules_dir: str | Path | None):

@@ -54,9 +54,10 @@ class InspectionReport:
     tensor_shapes: dict = field(default_factory=dict)  # state-dict key -> shape (for the transfer report)
 
 
-def model_task(d: dict) -> tuple:
-    """(task, model class name) for a model dict, decided by its last head module as Ultralytics does."""
-    return model_dict.guess_task(d), model_dict.model_class(d)
+def model_task(d: dict, blocks: dict | None = None) -> tuple:
+    """(task, model class name) for a model dict, decided by its last head module as Ultralytics does
+    (a custom head's by what its class is)."""
+    return building.task_and_class(d, blocks)
 
 
 def _drop_pretrained(d: dict, notes: list) -> None:
@@ -162,7 +163,7 @@ def build_model(d: dict, blocks: dict | None = None, ch: int = 3, imgsz: int = 6
     from yolo_studio.core.model.catalog import studio_built_blocks
 
     blocks = {**studio_built_blocks(row[2] for row in d["backbone"] + d["head"]), **(blocks or {})}
-    model_class = building.model_class(d)
+    model_class = building.model_class(d, blocks)
     try:
         model_dict.check_supported()
     except model_dict.HookUnsupported as exc:
@@ -255,7 +256,7 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
     _drop_pretrained(d, notes)
     rows = copy.deepcopy(d["backbone"] + d["head"])
     nb = len(d["backbone"])
-    task, class_name = model_task(d)
+    task, class_name = model_task(d, blocks)
     budget = memory_budget(measuring_budget() if memory_limit is None else memory_limit)
     with ultralytics_build(), torch.no_grad():
         model, args, resolved = build_model(copy.deepcopy(d), blocks, ch, imgsz, budget)

@@ -148,10 +148,12 @@ def validate(doc: ModelDocument, catalog: Catalog | None = None) -> list:
     if doc.head_start < len(doc.rows):
         last = doc.rows[-1]
         block = catalog.get(last.module)
-        if block is not None and block.category != "head":
+        if block is not None and block.category != "head" and not block.extra.get("task"):
             problems.append(Problem("error", "head", len(doc.rows) - 1,
                                     f"the last layer is {last.module}, not an output module",
-                                    "End the head with Detect, Segment, Pose, OBB, Classify or RTDETRDecoder.",
+                                    "End the head with Detect, Segment, Pose, OBB, Classify or RTDETRDecoder, or "
+                                    "a custom head (a class whose constructor takes nc first and ch last, or that "
+                                    "subclasses one of Ultralytics' heads).",
                                     _line(last)))
     return problems
 
