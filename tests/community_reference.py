@@ -14,6 +14,7 @@ is not involved: this is what a user of that repository gets.
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import copy
 import importlib.util
@@ -27,6 +28,8 @@ import yaml
 CORPUS = Path(__file__).parent / "data" / "community"
 # Written after the studio's layouts, by someone who had not read them; checked the same way.
 HOLDOUT = Path(__file__).parent / "data" / "community_holdout"
+# Custom heads from papers' repositories, written for Ultralytics 8.0-8.3 (``build_head_reference``).
+HEADS = Path(__file__).parent / "data" / "community_heads"
 PROBE = 256  # output shapes are compared on this image size
 _FINAL_ELSE = "        else:\n            c2 = ch[f]\n"
 
@@ -37,7 +40,8 @@ def cases(corpus: Path | None = None) -> list:
 
 
 def load_case(case_id: str) -> dict:
-    folder = next((c / case_id for c in (CORPUS, HOLDOUT) if (c / case_id / "case.yaml").is_file()), CORPUS / case_id)
+    folder = next((c / case_id for c in (CORPUS, HOLDOUT, HEADS) if (c / case_id / "case.yaml").is_file()),
+                  CORPUS / case_id)
     case = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
     case["folder"] = folder
     case["model"] = yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8"))
@@ -77,6 +81,17 @@ def patched_parse_model(patch: dict, blocks):
     namespace = dict(vars(tasks))
     # what the repository's tasks.py imported: its blocks, never a helper that shadows an Ultralytics name
     namespace.update({k: v for k, v in vars(blocks).items() if not k.startswith("__") and k not in namespace})
+    # a branch may list the fork's other heads and blocks (``m in (Detect_DyHead, Detect_LSCD, ...)``): the
+    # ones this case does not define stand for classes no row builds
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    for name, members in ((patch or {}).get("tuples") or {}).items():  # module-level tuples of the fork's tasks.py
+        namespace[name] = tuple(namespace.get(m) or type(m, (), {}) for m in members)
+    scanned = textwrap.dedent(branches).replace("elif ", "if ", 1)
+    for node in ast.walk(ast.parse(scanned)) if branches.strip() else ():
+        if isinstance(node, ast.Name) and node.id not in namespace and node.id not in assigned \
+                and not hasattr(builtins, node.id):
+            namespace[node.id] = type(node.id, (), {})
     exec(compile(ast.fix_missing_locations(tree), f"<parse_model patched like {patch}>", "exec"), namespace)
     return namespace["parse_model"]
 
@@ -146,6 +161,66 @@ def build_reference(case_id: str, scale: str | None) -> list:
     finally:
         LOGGER.setLevel(level)
     return layer_table(built)
+
+
+@contextlib.contextmanager
+def fork_head_parents():
+    """Ultralytics' Detect/Segment/Pose/OBB constructors as 8.0-8.3 had them, for the heads that
+    subclass them: ``(nc, ch)``, ``(nc, nm, npr, ch)``, ``(nc, kpt_shape, ch)``, ``(nc, ne, ch)``.
+    Today's insert ``reg_max, end2end`` before ``ch``; those get their defaults."""
+    from ultralytics.nn.modules import head
+
+    saved = {cls: cls.__dict__["__init__"] for cls in (head.Detect, head.Segment, head.Pose, head.OBB)}
+
+    def old_style(init, fixed):
+        def __init__(self, *args, **kwargs):
+            if len(args) == fixed + 1:  # the 8.3 call: the channels right after the task's own arguments
+                args = (*args[:fixed], 16, False, args[fixed])
+            init(self, *args, **kwargs)
+        return __init__
+
+    fixed = {head.Detect: 1, head.Segment: 3, head.Pose: 2, head.OBB: 2}
+    try:
+        for cls, init in saved.items():
+            cls.__init__ = old_style(init, fixed[cls])
+        yield
+    finally:
+        for cls, init in saved.items():
+            cls.__init__ = init
+
+
+def build_head_reference(case_id: str, scale: str | None) -> list:
+    """``[(index, params, output shape)]`` of a heads case built by its repository's ``parse_model`` on
+    8.0-8.3's head constructors; the layers run in order on one image, the head in training mode (the
+    per-level maps it returns there). The model classes of today cannot run an 8.3 head: this is the
+    fork's ``parse_model`` alone, which is what decides the layers."""
+    import torch
+    from ultralytics.nn import tasks
+    from ultralytics.utils import LOGGER
+
+    case = load_case(case_id)
+    model = copy.deepcopy(case["model"])
+    if scale is not None:
+        model["scale"] = scale
+    level = LOGGER.level
+    LOGGER.setLevel(40)
+    try:
+        with patched(case), fork_head_parents():
+            layers, _save = tasks.parse_model(model, ch=model.get("channels", 3), verbose=False)
+    finally:
+        LOGGER.setLevel(level)
+    outputs, table = [], []
+    x = torch.zeros(1, model.get("channels", 3), PROBE, PROBE)
+    with torch.no_grad():
+        for m in layers:
+            m.train(m is layers[-1])
+            inputs = x if m.f == -1 else outputs[m.f] if isinstance(m.f, int) else \
+                [x if j == -1 else outputs[j] for j in m.f]
+            x = m(inputs)
+            outputs.append(x)
+            shape = None if m is layers[-1] else list(x.shape[1:])
+            table.append((m.i, sum(p.numel() for p in m.parameters()), shape))
+    return table
 
 
 def main(argv=None) -> int:

@@ -157,7 +157,7 @@ BUNDLED_BUILD = textwrap.dedent('''
     out = {}
     for case_id, bundle, scales in json.loads(sys.argv[1]):
         tasks.parse_model = original
-        for name in ("ultralytics_hook", "model_dict", "measuring", "block_layouts", "block_loader"):
+        for name in ("ultralytics_hook", "model_dict", "measuring", "block_layouts", "block_loader", "heads"):
             sys.modules.pop(name, None)
         runpy.run_path(str(Path(bundle) / "train.py"), run_name="bundle")["install_blocks"]()
         model = yaml.safe_load((Path(bundle) / "model.yaml").read_text())

@@ -3,8 +3,8 @@
 A head is the model's output module: it carries ``nc`` and ``stride`` and a box regression
 (``reg_max`` or ``no``), and its task shows in what else it carries (``nm``/``npr`` masks,
 ``kpt_shape`` keypoints, ``ne`` angles). Papers' forks pass it its YAML arguments with the list
-of its inputs' channels appended (``args.append([ch[x] for x in f])``), segmentation heads with
-``npr`` width-scaled as Ultralytics scales its own ``Segment``'s.
+of its inputs' channels appended (``args.append([ch[x] for x in f])``), their hidden width (``hidc``)
+and a segmentation head's ``npr`` width-scaled as Ultralytics scales its own ``Segment``'s.
 
 Heads written for Ultralytics 8.0-8.3 speak that version's protocol: in training a list of
 per-level maps ``cat(box, cls)`` (with mask coefficients and prototypes, keypoints or angles in
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import re
 
 ADAPTED_NOTE = "head written for Ultralytics 8.0-8.3: adapted"
 TASKS = ("detect", "segment", "pose", "obb")
@@ -101,16 +102,29 @@ def task_of_module(module) -> str | None:
     return "detect"
 
 
+# A head's hidden width, written in the YAML at full width like a Conv's channels: forks scale it
+# (``args[k] = make_divisible(min(args[k], max_channels) * width, 8)`` in their parse_model branch).
+HIDDEN_WIDTH = re.compile(r"^(hidc|hid_?c|hidden_?c(hannels?)?|hidden_?dim|c_?hid(den)?|mid_?c(hannels?)?)$", re.I)
+
+
+def scaled_arguments(cls) -> list:
+    """The YAML argument positions of a head that are width-scaled: its hidden width (``hidc``...) and,
+    for a segmentation head, ``npr`` (as Ultralytics scales ``Segment``'s)."""
+    names = [n for n in _parameter_names(cls) if n not in ("args", "kwargs")][:-1]  # ch is appended
+    segment = task_of_class(cls) == "segment"
+    return [k for k, name in enumerate(names) if HIDDEN_WIDTH.match(name) or (segment and name == "npr")]
+
+
 def head_call(cls, args: list, inputs: list, width: float, max_channels: float) -> list:
-    """The constructor call forks make for a head: its YAML arguments, the inputs' channels appended;
-    for a segmentation head ``npr`` (third) is width-scaled as Ultralytics scales ``Segment``'s."""
+    """The constructor call forks make for a head: its YAML arguments with the widths among them scaled
+    (``scaled_arguments``), the list of its inputs' channels appended."""
     import math
 
-    call = [*args, list(inputs)]
-    names = _parameter_names(cls)
-    if task_of_class(cls) == "segment" and names[2:3] == ["npr"] and len(args) > 2 and isinstance(args[2], int):
-        call[2] = math.ceil(min(args[2], max_channels) * width / 8) * 8
-    return call
+    call = list(args)
+    for k in scaled_arguments(cls):
+        if k < len(call) and isinstance(call[k], int) and not isinstance(call[k], bool):
+            call[k] = math.ceil(min(call[k], max_channels) * width / 8) * 8
+    return [*call, list(inputs)]
 
 
 # --- which protocol a head speaks -----------------------------------------------------------------
@@ -129,7 +143,7 @@ def legacy_constructors():
     saved = {cls: cls.__dict__["__init__"] for cls in classes}
 
     def shim(original):
-        names = _parameter_names(original)
+        names = list(inspect.signature(original).parameters)[1:]
         slot = names.index("reg_max") if "reg_max" in names else None
 
         def __init__(self, *args, **kwargs):

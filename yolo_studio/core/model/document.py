@@ -204,7 +204,11 @@ class ModelDocument:
         return self._edit(f"Remove {key}", before)
 
 
-def task_of(doc: "ModelDocument") -> str:
+def task_of(doc: "ModelDocument", catalog=None) -> str:
     """The task of a model from its output module's name, as Ultralytics guesses it from a YAML
-    ('detect' when no word matches): quick enough for a preview, no torch."""
+    ('detect' when no word matches), or, for a custom head in ``catalog``, from what its class is
+    (``compat.heads``): quick enough for a preview, no torch."""
+    block = catalog.get(doc.rows[-1].module) if catalog is not None and doc.rows else None
+    if block is not None and block.extra.get("task"):
+        return block.extra["task"]
     return model_dict.guess_task({"head": [[-1, 1, doc.rows[-1].module, []]] if doc.rows else []})

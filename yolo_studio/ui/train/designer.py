@@ -255,8 +255,11 @@ class TrainDesignerTab(PreflightMixin, RunOnMixin, QtWidgets.QWidget):
 
                     facts = (read_checkpoint(model).task or "detect", [])
                 else:
+                    from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
+
                     doc = ModelDocument.load(model)
-                    facts = (task_of(doc), train_config.custom_blocks_in(doc, self.modules_dir))
+                    facts = (task_of(doc, catalog_with_blocks(self.modules_dir)[0]),
+                             train_config.custom_blocks_in(doc, self.modules_dir))
             except StudioError:
                 pass
             self._facts_cache = (key, facts)
