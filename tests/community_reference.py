@@ -60,8 +60,8 @@ def _block_module(folder: Path, case_id: str):
     return module
 
 
-def patched_parse_model(patch: dict, blocks):
-    """A copy of the installed ``parse_model`` with the repository's patch applied."""
+def _patched_tree(patch: dict):
+    """The installed ``parse_model``'s syntax tree with the repository's patch applied."""
     from ultralytics.nn import tasks
 
     original = getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)
@@ -78,6 +78,28 @@ def patched_parse_model(patch: dict, blocks):
             added = (patch or {}).get(node.targets[0].id) or []
             literal = node.value.args[0]  # frozenset({...})
             literal.elts.extend(ast.Name(id=name, ctx=ast.Load()) for name in added)
+    return tree
+
+
+def fork_tasks_source(patch: dict) -> str:
+    """A ``tasks.py`` as the repository's fork has it, for the parts the studio reads: imports of the fork's
+    own module paths (which the installed Ultralytics does not have), its module-level tuples and its
+    patched ``parse_model``. Generated from the case's patch, never copied from the repository."""
+    tuples = "".join(f"{name} = ({', '.join(members)},)\n" for name, members in ((patch or {}).get("tuples") or {}).items())
+    return ("# tasks.py of the fork, as far as parse_model goes (generated for the test from case.yaml's patch)\n"
+            "import ast\nimport contextlib\n\nimport torch\nimport torch.nn as nn\n\n"
+            "from ultralytics.nn.modules import *  # noqa: F403\n"
+            "from ultralytics.nn.extra_modules import *  # noqa: F403  (the fork's blocks)\n"
+            "from ultralytics.utils.ops import make_divisible\n\n"
+            f"{tuples}\n\n{ast.unparse(_patched_tree(patch))}\n")
+
+
+def patched_parse_model(patch: dict, blocks):
+    """A copy of the installed ``parse_model`` with the repository's patch applied."""
+    from ultralytics.nn import tasks
+
+    tree = _patched_tree(patch)
+    branches = (patch or {}).get("branches") or ""
     namespace = dict(vars(tasks))
     # what the repository's tasks.py imported: its blocks, never a helper that shadows an Ultralytics name
     namespace.update({k: v for k, v in vars(blocks).items() if not k.startswith("__") and k not in namespace})

@@ -243,6 +243,11 @@ def _is_width(value, row: Row) -> bool:
     return value == c1 or row.channels(value) == c1
 
 
+# Where a repository's patch says what its code cannot: the studio replays that file's parse_model (fork_tasks.py).
+FORK_TASKS = ("the repository's ultralytics/nn/tasks.py, unchanged, into the block folder: the studio then "
+              "builds the row as that file's parse_model does")
+
+
 def line_to_declare(layout: str) -> str:
     """The one line a block class needs to use ``layout`` without inference."""
     return f'channel_rule = "{layout}"'
@@ -263,7 +268,7 @@ def failure_text(name: str, c_in, tried: list) -> tuple:
     hint = (f"Check the row's arguments against {name}'s __init__. If its repository patched tasks.py for it, "
             f"write that call in the class: `channel_rule = \"<layout>\"` with one of "
             f"{', '.join(LAYOUTS)}, or a classmethod `yaml_args(cls, row)` returning the "
-            "constructor arguments (docs/CUSTOM_BLOCKS.md).")
+            f"constructor arguments; or copy {FORK_TASKS} (docs/CUSTOM_BLOCKS.md).")
     return "\n".join(lines), hint
 
 
@@ -274,4 +279,4 @@ def ambiguity_text(name: str, c_in, found: list) -> tuple:
              "and nothing in its code says which one its repository meant:"]
     lines += [f"  {line_to_declare(layout)}  ->  {name}({', '.join(map(repr, call))}): "
               f"{params:,} params, {channels} output channels" for layout, call, params, channels in found]
-    return "\n".join(lines), f"Add the line of the call you mean to class {name}."
+    return "\n".join(lines), f"Add the line of the call you mean to class {name}, or copy {FORK_TASKS}."

@@ -18,10 +18,11 @@ import threading
 from pathlib import Path
 
 if __package__:
-    from . import block_layouts, heads
+    from . import block_layouts, fork_tasks, heads
     from .model_dict import tasks_module
 else:  # shipped as plain files next to a bundle's train.py
     import block_layouts
+    import fork_tasks
     import heads
     from model_dict import tasks_module
 
@@ -73,15 +74,16 @@ def blocks_of(module) -> dict:
 
 
 def load_block_folder(folder) -> dict:
-    """Import every ``*.py`` of ``folder`` (not ``_*``) and return all their blocks."""
+    """Import every ``*.py`` of ``folder`` (not ``_*``, not a fork's ``tasks.py``) and return all their
+    blocks, those a fork's ``tasks.py`` names ruled by it (``fork_tasks``)."""
     from pathlib import Path
 
     register_block_folder(folder)
     found = {}
     for path in sorted(Path(folder).glob("*.py")):
-        if not path.name.startswith("_"):
+        if not path.name.startswith("_") and not fork_tasks.is_tasks_file(path):
             found.update(blocks_of(import_block_file(path)))
-    return found
+    return fork_tasks.apply(folder, found)[0]
 
 
 def import_block_file(path):

@@ -102,6 +102,11 @@ def try_block(cls, call, n, x):
     return module, y
 
 
+def channels_of(shape) -> int:
+    """The channels of a measured output shape (``shape_of``): the last map's for several."""
+    return int((shape[-1] if isinstance(shape, list) else shape)[1])
+
+
 def output_channels(y) -> int:
     """A block's output channels; for a block that returns several feature maps (read by ``Index``
     rows, which name their own channels), the last one's."""

@@ -29,11 +29,12 @@ import copy
 import logging
 
 if __package__:
-    from . import block_layouts, heads, measuring, model_dict
+    from . import block_layouts, fork_tasks, heads, measuring, model_dict
     from .block_loader import (LOCK as _LOCK, PACKAGE, blocks_of, import_block_file,  # noqa: F401
                                load_block_folder, register_block_folder)
 else:  # shipped as plain files next to a bundle's train.py
     import block_layouts
+    import fork_tasks
     import heads
     import measuring
     import model_dict
@@ -93,6 +94,7 @@ class CustomParseModel:
         self.layer_lines = {}  # layer index -> Ultralytics' log line (built-in rows)
         self.built_upto = 0
         self.last_row = -1  # the model's output row (a custom one may be a head)
+        self._channels = []  # the output channels of the rows above the one being built (parse_model's ch)
         self._building = None  # layer being built or measured, while it is
         self.on_built = None  # called with the layers (nn.Sequential) before the model first runs them
 
@@ -135,6 +137,7 @@ class CustomParseModel:
             # report reads only the shapes of the weights): a block's forward may need real numbers
             with torch.no_grad(), torch.device("cpu"):
                 self._measure(d, ch, rows, built, shapes, upto)
+                self._channels = [measuring.channels_of(s) for s in shapes] or [ch]  # parse_model's ``ch``
                 inputs = measuring.materialize(self._inputs(rows, upto, shapes, (1, ch, PROBE_SIZE, PROBE_SIZE)), "cpu")
                 built[upto] = self._build_block(upto, rows[upto], custom[upto], d, inputs)
             if ambient.type == "meta":
@@ -222,6 +225,8 @@ class CustomParseModel:
         depth, width, max_channels = model_dict.multiples(d)
         if i == self.last_row and heads.is_head_class(cls):
             return self._build_head(i, row, block, d, x)
+        if isinstance(declared, fork_tasks.ForkRule):
+            return self._build_as_fork(i, row, block, d, x)
         n = max(round(n * depth), 1) if n > 1 else n
         c_in = [t.shape[1] for t in x] if isinstance(x, list) else x.shape[1]
         base = block_layouts.Row(c_in, model_dict.resolve_args(list(args), d), n, width, max_channels)
@@ -274,6 +279,28 @@ class CustomParseModel:
         self._building = None
         return module, measuring.output_channels(y), measuring.shape_of(y)
 
+    def _build_as_fork(self, i, row, block, d, x):
+        """Custom row ``i`` named by a fork's ``tasks.py`` in the block folder: built with the arguments
+        and repeats its ``parse_model`` computes (``fork_tasks``), output channels measured."""
+        cls, rule = block
+        name = row[2]
+        self._building = i
+        call = None
+        try:
+            call, n = rule.call(cls, row, d, self._channels, i)
+            module, y = measuring.try_block(cls, call, n, x)
+        except Exception as exc:
+            raise BlockLayoutError(i, f"{name} could not be built as {rule.tasks.path.name}'s parse_model calls it, "
+                                      f"{name}({', '.join(map(repr, call or []))}): {type(exc).__name__}: "
+                                      f"{str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
+                                   f"Check the row against the fork's own YAML; {rule.tasks.path.name} is read as the "
+                                   "fork's tasks.py because it defines parse_model.") from None
+        self.last_args[i] = call
+        self.resolved[i] = {"layout": "fork", "how": rule.how, "args": call, "c_in": [t.shape[1] for t in x]
+                            if isinstance(x, list) else x.shape[1], "c2": measuring.output_channels(y), "note": None}
+        self._building = None
+        return module, measuring.output_channels(y), measuring.shape_of(y)
+
     def _build_head(self, i, row, block, d, x):
         """Custom row ``i`` is the model's output and written as a head (``heads``): built with the
         inputs' channels appended as forks do (or as its class declares), run once in training mode to
@@ -287,7 +314,9 @@ class CustomParseModel:
         self._building = i
         call = None
         try:
-            if hasattr(cls, "yaml_args") or declared is not None:
+            if isinstance(declared, fork_tasks.ForkRule):
+                how, (call, _n) = declared.how, declared.call(cls, row, d, self._channels, i)
+            elif hasattr(cls, "yaml_args") or declared is not None:
                 row_ = block_layouts.Row(c_in, resolved_args, 1, width, max_channels)
                 how = "declared by its yaml_args classmethod" if hasattr(cls, "yaml_args") else "declared with channel_rule"
                 call = cls.yaml_args(row_) if hasattr(cls, "yaml_args") else block_layouts.call_for(declared, row_)

@@ -379,6 +379,10 @@ def load_vetted_blocks(modules_dir: str | Path, timeout: float | None = None):
             found.update(load_block_file(path))
         except BlockFileError as exc:
             errors.append(exc)
+    if modules_dir and Path(modules_dir).is_dir():
+        from yolo_studio.compat import fork_tasks
+
+        found = fork_tasks.apply(modules_dir, found)[0]  # only files that passed their check were run
     return found, errors
 
 

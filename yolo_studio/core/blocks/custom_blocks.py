@@ -22,7 +22,7 @@ import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from yolo_studio.compat import block_layouts, heads
+from yolo_studio.compat import block_layouts, fork_tasks, heads
 from yolo_studio.core.model.catalog import CUSTOM_RULES, BlockInfo, block_with_rule, init_parameters
 from yolo_studio.core.errors import StudioError
 from yolo_studio.compat.block_loader import LOCK, PACKAGE, blocks_of, import_block_file, register_block_folder
@@ -136,8 +136,11 @@ def _declared_rule(node: ast.ClassDef) -> str | None:
 
 
 def block_files(modules_dir: str | Path) -> list:
+    """The block files of a modules folder: its ``*.py`` but ``_*`` and a fork's ``tasks.py`` (read, never
+    imported: ``compat.fork_tasks``)."""
     folder = Path(modules_dir)
-    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")) if folder.is_dir() else []
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_") and not fork_tasks.is_tasks_file(p)) \
+        if folder.is_dir() else []
 
 
 def scan_blocks(modules_dir: str | Path | None) -> tuple:
@@ -198,6 +201,7 @@ def load_blocks(modules_dir: str | Path) -> dict:
     found = {}
     for path in block_files(modules_dir):
         found.update(load_block_file(path))
+    found = fork_tasks.apply(modules_dir, found)[0]
     return found
 
 
