@@ -146,3 +146,21 @@ def test_a_head_that_does_not_build_says_how_heads_are_called(tmp_path):
         inspect_dict(d, imgsz=64, blocks=load_blocks(tmp_path))
     assert raised.value.layer == 22 and "Bad_Head could not be built as a head with [2, 16, [64, 128, 256]]" in str(raised.value)
     assert "yaml_args" in raised.value.hint
+
+
+def test_the_probe_names_a_change_to_the_protocol_the_adapter_relies_on(monkeypatch):
+    from ultralytics.nn.modules import head
+
+    from yolo_studio.compat import probe
+
+    assert heads.protocol_changes() == []
+    original = head.Detect.forward_head
+
+    def renamed(self, *args, **kwargs):  # as if a release called the class scores "cls"
+        out = original(self, *args, **kwargs)
+        out["cls"] = out.pop("scores", None)
+        return out
+
+    monkeypatch.setattr(head.Detect, "forward_head", renamed)
+    found = [m.describe() for m in probe.probe() if m.subject == "the heads' protocol"]
+    assert found and "Detect's training output has ['boxes', 'cls', 'feats'], not ['boxes', 'feats', 'scores']" in found[0]

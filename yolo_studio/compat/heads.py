@@ -278,3 +278,34 @@ def register_restore(package) -> None:
     if getattr(package, RESTORE_NAME, None) is None:
         restore.__module__, restore.__qualname__ = package.__name__, RESTORE_NAME
         setattr(package, RESTORE_NAME, restore)
+
+
+def protocol_changes() -> list:
+    """What of today's head protocol the adapter relies on no longer holds in the installed Ultralytics
+    (``probe.py`` reports each): the training dict's keys per task, the inference tuple's layout, the
+    constructors' ``reg_max, end2end`` before ``ch``, and the stride probe reading ``feats``."""
+    import torch
+    from ultralytics.nn import tasks
+
+    out = []
+    ch = (16, 32)
+    extra = {"detect": (), "segment": (4, 16), "pose": ((2, 3),), "obb": (1,)}
+    for task, cls in _head_classes().items():
+        names = list(inspect.signature(cls.__init__).parameters)
+        if names[-3:] != ["reg_max", "end2end", "ch"]:
+            out.append(f"{cls.__name__}({', '.join(names[1:])}) no longer ends with reg_max, end2end, ch")
+            continue
+        head = cls(2, *extra[task], 16, False, ch)
+        head.stride = torch.tensor([8.0, 16.0])
+        x = [torch.zeros(1, c, 8 // k, 8 // k) for k, c in zip((1, 2), ch)]
+        keys = set(head.train()([t.clone() for t in x]))
+        wanted = {"boxes", "scores", "feats", *EXTRA_KEYS.get(task, ())}
+        if keys != wanted:
+            out.append(f"{cls.__name__}'s training output has {sorted(keys)}, not {sorted(wanted)}")
+        evaluated = head.eval()([t.clone() for t in x])
+        decoded = evaluated[0][0] if task == "segment" else evaluated[0]
+        if not (isinstance(evaluated, tuple) and isinstance(evaluated[1], dict) and decoded.dim() == 3):
+            out.append(f"{cls.__name__}'s inference output is no longer (decoded, predictions)")
+    if '["feats"]' not in inspect.getsource(tasks.DetectionModel.__init__):
+        out.append("DetectionModel's stride probe no longer reads the head's feats")
+    return out

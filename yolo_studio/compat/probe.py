@@ -16,7 +16,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from yolo_studio.compat import measuring, model_dict, ultralytics_hook
+from yolo_studio.compat import heads, measuring, model_dict, ultralytics_hook
 
 # Heads whose task both guesses must agree on (the ones this Ultralytics has are checked).
 HEADS = ("Detect", "v10Detect", "Segment", "Segment26", "Pose", "Pose26", "OBB", "OBB26", "Classify",
@@ -40,7 +40,7 @@ def probe() -> list:
     """The assumptions the installed Ultralytics breaks, as ``Mismatch``es; empty when all hold."""
     found = []
     for check in (_parse_model_build, _parse_model_locals, _channel_sets, _special_cases, _task_guess,
-                  _scale_guess, _model_names, _model_classes, _trainer, _inference_helpers, _tuner):
+                  _scale_guess, _model_names, _model_classes, _trainer, _inference_helpers, _tuner, _heads):
         try:
             found += check()
         except Exception as exc:  # the check itself could not run: that is the change to report
@@ -240,3 +240,8 @@ def _inference_helpers() -> list:
         if not found:
             out.append(Mismatch(module, f"{name} is no longer there"))
     return out
+
+
+def _heads() -> list:
+    """the heads' protocol: what compat/heads.py adapts 8.0-8.3 heads to"""
+    return [Mismatch("the heads' protocol", change) for change in heads.protocol_changes()]

@@ -147,7 +147,9 @@ def node_lines(index: int, row, layer=None, pending: bool = False, repeats: int 
     args_text = str(args)
     if len(args_text) > 34:
         args_text = args_text[:31] + "..."
-    if layer is not None:
+    if layer is not None and layer.task:  # the output row: what its head makes (its output is several tensors)
+        info = f"{layer.task} head{' · 8.3, adapted' if layer.adapted else ''} · {layer.params:,} p"
+    elif layer is not None:
         shape = format_shape(layer.out_shape)
         info = f"{shape}   {layer.params:,} p" if shape else f"{layer.params:,} params"
     else:

@@ -32,6 +32,8 @@ class LayerReport:
     params: int = 0
     gflops: float = 0.0
     layout: str | None = None  # a custom block's argument layout (docs/CUSTOM_BLOCKS.md) and how it was chosen
+    task: str | None = None  # the output row's: the task its head makes
+    adapted: bool = False  # a head written for Ultralytics 8.0-8.3, adapted to today's protocol (compat/heads.py)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -270,6 +272,10 @@ def inspect_dict(d: dict, *, scale: str | None = None, imgsz: int = 640, blocks:
                                              layout=f"{how['layout']} ({how['how']})" if how else None))
             if how and how["note"]:
                 notes.append(how["note"])
+            if how and how.get("adapted"):
+                report.layers[-1].adapted = True
+        if report.layers:
+            report.layers[-1].task = task
         report.params = sum(p.numel() for p in model.parameters())
         report.tensor_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         if on_shapes is not None:
