@@ -315,7 +315,7 @@ class CustomParseModel:
         call = None
         try:
             if isinstance(declared, fork_tasks.ForkRule):
-                how, (call, _n) = declared.how, declared.call(cls, row, d, self._channels, i)
+                how, call = declared.how, declared.call(cls, row, d, self._channels, i)[0]
             elif hasattr(cls, "yaml_args") or declared is not None:
                 row_ = block_layouts.Row(c_in, resolved_args, 1, width, max_channels)
                 how = "declared by its yaml_args classmethod" if hasattr(cls, "yaml_args") else "declared with channel_rule"
