@@ -8,6 +8,11 @@ copy, executed in a copy of ``ultralytics.nn.tasks``' namespace with the block c
 a patched ``tasks.py`` that imports them would have) and builds the model with it. The studio
 is not involved: this is what a user of that repository gets.
 
+``tests/data/community_heads`` holds custom heads written for Ultralytics 8.0-8.3: their patch may also list
+the module-level tuples its branch reads (``tuples``), and ``build_head_reference`` builds them with the
+repository's ``parse_model`` on 8.0-8.3's head constructors. ``fork_tasks_source`` writes a case's patch as the
+fork's ``tasks.py`` (for the studio's reading of such files).
+
     python tests/community_reference.py CASE_ID [--scale s]   # per-layer table, or the error
 """
 
@@ -169,20 +174,32 @@ def layer_table(model) -> list:
 
 def build_reference(case_id: str, scale: str | None) -> list:
     """The per-layer table of the case built by Ultralytics patched like its repository."""
-    from ultralytics.utils import LOGGER
+    case, model = _case_at(case_id, scale)
+    with _quiet(), patched(case):
+        built = model_class(model)(model, ch=model.get("channels", 3), verbose=False)
+    return layer_table(built)
 
+
+def _case_at(case_id: str, scale: str | None) -> tuple:
+    """(case, a copy of its model dict at ``scale``)."""
     case = load_case(case_id)
     model = copy.deepcopy(case["model"])
     if scale is not None:
         model["scale"] = scale
+    return case, model
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Ultralytics' log at errors only, for the duration."""
+    from ultralytics.utils import LOGGER
+
     level = LOGGER.level
     LOGGER.setLevel(40)
     try:
-        with patched(case):
-            built = model_class(model)(model, ch=model.get("channels", 3), verbose=False)
+        yield
     finally:
         LOGGER.setLevel(level)
-    return layer_table(built)
 
 
 @contextlib.contextmanager
@@ -218,19 +235,10 @@ def build_head_reference(case_id: str, scale: str | None) -> list:
     fork's ``parse_model`` alone, which is what decides the layers."""
     import torch
     from ultralytics.nn import tasks
-    from ultralytics.utils import LOGGER
 
-    case = load_case(case_id)
-    model = copy.deepcopy(case["model"])
-    if scale is not None:
-        model["scale"] = scale
-    level = LOGGER.level
-    LOGGER.setLevel(40)
-    try:
-        with patched(case), fork_head_parents():
-            layers, _save = tasks.parse_model(model, ch=model.get("channels", 3), verbose=False)
-    finally:
-        LOGGER.setLevel(level)
+    case, model = _case_at(case_id, scale)
+    with _quiet(), patched(case), fork_head_parents():
+        layers, _save = tasks.parse_model(model, ch=model.get("channels", 3), verbose=False)
     outputs, table = [], []
     x = torch.zeros(1, model.get("channels", 3), PROBE, PROBE)
     with torch.no_grad():

@@ -163,4 +163,17 @@ def test_the_probe_names_a_change_to_the_protocol_the_adapter_relies_on(monkeypa
 
     monkeypatch.setattr(head.Detect, "forward_head", renamed)
     found = [m.describe() for m in probe.probe() if m.subject == "the heads' protocol"]
-    assert found and "Detect's training output has ['boxes', 'cls', 'feats'], not ['boxes', 'feats', 'scores']" in found[0]
+    assert any("Detect's training output has ['boxes', 'cls', 'feats'], not ['boxes', 'feats', 'scores']" in line
+               for line in found), found
+
+
+def test_a_part_of_a_head_that_ends_a_model_is_refused_with_what_a_head_carries(tmp_path):
+    (tmp_path / "part.py").write_text(
+        "import torch.nn as nn\n\n\nclass Head_Part(nn.Module):\n    def __init__(self, nc=80, ch=()):\n"
+        "        super().__init__()\n        self.cv = nn.ModuleList(nn.Conv2d(c, nc, 1) for c in ch)\n\n"
+        "    def forward(self, x):\n        return [m(t) for m, t in zip(self.cv, x)]\n", encoding="utf-8")
+    d = _model("detect")
+    d["head"][-1][2:] = ["Head_Part", ["nc"]]
+    with pytest.raises(BuildError) as raised:
+        inspect_dict(d, imgsz=64, blocks=load_blocks(tmp_path))
+    assert raised.value.layer == 22 and "does not carry a head's attributes" in str(raised.value)

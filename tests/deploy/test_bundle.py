@@ -17,9 +17,9 @@ def test_generated_train_py_trains_one_epoch_without_the_studio(data_dir, tmp_pa
     model.write_text(text.replace("  - [-1, 1, Shift, [0.5]] # 5", "  - [-1, 1, CBAM, [7]] # 5"))
     train = write_bundle(model, tmp_path / "bundle", data_dir / "blocks")
     bundle = train.parent
-    assert sorted(p.name for p in bundle.iterdir()) == ["README.txt", "block_layouts.py", "block_loader.py", "fused.yaml",
-                                                        "measuring.py", "model_dict.py", "modules", "train.py",
-                                                        "ultralytics_hook.py"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["README.txt", "block_layouts.py", "block_loader.py",
+                                                        "fork_tasks.py", "fused.yaml", "heads.py", "measuring.py",
+                                                        "model_dict.py", "modules", "train.py", "ultralytics_hook.py"]
     assert "ULTRALYTICS_BLOCKS = ['CBAM']" in train.read_text()
     data = generate(tmp_path / "data", train=16, val=8, imgsz=64, seed=2)
     run = f"""

@@ -87,3 +87,45 @@ def test_each_head_trains_predicts_and_exports_verified_onnx(case_id, datasets, 
     verification = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["verification"]
     assert verification["ok"], verification
     assert {p["kind"] for p in verification["parts"]} == PARTS[case["task"]]
+
+
+BUNDLE_TRAIN = r"""
+import json, runpy, sys
+from pathlib import Path
+bundle, data, project = (Path(a) for a in sys.argv[1:4])
+runpy.run_path(str(bundle / "train.py"), run_name="bundle")["main"](
+    ["--data", str(data), "--epochs", "1", "--imgsz", "64", "batch=4", "workers=0", "device=cpu", "plots=False",
+     f"project={project}", "name=bundle", "exist_ok=True"])
+print(json.dumps({"studio": any(m.split(".")[0] == "yolo_studio" for m in sys.modules)}))
+"""
+
+
+def test_a_bundle_trains_an_adapted_head_with_plain_ultralytics_and_the_studio_predicts_with_it(
+        datasets, tmp_path, capsys):
+    """The checkpoint names the head's own class; the studio loads what plain Ultralytics wrote."""
+    import subprocess
+    import sys
+
+    from yolo_studio.cli import main
+    from yolo_studio.deploy.bundle import write_bundle
+
+    case = reference.load_case("wheat_segment_lscd")
+    write_bundle(case["folder"] / "model.yaml", tmp_path / "bundle", case["folder"])
+    done = subprocess.run([sys.executable, "-c", BUNDLE_TRAIN, str(tmp_path / "bundle"), str(datasets["segment"]),
+                           str(tmp_path / "runs")], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "YOLO_OFFLINE": "1", "YOLO_VERBOSE": "false",
+                                             "YOLO_CONFIG_DIR": str(tmp_path / "config")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"studio": False}
+    best = tmp_path / "bundle" / "best.pt"  # beside the bundle's modules/, where the studio finds the blocks
+    (tmp_path / "runs" / "bundle" / "weights" / "best.pt").rename(best)
+    assert b"LegacyHead" not in best.read_bytes()
+    image = sorted((datasets["segment"].parent / "images" / "val").iterdir())[0]
+    assert main(["predict", str(best), str(image), "--conf", "0.001", "--json"]) == 0
+    predicted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # one epoch: objects or none
+    assert predicted["source"] == str(image) and all("polygon" in o for o in predicted["objects"])
+    from yolo_studio.compat import heads
+    from yolo_studio.training.run_folder import load_run_checkpoint
+
+    head = load_run_checkpoint(best).model.model[-1]
+    assert heads.is_adapted(head) and type(head).__name__ == "Segment_LSCD"

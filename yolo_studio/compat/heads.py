@@ -302,9 +302,14 @@ def protocol_changes() -> list:
         wanted = {"boxes", "scores", "feats", *EXTRA_KEYS.get(task, ())}
         if keys != wanted:
             out.append(f"{cls.__name__}'s training output has {sorted(keys)}, not {sorted(wanted)}")
-        evaluated = head.eval()([t.clone() for t in x])
-        decoded = evaluated[0][0] if task == "segment" else evaluated[0]
-        if not (isinstance(evaluated, tuple) and isinstance(evaluated[1], dict) and decoded.dim() == 3):
+        try:
+            evaluated = head.eval()([t.clone() for t in x])
+            decoded = evaluated[0][0] if task == "segment" else evaluated[0]
+            laid_out = isinstance(evaluated, tuple) and isinstance(evaluated[1], dict) and decoded.dim() == 3
+        except Exception as exc:  # noqa: BLE001 - what broke is the finding
+            laid_out = False
+            out.append(f"{cls.__name__}'s inference fails: {type(exc).__name__}: {exc}")
+        if not laid_out:
             out.append(f"{cls.__name__}'s inference output is no longer (decoded, predictions)")
     if '["feats"]' not in inspect.getsource(tasks.DetectionModel.__init__):
         out.append("DetectionModel's stride probe no longer reads the head's feats")

@@ -334,7 +334,12 @@ class CustomParseModel:
                                    "appended (its signature ends with `ch`). If the fork calls it differently, add "
                                    "`channel_rule = \"<layout>\"` or a classmethod `yaml_args(cls, row)` to the class "
                                    "(docs/CUSTOM_BLOCKS.md, Heads).") from None
-        task = heads.task_of_module(module) or heads.task_of_class(cls)
+        if heads.task_of_module(module) is None:
+            raise BlockLayoutError(i, f"{name} ends the model but does not carry a head's attributes: a head sets "
+                                      "nc, stride and reg_max (or no) in its __init__",
+                                   "Ultralytics' trainer reads them from the model's last layer; end the model with "
+                                   "the repository's head class, not one of its parts.")
+        task = heads.task_of_module(module)
         legacy = heads.speaks_legacy(out)
         if legacy:
             heads.adapt(module, task)
