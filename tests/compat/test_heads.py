@@ -22,8 +22,9 @@ from yolo_studio.core.model.validation import validate
 HEADS = Path(__file__).resolve().parent.parent / "data" / "heads"
 ROWS = {"detect": ["Detect_Shared", ["nc", 64]], "segment": ["Segment_Shared", ["nc", 32, 256, 64]],
         "pose": ["Pose_Shared", ["nc", "kpt_shape", 64]], "obb": ["OBB_Shared", ["nc", 1, 64]],
-        "old": ["Detect_Old", ["nc"]], "today": ["Detect_Today", ["nc"]]}
-TASKS = {"detect": "detect", "segment": "segment", "pose": "pose", "obb": "obb", "old": "detect", "today": "detect"}
+        "old": ["Detect_Old", ["nc"]], "today": ["Detect_Today", ["nc"]], "pose_old": ["Pose_Old", ["nc", "kpt_shape"]]}
+TASKS = {"detect": "detect", "segment": "segment", "pose": "pose", "obb": "obb", "old": "detect", "today": "detect",
+         "pose_old": "pose"}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_a_custom_head_ends_a_model_and_its_task_is_the_models(blocks, tmp_path)
     assert len(refused) == 1 and "not an output module" in refused[0].message and "custom head" in refused[0].hint
 
 
-@pytest.mark.parametrize("which", ["detect", "segment", "pose", "obb", "old"])
+@pytest.mark.parametrize("which", ["detect", "segment", "pose", "obb", "old", "pose_old"])
 def test_a_head_written_for_8_3_is_adapted_and_speaks_todays_protocol(which, blocks):
     task = TASKS[which]
     report = inspect_dict(_model(which), imgsz=64, blocks=blocks)
@@ -177,3 +178,46 @@ def test_a_part_of_a_head_that_ends_a_model_is_refused_with_what_a_head_carries(
     with pytest.raises(BuildError) as raised:
         inspect_dict(d, imgsz=64, blocks=load_blocks(tmp_path))
     assert raised.value.layer == 22 and "does not carry a head's attributes" in str(raised.value)
+
+
+def test_weights_load_into_an_adapted_head_whose_layers_are_not_todays(blocks):
+    """Fine-tuning from weights: today's load() reads a Detect's cv2 as per-level Sequentials (LSCD shares one)."""
+    model, _ = _built("detect", blocks)
+    other, _ = _built("detect", blocks)
+    assert model.model[-1].cv2.__class__.__name__ == "Conv2d"
+    model.load(other, verbose=False)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), other.state_dict().values()))
+    assert model.is_fused() is False  # reads the head's cv2 too
+    head_without_cv2, _ = _built("pose_old", blocks)
+    del head_without_cv2.model[-1].cv2
+    assert head_without_cv2.is_fused() is False
+
+
+def test_an_adapted_head_whose_state_refers_to_itself_copies_and_pickles(blocks):
+    model, _ = _built("obb", blocks)
+    model.model[-1].decode = model.model[-1].decode_bboxes  # a bound method kept as an attribute, as some forks do
+    copied = copy.deepcopy(model)
+    assert heads.is_adapted(copied.model[-1]) and copied.model[-1].decode.__self__ is copied.model[-1]
+    torch.save(model, io.BytesIO())
+
+
+def test_an_export_with_nms_gets_corners_from_a_head_that_decodes_centres(blocks):
+    model, _ = _built("detect", blocks)
+    model.eval()
+    head = model.model[-1]
+    x = torch.rand(1, 3, 64, 64)
+    head.export = True
+    centres = model(x)
+    head.xyxy = True
+    corners = model(x)
+    assert torch.allclose(corners[:, :2], centres[:, :2] - centres[:, 2:4] / 2, atol=1e-5)
+    assert torch.allclose(corners[:, 2:4], centres[:, :2] + centres[:, 2:4] / 2, atol=1e-5)
+    assert torch.equal(corners[:, 4:], centres[:, 4:])
+
+
+def test_a_head_row_that_reads_one_input_says_to_write_a_list(blocks):
+    d = _model("detect")
+    d["head"][-1][0] = 21
+    with pytest.raises(BuildError) as raised:
+        inspect_dict(d, imgsz=64, blocks=blocks)
+    assert raised.value.layer == 22 and "from: [15, 18, 21] or [21]" in raised.value.hint

@@ -11,8 +11,9 @@ and never edited; only that part of its code runs, and only where the block file
 project). Rows of Ultralytics' own modules keep building as the installed Ultralytics builds them.
 
 Names the replayed code reads that neither the block files nor the installed Ultralytics define (the
-fork's other blocks, modules the installed version lacks) stand for classes no row is: reported in
-``unknown``, never fatal.
+fork's other blocks, modules the installed version lacks) stand for classes no row is: reported (``apply``'s
+notes, which preflight shows), never fatal. 8.0's ``gd``/``gw`` and the ``legacy`` flag of 8.3 are given as
+those versions computed them.
 
 This file imports nothing from YOLO Studio: it is shipped next to ``ultralytics_hook.py``.
 """
@@ -26,7 +27,9 @@ from pathlib import Path
 
 # What parse_model has set before its layer loop, for the replayed statements (names as in its source).
 PRELUDE = ("nc", "act", "scales", "depth", "width", "max_channels", "kpt_shape", "scale", "reg_max", "end2end",
-           "legacy")
+           "legacy", "gd", "gw")  # gd, gw: depth and width as 8.0's parse_model names them
+# Rows after which parse_model's ``legacy`` is False (8.3+: the YOLO11 blocks switch the heads to today's layers).
+NOT_LEGACY = ("C3k2", "C2PSA", "C2fPSA", "A2C2f")
 
 
 def is_tasks_file(path) -> bool:
@@ -61,11 +64,15 @@ class ForkTasks:
         if loop is None:
             raise ValueError(f"{self.path.name}: parse_model has no loop over the model's rows")
         # sets parse_model builds before its loop (base_modules, repeat_modules in later 8.3 versions)
-        self.tuples.update({t.id: node.value for node in function.body[:function.body.index(loop)]
-                            if loop in function.body and isinstance(node, ast.Assign)
+        before = function.body[:function.body.index(loop)] if loop in function.body else []
+        self.tuples.update({t.id: node.value for node in before if isinstance(node, ast.Assign)
                             for t in node.targets if isinstance(t, ast.Name) and _names_only(node.value, top=True)})
         body = loop.body
-        start = next((k + 1 for k, s in enumerate(body) if _assigns(s, "m")), 0)
+        # after the statement that looks the module up (``m = getattr(...)``, ``m = eval(m) if ...``, or an
+        # ``if 'nn.' in m: m = ...`` block): replaying it would look up the class it already is
+        start = next((k + 1 for k, s in enumerate(body) if _stores(s, "m")), None)
+        if start is None:
+            raise ValueError(f"{self.path.name}: parse_model's loop never looks its module up (no 'm = ...')")
         stop = next((k for k, s in enumerate(body) if _assigns(s, "m_")), len(body))
         self.step = ast.Module(body=body[start:stop], type_ignores=[])
         self.code = compile(ast.fix_missing_locations(self.step), str(self.path), "exec")
@@ -82,12 +89,13 @@ class ForkTasks:
         return block in self.read
 
     def unknown(self, blocks: dict) -> list:
-        """Class-like names the replayed code reads that nothing defines here."""
+        """Names the replayed code reads that nothing defines here (the fork's other blocks, modules the
+        installed Ultralytics lacks, a variable of the fork's own parse_model)."""
         from ultralytics.nn import tasks
 
         known = set(vars(tasks)) | set(blocks) | set(PRELUDE) | set(self.tuples) | self.assigned | set(dir(builtins))
-        known |= {"f", "n", "m", "i", "args", "ch", "c1", "c2", "d", "torch", "nn", "math", "ast", "contextlib"}
-        return sorted(n for n in self.read if n not in known and n[:1].isupper())
+        known |= {"f", "n", "m", "i", "args", "ch", "d", "torch", "nn", "math", "ast", "contextlib", "make_divisible"}
+        return sorted(n for n in self.read if n not in known)
 
     def call(self, cls, row: list, d: dict, ch: list, i: int, blocks: dict) -> tuple:
         """(constructor arguments, repeats) the fork's loop computes for custom row ``i`` (``ch``: the
@@ -108,7 +116,8 @@ class ForkTasks:
                 continue
             namespace[name] = eval(compile(ast.Expression(value), str(self.path), "eval"), namespace)  # noqa: S307
         namespace.update(_prelude(d), torch=torch, nn=nn, math=math, ast=ast, contextlib=contextlib,
-                         make_divisible=lambda x, divisor: math.ceil(x / divisor) * divisor)
+                         make_divisible=lambda x, divisor: math.ceil(x / divisor) * divisor,
+                         legacy=not any(r[2] in NOT_LEGACY for r in (d["backbone"] + d["head"])[:i]))
         namespace.update(f=from_, n=n, m=cls, i=i, args=list(args), ch=list(ch), d=d, c2=ch[-1] if ch else 3)
         exec(self.code, namespace)  # noqa: S102 - the fork's own rules, in a trusted project only
         return list(namespace["args"]), namespace["n"]
@@ -136,7 +145,7 @@ def apply(folder, blocks: dict) -> tuple:
         try:
             tasks = ForkTasks(path)
         except (SyntaxError, ValueError, StopIteration) as exc:
-            notes.append(f"{path.name}: not read as a fork's tasks.py: {exc}")
+            notes.append(f"{path.name}: not read as a fork's tasks.py: {exc}; its blocks build as their code says")
             continue
         rule = ForkRule(tasks, blocks)
         ruled = sorted(name for name in blocks if tasks.names(name))
@@ -159,7 +168,7 @@ def _prelude(d: dict) -> dict:
         depth, width, max_channels = scales[scale][:3]
     return {"nc": d.get("nc"), "act": d.get("activation"), "scales": scales, "depth": depth, "width": width,
             "max_channels": max_channels, "kpt_shape": d.get("kpt_shape"), "scale": scale,
-            "reg_max": d.get("reg_max", 16), "end2end": d.get("end2end"), "legacy": True}
+            "reg_max": d.get("reg_max", 16), "end2end": d.get("end2end"), "gd": depth, "gw": width}
 
 
 def _names_only(value, top: bool = False) -> bool:
@@ -177,3 +186,8 @@ def _names_only(value, top: bool = False) -> bool:
 def _assigns(statement, name: str) -> bool:
     return isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
                                                      for t in statement.targets)
+
+
+def _stores(statement, name: str) -> bool:
+    """Whether a statement (or one inside it) assigns ``name``."""
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(statement))

@@ -27,7 +27,6 @@ import inspect
 import re
 
 ADAPTED_NOTE = "head written for Ultralytics 8.0-8.3: adapted"
-TASKS = ("detect", "segment", "pose", "obb")
 ULTRALYTICS_HEADS = {"detect": "Detect", "segment": "Segment", "pose": "Pose", "obb": "OBB"}
 # today's extra prediction per task, after boxes/scores/feats: the key its loss and decoder read
 EXTRA_KEYS = {"segment": ("mask_coefficient", "proto"), "pose": ("kpts",), "obb": ("angle",)}
@@ -58,17 +57,17 @@ def looks_like_head(parents: list, params: list) -> bool:
 
 
 def task_from(parents: list, params: list) -> str:
-    """The task a head makes, from what it is: its Ultralytics parent (nearest first), else what its
-    constructor takes (``kpt_shape`` -> pose, ``nm``/``npr`` -> segment, ``ne`` -> obb), else detect."""
-    for parent in parents:
-        if parent in _PARENT_TASKS:
-            return _PARENT_TASKS[parent]
+    """The task a head makes, from what it is: what its constructor takes (``kpt_shape`` -> pose, ``nm``/``npr``
+    -> segment, ``ne`` -> obb), else its Ultralytics parent (nearest first), else detect. A ``Pose_X(Detect)``
+    of an 8.3 fork takes ``kpt_shape``: a pose head, whatever it subclasses."""
     names = set(params)
     if "kpt_shape" in names:
         return "pose"
     if names & {"nm", "npr"}:
         return "segment"
-    return "obb" if "ne" in names else "detect"
+    if "ne" in names:
+        return "obb"
+    return next((_PARENT_TASKS[p] for p in parents if p in _PARENT_TASKS), "detect")
 
 
 _PARENT_TASKS = {**{name: task for task, name in ULTRALYTICS_HEADS.items()},
@@ -170,10 +169,13 @@ def _as_dict(head, raw, task: str) -> dict:
     import torch
 
     maps, extras = (raw[0], list(raw[1:])) if task != "detect" and isinstance(raw, tuple) else (raw, [])
-    maps = list(maps)
-    batch, box = maps[0].shape[0], getattr(head, "reg_max", 16) * 4
-    flat = torch.cat([m.view(batch, m.shape[1], -1) for m in maps], 2)
-    out = {"boxes": flat[:, :box], "scores": flat[:, box:], "feats": maps}
+    if isinstance(maps, dict):  # an 8.3 subclass that called today's Detect.forward for its boxes
+        out = dict(maps)
+    else:
+        maps = list(maps)
+        batch, box = maps[0].shape[0], getattr(head, "reg_max", 16) * 4
+        flat = torch.cat([m.view(batch, m.shape[1], -1) for m in maps], 2)
+        out = {"boxes": flat[:, :box], "scores": flat[:, box:], "feats": maps}
     out.update(zip(EXTRA_KEYS.get(task, ()), extras))
     return out
 
@@ -190,11 +192,24 @@ class LegacyHead:
         if self.training:
             return _as_dict(self, out, task)
         if getattr(self, "export", False) or not isinstance(out, tuple) or len(out) != 2:
-            return out  # export: the decoded tensor(s), laid out as today's heads export them
+            return self._as_exported(out)  # the decoded tensor(s), laid out as today's heads export them
         decoded, raw = out
+        if isinstance(raw, tuple) and raw and isinstance(raw[0], tuple):  # today's Detect.forward inside
+            raw = (raw[0][1], *raw[1:])
         if task == "segment":  # 8.3: (cat(boxes, scores, coefficients), (maps, coefficients, protos))
             return (decoded, raw[2]), _as_dict(self, tuple(raw), task)
         return decoded, _as_dict(self, raw, task)
+
+    def _as_exported(self, out):
+        """8.3 heads decode boxes as ``cx cy w h``; an export with NMS asks today's heads for ``x1 y1 x2 y2``."""
+        if not getattr(self, "xyxy", False) or self.adapted_task == "obb":
+            return out
+        decoded = out[0] if isinstance(out, tuple) else out
+        xy, wh = decoded[:, :2], decoded[:, 2:4]
+        import torch
+
+        corners = torch.cat([xy - wh / 2, xy + wh / 2, decoded[:, 4:]], 1)
+        return (corners, *out[1:]) if isinstance(out, tuple) else corners
 
     def bias_init(self):
         """The head's own ``bias_init`` when it has one; else Ultralytics' where the head has its layers."""
@@ -204,9 +219,19 @@ class LegacyHead:
         with contextlib.suppress(AttributeError, TypeError, IndexError):
             super().bias_init()
 
+    def __getattr__(self, name):
+        """Today's model code reads a Detect's ``cv2`` (``is_fused``): ``None`` for a head without one."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "cv2":
+                return None
+            raise
+
     def __reduce_ex__(self, protocol):
-        original = type(self).__mro__[2]
-        return restore, (original, self.adapted_task, dict(self.__dict__))
+        # the state is set after the object exists (``__setstate__``), so a head whose state refers back
+        # to it (a stored bound method, a hook) pickles and copies as its plain class does
+        return restore, (type(self).__mro__[2], self.adapted_task), dict(self.__dict__)
 
 
 def _legacy_inference(self, x):
@@ -259,17 +284,47 @@ def adapt(module, task: str):
     """Make a built 8.0-8.3 head speak today's protocol (in place; returns it)."""
     if not isinstance(module, LegacyHead):
         module.__class__ = adapted_class(type(module), task)
+    _guard_weight_loading()
     return module
+
+
+def _guard_weight_loading() -> None:
+    """Today's ``BaseModel.load`` rebuilds a Detect's class branch when the source head's is another width,
+    reading ``head.cv2`` as per-level Sequentials; 8.3 heads keep other layers there (one shared Conv2d for
+    LSCD). For a model with an adapted head, that step is left out: the weights transfer by name and shape."""
+    from ultralytics.nn import tasks
+
+    original = tasks.BaseModel.load
+    if getattr(original, "guards_adapted_heads", False):
+        return
+
+    def load(self, weights, verbose=True):
+        head = self.model[-1] if hasattr(self, "model") else None
+        if not isinstance(head, LegacyHead):
+            return original(self, weights, verbose)
+        from ultralytics.utils import LOGGER
+        from ultralytics.utils.torch_utils import intersect_dicts
+
+        model = (weights.get("ema") or weights["model"]) if isinstance(weights, dict) else weights
+        csd = intersect_dicts(model.float().state_dict(), self.state_dict())
+        self.load_state_dict(csd, strict=False)
+        if verbose:
+            LOGGER.info(f"Transferred {len(csd)}/{len(self.model.state_dict())} items from pretrained weights")
+
+    load.guards_adapted_heads = True
+    load.__wrapped__ = original
+    tasks.BaseModel.load = load
 
 
 def is_adapted(module) -> bool:
     return isinstance(module, LegacyHead)
 
 
-def restore(cls, task: str, state: dict):
-    """Unpickle (and deep-copy) an adapted head: its own class, adapted again."""
+def restore(cls, task: str, state: dict | None = None):
+    """Unpickle (and deep-copy) an adapted head: its own class, adapted again (its state follows)."""
     module = cls.__new__(cls)
-    module.__dict__.update(state)
+    if state is not None:
+        module.__dict__.update(state)
     return adapt(module, task)
 
 

@@ -290,8 +290,9 @@ class CustomParseModel:
             call, n = rule.call(cls, row, d, self._channels, i)
             module, y = measuring.try_block(cls, call, n, x)
         except Exception as exc:
+            how = f"{name}({', '.join(map(repr, call))})" if call is not None else "(its arguments could not be computed)"
             raise BlockLayoutError(i, f"{name} could not be built as {rule.tasks.path.name}'s parse_model calls it, "
-                                      f"{name}({', '.join(map(repr, call or []))}): {type(exc).__name__}: "
+                                      f"{how}: {type(exc).__name__}: "
                                       f"{str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
                                    f"Check the row against the fork's own YAML; {rule.tasks.path.name} is read as the "
                                    "fork's tasks.py because it defines parse_model.") from None
@@ -308,7 +309,12 @@ class CustomParseModel:
         cls, declared = block
         f, n, name, args = row
         _depth, width, max_channels = model_dict.multiples(d)
-        inputs = x if isinstance(x, list) else [x]
+        if not isinstance(x, list):
+            raise BlockLayoutError(i, f"{name} is a head: it takes the list of the levels it detects on, and its row "
+                                      f"reads one input (from: {f})",
+                                   "Write the layers it reads as a list, even for one level: from: [15, 18, 21] or "
+                                   "[21].")
+        inputs = x
         c_in = [t.shape[1] for t in inputs]
         resolved_args = model_dict.resolve_args(list(args), d)
         self._building = i
@@ -326,7 +332,7 @@ class CustomParseModel:
             with heads.legacy_constructors():
                 module = cls(*call)
             module.train()
-            out = module([t.clone() for t in inputs] if isinstance(x, list) else x.clone())
+            out = module([t.clone() for t in inputs])
         except Exception as exc:
             raise BlockLayoutError(i, f"{name} could not be built as a head with {call}: "
                                       f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
@@ -334,12 +340,17 @@ class CustomParseModel:
                                    "appended (its signature ends with `ch`). If the fork calls it differently, add "
                                    "`channel_rule = \"<layout>\"` or a classmethod `yaml_args(cls, row)` to the class "
                                    "(docs/CUSTOM_BLOCKS.md, Heads).") from None
-        if heads.task_of_module(module) is None:
+        carried, task = heads.task_of_module(module), heads.task_of_class(cls)
+        if carried is None:
             raise BlockLayoutError(i, f"{name} ends the model but does not carry a head's attributes: a head sets "
                                       "nc, stride and reg_max (or no) in its __init__",
                                    "Ultralytics' trainer reads them from the model's last layer; end the model with "
                                    "the repository's head class, not one of its parts.")
-        task = heads.task_of_module(module)
+        if carried != task:
+            raise BlockLayoutError(i, f"{name} is a {task} head by what its constructor takes and its parent class, "
+                                      f"but what it builds carries a {carried} head's attributes",
+                                   "The model class is chosen from the constructor: give it the task's argument "
+                                   "(kpt_shape for pose, nm/npr for segment, ne for obb) as the repository does.")
         legacy = heads.speaks_legacy(out)
         if legacy:
             heads.adapt(module, task)

@@ -182,6 +182,7 @@ def task_narrowing(model_task: str, model_name: str, dataset) -> str | None:
 
 
 def _check_model(plan: Plan, dataset, checks: list) -> str | None:
+    from yolo_studio.compat import fork_tasks
     from yolo_studio.compat import heads
     from yolo_studio.core.blocks.block_check import load_vetted_blocks
     from yolo_studio.core.blocks.custom_blocks import catalog_with_blocks
@@ -226,6 +227,8 @@ def _check_model(plan: Plan, dataset, checks: list) -> str | None:
             add(Check("error", "blocks", str(exc)))
         if not load_errors and not block_errors:
             add(Check("ok", "blocks", f"custom blocks registered: {', '.join(sorted(blocks))}"))
+            for note in fork_tasks.apply(plan.modules_dir, dict(blocks))[1]:  # a fork's tasks.py, read
+                add(Check("ok" if "parse_model builds" in note else "warning", "blocks", note))
     if any(c.severity == "error" and c.topic in ("model", "blocks") for c in checks):
         return None
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from yolo_studio.core.atomic import write_text_atomic
-from yolo_studio.core.blocks.custom_blocks import block_files
+from yolo_studio.core.blocks.custom_blocks import code_files
 from yolo_studio.training.train_config import custom_blocks_in, resolve, terminal_commands
 from yolo_studio.training.transfer_weights import TRANSFERRED
 
@@ -95,9 +95,9 @@ def prepare_run(model: str | Path, data: str | Path, runs_dir: str | Path, name:
     run.artifacts.mkdir(parents=True, exist_ok=True)
     (run.path / "logs").mkdir(exist_ok=True)
     shutil.copy2(model, run.artifacts / model.name)
-    if modules_dir is not None and block_files(modules_dir):
+    if modules_dir is not None and code_files(modules_dir):
         run.modules.mkdir(exist_ok=True)
-        for path in block_files(modules_dir):
+        for path in code_files(modules_dir):  # a fork's tasks.py too: the run builds as the inspection did
             shutil.copy2(path, run.modules / path.name)
     spec = {"model": model.name, "source_model": str(model), "data": str(data), "task": task,
             "modules": str(modules_dir) if modules_dir else None, "overrides": overrides,

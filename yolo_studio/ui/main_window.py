@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from yolo_studio.core.model.document import ModelDocument
 from yolo_studio.core.errors import StudioError
-from yolo_studio.core.blocks.custom_blocks import block_files
+from yolo_studio.core.blocks.custom_blocks import code_files
 from yolo_studio.core.project.open_documents import DocumentRegister, describe
 from yolo_studio.core.project.projects import Project, add_recent, add_recent_files, create_project, \
     open_or_create_project, open_project, recent_files, recent_projects, workspace_dir
@@ -148,7 +148,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _settle_trust(self, modules_dir: Path) -> None:
         """Ask once per project (or loose block folder) before running blocks the studio did not create."""
-        files = block_files(modules_dir)
+        files = code_files(modules_dir)  # block files and a fork's tasks.py: all code that would run
         in_project = modules_dir.resolve() == self.project.modules_dir.resolve()
         key = self.project.root if in_project else modules_dir
         store = TrustStore()

@@ -143,6 +143,12 @@ def block_files(modules_dir: str | Path) -> list:
         if folder.is_dir() else []
 
 
+def code_files(modules_dir: str | Path) -> list:
+    """Every file of a modules folder whose code runs: the block files and a fork's ``tasks.py`` (what a run
+    folder and a bundle copy, and what the trust question names)."""
+    return sorted(block_files(modules_dir) + fork_tasks.tasks_files(modules_dir)) if Path(modules_dir).is_dir() else []
+
+
 def scan_blocks(modules_dir: str | Path | None) -> tuple:
     """(blocks, errors) for a modules directory; a broken file does not hide the others."""
     blocks, errors = [], []
