@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from yolo_studio import __version__
+from yolo_studio.cli.evaluate import add_parsers as add_evaluate_parsers
 from yolo_studio.cli.hydra import add_parsers as add_hydra_parsers
 from yolo_studio.cli.tune import add_parsers as add_tune_parsers
 from yolo_studio.cli.project import add_parsers
@@ -87,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     trn.add_argument("overrides", nargs="*", metavar="key=value", help="training arguments, as for `yolo train`")
 
     project_handlers = {**add_parsers(sub), **add_hydra_parsers(sub), **add_weights_parsers(sub),
-                        **add_tune_parsers(sub)}
+                        **add_tune_parsers(sub), **add_evaluate_parsers(sub)}
 
     fmt = sub.add_parser("fmt", help="load a model YAML and write it back in the studio's format")
     fmt.add_argument("file", metavar="MODEL.yaml")

@@ -59,6 +59,15 @@ def add_parsers(sub) -> dict:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     add.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    pro = reg_sub.add_parser("promote", help="make a version the one in use: the bare NAME (and the Inference tab) "
+                                             "follow its alias")
+    pro.add_argument("ref", metavar="NAME:vN")
+    pro.add_argument("--alias", default="production", help="default: production")
+    pro.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
+    rol = reg_sub.add_parser("rollback", help="give an alias back to the version it held before")
+    rol.add_argument("name", metavar="NAME")
+    rol.add_argument("--alias", default="production", help="default: production")
+    rol.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
     rls = reg_sub.add_parser("list", help="registered models and their metrics")
     rls.add_argument("--project", default=".", metavar="DIR", help="project folder (default .)")
     rls.add_argument("--json", action="store_true")
@@ -273,6 +282,11 @@ def cmd_registry(args) -> int:
         run = Path(args.run) if Path(args.run).is_dir() else project.runs_dir / args.run
         entry = registry.register(project.registry_dir, run, args.name, args.tag)
         print(f"registered {entry.ref}: {entry.metrics} ({entry.weights})")
+        return 0
+    if args.registry_command in ("promote", "rollback"):
+        entry = (registry.promote(project.registry_dir, args.ref, args.alias) if args.registry_command == "promote"
+                 else registry.roll_back(project.registry_dir, args.name, args.alias))
+        print(f"{entry.name}@{args.alias} is {entry.ref} ({entry.metrics})")
         return 0
     rows = registry.compare(registry.list_entries(project.registry_dir))
     for row in rows:

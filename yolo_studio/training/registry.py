@@ -9,7 +9,10 @@
                 source run, created, tags
 ```
 
-Inference and export take a registry reference ``name`` (latest version) or ``name:vN``.
+Inference and export take a registry reference ``name``, ``name:vN`` or ``name@alias``. A version can be
+promoted: ``<project>/registry/<name>/aliases.yaml`` maps an alias (``production``, as MLflow's registry
+names it) to a version, with the versions it held before; the bare ``name`` means the ``production``
+version when there is one, else the newest. Rolling back gives the alias its previous version.
 """
 
 from __future__ import annotations
@@ -148,16 +151,64 @@ def list_entries(registry_dir: str | Path) -> list:
     return sorted(entries, key=lambda e: (e.name, e.version))
 
 
+PRODUCTION = "production"
+
+
 def find(registry_dir: str | Path, ref: str) -> Entry:
-    """``name`` (latest version) or ``name:vN``; raises ValueError listing what exists."""
+    """``name`` (its production version, else the newest), ``name:vN`` or ``name@alias``; raises ValueError
+    listing what exists."""
+    ref, _, alias = ref.partition("@")
     name, _, version = ref.partition(":")
     entries = [e for e in list_entries(registry_dir) if e.name == name]
+    held = aliases(registry_dir, name)
+    if alias:
+        if alias not in held:
+            raise ValueError(f"'{name}' has no version called '{alias}' (aliases: {', '.join(held) or 'none'})")
+        version = str(held[alias]["version"])
+    elif not version and PRODUCTION in held:
+        version = str(held[PRODUCTION]["version"])
     if version:
         entries = [e for e in entries if f"v{e.version}" == version or str(e.version) == version]
     if not entries:
         known = ", ".join(sorted({e.ref for e in list_entries(registry_dir)})) or "none yet"
         raise ValueError(f"no registered model '{ref}' (registered: {known})")
     return entries[-1]
+
+
+def aliases(registry_dir: str | Path, name: str) -> dict:
+    """``{alias: {"version": N, "before": [earlier versions, most recent last]}}`` of a registered name."""
+    data = _read_yaml(Path(registry_dir) / name / "aliases.yaml") if (Path(registry_dir) / name).is_dir() else {}
+    return {k: v for k, v in (data or {}).items() if isinstance(v, dict) and "version" in v}
+
+
+def promote(registry_dir: str | Path, ref: str, alias: str = PRODUCTION) -> Entry:
+    """Give ``alias`` to the version ``ref`` names (the bare name then follows ``production``)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", alias):
+        raise ValueError(f"'{alias}' cannot be an alias: letters, digits, '-' and '_', starting with a letter")
+    entry = find(registry_dir, ref)
+    held = aliases(registry_dir, entry.name)
+    current = held.get(alias)
+    if current is not None and current["version"] != entry.version:
+        held[alias] = {"version": entry.version, "before": [*current.get("before", []), current["version"]]}
+    elif current is None:
+        held[alias] = {"version": entry.version, "before": []}
+    _write_aliases(registry_dir, entry.name, held)
+    return entry
+
+
+def roll_back(registry_dir: str | Path, name: str, alias: str = PRODUCTION) -> Entry:
+    """Give ``alias`` back to the version it held before; raises ValueError when it held none."""
+    held = aliases(registry_dir, name)
+    before = held.get(alias, {}).get("before", [])
+    if not before:
+        raise ValueError(f"'{name}@{alias}' has no earlier version to roll back to")
+    held[alias] = {"version": before[-1], "before": before[:-1]}
+    _write_aliases(registry_dir, name, held)
+    return find(registry_dir, f"{name}:v{before[-1]}")
+
+
+def _write_aliases(registry_dir, name: str, held: dict) -> None:
+    write_text_atomic(Path(registry_dir) / name / "aliases.yaml", yaml.safe_dump(held, sort_keys=True))
 
 
 def set_tags(entry: Entry, tags) -> Entry:
@@ -170,4 +221,12 @@ def compare(entries: list) -> list:
     """Rows for a comparison table: ref, task, imgsz, dataset hash, then each metric."""
     keys = list(METRIC_KEYS.values())
     return [{"model": e.ref, "task": e.task, "imgsz": e.imgsz, "dataset": e.dataset.get("hash", ""),
-             **{k: e.metrics.get(k) for k in keys}, "tags": ", ".join(e.tags)} for e in entries]
+             **{k: e.metrics.get(k) for k in keys}, "tags": ", ".join(e.tags),
+             "aliases": ", ".join(held_by(e))} for e in entries]
+
+
+def held_by(entry: Entry) -> list:
+    """The aliases a version holds (``production``...)."""
+    registry_dir = entry.folder.parent.parent if entry.folder is not None else None
+    return sorted(a for a, v in aliases(registry_dir, entry.name).items() if v["version"] == entry.version) \
+        if registry_dir is not None else []
