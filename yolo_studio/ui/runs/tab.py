@@ -124,6 +124,11 @@ class RunsTab(QtWidgets.QWidget):
         self.details.addTab(self.log_view, "Log")
         self.details.addTab(plots, "Plots")
         self.details.addTab(checkpoints, "Checkpoints")
+        from yolo_studio.ui.runs.evaluate_page import EvaluatePage
+
+        self.evaluate_page = EvaluatePage(self.project)
+        self.evaluate_page.status_message.connect(self.status_message)
+        self.details.addTab(self.evaluate_page, "Evaluate")
         column(splitter(top, self.details, sizes=[300, 520], vertical=True), on=self, margin=2)
 
     # ------------------------------------------------------------------ table
@@ -256,6 +261,7 @@ class RunsTab(QtWidgets.QWidget):
         self.log_view.clear()
         self.plot_files.clear()
         self.checkpoints.clear()
+        self.evaluate_page.set_run(summary.path if summary is not None else None)
         if summary is None:
             return
         artifacts = summary.path / "artifacts"

@@ -1,0 +1,91 @@
+"""The Evaluate page with real input: a click on a confusion-matrix cell lists exactly those errors, the keyboard
+goes through them, the confidence slider changes the figures at once, suspected label errors are exported."""
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from yolo_studio.compat.evaluation import Kept
+from yolo_studio.core.evaluation.store import SUSPECTS_HEADER, Evaluation
+from yolo_studio.core.project.projects import create_project
+from yolo_studio.ui.runs.evaluate_page import EvaluatePage
+
+NAMES = {0: "square", 1: "circle"}
+
+
+@pytest.fixture
+def page(qtbot, tmp_path):
+    project = create_project(tmp_path / "project")
+    images = []
+    for i in range(4):
+        path = tmp_path / f"img{i}.png"
+        Image.new("RGB", (100, 100), (40, 40, 40)).save(path)
+        images.append(str(path))
+    truth = [(0, 0, 10, 10, 40, 40), (0, 1, 60, 60, 90, 90), (1, 0, 10, 10, 40, 40), (2, 1, 50, 50, 70, 70),
+             (3, 0, 20, 20, 50, 50)]
+    predictions = [(0, 0, 0.9, 11, 11, 40, 40), (0, 0, 0.6, 60, 60, 90, 90), (1, 1, 0.8, 70, 5, 95, 30),
+                   (2, 1, 0.15, 50, 50, 70, 70), (3, 0, 0.95, 20, 20, 50, 50), (3, 1, 0.7, 60, 60, 90, 90)]
+    kept = Kept("detect", images, [(100, 100)] * 4, truth, predictions)
+    run = project.runs_dir / "r1"
+    Evaluation.from_kept(kept, NAMES, {"metrics/mAP50-95(B)": 0.4, "metrics/mAP50(B)": 0.5},
+                         {"model": str(run / "weights" / "best.pt"), "data": "data.yaml"}).save(run / "evaluations" / "e")
+    widget = EvaluatePage(project)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 800)
+    widget.show()
+    widget.set_run(run)
+    qtbot.waitUntil(lambda: widget.matcher is not None)
+    return widget
+
+
+def _click_cell(page, row, column):
+    rect = page.matrix.visualItemRect(page.matrix.item(row, column))
+    QTest.mouseClick(page.matrix.viewport(), QtCore.Qt.LeftButton, pos=rect.center())
+
+
+def test_a_matrix_cell_lists_its_errors_and_the_keyboard_walks_them(page, qtbot):
+    assert page.matrix.item(0, 1).text() == "1"  # a circle taken for a square
+    _click_cell(page, 0, 1)
+    assert page.errors.count() == 1 and "img0.png 0.60" in page.errors.item(0).text()
+    assert "IoU 1.00 with a circle" in page.caption.text()
+    _click_cell(page, 2, 0)  # missed squares: img1's (its circle prediction is elsewhere)
+    assert [page.errors.item(i).text() for i in range(page.errors.count())] == ["img1.png"]
+    _click_cell(page, 1, 2)  # circles where there is nothing: img1's and img3's
+    assert page.errors.count() == 2
+    page.errors.setFocus()
+    QTest.keyClick(page.errors, QtCore.Qt.Key_Down)
+    assert page.errors.currentRow() == 1 and "img3.png" in page.caption.text()
+
+
+def test_the_confidence_slider_changes_the_figures_at_once(page):
+    def circle_tp():
+        row = next(r for r in range(page.classes.rowCount()) if page.classes.item(r, 0).text() == "circle")
+        return page.classes.item(row, 3).text()  # precision
+
+    before = (circle_tp(), page.matrix.item(2, 1).text())
+    page.conf.setValue(10)  # below the faint circle's 0.15: found
+    assert page.matrix.item(2, 1).text() == "0" and before[1] == "1"
+    assert circle_tp() != before[0]
+    assert page.conf_label.text() == "0.10"
+
+
+def test_suspected_label_errors_are_listed_and_exported(page, tmp_path):
+    page.lists.setCurrentIndex(1)
+    texts = [page.suspects.item(i).text() for i in range(page.suspects.count())]
+    assert any(t.startswith("missing label: circle in img3.png") for t in texts)
+    page.suspects.setCurrentRow(0)
+    assert "yellow: the suspected box" in page.caption.text()
+    written = page.export_suspects(str(tmp_path / "suspects.csv"))
+    lines = Path(written).read_text().splitlines()
+    assert lines[0] == SUSPECTS_HEADER and len(lines) == 1 + len(texts)
+
+
+def test_a_run_without_an_evaluation_says_what_evaluate_does(qtbot, tmp_path):
+    project = create_project(tmp_path / "p")
+    widget = EvaluatePage(project)
+    qtbot.addWidget(widget)
+    widget.set_run(project.runs_dir / "nothing")
+    assert "No evaluation yet" in widget.summary.text() and not widget.evaluate_button.isEnabled()
