@@ -56,6 +56,29 @@ def test_register_versions_tags_and_compare(trained_project):
         registry.register(trained_project.registry_dir, run, "no spaces")
 
 
+def test_a_promoted_version_is_the_one_in_use_and_rolling_back_is_one_step(trained_project, capsys):
+    """Today the newest version wins even when it is worse; a version promoted to production wins over it."""
+    from yolo_studio.cli import main
+
+    run = trained_project.runs_dir / "tiny"
+    for _ in range(3):
+        registry.register(trained_project.registry_dir, run, "inuse")
+    registry_dir = trained_project.registry_dir
+    assert registry.find(registry_dir, "inuse").ref == "inuse:v3"  # nothing promoted: the newest
+    assert main(["registry", "promote", "inuse:v1", "--project", str(trained_project.root)]) == 0
+    assert "inuse@production is inuse:v1" in capsys.readouterr().out
+    assert registry.find(registry_dir, "inuse").ref == "inuse:v1" == registry.find(registry_dir, "inuse@production").ref
+    registry.promote(registry_dir, "inuse:v2")
+    rows = {r["model"]: r["aliases"] for r in registry.compare(registry.list_entries(registry_dir)) if r["model"].startswith("inuse")}
+    assert rows == {"inuse:v1": "", "inuse:v2": "production", "inuse:v3": ""}
+    assert main(["registry", "rollback", "inuse", "--project", str(trained_project.root)]) == 0
+    assert registry.find(registry_dir, "inuse").ref == "inuse:v1"
+    with pytest.raises(ValueError, match="no earlier version to roll back to"):
+        registry.roll_back(registry_dir, "inuse")
+    with pytest.raises(ValueError, match="has no version called 'staging'"):
+        registry.find(registry_dir, "inuse@staging")
+
+
 def test_predict_on_images_and_a_video_reports_objects_and_timing(trained_project, tiny_dataset, tmp_path):
     import cv2
 

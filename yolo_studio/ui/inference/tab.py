@@ -90,7 +90,12 @@ class InferenceTab(QtWidgets.QWidget):
         current = select or self.model.currentData()
         self.model.blockSignals(True)
         self.model.clear()
-        for entry in reversed(registry.list_entries(self.project.registry_dir)):
+        entries = list(reversed(registry.list_entries(self.project.registry_dir)))
+        for entry in entries:  # the versions in use first: a bare name means its production version
+            if registry.PRODUCTION in registry.held_by(entry):
+                self.model.addItem(f"{entry.name}@production = {entry.ref} (registry, "
+                                   f"{entry.metrics.get('mAP50-95', 0):.3f} mAP50-95)", (str(entry.weights), entry.imgsz))
+        for entry in entries:
             self.model.addItem(f"{entry.ref} (registry, {entry.metrics.get('mAP50-95', 0):.3f} mAP50-95)",
                                (str(entry.weights), entry.imgsz))
         for run in list_runs(self.project.runs_dir):

@@ -8,8 +8,8 @@ from PySide6 import QtCore, QtWidgets
 from yolo_studio.training import registry
 from yolo_studio.ui import plot_style
 
-COLUMNS = ("model", "task", "imgsz", "mAP50", "mAP50-95", "precision", "recall", "dataset", "tags", "source run",
-           "created")
+COLUMNS = ("model", "in use as", "task", "imgsz", "mAP50", "mAP50-95", "precision", "recall", "dataset", "tags",
+           "source run", "created")
 
 
 class RegistryTab(QtWidgets.QWidget):
@@ -35,10 +35,14 @@ class RegistryTab(QtWidgets.QWidget):
         self.export_button = QtWidgets.QPushButton("Export…", clicked=lambda: self._emit(self.export_requested))
         self.predict_button = QtWidgets.QPushButton("Test in Inference",
                                                     clicked=lambda: self._emit(self.predict_requested))
+        self.promote_button = QtWidgets.QPushButton("Promote to production", clicked=self.promote,
+                                                    toolTip="The bare name and the Inference tab use this version")
+        self.rollback_button = QtWidgets.QPushButton("Roll back", clicked=self.roll_back,
+                                                     toolTip="Give production back to the version it held before")
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.filter, 1)
-        for b in (QtWidgets.QPushButton("Refresh", clicked=self.refresh), self.tag_button, self.predict_button,
-                  self.export_button):
+        for b in (QtWidgets.QPushButton("Refresh", clicked=self.refresh), self.tag_button, self.promote_button,
+                  self.rollback_button, self.predict_button, self.export_button):
             bar.addWidget(b)
         plot_style.apply()
         self.chart = pg.PlotWidget(title="selected versions")
@@ -63,12 +67,12 @@ class RegistryTab(QtWidgets.QWidget):
         self.table.setRowCount(len(self.entries))
         for row, e in enumerate(self.entries):
             m = e.metrics
-            values = (e.ref, e.task, str(e.imgsz), *(_metric(m.get(k)) for k in ("mAP50", "mAP50-95", "precision",
+            values = (e.ref, ", ".join(registry.held_by(e)), e.task, str(e.imgsz), *(_metric(m.get(k)) for k in ("mAP50", "mAP50-95", "precision",
                                                                                   "recall")),
                       e.dataset.get("hash", ""), ", ".join(e.tags), e.source_run.rsplit("/", 1)[-1], e.created[:16])
             for col, value in enumerate(values):
                 item = QtWidgets.QTableWidgetItem(value)
-                if col == 7:
+                if col == 8:
                     item.setToolTip(e.dataset.get("path", ""))
                 self.table.setItem(row, col, item)
         self._draw_comparison()
@@ -78,8 +82,10 @@ class RegistryTab(QtWidgets.QWidget):
 
     def _draw_comparison(self) -> None:
         chosen = self.selected()
-        for b in (self.tag_button, self.export_button, self.predict_button):
+        for b in (self.tag_button, self.export_button, self.predict_button, self.promote_button):
             b.setEnabled(len(chosen) == 1)
+        self.rollback_button.setEnabled(len(chosen) == 1 and bool(registry.aliases(
+            self.project.registry_dir, chosen[0].name).get(registry.PRODUCTION, {}).get("before")))
         self.chart.clear()
         if not chosen:
             return
@@ -89,6 +95,18 @@ class RegistryTab(QtWidgets.QWidget):
             self.chart.addItem(pg.BarGraphItem(x=[i + offset for i in x], height=heights, width=0.38, brush=colour,
                                                name=key))
         self.chart.getAxis("bottom").setTicks([[(i, e.ref) for i, e in enumerate(chosen)]])
+
+    def promote(self) -> None:
+        (entry,) = self.selected()[:1]
+        registry.promote(self.project.registry_dir, entry.ref)
+        self.status_message.emit(f"{entry.name}@production is now {entry.ref}")
+        self.refresh()
+
+    def roll_back(self) -> None:
+        (entry,) = self.selected()[:1]
+        back = registry.roll_back(self.project.registry_dir, entry.name)
+        self.status_message.emit(f"{entry.name}@production is back to {back.ref}")
+        self.refresh()
 
     def tag_dialog(self) -> None:
         chosen = self.selected()
