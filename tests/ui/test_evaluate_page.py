@@ -89,3 +89,22 @@ def test_a_run_without_an_evaluation_says_what_evaluate_does(qtbot, tmp_path):
     qtbot.addWidget(widget)
     widget.set_run(project.runs_dir / "nothing")
     assert "No evaluation yet" in widget.summary.text() and not widget.evaluate_button.isEnabled()
+
+
+def test_two_models_side_by_side_show_the_images_that_got_better_and_worse(page, qtbot):
+    from yolo_studio.ui.runs.compare_dialog import CompareDialog
+
+    first = page.evaluation
+    kept = Kept("detect", first.images, [(100, 100)] * 4, [tuple(r) for r in first.truth.tolist()],
+                [(0, 0, 0.9, 11, 11, 40, 40), (0, 1, 0.8, 60, 60, 90, 90),  # img0: both found
+                 (1, 0, 0.9, 10, 10, 40, 40), (2, 1, 0.9, 50, 50, 70, 70),  # img1, img2: found
+                 (3, 0, 0.95, 20, 20, 50, 50), (3, 1, 0.7, 60, 60, 90, 90), (3, 0, 0.9, 70, 70, 95, 95)])  # img3: worse
+    second = Evaluation.from_kept(kept, NAMES, {}, {})
+    dialog = CompareDialog(first, second, labels=("r1", "r2"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.better.count() == 3 and dialog.worse.count() == 1
+    dialog.worse.setCurrentRow(0)
+    assert dialog.captions[0].text() == "r1: 1 errors" and dialog.captions[1].text() == "r2: 2 errors"
+    recall = dialog.classes.item(0, 2).text()  # squares' recall: 2 of 3, then all 3
+    assert recall.startswith("0.667 -> 1.000")

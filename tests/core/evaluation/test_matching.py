@@ -105,3 +105,24 @@ def test_one_matching_per_iou_serves_every_confidence(truth, predictions, conf):
     evaluation = _evaluation(truth, predictions, images=4)
     summary = matching.Matcher(evaluation).summary(conf, 0.5)
     assert sum(row["tp"] for row in summary["per_class"].values()) == _greedy(evaluation, conf, 0.5)
+
+
+def test_two_evaluations_of_the_same_images_compare_image_by_image():
+    from yolo_studio.core.evaluation.compare import compare
+
+    before = _scene()
+    truth = [(0, 0, 10, 10, 40, 40), (0, 1, 60, 60, 90, 90), (1, 0, 10, 10, 40, 40), (2, 1, 50, 50, 70, 70)]
+    after = _evaluation(truth, [(0, 0, 0.9, 11, 11, 40, 40), (0, 1, 0.7, 60, 60, 90, 90),  # image 0 fixed
+                                (1, 1, 0.8, 70, 5, 95, 30),  # image 1 as before
+                                (2, 0, 0.9, 10, 10, 30, 30)])  # image 2 worse: a false square, the circle still missed
+    result = compare(before, after, conf=0.25, iou=0.5)
+    assert [(r[0], r[2], r[3]) for r in result.better] == [(0, 3, 0)]  # a miss and two false squares, fixed
+    assert [(r[0], r[2], r[3]) for r in result.worse] == [(2, 1, 2)]
+    assert result.same == 1
+    circle = next(row for row in result.per_class if row[0] == 1)
+    assert circle[1]["recall"] == 0.0 and circle[2]["recall"] == 0.5
+    other = _evaluation(truth, [], images=2)
+    import pytest
+
+    with pytest.raises(ValueError, match="not of the same images"):
+        compare(before, other)

@@ -182,19 +182,25 @@ class Matcher:
         picked = np.flatnonzero(mine & (m.any >= 0) & (self.truth_cls[np.maximum(m.any, 0)] == column))
         return [(int(self.pred_image[p]), int(p), int(m.any[p])) for p in picked]
 
+    def errors_per_image(self, conf: float, iou: float, cls: int | None = None) -> tuple:
+        """(missed objects, false positives) per image, arrays in the evaluation's image order."""
+        m = self.matching(iou)
+        n = len(self.evaluation.images)
+        fp_mask = (self.conf >= conf) & (m.same < 0)
+        missed_mask = ~self._seen(m.truth_same, conf)
+        if cls is not None:
+            fp_mask &= self.pred_cls == cls
+            missed_mask &= self.truth_cls == cls
+        return (np.bincount(self.truth_image[missed_mask], minlength=n),
+                np.bincount(self.pred_image[fp_mask], minlength=n))
+
     def ranked_images(self, conf: float, iou: float, cls: int | None = None) -> list:
         """Images by how wrong they are: ``[(image, missed, false positives, lowest IoU of a match)]``, the most
         errors first (then the lowest IoU); only images with an error (of class ``cls`` if given)."""
         m = self.matching(iou)
         n = len(self.evaluation.images)
         kept = self.conf >= conf
-        fp_mask = kept & (m.same < 0)
-        missed_mask = ~self._seen(m.truth_same, conf)
-        if cls is not None:
-            fp_mask &= self.pred_cls == cls
-            missed_mask &= self.truth_cls == cls
-        fp = np.bincount(self.pred_image[fp_mask], minlength=n)
-        missed = np.bincount(self.truth_image[missed_mask], minlength=n)
+        missed, fp = self.errors_per_image(conf, iou, cls)
         lowest = np.ones(n)
         hit = kept & (m.same >= 0)
         np.minimum.at(lowest, self.pred_image[hit], m.same_iou[hit])

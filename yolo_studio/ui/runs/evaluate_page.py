@@ -318,20 +318,10 @@ class EvaluatePage(QtWidgets.QWidget):
         error in focus drawn thicker, its confidence and IoU in the caption."""
         ev, m = self.evaluation, self.matcher
         conf, iou = self.thresholds
-        if not self.view.show_image(ev.images[image]):
+        if not paint(self.view, ev, m, image, conf, focus_prediction, focus_truth):
             self.caption.setText(f"{ev.images[image]} cannot be read")
             return
-        scale = max(self.view.image_size.width(), self.view.image_size.height()) / 640
-        self.view._placed = []
         t0, t1 = m.truth_ranges[image]
-        for t in range(t0, t1):
-            self._box(m.truth_box[t], int(m.truth_cls[t]), ev.names.get(int(m.truth_cls[t]), "?"), scale,
-                      dashed=True, bold=t == focus_truth)
-        p0, p1 = m.pred_ranges[image]
-        for p in range(p0, p1):
-            if m.conf[p] >= conf or p == focus_prediction:
-                self._box(m.pred_box[p], int(m.pred_cls[p]), f"{ev.names.get(int(m.pred_cls[p]), '?')} {m.conf[p]:.2f}",
-                          scale, dashed=False, bold=p == focus_prediction)
         matched = m.matching(iou)
         parts = [f"{Path(ev.images[image]).name} · ground truth dashed, predictions solid"]
         if focus_prediction >= 0:
@@ -348,16 +338,6 @@ class EvaluatePage(QtWidgets.QWidget):
         if focus_truth >= 0 and focus_prediction < 0:
             parts.append(f"missed: {ev.names.get(int(m.truth_cls[focus_truth]))}")
         self.caption.setText(" · ".join(parts))
-
-    def _box(self, box, cls: int, text: str, scale: float, dashed: bool, bold: bool) -> None:
-        colour = class_colour(cls)
-        pen = QtGui.QPen(colour, max(1.0, (4 if bold else 2) * scale))
-        if dashed:
-            pen.setStyle(TRUTH_PEN)
-        x1, y1, x2, y2 = (float(v) for v in box)
-        self.view.scene().addRect(QtCore.QRectF(x1, y1, x2 - x1, y2 - y1), pen)
-        if not dashed or bold:
-            self.view._label(QtCore.QPointF(x1, y1), text, colour, scale)
 
     # ------------------------------------------------------------------ suspected label errors
 
@@ -393,3 +373,35 @@ class EvaluatePage(QtWidgets.QWidget):
         written = write_suspects(self.evaluation, self._suspects, path)
         self.status_message.emit(f"{len(self._suspects)} suspected label errors written to {written}")
         return written
+
+
+def paint(view: ImageView, evaluation, matcher, image: int, conf: float, focus_prediction: int = -1,
+          focus_truth: int = -1) -> bool:
+    """Image ``image`` of an evaluation in ``view``: its ground truth dashed, its predictions at ``conf`` solid,
+    the ones in focus thicker. False when the image cannot be read."""
+    if not view.show_image(evaluation.images[image]):
+        return False
+    scale = max(view.image_size.width(), view.image_size.height()) / 640
+    view._placed = []
+    m, names = matcher, evaluation.names
+    t0, t1 = m.truth_ranges[image]
+    for t in range(t0, t1):
+        _box(view, m.truth_box[t], int(m.truth_cls[t]), names.get(int(m.truth_cls[t]), "?"), scale, True,
+             t == focus_truth)
+    p0, p1 = m.pred_ranges[image]
+    for p in range(p0, p1):
+        if m.conf[p] >= conf or p == focus_prediction:
+            _box(view, m.pred_box[p], int(m.pred_cls[p]), f"{names.get(int(m.pred_cls[p]), '?')} {m.conf[p]:.2f}",
+                 scale, False, p == focus_prediction)
+    return True
+
+
+def _box(view: ImageView, box, cls: int, text: str, scale: float, dashed: bool, bold: bool) -> None:
+    colour = class_colour(cls)
+    pen = QtGui.QPen(colour, max(1.0, (4 if bold else 2) * scale))
+    if dashed:
+        pen.setStyle(TRUTH_PEN)
+    x1, y1, x2, y2 = (float(v) for v in box)
+    view.scene().addRect(QtCore.QRectF(x1, y1, x2 - x1, y2 - y1), pen)
+    if not dashed or bold:
+        view._label(QtCore.QPointF(x1, y1), text, colour, scale)

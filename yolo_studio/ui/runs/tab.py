@@ -71,9 +71,14 @@ class RunsTab(QtWidgets.QWidget):
         self.compare_button = QtWidgets.QPushButton("Compare architectures", clicked=self.compare_architectures,
                                                     toolTip="Select two runs: what differs between their models, "
                                                             "matched by structure", enabled=False)
+        self.compare_evaluations_button = QtWidgets.QPushButton(
+            "Compare evaluations", clicked=self.compare_evaluations, enabled=False,
+            toolTip="Select two runs evaluated on the same images: per-class figures and the images that got "
+                    "better and worse")
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("Select several runs to compare their curves."), 1)
-        for b in (refresh, self.continue_button, self.compare_button, self.register_button, self.delete_button):
+        for b in (refresh, self.continue_button, self.compare_button, self.compare_evaluations_button,
+                  self.register_button, self.delete_button):
             bar.addWidget(b)
         top = column(bar, self.table)
 
@@ -172,6 +177,7 @@ class RunsTab(QtWidgets.QWidget):
         chosen = self.selected()
         self.delete_button.setEnabled(len(chosen) == 1)
         self.compare_button.setEnabled(len(chosen) == 2)
+        self.compare_evaluations_button.setEnabled(len(chosen) == 2)
         self.continue_button.setEnabled(len(chosen) == 1 and chosen[0].status == "completed" and chosen[0].studio)
         self.register_button.setEnabled(len(chosen) == 1 and (chosen[0].path / "weights" / "best.pt").is_file())
         self._draw_overlay()
@@ -185,6 +191,29 @@ class RunsTab(QtWidgets.QWidget):
             "weights with its arguments; the learning-rate schedule starts again.)", max(run.epochs, 1), 1, 100000)
         if ok:
             self.continue_requested.emit(str(run.path), epochs)
+
+    def compare_evaluations(self):
+        """The two selected runs' newest evaluations side by side (``CompareDialog``); returns the dialog."""
+        from yolo_studio.core.evaluation.store import Evaluation, is_evaluation
+        from yolo_studio.ui.runs.compare_dialog import CompareDialog
+
+        runs = self.selected()[:2]
+        found = []
+        for run in runs:
+            folders = sorted((f for f in (run.path / "evaluations").glob("*") if is_evaluation(f)),
+                             key=lambda f: (f / "evaluation.json").stat().st_mtime)
+            if not folders:
+                QtWidgets.QMessageBox.information(self, "Compare evaluations", f"{run.name} has no evaluation yet: "
+                                                  "select it and press Evaluate in its Evaluate tab first.")
+                return None
+            found.append(Evaluation.load(folders[-1]))
+        try:
+            dialog = CompareDialog(*found, labels=(runs[0].name, runs[1].name), parent=self)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot compare", str(exc))
+            return None
+        dialog.show()
+        return dialog
 
     def compare_architectures(self) -> str:
         """What differs between the models of the two selected runs (as `yolo-studio diff A B`), in a dialog;
