@@ -108,3 +108,49 @@ def test_two_models_side_by_side_show_the_images_that_got_better_and_worse(page,
     assert dialog.captions[0].text() == "r1: 1 errors" and dialog.captions[1].text() == "r2: 2 errors"
     recall = dialog.classes.item(0, 2).text()  # squares' recall: 2 of 3, then all 3
     assert recall.startswith("0.667 -> 1.000")
+
+
+def _project_images(tmp_path, page):
+    """The page's evaluation moved onto images inside a dataset's images/val, with YOLO label files."""
+    data = tmp_path / "data"
+    (data / "images" / "val").mkdir(parents=True)
+    (data / "labels" / "val").mkdir(parents=True)
+    ev = page.evaluation
+    for k, path in enumerate(ev.images):
+        target = data / "images" / "val" / Path(path).name
+        Path(path).rename(target)
+        ev.images[k] = str(target)
+        rows = ev.truth[ev.truth[:, 0] == k]
+        (data / "labels" / "val" / f"{target.stem}.txt").write_text("".join(
+            f"{int(c)} {(x1 + x2) / 200:.6f} {(y1 + y2) / 200:.6f} {(x2 - x1) / 100:.6f} {(y2 - y1) / 100:.6f}\n"
+            for _i, c, x1, y1, x2, y2 in rows))
+    ev.save(ev.folder)
+    page.load(ev.folder)
+    return data
+
+
+def test_a_label_is_fixed_where_it_is_seen_with_undo_and_a_backup(page, qtbot, tmp_path):
+    data = _project_images(tmp_path, page)
+    label = data / "labels" / "val" / "img0.txt"
+    original = label.read_text()
+    _click_cell(page, 0, 1)  # img0: its circle predicted as a square
+    circle = next(t for t, item in page.label_items.items() if page.matcher.truth_cls[t] == 1)
+    page.label_items[circle].setSelected(True)
+    page.setFocus()
+    qtbot.keyClick(page, QtCore.Qt.Key_Delete)
+    assert label.read_text().splitlines() == original.splitlines()[:1]  # the circle's line is gone
+    assert (data / "labels-backup" / "val" / "img0.txt").read_text() == original
+    assert 0 in page.evaluation.changed and "changed since the evaluation" in page.caption.text()
+    assert page.matrix.item(0, 2).text() == "1"  # that square prediction now has no label under it
+    page.undo_label_edit()
+    assert label.read_text() == original and page.matrix.item(0, 1).text() == "1"
+    page.draw(0)
+    square = next(t for t, item in page.label_items.items() if page.matcher.truth_cls[t] == 0)
+    page.label_items[square].setSelected(True)
+    page.reclass_selected_label(1)
+    assert label.read_text().splitlines()[0].startswith("1 ")
+    page.draw(*page.shown)
+    item = next(item for t, item in page.label_items.items() if page.matcher.truth_cls[t] == 1 and t == square)
+    item.setPos(10, 0)  # dragged 10 px to the right, then released
+    QTest.mouseRelease(page.view.viewport(), QtCore.Qt.LeftButton)
+    qtbot.waitUntil(lambda: label.read_text().splitlines()[0].split()[1] == "0.350000")

@@ -97,12 +97,28 @@ class EvaluatePage(QtWidgets.QWidget):
         lists.addTab(suspects_page, "Suspected label errors")
         self.lists = lists
         self.view = ImageView()
+        self.view.scene().selectionChanged.connect(self._update_edit_buttons)
+        self.view.viewport().installEventFilter(self)  # a label dragged to a new place is written on release
         self.caption = QtWidgets.QLabel(wordWrap=True)
+        self.delete_label = QtWidgets.QPushButton("Delete label (Del)", clicked=self.delete_selected_label)
+        self.reclass_label = QtWidgets.QPushButton("Change class… (C)", clicked=lambda: self.reclass_selected_label())
+        self.add_label = QtWidgets.QPushButton("Add the prediction as a label", clicked=self.add_focused_prediction)
+        self.undo_label = QtWidgets.QPushButton("Undo label edit", clicked=self.undo_label_edit)
+        for keys, slot in ((QtGui.QKeySequence.Delete, self.delete_selected_label),
+                           ("C", lambda: self.reclass_selected_label()), (QtGui.QKeySequence.Undo, self.undo_label_edit)):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self, context=QtCore.Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)  # only while this page has the focus: other tabs keep their keys
+        edits = QtWidgets.QHBoxLayout()
+        for b in (self.delete_label, self.reclass_label, self.add_label, self.undo_label):
+            edits.addWidget(b)
+        edits.addStretch(1)
         picture = QtWidgets.QWidget()
         picture_layout = QtWidgets.QVBoxLayout(picture)
         picture_layout.setContentsMargins(0, 0, 0, 0)
         picture_layout.addWidget(self.view, 1)
         picture_layout.addWidget(self.caption)
+        picture_layout.addLayout(edits)
+        self.shown, self.label_items, self.undo_stack = None, {}, []
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -318,9 +334,18 @@ class EvaluatePage(QtWidgets.QWidget):
         error in focus drawn thicker, its confidence and IoU in the caption."""
         ev, m = self.evaluation, self.matcher
         conf, iou = self.thresholds
-        if not paint(self.view, ev, m, image, conf, focus_prediction, focus_truth):
+        items = paint(self.view, ev, m, image, conf, focus_prediction, focus_truth)
+        if items is None:
             self.caption.setText(f"{ev.images[image]} cannot be read")
             return
+        self.shown = (image, focus_prediction, focus_truth)
+        self.label_items = {}
+        for t, item in items.items():  # labels can be selected (Delete, C) and, boxes, dragged to a new place
+            item.setFlag(QtWidgets.QGraphicsItem.ItemIsSelectable)
+            item.setFlag(QtWidgets.QGraphicsItem.ItemIsMovable, ev.task in ("detect",))
+            item.setData(0, t)
+            self.label_items[t] = item
+        self._update_edit_buttons()
         t0, t1 = m.truth_ranges[image]
         matched = m.matching(iou)
         parts = [f"{Path(ev.images[image]).name} · ground truth dashed, predictions solid"]
@@ -338,6 +363,117 @@ class EvaluatePage(QtWidgets.QWidget):
         if focus_truth >= 0 and focus_prediction < 0:
             parts.append(f"missed: {ev.names.get(int(m.truth_cls[focus_truth]))}")
         self.caption.setText(" · ".join(parts))
+
+    # ------------------------------------------------------------------ fixing a label where it is seen
+
+    def _update_edit_buttons(self) -> None:
+        chosen = self._selected_label()
+        self.delete_label.setEnabled(chosen is not None)
+        self.reclass_label.setEnabled(chosen is not None)
+        self.add_label.setEnabled(bool(self.shown) and self.shown[1] >= 0)
+        self.undo_label.setEnabled(bool(self.undo_stack))
+
+    def _selected_label(self):
+        try:
+            picked = [i for i in self.view.scene().selectedItems() if i.data(0) is not None]
+        except RuntimeError:  # the scene was cleared under it
+            return None
+        return int(picked[0].data(0)) if picked else None
+
+    def eventFilter(self, watched, event):
+        if event.type() == QtCore.QEvent.MouseButtonRelease and self.label_items:
+            for t, item in self.label_items.items():
+                if item.pos() != QtCore.QPointF(0, 0):  # dragged: its new box is written
+                    rect = item.rect().translated(item.pos())
+                    QtCore.QTimer.singleShot(0, lambda t=t, r=rect: self.edit_label(
+                        "box", t, (r.left(), r.top(), r.right(), r.bottom())))
+                    break
+        return super().eventFilter(watched, event)
+
+    def delete_selected_label(self) -> None:
+        t = self._selected_label()
+        if t is not None:
+            self.edit_label("delete", t)
+
+    def reclass_selected_label(self, cls: int | None = None) -> None:
+        t = self._selected_label()
+        if t is None:
+            return
+        if cls is None:
+            names = [self.evaluation.names[c] for c in sorted(self.evaluation.names)]
+            current = names.index(self.evaluation.names.get(int(self.matcher.truth_cls[t]), names[0]))
+            name, ok = QtWidgets.QInputDialog.getItem(self, "Change class", "Class of this label:", names, current,
+                                                      False)
+            if not ok:
+                return
+            cls = sorted(self.evaluation.names)[names.index(name)]
+        self.edit_label("class", t, cls)
+
+    def add_focused_prediction(self) -> None:
+        """The prediction in focus becomes a label (a missing label the model found)."""
+        if self.shown and self.shown[1] >= 0:
+            p = self.shown[1]
+            self.edit_label("add", -1, (int(self.matcher.pred_cls[p]), tuple(self.matcher.pred_box[p])))
+
+    def edit_label(self, what: str, t: int, value=None) -> bool:
+        """Write one label edit to the image's YOLO label file (atomically, the original backed up), update the
+        evaluation (the image marked changed) and the figures; undo restores both."""
+        import numpy as np
+
+        from yolo_studio.core.data import label_edit
+
+        ev = self.evaluation
+        image = self.shown[0]
+        t0, t1 = self.matcher.truth_ranges[image]
+        size = tuple(int(v) for v in ev.sizes[image])
+        truth = ev.truth.copy()
+        try:
+            label = label_edit.label_path(ev.images[image])
+            if what == "delete":
+                before = label_edit.delete(label, t - t0)
+                ev.truth = np.delete(ev.truth, t, 0)
+            elif what == "class":
+                before = label_edit.set_class(label, t - t0, value)
+                ev.truth[t, 1] = value
+            elif what == "box":
+                if ev.box_width != 4:
+                    raise ValueError("rotated boxes are deleted or re-classed here, redrawn in an annotation tool")
+                before = label_edit.set_box(label, t - t0, value, size)
+                ev.truth[t, 2:6] = value
+            else:  # add: (class, box)
+                cls, box = value
+                if ev.box_width != 4:
+                    raise ValueError("rotated boxes are added in an annotation tool")
+                before = label_edit.add_box(label, cls, box, size)
+                ev.truth = np.insert(ev.truth, t1, [image, cls, *box], 0)
+        except (OSError, ValueError, IndexError) as exc:
+            self.caption.setText(f"Not changed: {exc}")
+            self.draw(*self.shown)
+            return False
+        self.undo_stack.append((label, before, truth))
+        self._after_label_edit(image, f"{label.name}: label {what} written (the original is in labels-backup)")
+        return True
+
+    def undo_label_edit(self) -> None:
+        from yolo_studio.core.data import label_edit
+
+        if not self.undo_stack:
+            return
+        label, before, truth = self.undo_stack.pop()
+        label_edit.restore(label, before)
+        self.evaluation.truth = truth
+        self._after_label_edit(self.shown[0], f"{label.name}: the label edit undone")
+
+    def _after_label_edit(self, image: int, message: str) -> None:
+        ev = self.evaluation
+        ev.changed.add(image)
+        ev.save(ev.folder)
+        self.matcher = matching.Matcher(ev)
+        self._show_suspects()
+        self.refresh_figures()
+        self.draw(image)
+        self.caption.setText(f"{self.caption.text()} · {message} · labels of this image changed since the evaluation")
+        self.status_message.emit(message)
 
     # ------------------------------------------------------------------ suspected label errors
 
@@ -376,32 +512,32 @@ class EvaluatePage(QtWidgets.QWidget):
 
 
 def paint(view: ImageView, evaluation, matcher, image: int, conf: float, focus_prediction: int = -1,
-          focus_truth: int = -1) -> bool:
+          focus_truth: int = -1):
     """Image ``image`` of an evaluation in ``view``: its ground truth dashed, its predictions at ``conf`` solid,
-    the ones in focus thicker. False when the image cannot be read."""
+    the ones in focus thicker. Returns ``{truth index: its rectangle}``; None when the image cannot be read."""
     if not view.show_image(evaluation.images[image]):
-        return False
+        return None
     scale = max(view.image_size.width(), view.image_size.height()) / 640
     view._placed = []
     m, names = matcher, evaluation.names
     t0, t1 = m.truth_ranges[image]
-    for t in range(t0, t1):
-        _box(view, m.truth_box[t], int(m.truth_cls[t]), names.get(int(m.truth_cls[t]), "?"), scale, True,
-             t == focus_truth)
+    truth = {t: _box(view, m.truth_box[t], int(m.truth_cls[t]), names.get(int(m.truth_cls[t]), "?"), scale, True,
+                     t == focus_truth) for t in range(t0, t1)}
     p0, p1 = m.pred_ranges[image]
     for p in range(p0, p1):
         if m.conf[p] >= conf or p == focus_prediction:
             _box(view, m.pred_box[p], int(m.pred_cls[p]), f"{names.get(int(m.pred_cls[p]), '?')} {m.conf[p]:.2f}",
                  scale, False, p == focus_prediction)
-    return True
+    return truth
 
 
-def _box(view: ImageView, box, cls: int, text: str, scale: float, dashed: bool, bold: bool) -> None:
+def _box(view: ImageView, box, cls: int, text: str, scale: float, dashed: bool, bold: bool):
     colour = class_colour(cls)
     pen = QtGui.QPen(colour, max(1.0, (4 if bold else 2) * scale))
     if dashed:
         pen.setStyle(TRUTH_PEN)
     x1, y1, x2, y2 = (float(v) for v in box)
-    view.scene().addRect(QtCore.QRectF(x1, y1, x2 - x1, y2 - y1), pen)
+    item = view.scene().addRect(QtCore.QRectF(x1, y1, x2 - x1, y2 - y1), pen)
     if not dashed or bold:
         view._label(QtCore.QPointF(x1, y1), text, colour, scale)
+    return item
