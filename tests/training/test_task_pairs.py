@@ -73,3 +73,17 @@ def test_each_task_trains_on_its_own_kind_of_dataset_and_exports_verified_onnx(t
     verification = json.loads(done.stdout.strip().splitlines()[-1])["verification"]
     assert verification["ok"], verification
     assert {p["kind"] for p in verification["parts"]} == PARTS[task], verification
+    done = run_cli("val", "--model", tmp_path / "p" / "runs" / task, "--json")  # the data it was trained on
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    from yolo_studio.core.evaluation.store import Evaluation
+
+    evaluation = Evaluation.load(result["folder"])
+    assert evaluation.task == task and len(evaluation.images) == 4
+    if task == "classify":
+        from yolo_studio.core.evaluation.classify import figures
+
+        assert abs(figures(evaluation)["top1"] - result["metrics/accuracy_top1"]) < 1e-6
+    else:
+        assert {"metrics/mAP50-95(B)", "metrics/mAP50(B)"} <= set(result) and len(evaluation.truth)
+        assert (evaluation.folder / "label_suspects.csv").is_file()

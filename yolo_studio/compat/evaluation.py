@@ -35,10 +35,12 @@ def keep_predictions(model, task: str) -> Kept:
 
     def on_val_start(validator):
         original = validator.update_metrics
-        if task == "classify":
+        if task == "classify":  # its batches carry no file names: the dataset's samples, in order (no shuffle)
+            samples = [str(s[0]) for s in getattr(getattr(validator.dataloader, "dataset", None), "samples", [])]
+
             def update_metrics(preds, batch):
                 original(preds, batch)
-                _keep_classes(kept, preds, batch)
+                _keep_classes(kept, preds, batch, samples)
         else:
             def update_metrics(preds, batch):
                 original(preds, batch)
@@ -70,12 +72,11 @@ def _keep_boxes(kept: Kept, validator, preds, batch) -> None:
                                  zip(pred["cls"].tolist(), pred["conf"].tolist(), boxes.tolist())]
 
 
-def _keep_classes(kept: Kept, preds, batch) -> None:
+def _keep_classes(kept: Kept, preds, batch, samples: list) -> None:
     top = preds.topk(min(5, preds.shape[1]), dim=1)
-    for path, truth, classes, probabilities in zip(batch.get("im_file", [None] * len(preds)), batch["cls"].tolist(),
-                                                   top.indices.tolist(), top.values.tolist()):
+    for truth, classes, probabilities in zip(batch["cls"].tolist(), top.indices.tolist(), top.values.tolist()):
         image = len(kept.images)
-        kept.images.append(str(path))
+        kept.images.append(samples[image] if image < len(samples) else "")
         kept.sizes.append((0, 0))
         kept.top5.append((image, int(truth), classes, [round(p, 5) for p in probabilities]))
 

@@ -32,7 +32,7 @@ def trained_on(weights: Path) -> Path | None:
     run_yaml = weights.parent.parent / "artifacts" / "run.yaml"
     if run_yaml.is_file():
         candidates.append((yaml.safe_load(run_yaml.read_text(encoding="utf-8")) or {}).get("data"))
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    return next((Path(c) for c in candidates if c and Path(c).exists()), None)  # a classify dataset: a folder
 
 
 def evaluation_folder(weights: Path, project=None, name: str | None = None) -> Path:

@@ -126,3 +126,17 @@ def test_two_evaluations_of_the_same_images_compare_image_by_image():
 
     with pytest.raises(ValueError, match="not of the same images"):
         compare(before, other)
+
+
+def test_a_classification_evaluation_gives_accuracies_and_confused_pairs():
+    from yolo_studio.core.evaluation.classify import figures, images_of
+
+    kept = Kept("classify", [f"/c/{i}.png" for i in range(5)], [(0, 0)] * 5, [], [],
+                [(0, 0, [0, 1], [0.9, 0.1]), (1, 0, [1, 0], [0.6, 0.4]), (2, 1, [1, 0], [0.8, 0.2]),
+                 (3, 1, [0, 1], [0.7, 0.3]), (4, 0, [1, 0], [0.9, 0.1])])
+    evaluation = Evaluation.from_kept(kept, NAMES, {}, {})
+    result = figures(evaluation)
+    assert result["top1"] == 0.4 and result["top5"] == 1.0
+    assert result["per_class"] == {0: (3, 1 / 3), 1: (2, 0.5)}
+    assert result["confused"] == [(0, 1, 2), (1, 0, 1)]
+    assert images_of(evaluation, 0, 1) == [(4, 0.9), (1, 0.6)]

@@ -219,8 +219,13 @@ class EvaluatePage(QtWidgets.QWidget):
     def refresh_figures(self) -> None:
         """Table, sizes, matrix and the error list at the sliders' thresholds, from the kept predictions."""
         self._show_thresholds()
+        if self.evaluation is not None and self.evaluation.task == "classify":
+            self._refresh_classify()
+            return
         if self.matcher is None:
             return
+        self.classes.setColumnCount(len(CLASS_COLUMNS))
+        self.classes.setHorizontalHeaderLabels(CLASS_COLUMNS)
         conf, iou = self.thresholds
         ev = self.evaluation
         summary = self.matcher.summary(conf, iou)
@@ -256,8 +261,39 @@ class EvaluatePage(QtWidgets.QWidget):
         self._show_matrix(summary["confusion"])
         self._show_errors()
 
-    def _show_matrix(self, matrix) -> None:
-        names = [self.evaluation.names.get(c, str(c)) for c in range(len(matrix) - 1)] + ["background"]
+    def _refresh_classify(self) -> None:
+        """A classifier: top-1/top-5, accuracy per class, the confusion matrix of its top-1 (no thresholds)."""
+        import numpy as np
+
+        from yolo_studio.core.evaluation import classify
+
+        ev = self.evaluation
+        result = classify.figures(ev)
+        pairs = ", ".join(f"{ev.names.get(t)} -> {ev.names.get(p)} ({k})" for t, p, k in result["confused"][:5])
+        self.summary.setText(f"<b>{Path(ev.source.get('model', '?')).name}</b>: {len(ev.top5)} images · top-1 "
+                             f"{result['top1']:.3f} · top-5 {result['top5']:.3f} · most confused: {pairs or 'none'}")
+        self.classes.setSortingEnabled(False)
+        self.classes.setColumnCount(3)
+        self.classes.setHorizontalHeaderLabels(["class", "images", "accuracy"])
+        self.classes.setRowCount(len(result["per_class"]))
+        for row, (c, (n, accuracy)) in enumerate(result["per_class"].items()):
+            for col, value in enumerate((ev.names.get(c, str(c)), n, round(accuracy, 3))):
+                item = QtWidgets.QTableWidgetItem()
+                item.setData(QtCore.Qt.DisplayRole, value)
+                self.classes.setItem(row, col, item)
+        self.classes.setSortingEnabled(True)
+        self.sizes.setText("")
+        nc = max(ev.names, default=-1) + 1
+        matrix = np.zeros((nc, nc), dtype=np.int64)
+        for _image, truth, classes, _p in ev.top5:
+            if classes:
+                matrix[classes[0], truth] += 1
+        self._show_matrix(matrix, background=False)
+        self.errors.clear()
+
+    def _show_matrix(self, matrix, background: bool = True) -> None:
+        names = [self.evaluation.names.get(c, str(c)) for c in range(len(matrix) - background)] + \
+            (["background"] if background else [])
         self.matrix.setRowCount(len(matrix))
         self.matrix.setColumnCount(len(matrix))
         self.matrix.setHorizontalHeaderLabels(names)
@@ -277,10 +313,36 @@ class EvaluatePage(QtWidgets.QWidget):
     # ------------------------------------------------------------------ errors
 
     def show_cell(self, row: int, column: int) -> None:
-        self.selection = ("cell", (row, column))
         self.lists.setCurrentIndex(0)
-        self._show_errors()
+        if self.evaluation is not None and self.evaluation.task == "classify":
+            self._show_confused(column, row)
+        else:
+            self.selection = ("cell", (row, column))
+            self._show_errors()
         self.errors.setFocus()
+
+    def _show_confused(self, truth: int, predicted: int) -> None:
+        from yolo_studio.core.evaluation import classify
+
+        ev = self.evaluation
+        found = classify.images_of(ev, truth, predicted)
+        self.errors_title.setText(f"{ev.names.get(truth)} taken for {ev.names.get(predicted)}: {len(found)}")
+        self.errors.blockSignals(True)
+        self.errors.clear()
+        self._entries = []
+        for image, probability in found:
+            self.errors.addItem(f"{Path(ev.images[image]).name} {probability:.2f}")
+            self._entries.append((image, -1, -1))
+        self.errors.blockSignals(False)
+        if found:
+            self.errors.setCurrentRow(0)
+
+    def _show_classified(self, image: int) -> None:
+        ev = self.evaluation
+        self.view.show_image(ev.images[image])
+        _i, truth, classes, probabilities = ev.top5[image]
+        top = ", ".join(f"{ev.names.get(c)} {p:.2f}" for c, p in zip(classes, probabilities))
+        self.caption.setText(f"{Path(ev.images[image]).name}: true {ev.names.get(truth)} · top-5: {top}")
 
     def show_ranked(self, cls) -> None:
         self.selection = ("ranked", cls)
@@ -327,7 +389,10 @@ class EvaluatePage(QtWidgets.QWidget):
     def _on_errors_current_row_changed(self, row: int) -> None:
         if 0 <= row < len(getattr(self, "_entries", [])):
             image, p, t = self._entries[row]
-            self.draw(image, focus_prediction=p, focus_truth=t)
+            if self.evaluation.task == "classify":
+                self._show_classified(image)
+            else:
+                self.draw(image, focus_prediction=p, focus_truth=t)
 
     def draw(self, image: int, focus_prediction: int = -1, focus_truth: int = -1) -> None:
         """Image ``image`` with its ground truth (dashed) and its predictions at the confidence (solid); the
