@@ -87,17 +87,36 @@ class Matcher:
                 continue
             ious = iou_matrix(self.pred_box[p0:p1], self.truth_box[t0:t1])
             same_class = self.pred_cls[p0:p1, None] == self.truth_cls[None, t0:t1]
-            for k, (links, owner, wanted) in enumerate(((0, truth_same, same_class), (2, truth_any, None))):
+            for links, owner, wanted in ((0, truth_same, same_class), (2, truth_any, None)):
                 scores = np.where(ious >= iou, ious, -1.0) if wanted is None else np.where(wanted & (ious >= iou), ious, -1.0)
-                taken = np.zeros(t1 - t0, dtype=bool)
-                for j in np.flatnonzero((scores >= 0).any(1)):  # predictions in confidence order
-                    row = np.where(taken, -1.0, scores[j])
-                    best = int(row.argmax())
-                    if row[best] >= 0:
-                        taken[best] = True
-                        out[links][p0 + j], out[links + 1][p0 + j] = t0 + best, row[best]
+                candidates = np.flatnonzero((scores >= 0).any(1))  # predictions in confidence order
+                taken = set()
+                for j, row in zip(candidates.tolist(), scores[candidates].tolist()):  # a few labels each: plain lists
+                    best, value = -1, -1.0
+                    for k, v in enumerate(row):
+                        if v > value and k not in taken:
+                            best, value = k, v
+                    if best >= 0:
+                        taken.add(best)
+                        out[links][p0 + j], out[links + 1][p0 + j] = t0 + best, value
                         owner[t0 + best] = p0 + j
         return Matching(iou, out[0], out[1], out[2], out[3], truth_same, truth_any)
+
+    @functools.lru_cache(maxsize=1)
+    def nearness(self) -> tuple:
+        """(per prediction: its highest IoU with any ground truth; per ground truth: the highest confidence of a
+        prediction at ``NEAR_IOU`` or more over it, -1 for none): what ``suspects`` reads, computed once."""
+        pred_near = np.zeros(len(self.conf))
+        truth_near = np.full(len(self.truth_cls), -1.0)
+        for image, (p0, p1) in enumerate(self.pred_ranges):
+            t0, t1 = self.truth_ranges[image]
+            if p0 == p1 or t0 == t1:
+                continue
+            ious = iou_matrix(self.pred_box[p0:p1], self.truth_box[t0:t1])
+            pred_near[p0:p1] = ious.max(1)
+            near = ious >= NEAR_IOU
+            truth_near[t0:t1] = np.where(near, self.conf[p0:p1, None], -1.0).max(0)
+        return pred_near, truth_near
 
     # --- figures at a confidence ---------------------------------------------------------------
 
@@ -136,6 +155,7 @@ class Matcher:
         np.add.at(matrix, (nc, self.truth_cls[~self._seen(m.truth_any, conf)]), 1)
         return matrix
 
+    @functools.lru_cache(maxsize=8)
     def f1_optimal(self, iou: float) -> dict:
         """Per class: (the confidence with the highest F1, that F1)."""
         m = self.matching(iou)
@@ -205,8 +225,8 @@ class Matcher:
         hit = kept & (m.same >= 0)
         np.minimum.at(lowest, self.pred_image[hit], m.same_iou[hit])
         wrong = np.flatnonzero(fp + missed)
-        order = sorted(wrong, key=lambda i: (-(fp[i] + missed[i]), lowest[i]))
-        return [(int(i), int(missed[i]), int(fp[i]), float(lowest[i])) for i in order]
+        order = wrong[np.lexsort((lowest[wrong], -(fp + missed)[wrong]))]
+        return list(zip(order.tolist(), missed[order].tolist(), fp[order].tolist(), lowest[order].tolist()))
 
 
 @dataclass(frozen=True)
@@ -224,37 +244,25 @@ def suspects(matcher: Matcher, conf: float = SUSPECT_CONF, iou: float = SUSPECT_
     prediction of another class on a ground truth its own class does not match (``wrong_class``). Each kind
     ranked by how sure the model is (for unmatched labels: how little it sees there)."""
     m = matcher.matching(iou)
-    out = {"missing_label": [], "unmatched_label": [], "wrong_class": []}
-    sure = np.flatnonzero(matcher.conf >= conf)
-    for p in sure:
-        image = matcher.pred_image[p]
-        t0, t1 = matcher.truth_ranges[image]
-        near = iou_matrix(matcher.pred_box[p:p + 1], matcher.truth_box[t0:t1])[0]
-        if not len(near) or near.max() < NEAR_IOU:
-            out["missing_label"].append(Suspect(int(image), "missing_label", int(matcher.pred_cls[p]),
-                                                tuple(map(float, matcher.pred_box[p])), float(matcher.conf[p])))
-        elif m.any[p] >= 0 and matcher.truth_cls[m.any[p]] != matcher.pred_cls[p]:
-            t = m.any[p]
-            own = m.truth_same[t]
-            if own < 0 or matcher.conf[own] < conf:
-                out["wrong_class"].append(Suspect(int(image), "wrong_class", int(matcher.pred_cls[p]),
-                                                  tuple(map(float, matcher.truth_box[t])), float(matcher.conf[p])))
-    for image, (t0, t1) in enumerate(matcher.truth_ranges):
-        if t0 == t1:
-            continue
-        p0, p1 = matcher.pred_ranges[image]
-        seen = matcher.conf[p0:p1] >= NEAR_CONF
-        ious = iou_matrix(matcher.truth_box[t0:t1], matcher.pred_box[p0:p1])
-        for k in range(t1 - t0):
-            near = (ious[k] >= NEAR_IOU) & seen if ious.shape[1] else np.zeros(0, dtype=bool)
-            if not near.any():
-                best = float(matcher.conf[p0:p1][ious[k] >= NEAR_IOU].max()) if (ious.shape[1] and (ious[k] >= NEAR_IOU).any()) else 0.0
-                out["unmatched_label"].append(Suspect(image, "unmatched_label", int(matcher.truth_cls[t0 + k]),
-                                                      tuple(map(float, matcher.truth_box[t0 + k])), best))
-    out["missing_label"].sort(key=lambda s: -s.confidence)
-    out["wrong_class"].sort(key=lambda s: -s.confidence)
-    out["unmatched_label"].sort(key=lambda s: s.confidence)
-    return out["missing_label"] + out["wrong_class"] + out["unmatched_label"]
+    pred_near, truth_near_conf = matcher.nearness()
+    sure = matcher.conf >= conf
+    out = []
+    for p in np.flatnonzero(sure & (pred_near < NEAR_IOU)):
+        out.append(Suspect(int(matcher.pred_image[p]), "missing_label", int(matcher.pred_cls[p]),
+                           tuple(map(float, matcher.pred_box[p])), float(matcher.conf[p])))
+    other = sure & (pred_near >= NEAR_IOU) & (m.any >= 0)
+    other &= matcher.truth_cls[np.maximum(m.any, 0)] != matcher.pred_cls
+    for p in np.flatnonzero(other):
+        t = m.any[p]
+        if not matcher._seen(m.truth_same[t:t + 1], conf)[0]:  # its own class does not match it, confidently
+            out.append(Suspect(int(matcher.pred_image[p]), "wrong_class", int(matcher.pred_cls[p]),
+                               tuple(map(float, matcher.truth_box[t])), float(matcher.conf[p])))
+    unseen = [Suspect(int(matcher.truth_image[t]), "unmatched_label", int(matcher.truth_cls[t]),
+                      tuple(map(float, matcher.truth_box[t])), float(max(truth_near_conf[t], 0.0)))
+              for t in np.flatnonzero(truth_near_conf < NEAR_CONF)]
+    kinds = {"missing_label": 0, "wrong_class": 1}
+    out.sort(key=lambda s: (kinds[s.kind], -s.confidence))
+    return out + sorted(unseen, key=lambda s: s.confidence)
 
 
 def _ranges(image_of: np.ndarray, n: int) -> list:

@@ -75,10 +75,10 @@ class EvaluatePage(QtWidgets.QWidget):
         tables_layout.addWidget(self.matrix, 2)
 
         self.errors_title = QtWidgets.QLabel()
-        self.errors = QtWidgets.QListWidget()
+        self.errors = QtWidgets.QListWidget(uniformItemSizes=True)  # thousands of rows: laid out without measuring
         self.errors.currentRowChanged.connect(self._on_errors_current_row_changed)
         self.all_images = QtWidgets.QPushButton("All errors", clicked=lambda: self.show_ranked(None))
-        self.suspects = QtWidgets.QListWidget()
+        self.suspects = QtWidgets.QListWidget(uniformItemSizes=True)
         self.suspects.currentRowChanged.connect(self._on_suspects_current_row_changed)
         self.export_button = QtWidgets.QPushButton("Export suspects…", clicked=self.export_suspects)
         lists = QtWidgets.QTabWidget()
@@ -95,7 +95,9 @@ class EvaluatePage(QtWidgets.QWidget):
         suspects_layout.addWidget(self.export_button)
         lists.addTab(errors_page, "Model errors")
         lists.addTab(suspects_page, "Suspected label errors")
+        lists.currentChanged.connect(lambda index: index == 1 and self._suspects is None and self._show_suspects())
         self.lists = lists
+        self._suspects = None
         self.view = ImageView()
         self.view.scene().selectionChanged.connect(self._update_edit_buttons)
         self.view.viewport().installEventFilter(self)  # a label dragged to a new place is written on release
@@ -193,7 +195,10 @@ class EvaluatePage(QtWidgets.QWidget):
             return
         self.matcher = matching.Matcher(self.evaluation) if self.evaluation.task != "classify" else None
         self.selection = ("ranked", None)
-        self._show_suspects()
+        self._suspects = None  # listed when their tab is first shown
+        self.suspects.clear()
+        if self.lists.currentIndex() == 1:
+            self._show_suspects()
         self.refresh_figures()
 
     def _clear(self, text: str) -> None:
@@ -361,30 +366,35 @@ class EvaluatePage(QtWidgets.QWidget):
         self.errors.clear()
         self._entries = []
         nc = self.matrix.columnCount() - 1  # the background's row and column
+        file_name = self._file_names()
         if kind == "cell":
             row, column = what
             entries = self.matcher.cell(conf, iou, row, column)
             label = lambda c: names.get(c, "background") if c < nc else "background"  # noqa: E731
             self.errors_title.setText(f"predicted {label(row)}, true {label(column)}: {len(entries)}")
-            for image, p, t in entries:
-                conf_text = f" {self.matcher.conf[p]:.2f}" if p >= 0 else ""
-                self.errors.addItem(f"{Path(self.evaluation.images[image]).name}{conf_text}")
-                self._entries.append((image, p, t))
+            self.errors.addItems([f"{file_name[image]}{f' {self.matcher.conf[p]:.2f}' if p >= 0 else ''}"
+                                  for image, p, _t in entries])
+            self._entries = entries
         else:
             ranked = self.matcher.ranked_images(conf, iou, what)
             title = f"images with errors{'' if what is None else ' of ' + names.get(what, str(what))}: {len(ranked)}"
             self.errors_title.setText(title + " (most first)")
-            for image, missed, fp, lowest in ranked:
-                self.errors.addItem(f"{Path(self.evaluation.images[image]).name}: {missed} missed, {fp} false"
-                                    + (f", lowest IoU {lowest:.2f}" if lowest < 1 else ""))
-                self._entries.append((image, -1, -1))
+            self.errors.addItems([f"{file_name[image]}: {missed} missed, {fp} false"
+                                  + (f", lowest IoU {lowest:.2f}" if lowest < 1 else "")
+                                  for image, missed, fp, lowest in ranked])
+            self._entries = [(image, -1, -1) for image, *_rest in ranked]
         self.errors.blockSignals(False)
         if self.errors.count():
-            self.errors.setCurrentRow(0)
-            self._on_errors_current_row_changed(0)
+            self.errors.setCurrentRow(0)  # draws it
         else:
             self.view.clear_image()
             self.caption.clear()
+
+    def _file_names(self) -> list:
+        """Each image's file name (made once per evaluation: the lists show thousands)."""
+        if getattr(self, "_names_of", (None, None))[0] is not self.evaluation:
+            self._names_of = (self.evaluation, [Path(p).name for p in self.evaluation.images])
+        return self._names_of[1]
 
     def _on_errors_current_row_changed(self, row: int) -> None:
         if 0 <= row < len(getattr(self, "_entries", [])):
@@ -534,7 +544,9 @@ class EvaluatePage(QtWidgets.QWidget):
         ev.changed.add(image)
         ev.save(ev.folder)
         self.matcher = matching.Matcher(ev)
-        self._show_suspects()
+        self._suspects = None
+        if self.lists.currentIndex() == 1:
+            self._show_suspects()
         self.refresh_figures()
         self.draw(image)
         self.caption.setText(f"{self.caption.text()} · {message} · labels of this image changed since the evaluation")
@@ -552,7 +564,7 @@ class EvaluatePage(QtWidgets.QWidget):
         self.export_button.setEnabled(bool(self._suspects))
 
     def _on_suspects_current_row_changed(self, row: int) -> None:
-        if not 0 <= row < len(self._suspects):
+        if not 0 <= row < len(self._suspects or []):
             return
         suspect = self._suspects[row]
         self.draw(suspect.image)
@@ -571,6 +583,8 @@ class EvaluatePage(QtWidgets.QWidget):
                                                             "CSV (*.csv)")
         if not path:
             return None
+        if self._suspects is None:
+            self._show_suspects()
         written = write_suspects(self.evaluation, self._suspects, path)
         self.status_message.emit(f"{len(self._suspects)} suspected label errors written to {written}")
         return written
