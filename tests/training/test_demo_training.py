@@ -47,7 +47,8 @@ def test_val_gives_ultralytics_own_figures_and_keeps_every_prediction(trained_de
     from yolo_studio.core.evaluation.store import SUSPECTS_HEADER, Evaluation
 
     project = trained_demo
-    done = run_cli("val", "--model", project.runs_dir / "preset", "--project", project.root, "--name", "first", "--json")
+    done = run_cli("val", "--model", project.runs_dir / "preset", "--project", project.root, "--name", "first", "--json",
+                   "--referee")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     plain = YOLO(str(project.runs_dir / "preset" / "weights" / "best.pt")).val(

@@ -38,7 +38,9 @@ def page(qtbot, tmp_path):
     widget.show()
     widget.set_run(run)
     qtbot.waitUntil(lambda: widget.matcher is not None)
-    return widget
+    qtbot.waitUntil(lambda: "referee" in widget.summary.text())  # COCO's figures, computed in the background
+    yield widget
+    widget.shutdown()
 
 
 def _click_cell(page, row, column):
@@ -89,6 +91,7 @@ def test_a_run_without_an_evaluation_says_what_evaluate_does(qtbot, tmp_path):
     qtbot.addWidget(widget)
     widget.set_run(project.runs_dir / "nothing")
     assert "No evaluation yet" in widget.summary.text() and not widget.evaluate_button.isEnabled()
+    widget.shutdown()
 
 
 def test_two_models_side_by_side_show_the_images_that_got_better_and_worse(page, qtbot):

@@ -22,6 +22,8 @@ def add_parsers(sub) -> dict:
     val.add_argument("--project", default=None, metavar="DIR")
     val.add_argument("--name", default=None, help="the evaluation folder's name (default: val-<time>)")
     val.add_argument("--json", action="store_true", help="one JSON object: Ultralytics' metrics and the folder")
+    val.add_argument("--referee", action="store_true", help="also compute COCO's own mAP from the kept predictions "
+                                                            "(else the Evaluate page does when it first shows it)")
     val.add_argument("arguments", nargs="*", metavar="key=value", help="Ultralytics' val arguments")
     return {"val": cmd_val}
 
@@ -38,7 +40,7 @@ def cmd_val(args) -> int:
     if model is None:
         raise ValueError("which model? give --model (or model=): a .pt file, a run folder or a registry name")
     project = open_project(args.project) if args.project else None
-    evaluation = evaluate(str(model), data, project, args.name, overrides)
+    evaluation = evaluate(str(model), data, project, args.name, overrides, referee=args.referee)
     metrics = {k: v for k, v in evaluation.metrics.items() if k != "per_class"}
     if args.json:
         print(json.dumps({**metrics, "folder": str(evaluation.folder), "referee": evaluation.referee}), flush=True)

@@ -5,7 +5,7 @@ run or registry version was trained on. The folder goes beside the run (``<run>/
 into the project's ``evaluations/``, else ``evaluations/`` in the working folder. It holds Ultralytics'
 metrics as Ultralytics computed them in that pass, the kept predictions and ground truth
 (``core.evaluation.store``), the suspected label errors at the default thresholds, and the referee's COCO
-figures (``referee``).
+figures (``coco_referee``: with ``referee=True``, else when the Evaluate page first shows it).
 """
 
 from __future__ import annotations
@@ -54,9 +54,11 @@ def evaluation_folder(weights: Path, project=None, name: str | None = None) -> P
 
 
 def evaluate(model, data=None, project=None, name: str | None = None, overrides: dict | None = None,
-             referee: bool = True) -> Evaluation:
+             referee: bool = False) -> Evaluation:
     """Validate ``model`` (a run folder, registry reference or ``.pt``) on ``data`` and write the evaluation
-    folder; returns the evaluation (its ``folder`` set). Raises ``ValueError`` for what the user can fix."""
+    folder; returns the evaluation (its ``folder`` set). Raises ``ValueError`` for what the user can fix.
+    ``referee``: compute COCO's figures now (else the Evaluate page computes them when it first shows the
+    evaluation, so that validation costs what Ultralytics' own does)."""
     from yolo_studio.compat.evaluation import keep_predictions, metrics_of
     from yolo_studio.core.offline import ultralytics_settings_offline
     from yolo_studio.deploy.predict import load_model, resolve_model
@@ -90,29 +92,38 @@ def evaluate(model, data=None, project=None, name: str | None = None, overrides:
     return evaluation
 
 
-def coco_referee(evaluation: Evaluation) -> dict:
-    """COCO's own mAP (pycocotools' ``COCOeval``, box IoU) from the kept predictions: an independent figure
-    beside Ultralytics'. Rotated boxes are refereed by the boxes that enclose them."""
+REFEREES = ("faster_coco_eval", "pycocotools")  # the first installed one referees (PERFORMANCE.md: why this order)
+
+
+def coco_referee(evaluation: Evaluation, library: str | None = None) -> dict:
+    """COCO's own mAP (``COCOeval``, box IoU) from the kept predictions: an independent figure beside
+    Ultralytics'. Rotated boxes are refereed by the boxes that enclose them."""
     import contextlib
+    import importlib.util
     import io
 
-    try:
+    library = library or next((name for name in REFEREES if importlib.util.find_spec(name)), None)
+    if library is None:
+        return {"error": f"no referee installed ({' or '.join(REFEREES)})"}
+    if library == "faster_coco_eval":
+        from faster_coco_eval import COCO
+        from faster_coco_eval import COCOeval_faster as COCOeval
+    else:
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
-    except ImportError:
-        return {"error": "pycocotools is not installed"}
     boxes_t, boxes_p = matching.envelope(evaluation.truth[:, 2:]), matching.envelope(evaluation.predictions[:, 3:])
     if not len(boxes_p):
-        return {"mAP50-95": 0.0, "mAP50": 0.0, "library": "pycocotools"}
+        return {"mAP50-95": 0.0, "mAP50": 0.0, "library": library}
     ltwh = lambda b: [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])]  # noqa: E731
-    ground = COCO()
-    ground.dataset = {
+    dataset = {
         "images": [{"id": i, "height": int(h), "width": int(w)} for i, (h, w) in enumerate(evaluation.sizes)],
         "categories": [{"id": c} for c in evaluation.names],
         "annotations": [{"id": k + 1, "image_id": int(t[0]), "category_id": int(t[1]), "bbox": ltwh(b),
                          "area": float((b[2] - b[0]) * (b[3] - b[1])), "iscrowd": 0}
                         for k, (t, b) in enumerate(zip(evaluation.truth, boxes_t))]}
     with contextlib.redirect_stdout(io.StringIO()):
+        ground = COCO()
+        ground.dataset = dataset
         ground.createIndex()
         found = ground.loadRes([{"image_id": int(p[0]), "category_id": int(p[1]), "score": float(p[2]), "bbox": ltwh(b)}
                                 for p, b in zip(evaluation.predictions, boxes_p)])
@@ -126,4 +137,4 @@ def coco_referee(evaluation: Evaluation) -> dict:
         values = values[values > -1]
         return float(values.mean()) if values.size else 0.0
 
-    return {"mAP50-95": mean(precision), "mAP50": mean(precision[0]), "library": "pycocotools"}
+    return {"mAP50-95": mean(precision), "mAP50": mean(precision[0]), "library": library}

@@ -34,6 +34,13 @@ class EvaluatePage(QtWidgets.QWidget):
         self._worker = None
         self._build_widgets()
 
+    def shutdown(self) -> None:
+        """End the page's worker threads (an evaluation running, the referee)."""
+        for worker in (self._worker, getattr(self, "_referee_worker", None)):
+            if worker is not None:
+                worker.stop()
+        self._worker = self._referee_worker = None
+
     # ------------------------------------------------------------------ widgets
 
     def _build_widgets(self) -> None:
@@ -194,12 +201,31 @@ class EvaluatePage(QtWidgets.QWidget):
             self._clear(f"{folder} cannot be read: {exc}")
             return
         self.matcher = matching.Matcher(self.evaluation) if self.evaluation.task != "classify" else None
+        if self.matcher is not None and not self.evaluation.referee:
+            self._referee(self.evaluation)
         self.selection = ("ranked", None)
         self._suspects = None  # listed when their tab is first shown
         self.suspects.clear()
         if self.lists.currentIndex() == 1:
             self._show_suspects()
         self.refresh_figures()
+
+    def _referee(self, evaluation) -> None:
+        """COCO's figures, computed off the UI thread the first time an evaluation is shown, then kept in it."""
+        from yolo_studio.deploy.evaluate import coco_referee
+        from yolo_studio.workers.task import TaskThread
+
+        if getattr(self, "_referee_worker", None) is None:
+            self._referee_worker = TaskThread("referee", self)
+            self._referee_worker.done.connect(lambda _job, result: self._refereed(*result))
+        self._referee_worker.submit(lambda: (evaluation, coco_referee(evaluation)))
+
+    def _refereed(self, evaluation, figures: dict) -> None:
+        evaluation.referee = figures
+        if evaluation.folder is not None and "mAP50-95" in figures:
+            evaluation.save(evaluation.folder)
+        if evaluation is self.evaluation:
+            self.refresh_figures()
 
     def _clear(self, text: str) -> None:
         self.evaluation = self.matcher = None

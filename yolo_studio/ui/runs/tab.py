@@ -51,6 +51,7 @@ class RunsTab(QtWidgets.QWidget):
     def shutdown(self) -> None:
         if self._sizer is not None:
             self._sizer.stop()
+        self.evaluate_page.shutdown()
 
     def _build_widgets(self) -> None:
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
