@@ -8,6 +8,7 @@
 - ``heads.py``: custom heads recognised by their attributes, and 8.0-8.3 heads adapted to today's protocol;
 - ``building.py``: model classes, ``parse_model`` alone, and Ultralytics' class state put back after a build;
 - ``inference.py``: Ultralytics' letterbox, NMS and box scaling for the studio's own inference paths;
+- ``evaluation.py``: Ultralytics' validation with what its validator saw per image kept;
 - ``training.py``: what the training process changes about Ultralytics' trainer;
 - ``probe.py``: checks all of the above against the installed Ultralytics at start-up.
 
