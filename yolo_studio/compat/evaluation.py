@@ -23,8 +23,8 @@ class Kept:
     task: str = "detect"
     images: list = field(default_factory=list)  # path per image, in validation order
     sizes: list = field(default_factory=list)  # (height, width) per image
-    truth: list = field(default_factory=list)  # (image, class, *box)
-    predictions: list = field(default_factory=list)  # (image, class, confidence, *box)
+    truth: list = field(default_factory=list)  # rows (image, class, *box), or arrays of such rows
+    predictions: list = field(default_factory=list)  # rows (image, class, confidence, *box), or arrays of them
     top5: list = field(default_factory=list)  # classify: (image, true class, [classes], [probabilities])
 
 
@@ -52,6 +52,9 @@ def keep_predictions(model, task: str) -> Kept:
 
 
 def _keep_boxes(kept: Kept, validator, preds, batch) -> None:
+    """Per image: its truth and predictions as arrays (``image, class, box`` and ``image, class, confidence,
+    box``), scaled to the original image; hundreds of predictions an image stay numpy, never Python tuples."""
+    import numpy as np
     from ultralytics.utils import ops
 
     rotated = kept.task == "obb"
@@ -60,16 +63,15 @@ def _keep_boxes(kept: Kept, validator, preds, batch) -> None:
         image = len(kept.images)
         kept.images.append(str(pbatch["im_file"]))
         kept.sizes.append(tuple(int(v) for v in pbatch["ori_shape"]))
-        truth = pbatch["bboxes"]
-        if len(truth):
-            truth = ops.scale_boxes(pbatch["imgsz"], truth.clone(), pbatch["ori_shape"], ratio_pad=pbatch["ratio_pad"],
-                                    xywh=rotated)
-            kept.truth += [(image, int(c), *map(float, b)) for c, b in zip(pbatch["cls"].tolist(), truth.tolist())]
+        if len(pbatch["bboxes"]):
+            truth = ops.scale_boxes(pbatch["imgsz"], pbatch["bboxes"].clone(), pbatch["ori_shape"],
+                                    ratio_pad=pbatch["ratio_pad"], xywh=rotated).cpu().numpy()
+            kept.truth.append(np.column_stack([np.full(len(truth), image), pbatch["cls"].cpu().numpy(), truth]))
         if len(pred["cls"]):
             boxes = ops.scale_boxes(pbatch["imgsz"], pred["bboxes"].clone(), pbatch["ori_shape"],
-                                    ratio_pad=pbatch["ratio_pad"], xywh=rotated)
-            kept.predictions += [(image, int(c), float(p), *map(float, b)) for c, p, b in
-                                 zip(pred["cls"].tolist(), pred["conf"].tolist(), boxes.tolist())]
+                                    ratio_pad=pbatch["ratio_pad"], xywh=rotated).cpu().numpy()
+            kept.predictions.append(np.column_stack([np.full(len(boxes), image), pred["cls"].cpu().numpy(),
+                                                     pred["conf"].cpu().numpy(), boxes]))
 
 
 def _keep_classes(kept: Kept, preds, batch, samples: list) -> None:

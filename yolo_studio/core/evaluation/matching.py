@@ -14,13 +14,14 @@ classes, the last row and column the background (a missed object, a prediction o
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 SMALL, MEDIUM = 32 ** 2, 96 ** 2  # COCO's size buckets, by area in the original image's pixels
 # Suspected label errors (``suspects``): how sure the model must be, and what counts as near.
 SUSPECT_CONF, SUSPECT_IOU, NEAR_IOU, NEAR_CONF = 0.5, 0.5, 0.1, 0.25
+FAINT = 0.01  # predictions below it say nothing about a label: suspects never read them
 
 
 def envelope(boxes: np.ndarray) -> np.ndarray:
@@ -235,7 +236,7 @@ class Suspect:
     kind: str  # missing_label, unmatched_label, wrong_class
     cls: int  # missing_label and wrong_class: the class the model sees; unmatched_label: the label's
     box: tuple  # x1 y1 x2 y2, pixels
-    confidence: float  # the model's; unmatched_label: the most confident prediction near the label (0: none)
+    confidence: float  # the model's; unmatched_label: the most confident prediction near the label (0: none at 0.01)
 
 
 def suspects(matcher: Matcher, conf: float = SUSPECT_CONF, iou: float = SUSPECT_IOU) -> list:
@@ -243,8 +244,11 @@ def suspects(matcher: Matcher, conf: float = SUSPECT_CONF, iou: float = SUSPECT_
     (``missing_label``), a ground truth no confident prediction comes near (``unmatched_label``), a confident
     prediction of another class on a ground truth its own class does not match (``wrong_class``). Each kind
     ranked by how sure the model is (for unmatched labels: how little it sees there)."""
-    m = matcher.matching(iou)
+    if matcher.conf.size and matcher.conf.min() < FAINT:  # the matching above a confidence is the full one cut
+        keep = matcher.conf >= FAINT  # there: match only those (a validation keeps hundreds per image, most faint)
+        matcher = Matcher(replace(matcher.evaluation, predictions=matcher.evaluation.predictions[keep]))
     pred_near, truth_near_conf = matcher.nearness()
+    m = matcher.matching(iou)
     sure = matcher.conf >= conf
     out = []
     for p in np.flatnonzero(sure & (pred_near < NEAR_IOU)):

@@ -42,8 +42,8 @@ class Evaluation:
     @classmethod
     def from_kept(cls, kept, names: dict, metrics: dict, source: dict) -> "Evaluation":
         width = 5 if kept.task == "obb" else 4
-        truth = np.array(kept.truth, dtype=np.float64).reshape(-1, 2 + width)
-        predictions = np.array(kept.predictions, dtype=np.float64).reshape(-1, 3 + width)
+        truth, predictions = (_rows(rows, columns) for rows, columns in ((kept.truth, 2 + width),
+                                                                         (kept.predictions, 3 + width)))
         order = np.lexsort((-predictions[:, 2], predictions[:, 0]))  # by image, then confidence (highest first)
         return cls(kept.task, {int(k): v for k, v in names.items()}, list(kept.images),
                    np.array(kept.sizes, dtype=np.int64).reshape(-1, 2), truth, predictions[order], metrics, source,
@@ -57,9 +57,9 @@ class Evaluation:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         part = folder / "kept.npz.part"
-        with open(part, "wb") as handle:
-            np.savez_compressed(handle, images=np.array(self.images, dtype=str), sizes=self.sizes, truth=self.truth,
-                                predictions=self.predictions)
+        with open(part, "wb") as handle:  # not compressed: hundreds of thousands of rows write and read at once
+            np.savez(handle, images=np.array(self.images, dtype=str), sizes=self.sizes, truth=self.truth,
+                     predictions=self.predictions)
         part.replace(folder / "kept.npz")
         info = {"task": self.task, "names": {str(k): v for k, v in self.names.items()}, "metrics": self.metrics,
                 "source": self.source, "referee": self.referee, "top5": self.top5, "changed": sorted(self.changed)}
@@ -77,6 +77,13 @@ class Evaluation:
         return cls(info["task"], {int(k): v for k, v in info["names"].items()}, images, sizes, truth, predictions,
                    info.get("metrics", {}), info.get("source", {}), info.get("referee", {}), info.get("top5", []),
                    folder, set(info.get("changed", [])))
+
+
+def _rows(rows: list, columns: int) -> np.ndarray:
+    """Rows given as tuples, or as arrays of rows (what a validation keeps), as one array."""
+    if rows and isinstance(rows[0], np.ndarray):
+        return np.concatenate(rows).reshape(-1, columns)
+    return np.array(rows, dtype=np.float64).reshape(-1, columns)
 
 
 def is_evaluation(folder: str | Path) -> bool:

@@ -201,8 +201,8 @@ class EvaluatePage(QtWidgets.QWidget):
             self._clear(f"{folder} cannot be read: {exc}")
             return
         self.matcher = matching.Matcher(self.evaluation) if self.evaluation.task != "classify" else None
-        if self.matcher is not None and not self.evaluation.referee:
-            self._referee(self.evaluation)
+        if self.matcher is not None and not self.evaluation.referee:  # after the page has been drawn
+            QtCore.QTimer.singleShot(300, lambda ev=self.evaluation: ev is self.evaluation and self._referee(ev))
         self.selection = ("ranked", None)
         self._suspects = None  # listed when their tab is first shown
         self.suspects.clear()
