@@ -108,6 +108,8 @@ def page_timing(rounds: int) -> dict:
     run = project.runs_dir / "big"
     kept = Kept("detect", [str(folder / "image.png")] * 5000, [(640, 640)] * 5000, truth, predictions)
     Evaluation.from_kept(kept, {0: "a", 1: "b", 2: "c"}, {}, {}).save(run / "evaluations" / "e")
+    global _BIG
+    _BIG = run / "evaluations" / "e"
     out = {"open": [], "slider step": [], "matrix click": []}
     for _ in range(rounds):
         page = EvaluatePage(project)
@@ -134,6 +136,26 @@ def page_timing(rounds: int) -> dict:
     return out
 
 
+_BIG = None  # the generated evaluation page_timing wrote (the referees are timed on it)
+
+
+def referee_timing(rounds: int) -> dict:
+    """faster-coco-eval and pycocotools on the same 50,000 kept predictions: seconds, and the figures they give."""
+    from yolo_studio.core.evaluation.store import Evaluation
+    from yolo_studio.deploy.evaluate import REFEREES, coco_referee
+
+    evaluation = Evaluation.load(_BIG)
+    out = {name: [] for name in REFEREES}
+    figures = {}
+    for r in range(rounds):
+        for name in (REFEREES if r % 2 == 0 else REFEREES[::-1]):
+            t = time.perf_counter()
+            figures[name] = coco_referee(evaluation, name)["mAP50-95"]
+            out[name].append(time.perf_counter() - t)
+    print("referee mAP50-95: " + ", ".join(f"{k} {v:.6f}" for k, v in figures.items()))
+    return out
+
+
 def main() -> None:
     import torch
     import ultralytics
@@ -155,6 +177,10 @@ def main() -> None:
     for name, values in page_timing(args.rounds).items():
         rows.append((f"Evaluate page, 5,000 images / 50,000 predictions: {name}", len(values),
                      statistics.median(values), None))
+    referees = referee_timing(args.rounds)
+    base = statistics.median(referees["pycocotools"])
+    rows += [(f"referee on 50,000 predictions: {name}", len(v), statistics.median(v), statistics.median(v) / base)
+             for name, v in referees.items()]
     print("\n| measurement | runs | median s | ratio |\n| --- | ---: | ---: | ---: |")
     for name, n, median, ratio in rows:
         print(f"| {name} | {n} | {median:.3f} | {'' if ratio is None else f'{ratio:.3f}'} |")

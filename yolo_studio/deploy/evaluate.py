@@ -101,6 +101,7 @@ def coco_referee(evaluation: Evaluation, library: str | None = None) -> dict:
     import contextlib
     import importlib.util
     import io
+    import threading
 
     library = library or next((name for name in REFEREES if importlib.util.find_spec(name)), None)
     if library is None:
@@ -121,7 +122,11 @@ def coco_referee(evaluation: Evaluation, library: str | None = None) -> dict:
         "annotations": [{"id": k + 1, "image_id": int(t[0]), "category_id": int(t[1]), "bbox": ltwh(b),
                          "area": float((b[2] - b[0]) * (b[3] - b[1])), "iscrowd": 0}
                         for k, (t, b) in enumerate(zip(evaluation.truth, boxes_t))]}
-    with contextlib.redirect_stdout(io.StringIO()):
+    # the libraries print their progress; silenced on the main thread only (sys.stdout is the process's: in a
+    # worker thread, redirecting it would swallow what the main thread prints meanwhile)
+    quiet = contextlib.redirect_stdout(io.StringIO()) if threading.current_thread() is threading.main_thread() \
+        else contextlib.nullcontext()
+    with quiet:
         ground = COCO()
         ground.dataset = dataset
         ground.createIndex()
