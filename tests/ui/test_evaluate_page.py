@@ -144,6 +144,7 @@ def test_a_label_is_fixed_where_it_is_seen_with_undo_and_a_backup(page, qtbot, t
     assert label.read_text().splitlines() == original.splitlines()[:1]  # the circle's line is gone
     assert (data / "labels-backup" / "val" / "img0.txt").read_text() == original
     assert 0 in page.evaluation.changed and "changed since the evaluation" in page.caption.text()
+    assert page.errors.currentItem() is None or "img0.png" in page.errors.currentItem().text()
     assert page.matrix.item(0, 2).text() == "1"  # that square prediction now has no label under it
     page.undo_label_edit()
     assert label.read_text() == original and page.matrix.item(0, 1).text() == "1"

@@ -574,6 +574,10 @@ class EvaluatePage(QtWidgets.QWidget):
         if self.lists.currentIndex() == 1:
             self._show_suspects()
         self.refresh_figures()
+        row = next((k for k, entry in enumerate(getattr(self, "_entries", [])) if entry[0] == image), -1)
+        self.errors.blockSignals(True)  # the list stays on the image being fixed, when it still lists it
+        self.errors.setCurrentRow(row)
+        self.errors.blockSignals(False)
         self.draw(image)
         self.caption.setText(f"{self.caption.text()} · {message} · labels of this image changed since the evaluation")
         self.status_message.emit(message)
