@@ -3,6 +3,7 @@ rollback, cleanup, crash safety, and one backbone pass for several heads."""
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -161,6 +162,12 @@ def test_the_cli_lists_promotes_rolls_back_and_detects(trained_project, tiny_dat
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[0])
     assert result["source"] == str(image) and all(o["head"] == "shapes" for o in result["objects"])
+    done = run_cli("val", "--model", "hydra:cli/shapes", "--data", tiny_dataset, "--project", root, "--json")
+    assert done.returncode == 0, done.stderr[-2000:]  # a head version evaluated as the model it is
+    evaluated = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "metrics/mAP50-95(B)" in evaluated and Path(evaluated["folder"]).parent == Path(root) / "evaluations"
+    refused = run_cli("val", "--model", "hydra:cli/birds", "--data", tiny_dataset, "--project", root)
+    assert refused.returncode == 1 and "no active version" in refused.stderr
 
 
 def test_the_cli_lists_the_splits_with_what_a_head_costs(trained_project):

@@ -158,3 +158,21 @@ def test_a_label_is_fixed_where_it_is_seen_with_undo_and_a_backup(page, qtbot, t
     item.setPos(10, 0)  # dragged 10 px to the right, then released
     QTest.mouseRelease(page.view.viewport(), QtCore.Qt.LeftButton)
     qtbot.waitUntil(lambda: label.read_text().splitlines()[0].split()[1] == "0.350000")
+
+
+def test_shift_drag_resizes_a_label_from_its_nearest_corner(page, qtbot, tmp_path):
+    data = _project_images(tmp_path, page)
+    label = data / "labels" / "val" / "img3.txt"
+    page.draw(3)
+    (t, item), = [(t, i) for t, i in page.label_items.items()]
+    item.setSelected(True)
+    view = page.view
+    corner = view.mapFromScene(QtCore.QPointF(50, 50))  # the box is 20..50: its bottom-right corner
+    target = view.mapFromScene(QtCore.QPointF(70, 60))
+    QTest.mousePress(view.viewport(), QtCore.Qt.LeftButton, QtCore.Qt.ShiftModifier, corner)
+    QTest.mouseMove(view.viewport(), target)
+    QTest.mouseRelease(view.viewport(), QtCore.Qt.LeftButton, QtCore.Qt.ShiftModifier, target)
+    qtbot.wait(200)
+    qtbot.waitUntil(lambda: label.read_text().split()[1:] != ["0.350000", "0.350000", "0.300000", "0.300000"])
+    x, y, w, h = (float(v) for v in label.read_text().split()[1:])
+    assert abs(x - 0.45) < 0.02 and abs(y - 0.40) < 0.02 and abs(w - 0.50) < 0.03 and abs(h - 0.40) < 0.03

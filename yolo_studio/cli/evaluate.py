@@ -17,7 +17,8 @@ def add_parsers(sub) -> dict:
     val = sub.add_parser("val", help="validate a model (Ultralytics' metrics) and keep every prediction for the "
                                      "Evaluate page")
     val.add_argument("--model", default=None, help="a .pt file, a run folder, or (with --project) a run or registry "
-                                                   "name (NAME or NAME:vN)")
+                                                   "name (NAME, NAME:vN, NAME@production) or a hydra head version "
+                                                   "(hydra:MODEL/HEAD[:vN])")
     val.add_argument("--data", default=None, help="dataset YAML (default: the one the model was trained on)")
     val.add_argument("--project", default=None, metavar="DIR")
     val.add_argument("--name", default=None, help="the evaluation folder's name (default: val-<time>)")
@@ -26,6 +27,29 @@ def add_parsers(sub) -> dict:
                                                             "(else the Evaluate page does when it first shows it)")
     val.add_argument("arguments", nargs="*", metavar="key=value", help="Ultralytics' val arguments")
     return {"val": cmd_val}
+
+
+HYDRA = "hydra:"
+
+
+def hydra_head_weights(ref: str, project):
+    """``hydra:MODEL/HEAD`` (its active version) or ``hydra:MODEL/HEAD:vN``: the checkpoint that head version
+    was trained to (backbone and head: the model it is)."""
+    from yolo_studio.hydra.store import HydraStore
+
+    if project is None:
+        raise ValueError(f"{ref}: give --project, the project whose hydra models to look in")
+    name, _, head = ref[len(HYDRA):].partition("/")
+    head, _, version = head.partition(":")
+    store = HydraStore(project.root / "hydra" / name)
+    if not name or not head or not store.exists():
+        raise ValueError(f"{ref}: write hydra:MODEL/HEAD or hydra:MODEL/HEAD:vN of a hydra model of the project")
+    if version:
+        return store.version(head, int(version.lstrip("v"))).weights
+    active = {v.head: v for v in store.active()}
+    if head not in active:
+        raise ValueError(f"{ref}: head '{head}' has no active version (heads: {', '.join(store.heads) or 'none'})")
+    return active[head].weights
 
 
 def cmd_val(args) -> int:
@@ -40,6 +64,8 @@ def cmd_val(args) -> int:
     if model is None:
         raise ValueError("which model? give --model (or model=): a .pt file, a run folder or a registry name")
     project = open_project(args.project) if args.project else None
+    if str(model).startswith(HYDRA):
+        model = hydra_head_weights(str(model), project)
     evaluation = evaluate(str(model), data, project, args.name, overrides, referee=args.referee)
     metrics = {k: v for k, v in evaluation.metrics.items() if k != "per_class"}
     if args.json:

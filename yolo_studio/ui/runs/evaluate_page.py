@@ -127,7 +127,7 @@ class EvaluatePage(QtWidgets.QWidget):
         picture_layout.addWidget(self.view, 1)
         picture_layout.addWidget(self.caption)
         picture_layout.addLayout(edits)
-        self.shown, self.label_items, self.undo_stack = None, {}, []
+        self.shown, self.label_items, self.undo_stack, self._resizing = None, {}, [], None
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -482,7 +482,11 @@ class EvaluatePage(QtWidgets.QWidget):
         return int(picked[0].data(0)) if picked else None
 
     def eventFilter(self, watched, event):
-        if event.type() == QtCore.QEvent.MouseButtonRelease and self.label_items:
+        kind = event.type()
+        if kind in (QtCore.QEvent.MouseButtonPress, QtCore.QEvent.MouseMove, QtCore.QEvent.MouseButtonRelease) \
+                and self._resize(kind, event):
+            return True  # Shift+drag on a selected label: the resize owns the gesture
+        if kind == QtCore.QEvent.MouseButtonRelease and self.label_items:
             for t, item in self.label_items.items():
                 if item.pos() != QtCore.QPointF(0, 0):  # dragged: its new box is written
                     rect = item.rect().translated(item.pos())
@@ -490,6 +494,33 @@ class EvaluatePage(QtWidgets.QWidget):
                         "box", t, (r.left(), r.top(), r.right(), r.bottom())))
                     break
         return super().eventFilter(watched, event)
+
+    def _resize(self, kind, event) -> bool:
+        """Shift+drag on the selected label: the corner nearest the cursor follows it; written on release."""
+        t = self._selected_label()
+        resizing = getattr(self, "_resizing", None)
+        if kind == QtCore.QEvent.MouseButtonPress:
+            if t is None or not event.modifiers() & QtCore.Qt.ShiftModifier or self.evaluation.box_width != 4:
+                return False
+            item = self.label_items[t]
+            rect = item.rect().translated(item.pos())
+            at = self.view.mapToScene(event.position().toPoint())
+            corners = [rect.topLeft(), rect.topRight(), rect.bottomLeft(), rect.bottomRight()]
+            nearest = min(range(4), key=lambda k: (corners[k] - at).manhattanLength())
+            self._resizing = (t, rect, corners[3 - nearest])  # the opposite corner stays
+            return True
+        if resizing is None:
+            return False
+        t, _rect, fixed = resizing
+        at = self.view.mapToScene(event.position().toPoint())
+        rect = QtCore.QRectF(fixed, at).normalized()
+        self.label_items[t].setPos(0, 0)
+        self.label_items[t].setRect(rect)
+        if kind == QtCore.QEvent.MouseButtonRelease:
+            self._resizing = None
+            QtCore.QTimer.singleShot(0, lambda: self.edit_label("box", t, (rect.left(), rect.top(), rect.right(),
+                                                                            rect.bottom())))
+        return True
 
     def delete_selected_label(self) -> None:
         t = self._selected_label()
