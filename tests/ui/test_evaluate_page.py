@@ -103,7 +103,8 @@ def test_two_models_side_by_side_show_the_images_that_got_better_and_worse(page,
                  (1, 0, 0.9, 10, 10, 40, 40), (2, 1, 0.9, 50, 50, 70, 70),  # img1, img2: found
                  (3, 0, 0.95, 20, 20, 50, 50), (3, 1, 0.7, 60, 60, 90, 90), (3, 0, 0.9, 70, 70, 95, 95)])  # img3: worse
     second = Evaluation.from_kept(kept, NAMES, {}, {})
-    dialog = CompareDialog(first, second, labels=("r1", "r2"))
+    promoted = []
+    dialog = CompareDialog(first, second, labels=("r1", "r2"), promote=promoted.append)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.better.count() == 3 and dialog.worse.count() == 1
@@ -111,6 +112,11 @@ def test_two_models_side_by_side_show_the_images_that_got_better_and_worse(page,
     assert dialog.captions[0].text() == "r1: 1 errors" and dialog.captions[1].text() == "r2: 2 errors"
     recall = dialog.classes.item(0, 2).text()  # squares' recall: 2 of 3, then all 3
     assert recall.startswith("0.667 -> 1.000")
+    from PySide6 import QtWidgets
+
+    button = next(b for b in dialog.findChildren(QtWidgets.QPushButton) if b.text().startswith("Register r2"))
+    QTest.mouseClick(button, QtCore.Qt.LeftButton)
+    assert promoted == [1]  # the better one registered and promoted (the Runs tab does it: registry tests)
 
 
 def _project_images(tmp_path, page):

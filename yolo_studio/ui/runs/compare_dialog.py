@@ -18,9 +18,10 @@ FIGURES = ("precision", "recall", "f1", "mAP50-95")
 
 
 class CompareDialog(QtWidgets.QDialog):
-    def __init__(self, first, second, labels: tuple, parent=None):
+    def __init__(self, first, second, labels: tuple, parent=None, promote=None):
         """``first``, ``second``: evaluations (``core.evaluation.store.Evaluation``) of the same images. Raises
-        ``ValueError`` when they cannot be compared."""
+        ``ValueError`` when they cannot be compared. ``promote(k)``, if given, registers run ``k`` (0 or 1) and
+        makes it the production version (the buttons under the images)."""
         super().__init__(parent)
         self.setWindowTitle(f"{labels[0]} -> {labels[1]}")
         self.first, self.second = first, second
@@ -57,6 +58,13 @@ class CompareDialog(QtWidgets.QDialog):
         layout.addWidget(self.classes)
         layout.addWidget(note)
         layout.addWidget(splitter(lists, pictures, sizes=[260, 900]), 1)
+        if promote is not None:
+            buttons = QtWidgets.QHBoxLayout()
+            buttons.addStretch(1)
+            for k in (0, 1):
+                buttons.addWidget(QtWidgets.QPushButton(f"Register {labels[k]} and promote it…",
+                                                        clicked=lambda _c=False, k=k: promote(k)))
+            layout.addLayout(buttons)
         self.resize(1300, 800)
 
     def show_image(self, rows: list, row: int) -> None:

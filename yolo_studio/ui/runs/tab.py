@@ -208,8 +208,23 @@ class RunsTab(QtWidgets.QWidget):
                                                   "select it and press Evaluate in its Evaluate tab first.")
                 return None
             found.append(Evaluation.load(folders[-1]))
+        def promote(k: int) -> None:
+            from yolo_studio.training import registry
+
+            name, ok = QtWidgets.QInputDialog.getText(self, "Register and promote", f"Register {runs[k].name}'s "
+                                                      "best.pt as the next version of (name):", text="model")
+            if not ok or not name.strip():
+                return
+            try:
+                entry = registry.register(self.project.registry_dir, runs[k].path, name.strip())
+                registry.promote(self.project.registry_dir, entry.ref)
+            except ValueError as exc:
+                QtWidgets.QMessageBox.warning(self, "Not registered", str(exc))
+                return
+            self.status_message.emit(f"{entry.name}@production is now {entry.ref} ({runs[k].name})")
+
         try:
-            dialog = CompareDialog(*found, labels=(runs[0].name, runs[1].name), parent=self)
+            dialog = CompareDialog(*found, labels=(runs[0].name, runs[1].name), parent=self, promote=promote)
         except ValueError as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot compare", str(exc))
             return None
