@@ -77,6 +77,14 @@ def test_a_promoted_version_is_the_one_in_use_and_rolling_back_is_one_step(train
         registry.roll_back(registry_dir, "inuse")
     with pytest.raises(ValueError, match="has no version called 'staging'"):
         registry.find(registry_dir, "inuse@staging")
+    registry.promote(registry_dir, "inuse:v3")
+    import shutil
+
+    shutil.rmtree(registry.find(registry_dir, "inuse:v1").folder)  # the version it would roll back to is gone
+    held = (registry_dir / "inuse" / "aliases.yaml").read_text()
+    with pytest.raises(ValueError, match="no registered model 'inuse:v1'"):
+        registry.roll_back(registry_dir, "inuse")
+    assert (registry_dir / "inuse" / "aliases.yaml").read_text() == held  # nothing written
 
 
 def test_predict_on_images_and_a_video_reports_objects_and_timing(trained_project, tiny_dataset, tmp_path):

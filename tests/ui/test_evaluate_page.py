@@ -182,3 +182,29 @@ def test_shift_drag_resizes_a_label_from_its_nearest_corner(page, qtbot, tmp_pat
     qtbot.waitUntil(lambda: label.read_text().split()[1:] != ["0.350000", "0.350000", "0.300000", "0.300000"])
     x, y, w, h = (float(v) for v in label.read_text().split()[1:])
     assert abs(x - 0.45) < 0.02 and abs(y - 0.40) < 0.02 and abs(w - 0.50) < 0.03 and abs(h - 0.40) < 0.03
+
+
+def test_export_asks_where_and_an_empty_cell_leaves_the_picture_safe(page, monkeypatch, tmp_path):
+    from PySide6 import QtWidgets
+
+    target = tmp_path / "picked.csv"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV (*.csv)"))
+    page.lists.setCurrentIndex(1)
+    QTest.mouseClick(page.export_button, QtCore.Qt.LeftButton)
+    assert target.read_text().splitlines()[0] == SUSPECTS_HEADER
+    empty = next((r, c) for r in range(page.matrix.rowCount()) for c in range(page.matrix.columnCount())
+                 if page.matrix.item(r, c).text() == "0")
+    _click_cell(page, *empty)
+    assert page.errors.count() == 0 and page.label_items == {}
+    QTest.mouseClick(page.view.viewport(), QtCore.Qt.LeftButton)  # a click on the emptied picture: nothing
+
+
+def test_undo_belongs_to_the_evaluation_it_was_made_in(page, tmp_path):
+    _project_images(tmp_path, page)
+    page.draw(3)
+    (item,) = page.label_items.values()
+    item.setSelected(True)
+    page.delete_selected_label()
+    assert page.undo_stack
+    page.load(page.evaluation.folder)  # another evaluation, or this one again from disk
+    assert page.undo_stack == [] and not page.undo_label.isEnabled()

@@ -10,7 +10,8 @@
 - ``inference.py``: Ultralytics' letterbox, NMS and box scaling for the studio's own inference paths;
 - ``evaluation.py``: Ultralytics' validation with what its validator saw per image kept;
 - ``training.py``: what the training process changes about Ultralytics' trainer;
-- ``probe.py``: checks all of the above against the installed Ultralytics at start-up.
+- ``probe.py``: checks the above against the installed Ultralytics at start-up (``evaluation.py``'s validator
+  methods are checked by the tests that validate every task, not yet by the probe).
 
 Public Ultralytics API (``YOLO``, ``model.train``, ``ultralytics.utils.SETTINGS``) is used where it
 is needed; only internals live here. Nothing in this package imports the rest of YOLO Studio.

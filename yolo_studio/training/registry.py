@@ -202,9 +202,10 @@ def roll_back(registry_dir: str | Path, name: str, alias: str = PRODUCTION) -> E
     before = held.get(alias, {}).get("before", [])
     if not before:
         raise ValueError(f"'{name}@{alias}' has no earlier version to roll back to")
+    entry = find(registry_dir, f"{name}:v{before[-1]}")  # it must still exist before anything is written
     held[alias] = {"version": before[-1], "before": before[:-1]}
     _write_aliases(registry_dir, name, held)
-    return find(registry_dir, f"{name}:v{before[-1]}")
+    return entry
 
 
 def _write_aliases(registry_dir, name: str, held: dict) -> None:

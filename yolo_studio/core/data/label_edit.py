@@ -58,6 +58,35 @@ def _line(lines: list, k: int) -> list:
     return lines[k].split()
 
 
+def find_line(label: Path, cls: int, box: tuple, size: tuple, outline: bool = False, tolerance: float = 1.5) -> int:
+    """The line of ``label`` that holds the object of class ``cls`` whose box is ``box`` (``x1 y1 x2 y2`` pixels
+    of an image of ``size`` (h, w); ``outline``: the lines are polygons or corners (segment, OBB), read by the
+    box around them; else a box first (detect, pose)): what an
+    evaluation kept is not always the file's order (Ultralytics drops duplicate lines and sorts the rest).
+    Raises ``ValueError`` when no line matches: the file changed since."""
+    h, w = size
+    for k, line in enumerate(read_lines(label)):
+        values = line.split()
+        try:
+            numbers = [float(v) for v in values[1:]]
+            if int(float(values[0])) != int(cls):
+                continue
+        except (ValueError, IndexError):
+            continue
+        if not outline and len(numbers) >= 4:
+            cx, cy, bw, bh = numbers[:4]  # a box, or a pose line (box, then keypoints)
+            found = ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
+        elif len(numbers) >= 6:
+            xs, ys = numbers[0::2], numbers[1::2]
+            found = (min(xs) * w, min(ys) * h, max(xs) * w, max(ys) * h)
+        else:
+            continue
+        if all(abs(a - b) <= tolerance for a, b in zip(found, box)):
+            return k
+    raise ValueError(f"{label.name} has no label of class {cls} at that place any more: it changed since the "
+                     "evaluation; evaluate again")
+
+
 def delete(label: Path, k: int) -> str:
     lines = read_lines(label)
     _line(lines, k)
@@ -84,7 +113,12 @@ def set_box(label: Path, k: int, box: tuple, size: tuple) -> str:
 
 
 def add_box(label: Path, cls: int, box: tuple, size: tuple) -> str:
+    """A box label added; refused in a file of polygons or keypoints (a line of another kind would make
+    Ultralytics drop the whole image)."""
     lines = read_lines(label)
+    if any(len(line.split()) != 5 for line in lines):
+        raise ValueError(f"{label.name} holds polygons or keypoints: a box cannot be added to it; add the object in "
+                         "an annotation tool")
     return _write(label, [*lines, " ".join([str(int(cls)), *_normalised(box, size)])])
 
 

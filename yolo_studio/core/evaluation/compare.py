@@ -1,5 +1,6 @@
-"""Two evaluations of the same images (two runs, a run and a registry version, two hydra head versions), image by
-image: per-class figures side by side, and the images the second model gets more right or more wrong."""
+"""Two evaluations of the same images, image by image: per-class figures side by side, and the images the second
+model gets more right or more wrong. Any two evaluations compare (runs, registry versions, hydra head versions:
+``yolo-studio val`` makes them); the Runs tab compares the newest evaluations of two runs."""
 
 from __future__ import annotations
 

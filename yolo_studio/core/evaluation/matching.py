@@ -237,6 +237,7 @@ class Suspect:
     cls: int  # missing_label and wrong_class: the class the model sees; unmatched_label: the label's
     box: tuple  # x1 y1 x2 y2, pixels
     confidence: float  # the model's; unmatched_label: the most confident prediction near the label (0: none at 0.01)
+    prediction: int = -1  # missing_label and wrong_class: the prediction (index in the evaluation)
 
 
 def suspects(matcher: Matcher, conf: float = SUSPECT_CONF, iou: float = SUSPECT_IOU) -> list:
@@ -244,8 +245,10 @@ def suspects(matcher: Matcher, conf: float = SUSPECT_CONF, iou: float = SUSPECT_
     (``missing_label``), a ground truth no confident prediction comes near (``unmatched_label``), a confident
     prediction of another class on a ground truth its own class does not match (``wrong_class``). Each kind
     ranked by how sure the model is (for unmatched labels: how little it sees there)."""
+    index = np.arange(len(matcher.conf))  # a prediction's index in the evaluation
     if matcher.conf.size and matcher.conf.min() < FAINT:  # the matching above a confidence is the full one cut
         keep = matcher.conf >= FAINT  # there: match only those (a validation keeps hundreds per image, most faint)
+        index = index[keep]
         matcher = Matcher(replace(matcher.evaluation, predictions=matcher.evaluation.predictions[keep]))
     pred_near, truth_near_conf = matcher.nearness()
     m = matcher.matching(iou)
@@ -253,14 +256,14 @@ def suspects(matcher: Matcher, conf: float = SUSPECT_CONF, iou: float = SUSPECT_
     out = []
     for p in np.flatnonzero(sure & (pred_near < NEAR_IOU)):
         out.append(Suspect(int(matcher.pred_image[p]), "missing_label", int(matcher.pred_cls[p]),
-                           tuple(map(float, matcher.pred_box[p])), float(matcher.conf[p])))
+                           tuple(map(float, matcher.pred_box[p])), float(matcher.conf[p]), int(index[p])))
     other = sure & (pred_near >= NEAR_IOU) & (m.any >= 0)
     other &= matcher.truth_cls[np.maximum(m.any, 0)] != matcher.pred_cls
     for p in np.flatnonzero(other):
         t = m.any[p]
         if not matcher._seen(m.truth_same[t:t + 1], conf)[0]:  # its own class does not match it, confidently
             out.append(Suspect(int(matcher.pred_image[p]), "wrong_class", int(matcher.pred_cls[p]),
-                               tuple(map(float, matcher.truth_box[t])), float(matcher.conf[p])))
+                               tuple(map(float, matcher.truth_box[t])), float(matcher.conf[p]), int(index[p])))
     unseen = [Suspect(int(matcher.truth_image[t]), "unmatched_label", int(matcher.truth_cls[t]),
                       tuple(map(float, matcher.truth_box[t])), float(max(truth_near_conf[t], 0.0)))
               for t in np.flatnonzero(truth_near_conf < NEAR_CONF)]

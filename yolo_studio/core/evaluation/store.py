@@ -86,6 +86,14 @@ def _rows(rows: list, columns: int) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, columns)
 
 
+def set_referee(folder: str | Path, figures: dict) -> None:
+    """Write the referee's figures into an evaluation folder, nothing else of it."""
+    path = Path(folder) / "evaluation.json"
+    info = json.loads(path.read_text(encoding="utf-8"))
+    info["referee"] = figures
+    write_text_atomic(path, json.dumps(info, indent=1))
+
+
 def is_evaluation(folder: str | Path) -> bool:
     return (Path(folder) / "evaluation.json").is_file() and (Path(folder) / "kept.npz").is_file()
 

@@ -98,13 +98,21 @@ class RegistryTab(QtWidgets.QWidget):
 
     def promote(self) -> None:
         (entry,) = self.selected()[:1]
-        registry.promote(self.project.registry_dir, entry.ref)
+        try:
+            registry.promote(self.project.registry_dir, entry.ref)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Not promoted", str(exc))
+            return
         self.status_message.emit(f"{entry.name}@production is now {entry.ref}")
         self.refresh()
 
     def roll_back(self) -> None:
         (entry,) = self.selected()[:1]
-        back = registry.roll_back(self.project.registry_dir, entry.name)
+        try:
+            back = registry.roll_back(self.project.registry_dir, entry.name)
+        except ValueError as exc:
+            QtWidgets.QMessageBox.warning(self, "Not rolled back", str(exc))
+            return
         self.status_message.emit(f"{entry.name}@production is back to {back.ref}")
         self.refresh()
 

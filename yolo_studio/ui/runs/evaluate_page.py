@@ -87,7 +87,7 @@ class EvaluatePage(QtWidgets.QWidget):
         self.all_images = QtWidgets.QPushButton("All errors", clicked=lambda: self.show_ranked(None))
         self.suspects = QtWidgets.QListWidget(uniformItemSizes=True)
         self.suspects.currentRowChanged.connect(self._on_suspects_current_row_changed)
-        self.export_button = QtWidgets.QPushButton("Export suspects…", clicked=self.export_suspects)
+        self.export_button = QtWidgets.QPushButton("Export suspects…", clicked=lambda: self.export_suspects())
         lists = QtWidgets.QTabWidget()
         errors_page = QtWidgets.QWidget()
         errors_layout = QtWidgets.QVBoxLayout(errors_page)
@@ -201,6 +201,8 @@ class EvaluatePage(QtWidgets.QWidget):
             self._clear(f"{folder} cannot be read: {exc}")
             return
         self.matcher = matching.Matcher(self.evaluation) if self.evaluation.task != "classify" else None
+        self.undo_stack = []  # label edits are undone in the evaluation they were made in
+        self._forget_drawing()
         if self.matcher is not None and not self.evaluation.referee:  # after the page has been drawn
             QtCore.QTimer.singleShot(300, lambda ev=self.evaluation: ev is self.evaluation and self._referee(ev))
         self.selection = ("ranked", None)
@@ -218,16 +220,26 @@ class EvaluatePage(QtWidgets.QWidget):
         if getattr(self, "_referee_worker", None) is None:
             self._referee_worker = TaskThread("referee", self)
             self._referee_worker.done.connect(lambda _job, result: self._refereed(*result))
-        self._referee_worker.submit(lambda: (evaluation, coco_referee(evaluation)))
+        import dataclasses
+
+        copy = dataclasses.replace(evaluation, truth=evaluation.truth.copy(), predictions=evaluation.predictions.copy())
+        self._referee_worker.submit(lambda: (evaluation, coco_referee(copy)))  # edits may follow meanwhile
 
     def _refereed(self, evaluation, figures: dict) -> None:
+        from yolo_studio.core.evaluation.store import set_referee
+
         evaluation.referee = figures
         if evaluation.folder is not None and "mAP50-95" in figures:
-            evaluation.save(evaluation.folder)
+            set_referee(evaluation.folder, figures)  # only that key: the folder may hold newer edits
         if evaluation is self.evaluation:
             self.refresh_figures()
 
+    def _forget_drawing(self) -> None:
+        """The picture's label items and what it shows are gone with the scene."""
+        self.shown, self.label_items = None, {}
+
     def _clear(self, text: str) -> None:
+        self._forget_drawing()
         self.evaluation = self.matcher = None
         self.summary.setText(text)
         for table in (self.classes, self.matrix):
@@ -376,6 +388,8 @@ class EvaluatePage(QtWidgets.QWidget):
         self.caption.setText(f"{Path(ev.images[image]).name}: true {ev.names.get(truth)} · top-5: {top}")
 
     def show_ranked(self, cls) -> None:
+        if self.matcher is None:  # a classifier (its matrix cells list the images) or nothing loaded
+            return
         self.selection = ("ranked", cls)
         self._show_errors()
 
@@ -414,6 +428,7 @@ class EvaluatePage(QtWidgets.QWidget):
             self.errors.setCurrentRow(0)  # draws it
         else:
             self.view.clear_image()
+            self._forget_drawing()
             self.caption.clear()
 
     def _file_names(self) -> list:
@@ -437,6 +452,7 @@ class EvaluatePage(QtWidgets.QWidget):
         conf, iou = self.thresholds
         items = paint(self.view, ev, m, image, conf, focus_prediction, focus_truth)
         if items is None:
+            self._forget_drawing()
             self.caption.setText(f"{ev.images[image]} cannot be read")
             return
         self.shown = (image, focus_prediction, focus_truth)
@@ -487,8 +503,14 @@ class EvaluatePage(QtWidgets.QWidget):
                 and self._resize(kind, event):
             return True  # Shift+drag on a selected label: the resize owns the gesture
         if kind == QtCore.QEvent.MouseButtonRelease and self.label_items:
+            jitter = QtWidgets.QApplication.startDragDistance() / max(self.view.transform().m11(), 1e-6)
             for t, item in self.label_items.items():
-                if item.pos() != QtCore.QPointF(0, 0):  # dragged: its new box is written
+                try:
+                    moved = item.pos().manhattanLength() >= jitter  # a click that shook is not a drag
+                except RuntimeError:  # the scene was cleared under it
+                    self._forget_drawing()
+                    break
+                if moved:  # dragged: its new box is written
                     rect = item.rect().translated(item.pos())
                     QtCore.QTimer.singleShot(0, lambda t=t, r=rect: self.edit_label(
                         "box", t, (r.left(), r.top(), r.right(), r.bottom())))
@@ -561,28 +583,29 @@ class EvaluatePage(QtWidgets.QWidget):
         truth = ev.truth.copy()
         try:
             label = label_edit.label_path(ev.images[image])
+            if what in ("box", "add") and ev.task != "detect":
+                raise ValueError(f"a {ev.task} label is deleted or re-classed here, drawn in an annotation tool")
+            if what != "add":  # the file's own line of this label (the kept order is not always the file's)
+                line = label_edit.find_line(label, int(self.matcher.truth_cls[t]), tuple(self.matcher.truth_box[t]),
+                                            size, outline=ev.task in ("segment", "obb"))
             if what == "delete":
-                before = label_edit.delete(label, t - t0)
+                before = label_edit.delete(label, line)
                 ev.truth = np.delete(ev.truth, t, 0)
             elif what == "class":
-                before = label_edit.set_class(label, t - t0, value)
+                before = label_edit.set_class(label, line, value)
                 ev.truth[t, 1] = value
             elif what == "box":
-                if ev.box_width != 4:
-                    raise ValueError("rotated boxes are deleted or re-classed here, redrawn in an annotation tool")
-                before = label_edit.set_box(label, t - t0, value, size)
+                before = label_edit.set_box(label, line, value, size)
                 ev.truth[t, 2:6] = value
             else:  # add: (class, box)
                 cls, box = value
-                if ev.box_width != 4:
-                    raise ValueError("rotated boxes are added in an annotation tool")
                 before = label_edit.add_box(label, cls, box, size)
                 ev.truth = np.insert(ev.truth, t1, [image, cls, *box], 0)
         except (OSError, ValueError, IndexError) as exc:
             self.caption.setText(f"Not changed: {exc}")
             self.draw(*self.shown)
             return False
-        self.undo_stack.append((label, before, truth))
+        self.undo_stack.append((label, before, truth, image))
         self._after_label_edit(image, f"{label.name}: label {what} written (the original is in labels-backup)")
         return True
 
@@ -591,10 +614,10 @@ class EvaluatePage(QtWidgets.QWidget):
 
         if not self.undo_stack:
             return
-        label, before, truth = self.undo_stack.pop()
+        label, before, truth, image = self.undo_stack.pop()
         label_edit.restore(label, before)
         self.evaluation.truth = truth
-        self._after_label_edit(self.shown[0], f"{label.name}: the label edit undone")
+        self._after_label_edit(image, f"{label.name}: the label edit undone")
 
     def _after_label_edit(self, image: int, message: str) -> None:
         ev = self.evaluation
@@ -628,7 +651,7 @@ class EvaluatePage(QtWidgets.QWidget):
         if not 0 <= row < len(self._suspects or []):
             return
         suspect = self._suspects[row]
-        self.draw(suspect.image)
+        self.draw(suspect.image, focus_prediction=suspect.prediction)  # a missing label: Add the prediction
         pen = QtGui.QPen(QtGui.QColor("#f1c40f"), 3)
         pen.setCosmetic(True)
         x1, y1, x2, y2 = suspect.box

@@ -216,7 +216,9 @@ class RunsTab(QtWidgets.QWidget):
             if not ok or not name.strip():
                 return
             try:
-                entry = registry.register(self.project.registry_dir, runs[k].path, name.strip())
+                same = [e for e in registry.list_entries(self.project.registry_dir)  # registered before: promote it
+                        if e.name == name.strip() and e.source_run == str(runs[k].path)]
+                entry = same[-1] if same else registry.register(self.project.registry_dir, runs[k].path, name.strip())
                 registry.promote(self.project.registry_dir, entry.ref)
             except ValueError as exc:
                 QtWidgets.QMessageBox.warning(self, "Not registered", str(exc))
