@@ -130,16 +130,22 @@ def test_registry_inference_and_export_from_the_windows(qtbot, trained_project, 
     entry = registry_tab.register(str(trained_project.runs_dir / "tiny"), "ui-model")
     registry_tab.set_tags(entry, ["demo", " from-the-window "])
     registry_tab.filter.setText("from-the-window")
-    assert [e.ref for e in registry_tab.entries] == ["ui-model:v1"] and registry_tab.table.item(0, 8).text() == \
+    assert [e.ref for e in registry_tab.entries] == ["ui-model:v1"] and registry_tab.table.item(0, 9).text() == \
         "demo, from-the-window"
     registry_tab.table.selectRow(0)
     assert len(registry_tab.chart.listDataItems()) == 2  # mAP50 and mAP50-95 bars
+    registry_tab.promote()  # v1 in use, then a v2 that is newer but not promoted
+    registry_tab.register(str(trained_project.runs_dir / "tiny"), "ui-model")
+    registry_tab.filter.setText("ui-model")
+    assert [(e.ref, registry_tab.table.item(k, 1).text()) for k, e in enumerate(registry_tab.entries)] == \
+        [("ui-model:v1", "production"), ("ui-model:v2", "")]
 
     tab = InferenceTab(trained_project)
     qtbot.addWidget(tab)
     tab.resize(1200, 700)
     tab.show()
     tab.refresh_models()
+    assert tab.model.itemText(0).startswith("ui-model@production = ui-model:v1")  # the version in use first
     tab.select_model(entry.weights)
     assert tab.imgsz.value() == 64  # the size it was trained at
     devices = [tab.device.itemData(i) for i in range(tab.device.count())]

@@ -88,6 +88,7 @@ class InferenceTab(QtWidgets.QWidget):
     def refresh_models(self, select: str | None = None) -> None:
         """Registry entries first (latest first), then the runs' best.pt files."""
         current = select or self.model.currentData()
+        following = self.model.currentText().split(" = ")[0] if "@production = " in self.model.currentText() else None
         self.model.blockSignals(True)
         self.model.clear()
         entries = list(reversed(registry.list_entries(self.project.registry_dir)))
@@ -106,6 +107,10 @@ class InferenceTab(QtWidgets.QWidget):
             heads = len(store.active())
             self.model.addItem(f"{store.name} (hydra, {heads} active head{'s' if heads != 1 else ''})",
                                (f"{HYDRA}{store.name}", training_imgsz(store)))
+        if following and not select:  # "name@production" follows the alias to the version it names now
+            index = next((i for i in range(self.model.count()) if self.model.itemText(i).startswith(following + " = ")),
+                         -1)
+            current = self.model.itemData(index) if index >= 0 else current
         if current:
             self.select_model(current[0] if isinstance(current, tuple) else current)
         self.model.blockSignals(False)
