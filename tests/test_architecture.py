@@ -25,7 +25,7 @@ def test_the_layers_and_the_qt_boundary_hold():
 def _empty_layout(root: Path) -> None:
     """The package's folders with empty ``__init__.py`` files, and the same contracts."""
     for folder in ("cli", "ui", "workers", "hydra", "deploy", "training", "core", "compat",
-                   "core/model", "core/blocks", "core/data", "core/project"):
+                   "core/model", "core/blocks", "core/data", "core/project", "core/evaluation"):
         (root / "yolo_studio" / folder).mkdir(parents=True)
         (root / "yolo_studio" / folder / "__init__.py").write_text("")
     (root / "yolo_studio" / "__init__.py").write_text("")
