@@ -109,7 +109,7 @@ def test_two_models_side_by_side_show_the_images_that_got_better_and_worse(page,
     dialog.show()
     assert dialog.better.count() == 3 and dialog.worse.count() == 1
     dialog.worse.setCurrentRow(0)
-    assert dialog.captions[0].text() == "r1: 1 errors" and dialog.captions[1].text() == "r2: 2 errors"
+    assert dialog.captions[0].text() == "r1: 1 error" and dialog.captions[1].text() == "r2: 2 errors"
     recall = dialog.classes.item(0, 2).text()  # squares' recall: 2 of 3, then all 3
     assert recall.startswith("0.667 -> 1.000")
     from PySide6 import QtWidgets
@@ -208,3 +208,21 @@ def test_undo_belongs_to_the_evaluation_it_was_made_in(page, tmp_path):
     assert page.undo_stack
     page.load(page.evaluation.folder)  # another evaluation, or this one again from disk
     assert page.undo_stack == [] and not page.undo_label.isEnabled()
+
+
+def test_any_two_evaluations_of_the_same_images_compare_from_the_page(page, qtbot, monkeypatch):
+    """A registry or hydra version evaluated by yolo-studio val lands in the project's evaluations/: it compares too."""
+    from PySide6 import QtWidgets
+
+    shown = page.evaluation
+    other = Evaluation.from_kept(Kept("detect", shown.images, [(100, 100)] * 4, [tuple(r) for r in shown.truth.tolist()],
+                                      []), NAMES, {}, {})
+    other.save(Path(page.project.root) / "evaluations" / "registry-v2")
+    assert [f.name for f in page.all_evaluations()] == ["registry-v2", "e"]
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem",
+                        lambda parent, title, text, items, *rest: (items[0], True))
+    dialog = page.compare_with()
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "r1/e -> project/registry-v2"
+    assert dialog.better.count() + dialog.worse.count() + dialog.result.same == 4
+    assert all(row[2]["recall"] == 0.0 for row in dialog.result.per_class)  # the other one finds nothing

@@ -39,7 +39,7 @@ class CompareDialog(QtWidgets.QDialog):
         self.better, self.worse = QtWidgets.QListWidget(), QtWidgets.QListWidget()
         for widget, rows in ((self.better, self.result.better), (self.worse, self.result.worse)):
             for ka, _kb, ea, eb in rows:
-                widget.addItem(f"{Path(first.images[ka]).name}: {ea} -> {eb} errors")
+                widget.addItem(f"{Path(first.images[ka]).name}: {ea} -> {_errors(eb)}")
             widget.currentRowChanged.connect(lambda row, rows=rows: self.show_image(rows, row))
         lists = QtWidgets.QTabWidget()
         lists.addTab(self.better, f"Better ({len(self.result.better)})")
@@ -73,7 +73,11 @@ class CompareDialog(QtWidgets.QDialog):
         ka, kb, ea, eb = rows[row]
         for k, (evaluation, image, errors) in enumerate(((self.first, ka, ea), (self.second, kb, eb))):
             paint(self.views[k], evaluation, self.matchers[k], image, CONF)
-            self.captions[k].setText(f"{self.windowTitle().split(' -> ')[k]}: {errors} errors")
+            self.captions[k].setText(f"{self.windowTitle().split(' -> ')[k]}: {_errors(errors)}")
+
+
+def _errors(n: int) -> str:
+    return f"{n} error" if n == 1 else f"{n} errors"
 
 
 def _delta_item(a, b) -> QtWidgets.QTableWidgetItem:

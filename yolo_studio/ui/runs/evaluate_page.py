@@ -52,8 +52,12 @@ class EvaluatePage(QtWidgets.QWidget):
         self.conf = self._slider(1, 99, 25)
         self.iou = self._slider(50, 95, 50)
         self.conf_label, self.iou_label = QtWidgets.QLabel(), QtWidgets.QLabel()
+        self.compare_button = QtWidgets.QPushButton("Compare with…", clicked=lambda: self.compare_with(),
+                                                    toolTip="Another evaluation of the same images (a run, a "
+                                                            "registry or hydra version evaluated by yolo-studio val)")
         bar = QtWidgets.QHBoxLayout()
-        for w in (QtWidgets.QLabel("Evaluation"), self.chooser, self.evaluate_button, QtWidgets.QLabel("confidence"),
+        for w in (QtWidgets.QLabel("Evaluation"), self.chooser, self.evaluate_button, self.compare_button,
+                  QtWidgets.QLabel("confidence"),
                   self.conf, self.conf_label, QtWidgets.QLabel("IoU"), self.iou, self.iou_label):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -156,6 +160,7 @@ class EvaluatePage(QtWidgets.QWidget):
         self.chooser.clear()
         for folder in found:
             self.chooser.addItem(f"{folder.name}  ({folder.parent.parent.name})", str(folder))
+        self.chooser.setCurrentIndex(0 if found else -1)  # shown in the box too, not only in its list
         self.chooser.blockSignals(False)
         self.evaluation = self.matcher = None
         self._wanted = found[0] if found else None
@@ -168,6 +173,41 @@ class EvaluatePage(QtWidgets.QWidget):
         super().showEvent(event)
         if self.evaluation is None and getattr(self, "_wanted", None) is not None:
             self.load(self._wanted)
+
+    def all_evaluations(self) -> list:
+        """Every evaluation of the project: its runs' and its own ``evaluations/`` (``yolo-studio val`` of a
+        registry or hydra version), the newest first."""
+        roots = [r / "evaluations" for r in Path(self.project.runs_dir).glob("*")] + \
+            [Path(self.project.root) / "evaluations"]
+        found = [f for root in roots if root.is_dir() for f in root.iterdir() if is_evaluation(f)]
+        return sorted(found, key=lambda f: (f / "evaluation.json").stat().st_mtime, reverse=True)
+
+    def compare_with(self, other=None):
+        """The shown evaluation against another one of the project (asked for when not given); returns the
+        dialog, or None when they cannot be compared (said in a message)."""
+        from yolo_studio.ui.runs.compare_dialog import CompareDialog
+
+        if self.evaluation is None:
+            return None
+        if other is None:
+            others = [f for f in self.all_evaluations() if f != self.evaluation.folder]
+            labels = [f"{f.name}  ({f.parent.parent.name})" for f in others]
+            if not others:
+                QtWidgets.QMessageBox.information(self, "Compare with", "No other evaluation in this project yet.")
+                return None
+            label, ok = QtWidgets.QInputDialog.getItem(self, "Compare with", "The other evaluation:", labels, 0, False)
+            if not ok:
+                return None
+            other = others[labels.index(label)]
+        names = (f"{self.evaluation.folder.parent.parent.name}/{self.evaluation.folder.name}",
+                 f"{Path(other).parent.parent.name}/{Path(other).name}")
+        try:
+            dialog = CompareDialog(self.evaluation, Evaluation.load(other), labels=names, parent=self)
+        except (ValueError, OSError) as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot compare", str(exc))
+            return None
+        dialog.show()
+        return dialog
 
     def _on_chooser_current_index_changed(self, index: int) -> None:
         if index >= 0:
