@@ -272,7 +272,7 @@ class EvaluatePage(QtWidgets.QWidget):
         if evaluation.folder is not None and "mAP50-95" in figures:
             set_referee(evaluation.folder, figures)  # only that key: the folder may hold newer edits
         if evaluation is self.evaluation:
-            self.refresh_figures()
+            self._show_summary()  # only that line: the lists and the picture stay where the user is
 
     def _forget_drawing(self) -> None:
         """The picture's label items and what it shows are gone with the scene."""
@@ -314,12 +314,7 @@ class EvaluatePage(QtWidgets.QWidget):
         summary = self.matcher.summary(conf, iou)
         best = self.matcher.f1_optimal(iou)
         metrics = ev.metrics
-        figures = ", ".join(f"{key.split('/')[-1]} {value:.3f}" for key, value in metrics.items()
-                            if key.startswith("metrics/"))
-        referee = f" · referee (COCO, {ev.referee['library']}): mAP50-95 {ev.referee['mAP50-95']:.3f}" \
-            if "mAP50-95" in ev.referee else ""
-        self.summary.setText(f"<b>{Path(ev.source.get('model', '?')).name}</b> on {Path(ev.source.get('data', '?')).name} "
-                             f"({ev.source.get('split', 'val')}): {len(ev.images)} images. Ultralytics: {figures}{referee}")
+        self._show_summary()
         per_class_map = metrics.get("per_class", {})
         self.classes.setSortingEnabled(False)
         self.classes.setRowCount(len(summary["per_class"]))
@@ -343,6 +338,16 @@ class EvaluatePage(QtWidgets.QWidget):
             f"{name} {recall:.2f} ({n})" for name, (n, recall) in sizes.items()))
         self._show_matrix(summary["confusion"])
         self._show_errors()
+
+    def _show_summary(self) -> None:
+        """The line above the table: what was evaluated, Ultralytics' figures and the referee's."""
+        ev = self.evaluation
+        figures = ", ".join(f"{key.split('/')[-1]} {value:.3f}" for key, value in ev.metrics.items()
+                            if key.startswith("metrics/"))
+        referee = f" · referee (COCO, {ev.referee['library']}): mAP50-95 {ev.referee['mAP50-95']:.3f}" \
+            if "mAP50-95" in ev.referee else ""
+        self.summary.setText(f"<b>{Path(ev.source.get('model', '?')).name}</b> on {Path(ev.source.get('data', '?')).name} "
+                             f"({ev.source.get('split', 'val')}): {len(ev.images)} images. Ultralytics: {figures}{referee}")
 
     def _refresh_classify(self) -> None:
         """A classifier: top-1/top-5, accuracy per class, the confusion matrix of its top-1 (no thresholds)."""
